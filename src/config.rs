@@ -1,0 +1,275 @@
+//! Configuration: a TOML file, every key overridable by `CHANCERY_<SECTION>__<KEY>`.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+use crate::core::intake::{Confidentiality, IntakePolicy};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub imap: ImapConfig,
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub register: RegisterConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// A password that never prints: `Debug` and logs show only that one is set.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "<unset>" } else { "<redacted>" })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// TLS from the first byte (IMAPS, port 993).
+    Implicit,
+    /// Plain connection upgraded with STARTTLS before login (port 143).
+    Starttls,
+    /// No TLS: loopback only, unless `allow_plaintext` says otherwise.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MarkMode {
+    /// Add an IMAP keyword (default `$Registered`); the message stays where it is.
+    Keyword,
+    /// Move the message to another folder.
+    Move,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImapConfig {
+    pub enabled: bool,
+    pub host: String,
+    pub port: Option<u16>,
+    pub tls: TlsMode,
+    /// Allow `tls = "none"` to a host that is not loopback. Credentials then cross the network
+    /// in the clear; say so only on a network you trust.
+    pub allow_plaintext: bool,
+    /// Extra CA certificate (PEM) to trust, for servers with a private CA.
+    pub ca_file: Option<PathBuf>,
+    pub user: String,
+    pub password: Secret,
+    pub password_file: Option<PathBuf>,
+    pub mailbox: String,
+    pub mark: MarkMode,
+    pub keyword: String,
+    pub move_to: String,
+    /// Messages larger than this are registered from their headers and left in the mailbox.
+    pub max_message_bytes: u64,
+    /// How much to download in one FETCH during catch-up.
+    pub fetch_batch_bytes: u64,
+    /// IDLE is re-issued after this long, before the server's 30-minute timeout.
+    pub idle_renew_secs: u64,
+    /// Polling interval for servers without IDLE.
+    pub poll_secs: u64,
+    /// Reconnection backoff doubles from 1 s up to this cap.
+    pub reconnect_max_secs: u64,
+}
+
+impl Default for ImapConfig {
+    fn default() -> Self {
+        ImapConfig {
+            enabled: true,
+            host: "localhost".into(),
+            port: None,
+            tls: TlsMode::Implicit,
+            allow_plaintext: false,
+            ca_file: None,
+            user: String::new(),
+            password: Secret::default(),
+            password_file: None,
+            mailbox: "INBOX".into(),
+            mark: MarkMode::Keyword,
+            keyword: "$Registered".into(),
+            move_to: "Registered".into(),
+            max_message_bytes: 50 * 1024 * 1024,
+            fetch_batch_bytes: 16 * 1024 * 1024,
+            idle_renew_secs: 25 * 60,
+            poll_secs: 60,
+            reconnect_max_secs: 60,
+        }
+    }
+}
+
+impl ImapConfig {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            TlsMode::Implicit => 993,
+            TlsMode::Starttls | TlsMode::None => 143,
+        })
+    }
+
+    /// The password, from the config or from `password_file` (its first line).
+    pub fn password(&self) -> Result<Secret, String> {
+        match &self.password_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map(|text| Secret(text.lines().next().unwrap_or("").to_string()))
+                .map_err(|e| format!("cannot read imap.password_file {}: {e}", path.display())),
+            None => Ok(self.password.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://chancery.db` (embedded) or `postgres://host/db` (shared by several instances).
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { url: "sqlite://chancery.db".into() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegisterConfig {
+    /// The office's time zone: registration years and the daily register follow its calendar.
+    pub timezone: String,
+    /// The unit that holds letters until routing sends them elsewhere (the registry itself).
+    pub default_unit: String,
+    pub default_confidentiality: Confidentiality,
+}
+
+impl Default for RegisterConfig {
+    fn default() -> Self {
+        RegisterConfig {
+            timezone: "Asia/Baku".into(),
+            default_unit: "registry".into(),
+            default_confidentiality: Confidentiality::Internal,
+        }
+    }
+}
+
+impl RegisterConfig {
+    pub fn zone(&self) -> Result<chrono_tz::Tz, String> {
+        self.timezone.parse().map_err(|_| format!("register.timezone '{}' is not a time zone name such as Asia/Baku", self.timezone))
+    }
+
+    pub fn policy(&self) -> IntakePolicy {
+        IntakePolicy { default_unit: self.default_unit.clone(), default_confidentiality: self.default_confidentiality }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter such as `info` or `chancery=debug`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into() }
+    }
+}
+
+impl Config {
+    /// Loads the file (if it exists; a missing default file is fine) and the environment.
+    pub fn load(path: &Path, path_was_given: bool) -> Result<Config, String> {
+        if path_was_given && !path.exists() {
+            return Err(format!("config file {} does not exist", path.display()));
+        }
+        // Only CHANCERY_SECTION__KEY variables configure; others sharing the prefix do not.
+        let env = Env::prefixed("CHANCERY_").filter(|key| key.as_str().contains("__")).split("__");
+        let config: Config = Figment::new()
+            .merge(Toml::file(path))
+            .merge(env)
+            .extract()
+            .map_err(|e| format!("configuration: {}", one_line(&e.to_string())))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        self.register.zone()?;
+        if self.imap.enabled && self.imap.tls == TlsMode::None && !is_loopback(&self.imap.host) && !self.imap.allow_plaintext {
+            return Err(format!(
+                "imap.tls = \"none\" refused for {}: it is not loopback, and the password would cross the network in clear. \
+                 Use implicit or starttls, or set imap.allow_plaintext = true on a network you trust",
+                self.imap.host
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_with(toml: &str, env: &[(&str, &str)]) -> Result<Config, String> {
+        let mut result = None;
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("chancery.toml", toml)?;
+            for (k, v) in env {
+                jail.set_env(k, v);
+            }
+            result = Some(Config::load(Path::new("chancery.toml"), true));
+            Ok(())
+        });
+        result.expect("jail ran")
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let config = load_with(
+            "[imap]\nhost = \"imap.uni.example\"\nport = 993\nuser = \"registry\"\n",
+            &[("CHANCERY_IMAP__PORT", "10993"), ("CHANCERY_IMAP__PASSWORD", "s3cret"), ("CHANCERY_TEST_IGNORED", "1")],
+        )
+        .unwrap();
+        assert_eq!(config.imap.port(), 10993);
+        assert_eq!(config.imap.host, "imap.uni.example");
+        assert_eq!(config.imap.password.expose(), "s3cret");
+        assert!(!format!("{config:?}").contains("s3cret"), "a password never prints");
+    }
+
+    #[test]
+    fn plaintext_is_refused_off_loopback() {
+        let err = load_with("[imap]\nhost = \"imap.uni.example\"\ntls = \"none\"\n", &[]).unwrap_err();
+        assert!(err.contains("refused"), "{err}");
+        assert!(load_with("[imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\n", &[]).is_ok());
+        assert!(load_with("[imap]\nhost = \"imap.uni.example\"\ntls = \"none\"\nallow_plaintext = true\n", &[]).is_ok());
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let err = load_with("[imap]\nhots = \"x\"\n", &[]).unwrap_err();
+        assert!(err.contains("hots"), "{err}");
+    }
+}

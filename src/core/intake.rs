@@ -1,0 +1,158 @@
+//! Deciding what becomes of an arriving letter: a new entry, or one already in the register.
+
+use serde::{Deserialize, Serialize};
+
+use super::flags::ReviewFlag;
+use super::letter::Letter;
+use super::number::{RegistrationNumber, numbers_in};
+
+/// How sensitive a document is; the order is the order of clearance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidentiality {
+    Public,
+    Internal,
+    Confidential,
+    Secret,
+}
+
+impl Confidentiality {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidentiality::Public => "public",
+            Confidentiality::Internal => "internal",
+            Confidentiality::Confidential => "confidential",
+            Confidentiality::Secret => "secret",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Confidentiality> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "public" => Some(Confidentiality::Public),
+            "internal" => Some(Confidentiality::Internal),
+            "confidential" => Some(Confidentiality::Confidential),
+            "secret" => Some(Confidentiality::Secret),
+            _ => None,
+        }
+    }
+
+    /// Subject and correspondent of such documents are shown only to the cleared.
+    pub fn is_restricted(self) -> bool {
+        self >= Confidentiality::Confidential
+    }
+}
+
+/// Where a letter came from, so the adapters can record their progress with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Imap { mailbox: String, uid_validity: u32, uid: u32 },
+    File { path: String },
+}
+
+impl Source {
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Imap { mailbox, uid_validity, uid } => format!("imap:{mailbox};uidvalidity={uid_validity};uid={uid}"),
+            Source::File { path } => format!("file:{path}"),
+        }
+    }
+}
+
+/// Where to look for the thread a letter belongs to: numbers in its subject first, then the
+/// messages it says it answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThreadClues {
+    pub numbers: Vec<RegistrationNumber>,
+    pub message_ids: Vec<String>,
+}
+
+pub fn thread_clues(letter: &Letter) -> ThreadClues {
+    ThreadClues { numbers: numbers_in(&letter.subject), message_ids: letter.replies_to.clone() }
+}
+
+/// What the register already holds that bears on a new letter, looked up by the store.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// A document with exactly the same bytes.
+    pub same_bytes: Option<String>,
+    /// The first document carrying the same Message-ID (with other bytes).
+    pub same_message_id: Option<String>,
+    /// The first document of the thread this letter continues.
+    pub thread_root: Option<i64>,
+}
+
+/// Settings that shape a new entry until routing decides better.
+#[derive(Debug, Clone)]
+pub struct IntakePolicy {
+    pub default_unit: String,
+    pub default_confidentiality: Confidentiality,
+}
+
+/// A new entry as the core decided it; the store adds the number and the times.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub flags: Vec<ReviewFlag>,
+    pub thread_root: Option<i64>,
+    pub unit: String,
+    pub confidentiality: Confidentiality,
+}
+
+#[derive(Debug, Clone)]
+pub enum Decision {
+    /// The same bytes are registered already: one letter, whatever path it took.
+    AlreadyRegistered { number: String },
+    Register(NewEntry),
+}
+
+/// Decides what becomes of a letter. Losing a letter is worse than registering one twice, so a
+/// letter that only shares a Message-ID is registered and flagged, never dropped.
+pub fn decide(letter: &Letter, known: &Known, policy: &IntakePolicy) -> Decision {
+    if let Some(number) = &known.same_bytes {
+        return Decision::AlreadyRegistered { number: number.clone() };
+    }
+    let mut flags = letter.flags.clone();
+    if let (Some(of), Some(message_id)) = (&known.same_message_id, &letter.message_id) {
+        flags.push(ReviewFlag::PossibleDuplicate { message_id: message_id.clone(), of: of.clone() });
+    }
+    Decision::Register(NewEntry {
+        flags,
+        thread_root: known.thread_root,
+        unit: policy.default_unit.clone(),
+        confidentiality: policy.default_confidentiality,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::letter::read_letter;
+
+    fn policy() -> IntakePolicy {
+        IntakePolicy { default_unit: "registry".into(), default_confidentiality: Confidentiality::Internal }
+    }
+
+    #[test]
+    fn same_bytes_are_one_letter() {
+        let letter = read_letter(b"From: a@x.org\r\nSubject: s\r\n\r\nb\r\n");
+        let known = Known { same_bytes: Some("IN-2026-000001".into()), ..Known::default() };
+        assert!(matches!(decide(&letter, &known, &policy()), Decision::AlreadyRegistered { number } if number == "IN-2026-000001"));
+    }
+
+    #[test]
+    fn shared_message_id_is_registered_and_flagged() {
+        let letter = read_letter(b"From: a@x.org\r\nMessage-ID: <same@x.org>\r\nSubject: s\r\n\r\nother\r\n");
+        let known = Known { same_message_id: Some("IN-2026-000001".into()), ..Known::default() };
+        let Decision::Register(entry) = decide(&letter, &known, &policy()) else { panic!("must register") };
+        assert_eq!(entry.flags.len(), 1);
+        assert_eq!(entry.flags[0].name(), "possible-duplicate");
+        assert_eq!(entry.unit, "registry");
+    }
+
+    #[test]
+    fn confidentiality_orders_by_clearance() {
+        assert!(Confidentiality::Secret.is_restricted());
+        assert!(Confidentiality::Confidential.is_restricted());
+        assert!(!Confidentiality::Internal.is_restricted());
+        assert_eq!(Confidentiality::parse("Secret"), Some(Confidentiality::Secret));
+    }
+}

@@ -1,0 +1,344 @@
+//! Reading a raw message into a `Letter`: the facts the register keeps.
+//!
+//! Reading never fails: mail that does not parse, broken MIME, unknown charsets and hostile
+//! attachment names become review flags on an otherwise ordinary letter, so that nothing is
+//! ever dropped for being malformed.
+
+use std::borrow::Cow;
+
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::flags::ReviewFlag;
+
+/// Longest attachment name kept, in characters; longer names are cut and flagged.
+const MAX_ATTACHMENT_NAME_CHARS: usize = 180;
+
+/// One mailbox of a correspondent: an optional display name and an address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correspondent {
+    pub name: Option<String>,
+    pub address: String,
+}
+
+impl std::fmt::Display for Correspondent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.name {
+            Some(name) if !name.is_empty() => write!(f, "{name} <{}>", self.address),
+            _ => f.write_str(&self.address),
+        }
+    }
+}
+
+/// An attachment, with a name that is safe to show and never used as a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: String,
+    pub media_type: String,
+    pub content: Vec<u8>,
+    pub sha256: String,
+}
+
+/// What the register keeps of one message.
+#[derive(Debug, Clone)]
+pub struct Letter {
+    pub subject: String,
+    pub from: Vec<Correspondent>,
+    pub to: Vec<Correspondent>,
+    pub cc: Vec<Correspondent>,
+    pub message_id: Option<String>,
+    /// Message-IDs this letter answers: In-Reply-To first, then References, newest first.
+    pub replies_to: Vec<String>,
+    /// The Date header, as Unix seconds.
+    pub sent_at: Option<i64>,
+    pub body_text: String,
+    pub attachments: Vec<Attachment>,
+    pub sha256: String,
+    pub size: usize,
+    pub flags: Vec<ReviewFlag>,
+}
+
+/// Hex sha256 of some bytes: the fingerprint the register keeps of messages and attachments.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Reads a raw message. Never fails and never panics; what could not be read is flagged.
+pub fn read_letter(raw: &[u8]) -> Letter {
+    let mut flags = Vec::new();
+    let parsed = MessageParser::default().parse(raw).filter(|m| m.headers().iter().any(|h| is_mail_header(h.name())));
+    let Some(message) = parsed else {
+        flags.push(ReviewFlag::Unparsed);
+        return Letter {
+            subject: String::new(),
+            from: Vec::new(),
+            to: Vec::new(),
+            cc: Vec::new(),
+            message_id: None,
+            replies_to: Vec::new(),
+            sent_at: None,
+            body_text: String::from_utf8_lossy(raw).into_owned(),
+            attachments: Vec::new(),
+            sha256: fingerprint(raw),
+            size: raw.len(),
+            flags,
+        };
+    };
+
+    check_mime_structure(&message, raw, &mut flags);
+    check_charsets(&message, &mut flags);
+
+    let mut replies_to: Vec<String> = message_ids(message.in_reply_to());
+    for id in message_ids(message.references()).into_iter().rev() {
+        if !replies_to.contains(&id) {
+            replies_to.push(id);
+        }
+    }
+
+    let mut body_text = (0..message.text_body_count())
+        .filter_map(|i| message.body_text(i))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if body_text.trim().is_empty() && !flags.is_empty() {
+        // The structure is broken: the text as it stands is better than none.
+        body_text = String::from_utf8_lossy(after_header(raw)).into_owned();
+    }
+
+    let attachments = message
+        .attachments()
+        .enumerate()
+        .map(|(index, part)| {
+            let original = part.attachment_name().unwrap_or("");
+            let name = safe_attachment_name(original, index + 1);
+            if is_hostile_name(original) {
+                flags.push(ReviewFlag::HostileAttachmentName { original: original.escape_debug().to_string() });
+            }
+            let media_type = part
+                .content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                    None => ct.ctype().to_string(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".to_string())
+                .to_ascii_lowercase();
+            let content = attachment_bytes(part);
+            Attachment { name, media_type, sha256: fingerprint(&content), content }
+        })
+        .collect();
+
+    Letter {
+        subject: message.subject().unwrap_or("").trim().to_string(),
+        from: correspondents(message.from()),
+        to: correspondents(message.to()),
+        cc: correspondents(message.cc()),
+        message_id: message.message_id().map(normalize_message_id).filter(|id| !id.is_empty()),
+        replies_to,
+        sent_at: message.date().map(|d| d.to_timestamp()),
+        body_text,
+        attachments,
+        sha256: fingerprint(raw),
+        size: raw.len(),
+        flags,
+    }
+}
+
+/// Reads only the header of a message too large to download; the letter is flagged.
+pub fn read_headers_only(header: &[u8], full_size: u64, limit: u64) -> Letter {
+    let mut letter = read_letter(header);
+    letter.flags.retain(|f| !matches!(f, ReviewFlag::BrokenMime { .. }));
+    letter.flags.push(ReviewFlag::Oversize { size: full_size, limit });
+    letter
+}
+
+/// Headers every mail carries at least one of; bytes with none of them are not mail.
+fn is_mail_header(name: &str) -> bool {
+    const KNOWN: [&str; 10] =
+        ["from", "to", "subject", "date", "message-id", "received", "content-type", "mime-version", "sender", "return-path"];
+    KNOWN.iter().any(|known| name.eq_ignore_ascii_case(known))
+}
+
+fn after_header(raw: &[u8]) -> &[u8] {
+    memchr::memmem::find(raw, b"\r\n\r\n")
+        .map(|i| i + 4)
+        .or_else(|| memchr::memmem::find(raw, b"\n\n").map(|i| i + 2))
+        .map_or(raw, |start| &raw[start..])
+}
+
+fn attachment_bytes(part: &mail_parser::MessagePart<'_>) -> Vec<u8> {
+    // An attached message is kept as its own raw bytes, which is what a reader would save.
+    match part.message() {
+        Some(inner) => inner.raw_message().to_vec(),
+        None => part.contents().to_vec(),
+    }
+}
+
+fn correspondents(address: Option<&Address<'_>>) -> Vec<Correspondent> {
+    let Some(address) = address else { return Vec::new() };
+    address
+        .iter()
+        .filter_map(|addr| {
+            let address = addr.address()?.trim().to_string();
+            if address.is_empty() {
+                return None;
+            }
+            let name = addr.name().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+            Some(Correspondent { name, address })
+        })
+        .collect()
+}
+
+fn message_ids(value: &HeaderValue<'_>) -> Vec<String> {
+    let ids: Vec<Cow<'_, str>> = match value {
+        HeaderValue::Text(id) => vec![id.clone()],
+        HeaderValue::TextList(ids) => ids.clone(),
+        _ => Vec::new(),
+    };
+    ids.iter().map(|id| normalize_message_id(id)).filter(|id| !id.is_empty()).collect()
+}
+
+/// Message-IDs compare without angle brackets and surrounding space.
+pub fn normalize_message_id(id: &str) -> String {
+    id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
+}
+
+/// A display name for an attachment that can never be mistaken for a path.
+pub fn safe_attachment_name(original: &str, position: usize) -> String {
+    let last_component = original.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = last_component.chars().filter(|c| !c.is_control()).collect();
+    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    let short: String = trimmed.chars().take(MAX_ATTACHMENT_NAME_CHARS).collect();
+    if short.is_empty() { format!("attachment-{position}") } else { short }
+}
+
+fn is_hostile_name(original: &str) -> bool {
+    original.contains(['/', '\\'])
+        || original.chars().any(char::is_control)
+        || original.starts_with('.')
+        || original.chars().count() > MAX_ATTACHMENT_NAME_CHARS
+}
+
+fn check_mime_structure(message: &mail_parser::Message<'_>, raw: &[u8], flags: &mut Vec<ReviewFlag>) {
+    for part in message.parts.iter() {
+        let Some(ct) = part.content_type() else { continue };
+        if !ct.ctype().eq_ignore_ascii_case("multipart") {
+            continue;
+        }
+        match ct.attribute("boundary") {
+            None => {
+                flags.push(ReviewFlag::BrokenMime { detail: "multipart without a boundary".into() });
+                return;
+            }
+            Some(boundary) => {
+                let closing = format!("--{boundary}--");
+                if memchr_find(raw, format!("--{boundary}").as_bytes()).is_none() {
+                    flags.push(ReviewFlag::BrokenMime { detail: format!("boundary {boundary:?} never appears") });
+                    return;
+                }
+                if memchr_find(raw, closing.as_bytes()).is_none() {
+                    flags.push(ReviewFlag::BrokenMime { detail: format!("multipart {boundary:?} is not closed") });
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(haystack, needle)
+}
+
+fn check_charsets(message: &mail_parser::Message<'_>, flags: &mut Vec<ReviewFlag>) {
+    let mut unknown: Vec<String> = Vec::new();
+    for part in message.parts.iter() {
+        if let Some(charset) = part.content_type().and_then(|ct| ct.attribute("charset")) {
+            if !is_known_charset(charset) && !unknown.iter().any(|c| c == charset) {
+                unknown.push(charset.to_string());
+            }
+        }
+    }
+    // RFC 2047 encoded words carry their own charset names in the raw header.
+    for (_, value) in message.headers_raw() {
+        for charset in encoded_word_charsets(value) {
+            if !is_known_charset(charset) && !unknown.iter().any(|c| c == charset) {
+                unknown.push(charset.to_string());
+            }
+        }
+    }
+    for charset in unknown {
+        flags.push(ReviewFlag::UnknownCharset { charset });
+    }
+}
+
+fn encoded_word_charsets(value: &str) -> impl Iterator<Item = &str> {
+    value.split("=?").skip(1).filter_map(|rest| {
+        let charset = rest.split('?').next()?;
+        let charset = charset.split('*').next()?; // RFC 2231 language suffix
+        (!charset.is_empty() && rest.contains("?=")).then_some(charset)
+    })
+}
+
+fn is_known_charset(label: &str) -> bool {
+    encoding_rs::Encoding::for_label(label.trim().as_bytes()).is_some()
+        || matches!(label.trim().to_ascii_lowercase().as_str(), "us-ascii" | "ascii" | "utf8" | "koi8-u" | "cp1251" | "cp1254")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachment_names_never_become_paths() {
+        assert_eq!(safe_attachment_name("../../etc/passwd", 1), "passwd");
+        assert_eq!(safe_attachment_name("C:\\Windows\\system.ini", 1), "system.ini");
+        assert_eq!(safe_attachment_name("evil\0name.pdf", 1), "evilname.pdf");
+        assert_eq!(safe_attachment_name("../..", 3), "attachment-3");
+        assert_eq!(safe_attachment_name(".bashrc", 1), "bashrc");
+        let long = "a".repeat(500);
+        assert_eq!(safe_attachment_name(&long, 1).chars().count(), MAX_ATTACHMENT_NAME_CHARS);
+        assert!(is_hostile_name("../../etc/passwd"));
+        assert!(!is_hostile_name("Müqavilə 2026.pdf"));
+    }
+
+    #[test]
+    fn garbage_is_a_flagged_letter() {
+        let raw = b"\x00\x01\x02 not a mail at all";
+        let letter = read_letter(raw);
+        assert!(letter.flags.contains(&ReviewFlag::Unparsed));
+        assert_eq!(letter.size, raw.len());
+        assert_eq!(letter.sha256, fingerprint(raw));
+    }
+
+    #[test]
+    fn reads_threading_headers() {
+        let raw = b"From: A <a@x.org>\r\nTo: r@uni.example\r\nSubject: Re: hi\r\nMessage-ID: <m2@x.org>\r\nIn-Reply-To: <m1@x.org>\r\nReferences: <m0@x.org> <m1@x.org>\r\n\r\nbody\r\n";
+        let letter = read_letter(raw);
+        assert_eq!(letter.message_id.as_deref(), Some("m2@x.org"));
+        assert_eq!(letter.replies_to, vec!["m1@x.org".to_string(), "m0@x.org".to_string()]);
+        assert_eq!(letter.from[0].to_string(), "A <a@x.org>");
+        assert!(letter.flags.is_empty(), "{:?}", letter.flags);
+    }
+
+    #[test]
+    fn unclosed_multipart_is_broken_mime() {
+        let raw = b"From: a@x.org\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\n";
+        let letter = read_letter(raw);
+        assert!(letter.flags.iter().any(|f| matches!(f, ReviewFlag::BrokenMime { .. })), "{:?}", letter.flags);
+        assert!(letter.body_text.contains("hello"));
+    }
+
+    #[test]
+    fn unknown_charset_is_flagged_but_read() {
+        let raw = b"From: a@x.org\r\nSubject: =?x-klingon?Q?hello?=\r\nContent-Type: text/plain; charset=x-martian\r\n\r\nhello\r\n";
+        let letter = read_letter(raw);
+        let unknown: Vec<_> = letter
+            .flags
+            .iter()
+            .filter_map(|f| match f {
+                ReviewFlag::UnknownCharset { charset } => Some(charset.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(unknown, vec!["x-martian", "x-klingon"]);
+    }
+}

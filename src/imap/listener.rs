@@ -1,0 +1,401 @@
+//! The listener: registers every letter in one mailbox exactly once.
+//!
+//! Progress is the set of (mailbox, UIDVALIDITY, UID) the store has committed, so a restart
+//! downloads no body it registered before. A message is marked on the server only after its
+//! registration is committed; a crash in between leaves it registered and unmarked, and the
+//! next catch-up marks it without downloading it again.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use chrono::Utc;
+use futures::TryStreamExt;
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+
+use super::connect::{Session, open_session};
+use super::uid_set::compress;
+use crate::config::{ImapConfig, MarkMode, Secret};
+use crate::core::intake::{IntakePolicy, Source};
+use crate::core::letter::{read_headers_only, read_letter};
+use crate::store::{Arrival, Outcome, Store};
+
+/// Counters that tests, benchmarks and logs read.
+#[derive(Debug, Default)]
+pub struct ListenerStats {
+    pub bodies_fetched: AtomicU64,
+    pub body_bytes_fetched: AtomicU64,
+    pub registered: AtomicU64,
+    pub same_letter: AtomicU64,
+    pub catch_ups: AtomicU64,
+    pub sessions: AtomicU64,
+}
+
+impl ListenerStats {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// A message on the server as the listing shows it, before any body is downloaded.
+#[derive(Debug, Clone, Copy)]
+struct Listed {
+    uid: u32,
+    size: u64,
+    marked: bool,
+}
+
+/// A batch downloaded and waiting to be registered.
+struct Downloaded {
+    messages: Vec<(u32, Vec<u8>, Option<chrono::DateTime<Utc>>)>,
+    headers_only: bool,
+    sizes: Vec<u64>,
+}
+
+pub struct Listener {
+    config: ImapConfig,
+    password: Secret,
+    store: Store,
+    policy: IntakePolicy,
+    stats: Arc<ListenerStats>,
+}
+
+impl Listener {
+    pub fn new(config: ImapConfig, password: Secret, store: Store, policy: IntakePolicy) -> Listener {
+        Listener { config, password, store, policy, stats: Arc::default() }
+    }
+
+    pub fn stats(&self) -> Arc<ListenerStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Runs until `shutdown` turns true, reconnecting with capped exponential backoff.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+        let cap = Duration::from_secs(self.config.reconnect_max_secs.max(1));
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let started = Instant::now();
+            match self.session(&mut shutdown).await {
+                Ok(()) => return Ok(()),
+                Err(error) => {
+                    if started.elapsed() > Duration::from_secs(60) {
+                        backoff = Duration::from_secs(1);
+                    }
+                    warn!(error = %format!("{error:#}"), retry_in = ?backoff, "IMAP session ended; reconnecting");
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = shutdown.changed() => return Ok(()),
+            }
+            backoff = (backoff * 2).min(cap);
+        }
+    }
+
+    async fn session(&self, shutdown: &mut watch::Receiver<bool>) -> Result<()> {
+        let mut session = open_session(&self.config, &self.password).await?;
+        ListenerStats::add(&self.stats.sessions, 1);
+        let capabilities = session.capabilities().await?;
+        let can_idle = capabilities.has_str("IDLE");
+        if self.config.mark == MarkMode::Move {
+            // Creating a folder that exists fails harmlessly.
+            session.create(&self.config.move_to).await.ok();
+        }
+        let mailbox = session.select(&self.config.mailbox).await.with_context(|| format!("cannot open mailbox {}", self.config.mailbox))?;
+        let uid_validity = mailbox.uid_validity.ok_or_else(|| anyhow!("the server gave no UIDVALIDITY for {}", self.config.mailbox))?;
+        info!(mailbox = %self.config.mailbox, uid_validity, idle = can_idle, "IMAP session open");
+
+        let mut highest = self.catch_up(&mut session, uid_validity, 1).await?;
+        loop {
+            if *shutdown.borrow() {
+                session.logout().await.ok();
+                return Ok(());
+            }
+            if can_idle {
+                let mut idle = session.idle();
+                idle.init().await.context("IDLE")?;
+                let renew = Duration::from_secs(self.config.idle_renew_secs.max(1));
+                let woke = {
+                    let (wait, _stop) = idle.wait_with_timeout(renew);
+                    tokio::select! {
+                        outcome = wait => Some(outcome.context("while idling")?),
+                        _ = shutdown.changed() => None,
+                    }
+                };
+                debug!(?woke, "IDLE ended");
+                session = idle.done().await.context("ending IDLE")?;
+            } else {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(self.config.poll_secs.max(1))) => {}
+                    _ = shutdown.changed() => {}
+                }
+                session.noop().await.context("NOOP")?;
+            }
+            while session.unsolicited_responses.try_recv().is_ok() {}
+            if *shutdown.borrow() {
+                session.logout().await.ok();
+                return Ok(());
+            }
+            highest = highest.max(self.catch_up(&mut session, uid_validity, highest + 1).await?);
+        }
+    }
+
+    /// Registers every message from `from_uid` on that is not yet in the store, then marks
+    /// what is committed. Returns the highest UID seen.
+    async fn catch_up(&self, session: &mut Session, uid_validity: u32, from_uid: u32) -> Result<u32> {
+        let started = Instant::now();
+        let bytes_before = self.stats.body_bytes_fetched.load(Ordering::Relaxed);
+        let listing = list_messages(session, from_uid.max(1), &self.config.keyword).await?;
+        let highest = listing.iter().map(|m| m.uid).max().unwrap_or(from_uid.saturating_sub(1));
+        let recorded = self.store.recorded_uids(&self.config.mailbox, uid_validity).await?;
+
+        let mut to_mark: Vec<u32> = listing
+            .iter()
+            .filter(|m| recorded.contains(&m.uid) && (self.config.mark == MarkMode::Move || !m.marked))
+            .map(|m| m.uid)
+            .collect();
+        let fresh: Vec<Listed> = listing.iter().filter(|m| !recorded.contains(&m.uid)).copied().collect();
+        if fresh.is_empty() && to_mark.is_empty() {
+            return Ok(highest);
+        }
+        // Oversize messages stay unmarked; a registered one is recognised by its UID.
+        let oversize: HashSet<u32> = fresh.iter().filter(|m| m.size > self.config.max_message_bytes).map(|m| m.uid).collect();
+        if !to_mark.is_empty() {
+            self.mark(session, &to_mark).await?;
+            to_mark.clear();
+        }
+
+        let (batches_tx, batches_rx) = mpsc::channel::<Downloaded>(2);
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Vec<u32>>();
+        let registrar = tokio::spawn(register_batches(
+            batches_rx,
+            done_tx,
+            self.store.clone(),
+            self.policy.clone(),
+            self.config.mailbox.clone(),
+            uid_validity,
+            self.config.max_message_bytes,
+            Arc::clone(&self.stats),
+        ));
+
+        let mut failure = None;
+        for batch in plan_batches(&fresh, self.config.fetch_batch_bytes, self.config.max_message_bytes) {
+            let downloaded = match self.download(session, &batch).await {
+                Ok(d) => d,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            };
+            if batches_tx.send(downloaded).await.is_err() {
+                break; // the registrar failed; its error is reported below
+            }
+            while let Ok(committed) = done_rx.try_recv() {
+                to_mark.extend(committed.into_iter().filter(|uid| !oversize.contains(uid)));
+            }
+            if !to_mark.is_empty() {
+                self.mark(session, &to_mark).await?;
+                to_mark.clear();
+            }
+        }
+        drop(batches_tx);
+        let registered = registrar.await.map_err(|e| anyhow!("registrar task failed: {e}"))?;
+        while let Ok(committed) = done_rx.try_recv() {
+            to_mark.extend(committed.into_iter().filter(|uid| !oversize.contains(uid)));
+        }
+        if !to_mark.is_empty() {
+            self.mark(session, &to_mark).await?;
+        }
+        registered?;
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        ListenerStats::add(&self.stats.catch_ups, 1);
+        info!(
+            mailbox = %self.config.mailbox,
+            new = fresh.len(),
+            body_bytes = self.stats.body_bytes_fetched.load(Ordering::Relaxed) - bytes_before,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "catch-up done"
+        );
+        Ok(highest)
+    }
+
+    async fn download(&self, session: &mut Session, batch: &Batch) -> Result<Downloaded> {
+        let query = if batch.headers_only { "(UID INTERNALDATE BODY.PEEK[HEADER])" } else { "(UID INTERNALDATE BODY.PEEK[])" };
+        let set = compress(&batch.uids);
+        let mut messages = Vec::with_capacity(batch.uids.len());
+        {
+            let mut stream = session.uid_fetch(&set, query).await.context("UID FETCH")?;
+            while let Some(fetch) = stream.try_next().await.context("reading FETCH")? {
+                let Some(uid) = fetch.uid else { continue };
+                let bytes = if batch.headers_only { fetch.header() } else { fetch.body() };
+                let Some(bytes) = bytes else {
+                    warn!(uid, "the server returned no content for a message; it will be tried again");
+                    continue;
+                };
+                if !batch.headers_only {
+                    ListenerStats::add(&self.stats.bodies_fetched, 1);
+                    ListenerStats::add(&self.stats.body_bytes_fetched, bytes.len() as u64);
+                }
+                let received = fetch.internal_date().map(|d| d.with_timezone(&Utc));
+                messages.push((uid, bytes.to_vec(), received));
+            }
+        }
+        let sizes = messages.iter().map(|(uid, _, _)| batch.size_of(*uid)).collect();
+        Ok(Downloaded { messages, headers_only: batch.headers_only, sizes })
+    }
+
+    async fn mark(&self, session: &mut Session, uids: &[u32]) -> Result<()> {
+        let set = compress(uids);
+        match self.config.mark {
+            MarkMode::Keyword => {
+                let query = format!("+FLAGS.SILENT ({})", self.config.keyword);
+                let stream = session.uid_store(&set, &query).await.context("UID STORE")?;
+                let _: Vec<_> = stream.try_collect().await.context("UID STORE")?;
+            }
+            MarkMode::Move => session.uid_mv(&set, &self.config.move_to).await.context("UID MOVE")?,
+        }
+        debug!(count = uids.len(), "marked on the server");
+        Ok(())
+    }
+}
+
+/// Lists UIDs, sizes and whether the keyword is set, without downloading any body.
+async fn list_messages(session: &mut Session, from_uid: u32, keyword: &str) -> Result<Vec<Listed>> {
+    let mut listed = Vec::new();
+    let mut stream = session.uid_fetch(format!("{from_uid}:*"), "(UID RFC822.SIZE FLAGS)").await.context("listing the mailbox")?;
+    while let Some(fetch) = stream.try_next().await.context("listing the mailbox")? {
+        let Some(uid) = fetch.uid else { continue };
+        // `N:*` always names the last message, even when its UID is below N.
+        if uid < from_uid {
+            continue;
+        }
+        let marked = fetch.flags().any(|flag| matches!(flag, async_imap::types::Flag::Custom(ref k) if k.eq_ignore_ascii_case(keyword)));
+        listed.push(Listed { uid, size: u64::from(fetch.size.unwrap_or(0)), marked });
+    }
+    listed.sort_by_key(|m| m.uid);
+    Ok(listed)
+}
+
+struct Batch {
+    uids: Vec<u32>,
+    sizes: Vec<u64>,
+    headers_only: bool,
+}
+
+impl Batch {
+    fn size_of(&self, uid: u32) -> u64 {
+        self.uids.iter().position(|u| *u == uid).map(|i| self.sizes[i]).unwrap_or(0)
+    }
+}
+
+/// Groups fresh messages into downloads of about `batch_bytes`; oversize ones fetch headers only.
+fn plan_batches(fresh: &[Listed], batch_bytes: u64, max_message_bytes: u64) -> Vec<Batch> {
+    let mut batches: Vec<Batch> = Vec::new();
+    let mut current = Batch { uids: Vec::new(), sizes: Vec::new(), headers_only: false };
+    let mut current_bytes = 0;
+    let mut oversize = Batch { uids: Vec::new(), sizes: Vec::new(), headers_only: true };
+    for message in fresh {
+        if message.size > max_message_bytes {
+            oversize.uids.push(message.uid);
+            oversize.sizes.push(message.size);
+            continue;
+        }
+        if !current.uids.is_empty() && (current_bytes + message.size > batch_bytes || current.uids.len() >= 2000) {
+            batches.push(std::mem::replace(&mut current, Batch { uids: Vec::new(), sizes: Vec::new(), headers_only: false }));
+            current_bytes = 0;
+        }
+        current.uids.push(message.uid);
+        current.sizes.push(message.size);
+        current_bytes += message.size;
+    }
+    if !current.uids.is_empty() {
+        batches.push(current);
+    }
+    if !oversize.uids.is_empty() {
+        batches.push(oversize);
+    }
+    batches
+}
+
+/// Reads and registers downloaded batches one transaction each, reporting committed UIDs.
+#[allow(clippy::too_many_arguments)]
+async fn register_batches(
+    mut batches: mpsc::Receiver<Downloaded>,
+    committed: mpsc::UnboundedSender<Vec<u32>>,
+    store: Store,
+    policy: IntakePolicy,
+    mailbox: String,
+    uid_validity: u32,
+    limit: u64,
+    stats: Arc<ListenerStats>,
+) -> Result<()> {
+    while let Some(batch) = batches.recv().await {
+        let mailbox = mailbox.clone();
+        // Reading MIME is CPU work: keep it off the threads that drive IMAP and SQL.
+        let arrivals = tokio::task::spawn_blocking(move || {
+            batch
+                .messages
+                .into_iter()
+                .zip(batch.sizes)
+                .map(|((uid, raw, received), size)| {
+                    let letter = if batch.headers_only { read_headers_only(&raw, size, limit) } else { read_letter(&raw) };
+                    Arrival {
+                        raw,
+                        letter,
+                        source: Source::Imap { mailbox: mailbox.clone(), uid_validity, uid },
+                        received_at: received.unwrap_or_else(Utc::now),
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| anyhow!("reading letters failed: {e}"))?;
+        let outcomes = store.register_incoming(&arrivals, &policy, Utc::now()).await.context("registering letters")?;
+        let mut uids = Vec::with_capacity(arrivals.len());
+        for (arrival, outcome) in arrivals.iter().zip(&outcomes) {
+            let Source::Imap { uid, .. } = arrival.source else { continue };
+            match outcome {
+                Outcome::Registered { number, flags } => {
+                    ListenerStats::add(&stats.registered, 1);
+                    if flags.is_empty() {
+                        debug!(uid, %number, "registered");
+                    } else {
+                        warn!(uid, %number, flags = %flags.join(","), "registered and flagged for review");
+                    }
+                }
+                Outcome::SameLetter { number } => {
+                    ListenerStats::add(&stats.same_letter, 1);
+                    info!(uid, %number, "same bytes as a registered letter; not registered again");
+                }
+                Outcome::AlreadyRecorded { .. } => {}
+            }
+            if arrival.letter.flags.iter().any(|f| f.name() == "oversize") {
+                warn!(uid, size = arrival.letter.size, "oversize message registered from its headers and left in the mailbox");
+            }
+            uids.push(uid);
+        }
+        committed.send(uids).ok();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_respect_size_and_put_oversize_apart() {
+        let fresh: Vec<Listed> = [(1, 400), (2, 400), (3, 400), (4, 5000), (5, 100)]
+            .into_iter()
+            .map(|(uid, size)| Listed { uid, size, marked: false })
+            .collect();
+        let batches = plan_batches(&fresh, 1000, 1000);
+        let shape: Vec<(Vec<u32>, bool)> = batches.iter().map(|b| (b.uids.clone(), b.headers_only)).collect();
+        assert_eq!(shape, vec![(vec![1, 2], false), (vec![3, 5], false), (vec![4], true)]);
+    }
+}

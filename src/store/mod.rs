@@ -1,0 +1,648 @@
+//! The EDMS store: the only module that speaks SQL. One code path for SQLite (the embedded
+//! default) and PostgreSQL (several instances sharing one register), through sqlx's `Any` driver.
+
+mod records;
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use sqlx::any::AnyPoolOptions;
+// Dynamic SQL here is built only from fixed column names and `$N` placeholders, never from input.
+use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
+
+use crate::core::flags::ReviewFlag;
+use crate::core::intake::{self, Confidentiality, Decision, IntakePolicy, Known, Source};
+use crate::core::letter::{Letter, fingerprint};
+use crate::core::number::{Direction, RegistrationNumber};
+use crate::core::time::{stamp, year_in};
+
+pub use records::{AttachmentInfo, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A letter that arrived, read by the core, ready to be registered.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    pub raw: Vec<u8>,
+    pub letter: Letter,
+    pub source: Source,
+    pub received_at: DateTime<Utc>,
+}
+
+/// What registering an arrival did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new entry with its number.
+    Registered { number: String, flags: Vec<&'static str> },
+    /// The same bytes were registered already (another UID, a second delivery, a re-import).
+    SameLetter { number: String },
+    /// This very server message was registered before.
+    AlreadyRecorded { number: String },
+}
+
+impl Outcome {
+    pub fn number(&self) -> &str {
+        match self {
+            Outcome::Registered { number, .. } | Outcome::SameLetter { number } | Outcome::AlreadyRecorded { number } => number,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    zone: chrono_tz::Tz,
+}
+
+impl Store {
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &str, zone: chrono_tz::Tz) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if url.starts_with("sqlite:") {
+            (Backend::Sqlite, sqlite_url_creating_file(url))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let mut options = AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 4 } else { 8 });
+        if backend == Backend::Sqlite {
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL lets readers work while the listener writes; the busy timeout lets a
+                    // second process wait for the write lock instead of failing.
+                    sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *conn).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(&url).await?;
+        let store = Store { pool, backend, zone };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Registers incoming letters in one transaction: all or none are committed. Numbers are
+    /// taken under a lock on the year's counter, so they are gapless and unique across processes.
+    pub async fn register_incoming(&self, arrivals: &[Arrival], policy: &IntakePolicy, now: DateTime<Utc>) -> Result<Vec<Outcome>> {
+        let direction = Direction::Incoming;
+        let year = year_in(now, self.zone);
+        let mut tx = self.pool.begin().await?;
+        let mut last = lock_counter(&mut tx, direction, year).await?;
+        let mut outcomes = Vec::with_capacity(arrivals.len());
+        for arrival in arrivals {
+            if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source {
+                if let Some(number) = number_for_uid(&mut tx, mailbox, *uid_validity, *uid).await? {
+                    outcomes.push(Outcome::AlreadyRecorded { number });
+                    continue;
+                }
+            }
+            let known = self.known_about(&mut tx, &arrival.letter).await?;
+            let (document_id, outcome) = match intake::decide(&arrival.letter, &known, policy) {
+                Decision::AlreadyRegistered { number } => {
+                    let id = document_id(&mut tx, &number).await?;
+                    (id, Outcome::SameLetter { number })
+                }
+                Decision::Register(entry) => {
+                    last += 1;
+                    let number = RegistrationNumber { direction, year, sequence: last };
+                    let id = insert_document(&mut tx, self.backend, arrival, &entry, number, now).await?;
+                    let flags = entry.flags.iter().map(ReviewFlag::name).collect();
+                    (id, Outcome::Registered { number: number.to_string(), flags })
+                }
+            };
+            if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source {
+                sqlx::query("INSERT INTO imap_messages (mailbox, uid_validity, uid, document_id) VALUES ($1, $2, $3, $4)")
+                    .bind(mailbox.as_str())
+                    .bind(i64::from(*uid_validity))
+                    .bind(i64::from(*uid))
+                    .bind(document_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            outcomes.push(outcome);
+        }
+        sqlx::query("UPDATE register_counters SET last = $1 WHERE register = $2 AND year = $3")
+            .bind(last)
+            .bind(direction.register())
+            .bind(i64::from(year))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn known_about(&self, tx: &mut Transaction<'static, Any>, letter: &Letter) -> Result<Known> {
+        let same_bytes = sqlx::query("SELECT number FROM documents WHERE sha256 = $1 AND direction = 'incoming' ORDER BY id LIMIT 1")
+            .bind(letter.sha256.as_str())
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|row| row.get::<String, _>(0));
+        let same_message_id = match &letter.message_id {
+            Some(id) => sqlx::query("SELECT number FROM documents WHERE message_id = $1 ORDER BY id LIMIT 1")
+                .bind(id.as_str())
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|row| row.get::<String, _>(0)),
+            None => None,
+        };
+        let clues = intake::thread_clues(letter);
+        let mut thread_root = None;
+        for number in &clues.numbers {
+            thread_root = thread_root_where(tx, "number = $1", &number.to_string()).await?;
+            if thread_root.is_some() {
+                break;
+            }
+        }
+        if thread_root.is_none() {
+            for message_id in &clues.message_ids {
+                thread_root = thread_root_where(tx, "message_id = $1", message_id).await?;
+                if thread_root.is_some() {
+                    break;
+                }
+            }
+        }
+        Ok(Known { same_bytes, same_message_id, thread_root })
+    }
+
+    /// UIDs of one mailbox generation already in the register: they are never downloaded again.
+    pub async fn recorded_uids(&self, mailbox: &str, uid_validity: u32) -> Result<HashSet<u32>> {
+        let rows = sqlx::query("SELECT uid FROM imap_messages WHERE mailbox = $1 AND uid_validity = $2")
+            .bind(mailbox)
+            .bind(i64::from(uid_validity))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.get::<i64, _>(0) as u32).collect())
+    }
+
+    /// One document with its attachments and history.
+    pub async fn document(&self, number: &str) -> Result<DocumentRecord> {
+        let mut records = self.documents_where("d.number = $1", &[number.to_string()]).await?;
+        let mut record = records.pop().ok_or_else(|| StoreError::NotFound(format!("no document {number}")))?;
+        record.history = Some(self.history(record.id).await?);
+        Ok(record)
+    }
+
+    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<DocumentRecord>> {
+        let mut conditions = Vec::new();
+        let mut binds = Vec::new();
+        if let Some(status) = &filter.status {
+            binds.push(status.clone());
+            conditions.push(format!("d.status = ${}", binds.len()));
+        }
+        if let Some(since) = filter.since {
+            binds.push(stamp(since));
+            conditions.push(format!("d.registered_at >= ${}", binds.len()));
+        }
+        if let Some(until) = filter.until {
+            binds.push(stamp(until));
+            conditions.push(format!("d.registered_at < ${}", binds.len()));
+        }
+        let clause = if conditions.is_empty() { "1 = 1".to_string() } else { conditions.join(" AND ") };
+        self.documents_where(&clause, &binds).await
+    }
+
+    /// Full-text search over subject, body and attachment names; every word must occur,
+    /// matched as a word prefix.
+    pub async fn search(&self, text: &str) -> Result<Vec<DocumentRecord>> {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = match self.backend {
+            Backend::Sqlite => {
+                let query = words.iter().map(|w| format!("\"{w}\" *")).collect::<Vec<_>>().join(" AND ");
+                sqlx::query("SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 ORDER BY rank LIMIT 200")
+                    .bind(query)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                let query = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
+                sqlx::query(
+                    "SELECT document_id FROM document_search WHERE vector @@ to_tsquery('simple', $1) \
+                     ORDER BY ts_rank(vector, to_tsquery('simple', $1)) DESC LIMIT 200",
+                )
+                .bind(query)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        }
+        .iter()
+        .map(|row| row.get::<i64, _>(0))
+        .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let mut found = self.documents_where(&format!("d.id IN ({list})"), &[]).await?;
+        let rank: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        found.sort_by_key(|d| rank.get(&d.id).copied().unwrap_or(usize::MAX));
+        Ok(found)
+    }
+
+    pub async fn raw(&self, number: &str) -> Result<Vec<u8>> {
+        sqlx::query("SELECT r.bytes FROM raw_messages r JOIN documents d ON d.id = r.document_id WHERE d.number = $1")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| row.get::<Vec<u8>, _>(0))
+            .ok_or_else(|| StoreError::NotFound(format!("no stored message for {number}")))
+    }
+
+    pub async fn attachment(&self, number: &str, position: i64) -> Result<StoredAttachment> {
+        let row = sqlx::query(
+            "SELECT a.name, a.media_type, a.content FROM attachments a JOIN documents d ON d.id = a.document_id \
+             WHERE d.number = $1 AND a.position = $2",
+        )
+        .bind(number)
+        .bind(position)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("{number} has no attachment {position}")))?;
+        Ok(StoredAttachment { name: row.get(0), media_type: row.get(1), content: row.get(2) })
+    }
+
+    /// Marks an entry annulled; it stays in the register, visibly annulled, with the reason.
+    pub async fn annul(&self, number: &str, reason: &str, actor: &str, now: DateTime<Utc>) -> Result<()> {
+        if reason.trim().is_empty() {
+            return Err(StoreError::Refused("an annulment needs a reason".into()));
+        }
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT id, status FROM documents WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no document {number}")))?;
+        let (id, status): (i64, String) = (row.get(0), row.get(1));
+        if status == "annulled" {
+            return Err(StoreError::Refused(format!("{number} is already annulled")));
+        }
+        sqlx::query("UPDATE documents SET status = 'annulled', annul_reason = $1 WHERE id = $2")
+            .bind(reason)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record_history(&mut tx, id, now, actor, "annulled", Some("status"), Some(&status), Some("annulled"), Some(reason)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes what may change after registration (status, unit, classification,
+    /// confidentiality), recording the change in the history.
+    pub async fn change(&self, number: &str, field: &str, value: &str, actor: &str, reason: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        let column = match field {
+            "status" | "unit" | "classification" | "confidentiality" => field,
+            other => return Err(StoreError::Refused(format!("'{other}' cannot be changed; only status, unit, classification and confidentiality can"))),
+        };
+        if column == "confidentiality" && Confidentiality::parse(value).is_none() {
+            return Err(StoreError::Refused(format!("'{value}' is not a confidentiality level (public, internal, confidential, secret)")));
+        }
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT id, {column} FROM documents WHERE number = $1")))
+            .bind(number)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no document {number}")))?;
+        let (id, old): (i64, Option<String>) = (row.get(0), row.get(1));
+        sqlx::query(AssertSqlSafe(format!("UPDATE documents SET {column} = $1 WHERE id = $2")))
+            .bind(value)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record_history(&mut tx, id, now, actor, "changed", Some(column), old.as_deref(), Some(value), reason).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that a restricted document was shown to someone.
+    pub async fn record_disclosure(&self, number: &str, actor: &str, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let id = document_id(&mut tx, number).await?;
+        record_history(&mut tx, id, now, actor, "disclosed", None, None, None, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Recomputes every stored hash and reports what differs from the register or is missing.
+    pub async fn verify(&self) -> Result<(usize, Vec<Problem>)> {
+        let mut problems = Vec::new();
+        let mut checked = 0;
+        let mut rows = sqlx::query(
+            "SELECT d.number, d.sha256, r.bytes FROM documents d LEFT JOIN raw_messages r ON r.document_id = d.id ORDER BY d.id",
+        )
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            checked += 1;
+            let number: String = row.get(0);
+            let expected: String = row.get(1);
+            match row.try_get::<Option<Vec<u8>>, _>(2)? {
+                None => problems.push(Problem { number, item: "message".into(), detail: "stored message is missing".into() }),
+                Some(bytes) => {
+                    let actual = fingerprint(&bytes);
+                    if actual != expected {
+                        problems.push(Problem { number, item: "message".into(), detail: format!("sha256 {actual} differs from the register's {expected}") });
+                    }
+                }
+            }
+        }
+        drop(rows);
+        let mut rows = sqlx::query(
+            "SELECT d.number, a.position, a.name, a.sha256, a.size, a.content FROM attachments a JOIN documents d ON d.id = a.document_id ORDER BY a.id",
+        )
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            let number: String = row.get(0);
+            let position: i64 = row.get(1);
+            let name: String = row.get(2);
+            let expected: String = row.get(3);
+            let size: i64 = row.get(4);
+            let content: Vec<u8> = row.get(5);
+            let actual = fingerprint(&content);
+            if actual != expected || content.len() as i64 != size {
+                problems.push(Problem {
+                    number,
+                    item: format!("attachment {position} ({name})"),
+                    detail: format!("sha256 {actual} ({} bytes) differs from the register's {expected} ({size} bytes)", content.len()),
+                });
+            }
+        }
+        Ok((checked, problems))
+    }
+
+    async fn history(&self, document_id: i64) -> Result<Vec<HistoryEntry>> {
+        let rows = sqlx::query("SELECT at, actor, action, field, old_value, new_value, reason FROM history WHERE document_id = $1 ORDER BY id")
+            .bind(document_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| HistoryEntry {
+                at: r.get(0),
+                actor: r.get(1),
+                action: r.get(2),
+                field: r.get(3),
+                old_value: r.get(4),
+                new_value: r.get(5),
+                reason: r.get(6),
+            })
+            .collect())
+    }
+
+    async fn documents_where(&self, clause: &str, binds: &[String]) -> Result<Vec<DocumentRecord>> {
+        let sql = format!(
+            "SELECT d.id, d.number, d.direction, d.status, d.unit, d.classification, d.confidentiality, d.subject, \
+             d.from_json, d.to_json, d.cc_json, d.message_id, d.sha256, d.size, d.sent_at, d.received_at, d.registered_at, \
+             COALESCE(t.number, d.number), d.flags_json, d.source, d.annul_reason \
+             FROM documents d LEFT JOIN documents t ON t.id = d.thread_id WHERE {clause} ORDER BY d.id"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for bind in binds {
+            query = query.bind(bind.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut records: Vec<DocumentRecord> = rows.iter().map(records::document_from_row).collect::<Result<_>>()?;
+        if let (Some(first), Some(last)) = (records.first().map(|r| r.id), records.last().map(|r| r.id)) {
+            let attachments = sqlx::query(
+                "SELECT document_id, position, name, media_type, size, sha256 FROM attachments \
+                 WHERE document_id >= $1 AND document_id <= $2 ORDER BY document_id, position",
+            )
+            .bind(first.min(last))
+            .bind(first.max(last))
+            .fetch_all(&self.pool)
+            .await?;
+            let mut by_document: HashMap<i64, Vec<AttachmentInfo>> = HashMap::new();
+            for row in &attachments {
+                by_document.entry(row.get(0)).or_default().push(AttachmentInfo {
+                    position: row.get(1),
+                    name: row.get(2),
+                    media_type: row.get(3),
+                    size: row.get(4),
+                    sha256: row.get(5),
+                });
+            }
+            for record in &mut records {
+                record.attachments = by_document.remove(&record.id).unwrap_or_default();
+            }
+        }
+        Ok(records)
+    }
+}
+
+/// Takes the year's counter row for this register, creating it at 0; on PostgreSQL the row lock
+/// holds every other registrar until this transaction ends, which keeps numbers gapless.
+async fn lock_counter(tx: &mut Transaction<'static, Any>, direction: Direction, year: i32) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO register_counters (register, year, last) VALUES ($1, $2, 0) \
+         ON CONFLICT (register, year) DO UPDATE SET last = register_counters.last RETURNING last",
+    )
+    .bind(direction.register())
+    .bind(i64::from(year))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.get::<i64, _>(0))
+}
+
+async fn number_for_uid(tx: &mut Transaction<'static, Any>, mailbox: &str, uid_validity: u32, uid: u32) -> Result<Option<String>> {
+    Ok(sqlx::query(
+        "SELECT d.number FROM imap_messages m JOIN documents d ON d.id = m.document_id \
+         WHERE m.mailbox = $1 AND m.uid_validity = $2 AND m.uid = $3",
+    )
+    .bind(mailbox)
+    .bind(i64::from(uid_validity))
+    .bind(i64::from(uid))
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|row| row.get::<String, _>(0)))
+}
+
+async fn document_id(tx: &mut Transaction<'static, Any>, number: &str) -> Result<i64> {
+    sqlx::query("SELECT id FROM documents WHERE number = $1")
+        .bind(number)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|row| row.get::<i64, _>(0))
+        .ok_or_else(|| StoreError::NotFound(format!("no document {number}")))
+}
+
+async fn thread_root_where(tx: &mut Transaction<'static, Any>, condition: &str, value: &str) -> Result<Option<i64>> {
+    let sql = format!("SELECT id, thread_id FROM documents WHERE {condition} ORDER BY id LIMIT 1");
+    Ok(sqlx::query(AssertSqlSafe(sql))
+        .bind(value)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|row| row.get::<Option<i64>, _>(1).unwrap_or_else(|| row.get::<i64, _>(0))))
+}
+
+async fn insert_document(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    arrival: &Arrival,
+    entry: &intake::NewEntry,
+    number: RegistrationNumber,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let letter = &arrival.letter;
+    let from_address = letter.from.first().map(|c| c.address.to_lowercase()).unwrap_or_default();
+    let row = sqlx::query(
+        "INSERT INTO documents (number, direction, year, sequence, subject, from_json, to_json, cc_json, from_address, \
+         message_id, replies_to_json, sent_at, received_at, registered_at, sha256, size, body_text, source, thread_id, \
+         flags_json, status, unit, classification, confidentiality) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
+         RETURNING id",
+    )
+    .bind(number.to_string())
+    .bind(number.direction.as_str())
+    .bind(i64::from(number.year))
+    .bind(number.sequence)
+    .bind(letter.subject.as_str())
+    .bind(json(&letter.from))
+    .bind(json(&letter.to))
+    .bind(json(&letter.cc))
+    .bind(from_address)
+    .bind(letter.message_id.clone())
+    .bind(json(&letter.replies_to))
+    .bind(letter.sent_at.and_then(|s| DateTime::from_timestamp(s, 0)).map(stamp))
+    .bind(stamp(arrival.received_at))
+    .bind(stamp(now))
+    .bind(letter.sha256.as_str())
+    .bind(letter.size as i64)
+    .bind(letter.body_text.as_str())
+    .bind(arrival.source.describe())
+    .bind(entry.thread_root)
+    .bind(json(&entry.flags))
+    .bind("registered")
+    .bind(entry.unit.as_str())
+    .bind(None::<String>)
+    .bind(entry.confidentiality.as_str())
+    .fetch_one(&mut **tx)
+    .await?;
+    let id: i64 = row.get(0);
+
+    sqlx::query("INSERT INTO raw_messages (document_id, bytes) VALUES ($1, $2)")
+        .bind(id)
+        .bind(arrival.raw.as_slice())
+        .execute(&mut **tx)
+        .await?;
+    for (position, attachment) in letter.attachments.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO attachments (document_id, position, name, media_type, size, sha256, content) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(position as i64 + 1)
+        .bind(attachment.name.as_str())
+        .bind(attachment.media_type.as_str())
+        .bind(attachment.content.len() as i64)
+        .bind(attachment.sha256.as_str())
+        .bind(attachment.content.as_slice())
+        .execute(&mut **tx)
+        .await?;
+    }
+    let names = letter.attachments.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(" ");
+    let index_sql = match backend {
+        Backend::Sqlite => "INSERT INTO documents_fts (rowid, subject, body, attachment_names) VALUES ($1, $2, $3, $4)",
+        Backend::Postgres => {
+            "INSERT INTO document_search (document_id, vector) VALUES ($1, \
+             setweight(to_tsvector('simple', CAST($2 AS TEXT)), 'A') || to_tsvector('simple', CAST($3 AS TEXT)) || \
+             setweight(to_tsvector('simple', CAST($4 AS TEXT)), 'B'))"
+        }
+    };
+    sqlx::query(index_sql)
+        .bind(id)
+        .bind(letter.subject.as_str())
+        .bind(letter.body_text.as_str())
+        .bind(names)
+        .execute(&mut **tx)
+        .await?;
+    let detail = entry.flags.iter().map(ReviewFlag::describe).collect::<Vec<_>>().join("; ");
+    record_history(tx, id, now, "chancery", "registered", None, None, Some(&number.to_string()), (!detail.is_empty()).then_some(detail.as_str())).await?;
+    Ok(id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record_history(
+    tx: &mut Transaction<'static, Any>,
+    document_id: i64,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    field: Option<&str>,
+    old_value: Option<&str>,
+    new_value: Option<&str>,
+    reason: Option<&str>,
+) -> Result<()> {
+    sqlx::query("INSERT INTO history (document_id, at, actor, action, field, old_value, new_value, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(document_id)
+        .bind(stamp(at))
+        .bind(actor)
+        .bind(action)
+        .bind(field)
+        .bind(old_value)
+        .bind(new_value)
+        .bind(reason)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A SQLite URL that creates the file on first use, as an embedded default should.
+fn sqlite_url_creating_file(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// The register's small JSON columns; plain data cannot fail to serialize.
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".to_string())
+}

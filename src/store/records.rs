@@ -1,0 +1,138 @@
+//! What the store hands out: plain records, serializable for `--json`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::core::letter::Correspondent;
+
+use super::Result;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentInfo {
+    pub position: i64,
+    pub name: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredAttachment {
+    pub name: String,
+    pub media_type: String,
+    pub content: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub field: Option<String>,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// A registration entry as shown to staff and scripts.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentRecord {
+    #[serde(skip)]
+    pub id: i64,
+    pub number: String,
+    pub direction: String,
+    pub status: String,
+    pub unit: String,
+    pub classification: Option<String>,
+    pub confidentiality: String,
+    pub subject: String,
+    pub from: Vec<Correspondent>,
+    pub to: Vec<Correspondent>,
+    pub cc: Vec<Correspondent>,
+    pub message_id: Option<String>,
+    pub sha256: String,
+    pub size: i64,
+    pub sent_at: Option<String>,
+    pub received_at: String,
+    pub registered_at: String,
+    /// The number of the first document of this letter's thread (its own when it starts one).
+    pub thread: String,
+    pub attachments: Vec<AttachmentInfo>,
+    pub flags: Vec<serde_json::Value>,
+    pub source: String,
+    pub annul_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryEntry>>,
+}
+
+/// Which documents `list` returns.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub status: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Something `verify` found wrong.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub number: String,
+    pub item: String,
+    pub detail: String,
+}
+
+pub(super) fn document_from_row(row: &AnyRow) -> Result<DocumentRecord> {
+    let people = |i: usize| -> Result<Vec<Correspondent>> {
+        let text: String = row.try_get(i)?;
+        Ok(serde_json::from_str(&text).unwrap_or_default())
+    };
+    let flags_json: String = row.try_get(18)?;
+    Ok(DocumentRecord {
+        id: row.try_get(0)?,
+        number: row.try_get(1)?,
+        direction: row.try_get(2)?,
+        status: row.try_get(3)?,
+        unit: row.try_get(4)?,
+        classification: row.try_get(5)?,
+        confidentiality: row.try_get(6)?,
+        subject: row.try_get(7)?,
+        from: people(8)?,
+        to: people(9)?,
+        cc: people(10)?,
+        message_id: row.try_get(11)?,
+        sha256: row.try_get(12)?,
+        size: row.try_get(13)?,
+        sent_at: row.try_get(14)?,
+        received_at: row.try_get(15)?,
+        registered_at: row.try_get(16)?,
+        thread: row.try_get(17)?,
+        attachments: Vec::new(),
+        flags: serde_json::from_str(&flags_json).unwrap_or_default(),
+        source: row.try_get(19)?,
+        annul_reason: row.try_get(20)?,
+        history: None,
+    })
+}
+
+impl DocumentRecord {
+    /// Whether subject and correspondents may be shown without clearance.
+    pub fn is_restricted(&self) -> bool {
+        matches!(self.confidentiality.as_str(), "confidential" | "secret")
+    }
+
+    /// The same record with what the uncleared may not see replaced by a notice.
+    pub fn redacted(mut self) -> DocumentRecord {
+        if self.is_restricted() {
+            self.subject = format!("[{}]", self.confidentiality);
+            self.from = Vec::new();
+            self.to = Vec::new();
+            self.cc = Vec::new();
+            for attachment in &mut self.attachments {
+                attachment.name = format!("attachment-{}", attachment.position);
+            }
+        }
+        self
+    }
+}
