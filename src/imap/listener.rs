@@ -159,6 +159,7 @@ impl Listener {
             .collect();
         let fresh: Vec<Listed> = listing.iter().filter(|m| !recorded.contains(&m.uid)).copied().collect();
         if fresh.is_empty() && to_mark.is_empty() {
+            ListenerStats::add(&self.stats.catch_ups, 1);
             return Ok(highest);
         }
         // Oversize messages stay unmarked; a registered one is recognised by its UID.
