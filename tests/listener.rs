@@ -112,10 +112,8 @@ async fn keywords(mailbox: &str) -> Vec<(u32, Vec<String>)> {
     let mut s = session().await;
     s.select(mailbox).await.expect("select");
     let fetched: Vec<_> = s.uid_fetch("1:*", "(UID FLAGS)").await.expect("fetch").try_collect().await.unwrap_or_default();
-    let mut out: Vec<(u32, Vec<String>)> = fetched
-        .iter()
-        .map(|f| (f.uid.unwrap_or(0), f.flags().map(|fl| format!("{fl:?}")).collect()))
-        .collect();
+    let mut out: Vec<(u32, Vec<String>)> =
+        fetched.iter().map(|f| (f.uid.unwrap_or(0), f.flags().map(|fl| format!("{fl:?}")).collect())).collect();
     out.sort();
     s.logout().await.ok();
     out
@@ -154,7 +152,10 @@ fn start(config: ImapConfig, store: &Store) -> Running {
 
 impl Running {
     async fn caught_up(&self, times: u64) {
-        assert!(wait_for(Duration::from_secs(20), || async { self.stats.catch_ups.load(Ordering::SeqCst) >= times }).await, "catch-up never finished");
+        assert!(
+            wait_for(Duration::from_secs(20), || async { self.stats.catch_ups.load(Ordering::SeqCst) >= times }).await,
+            "catch-up never finished"
+        );
     }
 
     async fn stop(self) -> Arc<ListenerStats> {
@@ -204,10 +205,12 @@ async fn a_letter_appended_is_registered_within_two_seconds_through_idle() {
     let docs = documents(&store).await;
     assert_eq!(docs[0].subject, "Erasmus+ agreement renewal");
     assert!(docs[0].number.starts_with("IN-") && docs[0].number.ends_with("-000001"), "{}", docs[0].number);
-    assert!(wait_for(Duration::from_secs(2), || async {
-        keywords(&mailbox).await.iter().all(|(_, k)| k.iter().any(|k| k.contains("$Registered")))
-    })
-    .await);
+    assert!(
+        wait_for(Duration::from_secs(2), || async {
+            keywords(&mailbox).await.iter().all(|(_, k)| k.iter().any(|k| k.contains("$Registered")))
+        })
+        .await
+    );
     running.stop().await;
     eprintln!("APPEND to registered: {delay:?}");
 }
@@ -363,7 +366,11 @@ async fn charsets_of_this_universitys_mail_come_out_right() {
             ("Şubat toplantısı".to_string(), "Şule Yılmaz".to_string()),
         ]
     );
-    let bodies: Vec<String> = futures::future::join_all(docs.iter().map(|d| store.search(&d.subject))).await.into_iter().map(|r| r.expect("search").len().to_string()).collect();
+    let bodies: Vec<String> = futures::future::join_all(docs.iter().map(|d| store.search(&d.subject)))
+        .await
+        .into_iter()
+        .map(|r| r.expect("search").len().to_string())
+        .collect();
     assert!(bodies.iter().all(|n| n == "1"), "each subject finds its letter: {bodies:?}");
     assert_eq!(store.search("imzalanmışdır").await.expect("search").len(), 1, "Azerbaijani body");
     assert_eq!(store.search("коллеги").await.expect("search").len(), 1, "windows-1251 body");
@@ -502,7 +509,10 @@ async fn kill_9_in_the_middle_of_a_backlog_then_restart_registers_every_letter_o
         assert!(d.number.ends_with(&format!("-{:06}", i + 1)), "gapless: {} at {}", d.number, i + 1);
     }
     assert!(
-        wait_for(Duration::from_secs(5), || async { keywords(&mailbox).await.iter().all(|(_, k)| k.iter().any(|k| k.contains("$Registered"))) }).await,
+        wait_for(Duration::from_secs(5), || async {
+            keywords(&mailbox).await.iter().all(|(_, k)| k.iter().any(|k| k.contains("$Registered")))
+        })
+        .await,
         "every message is marked after the restart"
     );
 }
