@@ -163,11 +163,7 @@ pub struct RegisterConfig {
 
 impl Default for RegisterConfig {
     fn default() -> Self {
-        RegisterConfig {
-            timezone: "Asia/Baku".into(),
-            default_unit: "registry".into(),
-            default_confidentiality: Confidentiality::Internal,
-        }
+        RegisterConfig { timezone: "Asia/Baku".into(), default_unit: "registry".into(), default_confidentiality: Confidentiality::Internal }
     }
 }
 

@@ -40,7 +40,10 @@ pub async fn ingest(store: &Store, policy: &IntakePolicy, paths: &[PathBuf]) -> 
     }
     let progress = if letters.len() >= PROGRESS_FROM {
         let bar = ProgressBar::new(letters.len() as u64);
-        bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} letters {msg} ({eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()));
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} letters {msg} ({eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
         bar
     } else {
         ProgressBar::hidden()

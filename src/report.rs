@@ -139,8 +139,18 @@ pub fn write_daily_csv(out: &mut impl std::io::Write, rows: &[DailyRow]) -> anyh
     if rows.is_empty() {
         // The header alone still says what the register holds: nothing that day.
         writer.write_record([
-            "number", "registered_at", "received_at", "direction", "correspondent", "subject", "unit", "confidentiality", "status",
-            "attachments", "attachment_names", "sha256",
+            "number",
+            "registered_at",
+            "received_at",
+            "direction",
+            "correspondent",
+            "subject",
+            "unit",
+            "confidentiality",
+            "status",
+            "attachments",
+            "attachment_names",
+            "sha256",
         ])?;
     }
     writer.flush()?;

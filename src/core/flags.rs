@@ -9,14 +9,26 @@ use serde::Serialize;
 pub enum ReviewFlag {
     /// The bytes are not a mail message; they are kept raw.
     Unparsed,
-    BrokenMime { detail: String },
-    UnknownCharset { charset: String },
+    BrokenMime {
+        detail: String,
+    },
+    UnknownCharset {
+        charset: String,
+    },
     /// An attachment name tried to be a path, held control characters, or was too long.
-    HostileAttachmentName { original: String },
+    HostileAttachmentName {
+        original: String,
+    },
     /// Larger than the configured limit: registered from its headers, left in the mailbox.
-    Oversize { size: u64, limit: u64 },
+    Oversize {
+        size: u64,
+        limit: u64,
+    },
     /// Another, different letter already carries this Message-ID.
-    PossibleDuplicate { message_id: String, of: String },
+    PossibleDuplicate {
+        message_id: String,
+        of: String,
+    },
 }
 
 impl ReviewFlag {

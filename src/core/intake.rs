@@ -100,7 +100,9 @@ pub struct NewEntry {
 #[derive(Debug, Clone)]
 pub enum Decision {
     /// The same bytes are registered already: one letter, whatever path it took.
-    AlreadyRegistered { number: String },
+    AlreadyRegistered {
+        number: String,
+    },
     Register(NewEntry),
 }
 

@@ -66,6 +66,33 @@ pub fn fingerprint(bytes: &[u8]) -> String {
 
 /// Reads a raw message. Never fails and never panics; what could not be read is flagged.
 pub fn read_letter(raw: &[u8]) -> Letter {
+    without_nul(read_parts(raw))
+}
+
+/// NUL is no character of any text people write, and PostgreSQL refuses it in text columns:
+/// a letter carrying one would fail its whole batch. The raw bytes keep it.
+fn without_nul(mut letter: Letter) -> Letter {
+    let clean = |text: &mut String| text.retain(|c| c != '\0');
+    clean(&mut letter.subject);
+    clean(&mut letter.body_text);
+    for person in letter.from.iter_mut().chain(letter.to.iter_mut()).chain(letter.cc.iter_mut()) {
+        clean(&mut person.address);
+        if let Some(name) = &mut person.name {
+            clean(name);
+        }
+    }
+    if let Some(id) = &mut letter.message_id {
+        clean(id);
+    }
+    letter.replies_to.iter_mut().for_each(clean);
+    for attachment in &mut letter.attachments {
+        clean(&mut attachment.name);
+        clean(&mut attachment.media_type);
+    }
+    letter
+}
+
+fn read_parts(raw: &[u8]) -> Letter {
     let mut flags = Vec::new();
     let parsed = MessageParser::default().parse(raw).filter(|m| m.headers().iter().any(|h| is_mail_header(h.name())));
     let Some(message) = parsed else {
@@ -96,10 +123,7 @@ pub fn read_letter(raw: &[u8]) -> Letter {
         }
     }
 
-    let mut body_text = (0..message.text_body_count())
-        .filter_map(|i| message.body_text(i))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let mut body_text = (0..message.text_body_count()).filter_map(|i| message.body_text(i)).collect::<Vec<_>>().join("\n");
     if body_text.trim().is_empty() && !flags.is_empty() {
         // The structure is broken: the text as it stands is better than none.
         body_text = String::from_utf8_lossy(after_header(raw)).into_owned();

@@ -55,9 +55,8 @@ impl fmt::Display for RegistrationNumber {
 }
 
 /// Numbers as they appear in text: in a subject tag, bracketed or not, any case.
-static NUMBER_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(IN|OUT)-(\d{4})-(\d{6,})\b").expect("number pattern compiles")
-});
+static NUMBER_IN_TEXT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(IN|OUT)-(\d{4})-(\d{6,})\b").expect("number pattern compiles"));
 
 impl FromStr for RegistrationNumber {
     type Err = String;
@@ -74,24 +73,13 @@ impl FromStr for RegistrationNumber {
 }
 
 fn number_from_captures(caps: &regex::Captures<'_>) -> Option<RegistrationNumber> {
-    let direction = if caps[1].eq_ignore_ascii_case("IN") {
-        Direction::Incoming
-    } else {
-        Direction::Outgoing
-    };
-    Some(RegistrationNumber {
-        direction,
-        year: caps[2].parse().ok()?,
-        sequence: caps[3].parse().ok()?,
-    })
+    let direction = if caps[1].eq_ignore_ascii_case("IN") { Direction::Incoming } else { Direction::Outgoing };
+    Some(RegistrationNumber { direction, year: caps[2].parse().ok()?, sequence: caps[3].parse().ok()? })
 }
 
 /// Every registration number named in a piece of text, in order of appearance.
 pub fn numbers_in(text: &str) -> Vec<RegistrationNumber> {
-    NUMBER_IN_TEXT
-        .captures_iter(text)
-        .filter_map(|caps| number_from_captures(&caps))
-        .collect()
+    NUMBER_IN_TEXT.captures_iter(text).filter_map(|caps| number_from_captures(&caps)).collect()
 }
 
 #[cfg(test)]

@@ -16,10 +16,7 @@ pub fn parse_stamp(text: &str) -> Option<DateTime<Utc>> {
 pub fn day_bounds(day: NaiveDate, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
     let start_of = |d: NaiveDate| {
         let midnight = d.and_hms_opt(0, 0, 0).expect("midnight exists");
-        zone.from_local_datetime(&midnight)
-            .earliest()
-            .unwrap_or_else(|| zone.from_utc_datetime(&midnight))
-            .with_timezone(&Utc)
+        zone.from_local_datetime(&midnight).earliest().unwrap_or_else(|| zone.from_utc_datetime(&midnight)).with_timezone(&Utc)
     };
     let next = day.succ_opt().unwrap_or(day);
     (start_of(day), start_of(next))

@@ -59,13 +59,12 @@ pub async fn open_session(config: &ImapConfig, password: &Secret) -> Result<Sess
 
 async fn open_session_inner(config: &ImapConfig, password: &Secret) -> Result<Session> {
     let address = (config.host.as_str(), config.port());
-    let tcp = TcpStream::connect(address)
-        .await
-        .with_context(|| format!("cannot connect to IMAP {}:{}", config.host, config.port()))?;
+    let tcp = TcpStream::connect(address).await.with_context(|| format!("cannot connect to IMAP {}:{}", config.host, config.port()))?;
     tcp.set_nodelay(true).ok();
     let client = match config.tls {
         TlsMode::Implicit => {
-            let tls = tls_connector(config)?.connect(server_name(&config.host)?, tcp).await.context("TLS handshake with the IMAP server")?;
+            let tls =
+                tls_connector(config)?.connect(server_name(&config.host)?, tcp).await.context("TLS handshake with the IMAP server")?;
             greeted(async_imap::Client::new(Transport(Box::new(tls)))).await?
         }
         TlsMode::Starttls => {
@@ -78,10 +77,7 @@ async fn open_session_inner(config: &ImapConfig, password: &Secret) -> Result<Se
         }
         TlsMode::None => greeted(async_imap::Client::new(Transport(Box::new(tcp)))).await?,
     };
-    client
-        .login(&config.user, password.expose())
-        .await
-        .map_err(|(error, _)| anyhow!("IMAP login as {} failed: {error}", config.user))
+    client.login(&config.user, password.expose()).await.map_err(|(error, _)| anyhow!("IMAP login as {} failed: {error}", config.user))
 }
 
 async fn greeted<T>(mut client: async_imap::Client<T>) -> Result<async_imap::Client<T>>

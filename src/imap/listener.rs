@@ -108,7 +108,7 @@ impl Listener {
         let uid_validity = mailbox.uid_validity.ok_or_else(|| anyhow!("the server gave no UIDVALIDITY for {}", self.config.mailbox))?;
         info!(mailbox = %self.config.mailbox, uid_validity, idle = can_idle, "IMAP session open");
 
-        let mut highest = self.catch_up(&mut session, uid_validity, 1).await?;
+        let mut highest = self.catch_up(&mut session, uid_validity, 1, shutdown).await?;
         loop {
             if *shutdown.borrow() {
                 session.logout().await.ok();
@@ -139,18 +139,18 @@ impl Listener {
                 session.logout().await.ok();
                 return Ok(());
             }
-            highest = highest.max(self.catch_up(&mut session, uid_validity, highest + 1).await?);
+            highest = highest.max(self.catch_up(&mut session, uid_validity, highest + 1, shutdown).await?);
         }
     }
 
     /// Registers every message from `from_uid` on that is not yet in the store, then marks
-    /// what is committed. Returns the highest UID seen.
-    async fn catch_up(&self, session: &mut Session, uid_validity: u32, from_uid: u32) -> Result<u32> {
+    /// what is committed. Returns the highest UID seen. A shutdown stops it between batches.
+    async fn catch_up(&self, session: &mut Session, uid_validity: u32, from_uid: u32, shutdown: &watch::Receiver<bool>) -> Result<u32> {
         let started = Instant::now();
         let bytes_before = self.stats.body_bytes_fetched.load(Ordering::Relaxed);
         let listing = list_messages(session, from_uid.max(1), &self.config.keyword).await?;
         let highest = listing.iter().map(|m| m.uid).max().unwrap_or(from_uid.saturating_sub(1));
-        let recorded = self.store.recorded_uids(&self.config.mailbox, uid_validity).await?;
+        let recorded = self.store.recorded_uids(&self.config.mailbox, uid_validity, from_uid).await?;
 
         let mut to_mark: Vec<u32> = listing
             .iter()
@@ -184,6 +184,9 @@ impl Listener {
 
         let mut failure = None;
         for batch in plan_batches(&fresh, self.config.fetch_batch_bytes, self.config.max_message_bytes) {
+            if *shutdown.borrow() {
+                break;
+            }
             let downloaded = match self.download(session, &batch).await {
                 Ok(d) => d,
                 Err(e) => {

@@ -101,6 +101,15 @@ impl Store {
                     Ok(())
                 })
             });
+        } else {
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    // The server's NOTICEs ("relation _sqlx_migrations already exists, skipping" on
+                    // every start) are chatter; sqlx would log each one on stderr at INFO.
+                    sqlx::query("SET client_min_messages = warning").execute(&mut *conn).await?;
+                    Ok(())
+                })
+            });
         }
         let pool = options.connect(&url).await?;
         let store = Store { pool, backend, zone };
@@ -207,11 +216,13 @@ impl Store {
         Ok(Known { same_bytes, same_message_id, thread_root })
     }
 
-    /// UIDs of one mailbox generation already in the register: they are never downloaded again.
-    pub async fn recorded_uids(&self, mailbox: &str, uid_validity: u32) -> Result<HashSet<u32>> {
-        let rows = sqlx::query("SELECT uid FROM imap_messages WHERE mailbox = $1 AND uid_validity = $2")
+    /// UIDs (from `from_uid` on) of one mailbox generation already in the register: they are
+    /// never downloaded again.
+    pub async fn recorded_uids(&self, mailbox: &str, uid_validity: u32, from_uid: u32) -> Result<HashSet<u32>> {
+        let rows = sqlx::query("SELECT uid FROM imap_messages WHERE mailbox = $1 AND uid_validity = $2 AND uid >= $3")
             .bind(mailbox)
             .bind(i64::from(uid_validity))
+            .bind(i64::from(from_uid))
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.iter().map(|r| r.get::<i64, _>(0) as u32).collect())
@@ -247,11 +258,7 @@ impl Store {
     /// Full-text search over subject, body and attachment names; every word must occur,
     /// matched as a word prefix.
     pub async fn search(&self, text: &str) -> Result<Vec<DocumentRecord>> {
-        let words: Vec<String> = text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect();
+        let words: Vec<String> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
         if words.is_empty() {
             return Ok(Vec::new());
         }
@@ -336,10 +343,22 @@ impl Store {
 
     /// Changes what may change after registration (status, unit, classification,
     /// confidentiality), recording the change in the history.
-    pub async fn change(&self, number: &str, field: &str, value: &str, actor: &str, reason: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+    pub async fn change(
+        &self,
+        number: &str,
+        field: &str,
+        value: &str,
+        actor: &str,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let column = match field {
             "status" | "unit" | "classification" | "confidentiality" => field,
-            other => return Err(StoreError::Refused(format!("'{other}' cannot be changed; only status, unit, classification and confidentiality can"))),
+            other => {
+                return Err(StoreError::Refused(format!(
+                    "'{other}' cannot be changed; only status, unit, classification and confidentiality can"
+                )));
+            }
         };
         if column == "confidentiality" && Confidentiality::parse(value).is_none() {
             return Err(StoreError::Refused(format!("'{value}' is not a confidentiality level (public, internal, confidential, secret)")));
@@ -387,7 +406,11 @@ impl Store {
                 Some(bytes) => {
                     let actual = fingerprint(&bytes);
                     if actual != expected {
-                        problems.push(Problem { number, item: "message".into(), detail: format!("sha256 {actual} differs from the register's {expected}") });
+                        problems.push(Problem {
+                            number,
+                            item: "message".into(),
+                            detail: format!("sha256 {actual} differs from the register's {expected}"),
+                        });
                     }
                 }
             }
@@ -417,10 +440,11 @@ impl Store {
     }
 
     async fn history(&self, document_id: i64) -> Result<Vec<HistoryEntry>> {
-        let rows = sqlx::query("SELECT at, actor, action, field, old_value, new_value, reason FROM history WHERE document_id = $1 ORDER BY id")
-            .bind(document_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT at, actor, action, field, old_value, new_value, reason FROM history WHERE document_id = $1 ORDER BY id")
+                .bind(document_id)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows
             .iter()
             .map(|r| HistoryEntry {
@@ -585,6 +609,12 @@ async fn insert_document(
         .await?;
     }
     let names = letter.attachments.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(" ");
+    let (subject, body, names) = match backend {
+        Backend::Sqlite => (letter.subject.clone(), letter.body_text.clone(), names),
+        // PostgreSQL's parser keeps `Qrant_hesabati.pdf`, addresses and URLs as single tokens that
+        // the words of a search could never match; index the words as `search` splits them.
+        Backend::Postgres => (search_words(&letter.subject), search_words(&letter.body_text), search_words(&names)),
+    };
     let index_sql = match backend {
         Backend::Sqlite => "INSERT INTO documents_fts (rowid, subject, body, attachment_names) VALUES ($1, $2, $3, $4)",
         Backend::Postgres => {
@@ -593,15 +623,20 @@ async fn insert_document(
              setweight(to_tsvector('simple', CAST($4 AS TEXT)), 'B'))"
         }
     };
-    sqlx::query(index_sql)
-        .bind(id)
-        .bind(letter.subject.as_str())
-        .bind(letter.body_text.as_str())
-        .bind(names)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(index_sql).bind(id).bind(subject).bind(body).bind(names).execute(&mut **tx).await?;
     let detail = entry.flags.iter().map(ReviewFlag::describe).collect::<Vec<_>>().join("; ");
-    record_history(tx, id, now, "chancery", "registered", None, None, Some(&number.to_string()), (!detail.is_empty()).then_some(detail.as_str())).await?;
+    record_history(
+        tx,
+        id,
+        now,
+        "chancery",
+        "registered",
+        None,
+        None,
+        Some(&number.to_string()),
+        (!detail.is_empty()).then_some(detail.as_str()),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -617,18 +652,25 @@ async fn record_history(
     new_value: Option<&str>,
     reason: Option<&str>,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO history (document_id, at, actor, action, field, old_value, new_value, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-        .bind(document_id)
-        .bind(stamp(at))
-        .bind(actor)
-        .bind(action)
-        .bind(field)
-        .bind(old_value)
-        .bind(new_value)
-        .bind(reason)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO history (document_id, at, actor, action, field, old_value, new_value, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(document_id)
+    .bind(stamp(at))
+    .bind(actor)
+    .bind(action)
+    .bind(field)
+    .bind(old_value)
+    .bind(new_value)
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
+}
+
+/// Text with everything but letters and digits turned into spaces: the words `search` looks for.
+fn search_words(text: &str) -> String {
+    text.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect()
 }
 
 /// A SQLite URL that creates the file on first use, as an embedded default should.
