@@ -57,6 +57,15 @@ pub struct Letter {
     pub sha256: String,
     pub size: usize,
     pub flags: Vec<ReviewFlag>,
+    /// Every header as (name, decoded text), in message order, for rules and reply policy.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Letter {
+    /// The decoded values of a header, by case-insensitive name.
+    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
 }
 
 /// Hex sha256 of some bytes: the fingerprint the register keeps of messages and attachments.
@@ -72,7 +81,11 @@ pub fn read_letter(raw: &[u8]) -> Letter {
 /// NUL is no character of any text people write, and PostgreSQL refuses it in text columns:
 /// a letter carrying one would fail its whole batch. The raw bytes keep it.
 fn without_nul(mut letter: Letter) -> Letter {
-    let clean = |text: &mut String| text.retain(|c| c != '\0');
+    let clean = |text: &mut String| {
+        if text.contains('\0') {
+            text.retain(|c| c != '\0');
+        }
+    };
     clean(&mut letter.subject);
     clean(&mut letter.body_text);
     for person in letter.from.iter_mut().chain(letter.to.iter_mut()).chain(letter.cc.iter_mut()) {
@@ -85,6 +98,10 @@ fn without_nul(mut letter: Letter) -> Letter {
         clean(id);
     }
     letter.replies_to.iter_mut().for_each(clean);
+    for (name, value) in &mut letter.headers {
+        clean(name);
+        clean(value);
+    }
     for attachment in &mut letter.attachments {
         clean(&mut attachment.name);
         clean(&mut attachment.media_type);
@@ -110,6 +127,7 @@ fn read_parts(raw: &[u8]) -> Letter {
             sha256: fingerprint(raw),
             size: raw.len(),
             flags,
+            headers: Vec::new(),
         };
     };
 
@@ -164,6 +182,24 @@ fn read_parts(raw: &[u8]) -> Letter {
         sha256: fingerprint(raw),
         size: raw.len(),
         flags,
+        headers: message.headers().iter().map(|h| (h.name().to_string(), header_text(h.value()))).collect(),
+    }
+}
+
+/// A header value as text people and rules can match: addresses as `Name <addr>, ...`.
+fn header_text(value: &HeaderValue<'_>) -> String {
+    match value {
+        HeaderValue::Text(text) => text.to_string(),
+        HeaderValue::TextList(list) => list.join(", "),
+        HeaderValue::Address(address) => {
+            correspondents(Some(address)).iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        }
+        HeaderValue::DateTime(date) => date.to_rfc3339(),
+        HeaderValue::ContentType(ct) => match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub),
+            None => ct.ctype().to_string(),
+        },
+        HeaderValue::Received(_) | HeaderValue::Empty => String::new(),
     }
 }
 
