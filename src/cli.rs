@@ -121,7 +121,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Serve => {
             drop(out);
-            serve(config, store).await?;
+            serve(config, store.clone()).await?;
         }
         Command::Ingest { paths } => {
             let report = crate::ingest::ingest(&store, &config.register.policy(), &paths).await?;
@@ -200,6 +200,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             writeln!(out, "database schema is up to date")?;
         }
     }
+    store.close().await;
     Ok(0)
 }
 

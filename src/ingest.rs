@@ -13,7 +13,10 @@ use crate::store::{Arrival, Outcome, Store};
 /// How many letters share one transaction.
 const BATCH: usize = 200;
 
-/// Shown with a progress bar from this many letters on.
+/// ...or this many bytes, whichever comes first.
+const BATCH_BYTES: usize = 16 * 1024 * 1024;
+
+/// Shown with a progress bar from this many files on.
 const PROGRESS_FROM: usize = 50;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -34,49 +37,58 @@ pub async fn ingest(store: &Store, policy: &IntakePolicy, paths: &[PathBuf]) -> 
     for path in paths {
         collect_files(path, &mut files)?;
     }
-    let mut letters = Vec::new();
-    for file in &files {
-        read_file(file, &mut letters)?;
-    }
-    let progress = if letters.len() >= PROGRESS_FROM {
-        let bar = ProgressBar::new(letters.len() as u64);
+    let progress = if files.len() >= PROGRESS_FROM {
+        let bar = ProgressBar::new(files.len() as u64);
         bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} letters {msg} ({eta} left)")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg} ({eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
     } else {
         ProgressBar::hidden()
     };
     let mut report = IngestReport::default();
-    let mut pending = letters.into_iter().peekable();
-    while pending.peek().is_some() {
-        let chunk: Vec<Found> = pending.by_ref().take(BATCH).collect();
-        let arrivals: Vec<Arrival> = chunk
-            .into_iter()
-            .map(|found| Arrival {
-                letter: read_letter(&found.raw),
-                raw: found.raw,
-                source: Source::File { path: found.label },
-                received_at: Utc::now(),
-            })
-            .collect();
-        let outcomes = store.register_incoming(&arrivals, policy, Utc::now()).await?;
-        for outcome in outcomes {
-            match outcome {
-                Outcome::Registered { number, flags } => {
-                    if !flags.is_empty() {
-                        report.flagged += 1;
-                    }
-                    report.registered.push(number);
-                }
-                Outcome::SameLetter { .. } | Outcome::AlreadyRecorded { .. } => report.already_registered += 1,
-            }
+    let mut pending: Vec<Found> = Vec::new();
+    let mut pending_bytes = 0;
+    // Files are read as the batches need them, so an import of any size fits in memory.
+    for file in &files {
+        let before = pending.len();
+        read_file(file, &mut pending)?;
+        pending_bytes += pending[before..].iter().map(|f| f.raw.len()).sum::<usize>();
+        progress.inc(1);
+        if pending.len() >= BATCH || pending_bytes >= BATCH_BYTES {
+            register(store, policy, std::mem::take(&mut pending), &mut report).await?;
+            pending_bytes = 0;
         }
-        progress.inc(arrivals.len() as u64);
+    }
+    if !pending.is_empty() {
+        register(store, policy, pending, &mut report).await?;
     }
     progress.finish_and_clear();
     Ok(report)
+}
+
+async fn register(store: &Store, policy: &IntakePolicy, found: Vec<Found>, report: &mut IngestReport) -> Result<()> {
+    let arrivals: Vec<Arrival> = found
+        .into_iter()
+        .map(|found| Arrival {
+            letter: read_letter(&found.raw),
+            raw: found.raw,
+            source: Source::File { path: found.label },
+            received_at: Utc::now(),
+        })
+        .collect();
+    for outcome in store.register_incoming(&arrivals, policy, Utc::now()).await? {
+        match outcome {
+            Outcome::Registered { number, flags } => {
+                if !flags.is_empty() {
+                    report.flagged += 1;
+                }
+                report.registered.push(number);
+            }
+            Outcome::SameLetter { .. } | Outcome::AlreadyRecorded { .. } => report.already_registered += 1,
+        }
+    }
+    Ok(())
 }
 
 fn collect_files(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {

@@ -108,8 +108,18 @@ impl Listener {
         let uid_validity = mailbox.uid_validity.ok_or_else(|| anyhow!("the server gave no UIDVALIDITY for {}", self.config.mailbox))?;
         info!(mailbox = %self.config.mailbox, uid_validity, idle = can_idle, "IMAP session open");
 
-        let mut highest = self.catch_up(&mut session, uid_validity, 1, shutdown).await?;
+        let mut highest = 0;
         loop {
+            // Mail that arrives while we fetch or mark is announced then (EXISTS), not in the
+            // IDLE that follows: catch up again until a catch-up passes without news.
+            loop {
+                drain_announcements(&mut session);
+                highest = highest.max(self.catch_up(&mut session, uid_validity, highest + 1, shutdown).await?);
+                if !drain_announcements(&mut session) || *shutdown.borrow() {
+                    break;
+                }
+            }
+            self.update_search_index().await;
             if *shutdown.borrow() {
                 session.logout().await.ok();
                 return Ok(());
@@ -134,12 +144,30 @@ impl Listener {
                 }
                 session.noop().await.context("NOOP")?;
             }
-            while session.unsolicited_responses.try_recv().is_ok() {}
             if *shutdown.borrow() {
                 session.logout().await.ok();
                 return Ok(());
             }
-            highest = highest.max(self.catch_up(&mut session, uid_validity, highest + 1, shutdown).await?);
+        }
+    }
+
+    /// Brings the full-text index up to date; registration never waits for it, and a failure
+    /// here only delays search (every search indexes what is pending first).
+    async fn update_search_index(&self) {
+        let started = Instant::now();
+        let mut indexed = 0;
+        loop {
+            match self.store.index_pending(1000).await {
+                Ok(0) => break,
+                Ok(n) => indexed += n,
+                Err(error) => {
+                    warn!(%error, "updating the search index failed; search will catch up");
+                    break;
+                }
+            }
+        }
+        if indexed > 0 {
+            info!(documents = indexed, elapsed_ms = started.elapsed().as_millis() as u64, "search index updated");
         }
     }
 
@@ -266,6 +294,15 @@ impl Listener {
         debug!(count = uids.len(), "marked on the server");
         Ok(())
     }
+}
+
+/// Empties the session's queue of unsolicited responses; true if new mail was announced.
+fn drain_announcements(session: &mut Session) -> bool {
+    let mut announced = false;
+    while let Ok(response) = session.unsolicited_responses.try_recv() {
+        announced |= matches!(response, async_imap::types::UnsolicitedResponse::Exists(_) | async_imap::types::UnsolicitedResponse::Recent(_));
+    }
+    announced
 }
 
 /// Lists UIDs, sizes and whether the keyword is set, without downloading any body.

@@ -2,6 +2,9 @@
 //! default) and PostgreSQL (several instances sharing one register), through sqlx's `Any` driver.
 
 mod records;
+mod register;
+mod rows;
+mod search;
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,11 +14,10 @@ use sqlx::any::AnyPoolOptions;
 // Dynamic SQL here is built only from fixed column names and `$N` placeholders, never from input.
 use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
 
-use crate::core::flags::ReviewFlag;
-use crate::core::intake::{self, Confidentiality, Decision, IntakePolicy, Known, Source};
+use crate::core::intake::{Confidentiality, IntakePolicy, Source};
 use crate::core::letter::{Letter, fingerprint};
-use crate::core::number::{Direction, RegistrationNumber};
-use crate::core::time::{stamp, year_in};
+use crate::core::number::Direction;
+use crate::core::time::stamp;
 
 pub use records::{AttachmentInfo, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
 
@@ -77,6 +79,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     zone: chrono_tz::Tz,
+    /// Set while a background WAL checkpoint runs (SQLite).
+    checkpointing: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Store {
@@ -96,8 +100,18 @@ impl Store {
                 Box::pin(async move {
                     // WAL lets readers work while the listener writes; the busy timeout lets a
                     // second process wait for the write lock instead of failing.
+                    // Register databases are mostly message bytes: bigger pages mean fewer overflow
+                    // pages (takes effect only when the file is created).
+                    sqlx::query("PRAGMA page_size = 16384").execute(&mut *conn).await?;
                     sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
                     sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *conn).await?;
+                    // A batch of letters is one transaction of many megabytes: a cache that holds
+                    // it avoids spilling pages mid-transaction, and statement journals stay in RAM.
+                    sqlx::query("PRAGMA cache_size = -131072").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA temp_store = MEMORY").execute(&mut *conn).await?;
+                    // Checkpoints run beside registration (see `checkpoint_soon`), not inside the
+                    // commit of whichever batch happens to fill the log.
+                    sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *conn).await?;
                     Ok(())
                 })
             });
@@ -112,7 +126,7 @@ impl Store {
             });
         }
         let pool = options.connect(&url).await?;
-        let store = Store { pool, backend, zone };
+        let store = Store { pool, backend, zone, checkpointing: Default::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -129,91 +143,38 @@ impl Store {
         Ok(())
     }
 
+    /// Copies the write-ahead log into the database and empties it (SQLite), then closes.
     pub async fn close(&self) {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await.ok();
+        }
         self.pool.close().await;
+    }
+
+    /// Starts a checkpoint on another connection unless one is running, so the log is copied
+    /// into the database while the next batch is being registered (SQLite; a no-op elsewhere).
+    fn checkpoint_soon(&self) {
+        use std::sync::atomic::Ordering;
+        if self.backend != Backend::Sqlite || self.checkpointing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (pool, flag) = (self.pool.clone(), std::sync::Arc::clone(&self.checkpointing));
+        tokio::spawn(async move {
+            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                tracing::warn!(%error, "WAL checkpoint failed; it will be retried after the next batch");
+            }
+            flag.store(false, Ordering::Release);
+        });
     }
 
     /// Registers incoming letters in one transaction: all or none are committed. Numbers are
     /// taken under a lock on the year's counter, so they are gapless and unique across processes.
     pub async fn register_incoming(&self, arrivals: &[Arrival], policy: &IntakePolicy, now: DateTime<Utc>) -> Result<Vec<Outcome>> {
-        let direction = Direction::Incoming;
-        let year = year_in(now, self.zone);
         let mut tx = self.pool.begin().await?;
-        let mut last = lock_counter(&mut tx, direction, year).await?;
-        let mut outcomes = Vec::with_capacity(arrivals.len());
-        for arrival in arrivals {
-            if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source {
-                if let Some(number) = number_for_uid(&mut tx, mailbox, *uid_validity, *uid).await? {
-                    outcomes.push(Outcome::AlreadyRecorded { number });
-                    continue;
-                }
-            }
-            let known = self.known_about(&mut tx, &arrival.letter).await?;
-            let (document_id, outcome) = match intake::decide(&arrival.letter, &known, policy) {
-                Decision::AlreadyRegistered { number } => {
-                    let id = document_id(&mut tx, &number).await?;
-                    (id, Outcome::SameLetter { number })
-                }
-                Decision::Register(entry) => {
-                    last += 1;
-                    let number = RegistrationNumber { direction, year, sequence: last };
-                    let id = insert_document(&mut tx, self.backend, arrival, &entry, number, now).await?;
-                    let flags = entry.flags.iter().map(ReviewFlag::name).collect();
-                    (id, Outcome::Registered { number: number.to_string(), flags })
-                }
-            };
-            if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source {
-                sqlx::query("INSERT INTO imap_messages (mailbox, uid_validity, uid, document_id) VALUES ($1, $2, $3, $4)")
-                    .bind(mailbox.as_str())
-                    .bind(i64::from(*uid_validity))
-                    .bind(i64::from(*uid))
-                    .bind(document_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            outcomes.push(outcome);
-        }
-        sqlx::query("UPDATE register_counters SET last = $1 WHERE register = $2 AND year = $3")
-            .bind(last)
-            .bind(direction.register())
-            .bind(i64::from(year))
-            .execute(&mut *tx)
-            .await?;
+        let outcomes = register::register_incoming(&mut tx, self.zone, arrivals, policy, now).await?;
         tx.commit().await?;
+        self.checkpoint_soon();
         Ok(outcomes)
-    }
-
-    async fn known_about(&self, tx: &mut Transaction<'static, Any>, letter: &Letter) -> Result<Known> {
-        let same_bytes = sqlx::query("SELECT number FROM documents WHERE sha256 = $1 AND direction = 'incoming' ORDER BY id LIMIT 1")
-            .bind(letter.sha256.as_str())
-            .fetch_optional(&mut **tx)
-            .await?
-            .map(|row| row.get::<String, _>(0));
-        let same_message_id = match &letter.message_id {
-            Some(id) => sqlx::query("SELECT number FROM documents WHERE message_id = $1 ORDER BY id LIMIT 1")
-                .bind(id.as_str())
-                .fetch_optional(&mut **tx)
-                .await?
-                .map(|row| row.get::<String, _>(0)),
-            None => None,
-        };
-        let clues = intake::thread_clues(letter);
-        let mut thread_root = None;
-        for number in &clues.numbers {
-            thread_root = thread_root_where(tx, "number = $1", &number.to_string()).await?;
-            if thread_root.is_some() {
-                break;
-            }
-        }
-        if thread_root.is_none() {
-            for message_id in &clues.message_ids {
-                thread_root = thread_root_where(tx, "message_id = $1", message_id).await?;
-                if thread_root.is_some() {
-                    break;
-                }
-            }
-        }
-        Ok(Known { same_bytes, same_message_id, thread_root })
     }
 
     /// UIDs (from `from_uid` on) of one mailbox generation already in the register: they are
@@ -262,6 +223,7 @@ impl Store {
         if words.is_empty() {
             return Ok(Vec::new());
         }
+        while self.index_pending(1000).await? > 0 {}
         let ids: Vec<i64> = match self.backend {
             Backend::Sqlite => {
                 let query = words.iter().map(|w| format!("\"{w}\" *")).collect::<Vec<_>>().join(" AND ");
@@ -501,7 +463,7 @@ impl Store {
 
 /// Takes the year's counter row for this register, creating it at 0; on PostgreSQL the row lock
 /// holds every other registrar until this transaction ends, which keeps numbers gapless.
-async fn lock_counter(tx: &mut Transaction<'static, Any>, direction: Direction, year: i32) -> Result<i64> {
+pub(super) async fn lock_counter(tx: &mut Transaction<'static, Any>, direction: Direction, year: i32) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO register_counters (register, year, last) VALUES ($1, $2, 0) \
          ON CONFLICT (register, year) DO UPDATE SET last = register_counters.last RETURNING last",
@@ -513,19 +475,6 @@ async fn lock_counter(tx: &mut Transaction<'static, Any>, direction: Direction, 
     Ok(row.get::<i64, _>(0))
 }
 
-async fn number_for_uid(tx: &mut Transaction<'static, Any>, mailbox: &str, uid_validity: u32, uid: u32) -> Result<Option<String>> {
-    Ok(sqlx::query(
-        "SELECT d.number FROM imap_messages m JOIN documents d ON d.id = m.document_id \
-         WHERE m.mailbox = $1 AND m.uid_validity = $2 AND m.uid = $3",
-    )
-    .bind(mailbox)
-    .bind(i64::from(uid_validity))
-    .bind(i64::from(uid))
-    .fetch_optional(&mut **tx)
-    .await?
-    .map(|row| row.get::<String, _>(0)))
-}
-
 async fn document_id(tx: &mut Transaction<'static, Any>, number: &str) -> Result<i64> {
     sqlx::query("SELECT id FROM documents WHERE number = $1")
         .bind(number)
@@ -533,111 +482,6 @@ async fn document_id(tx: &mut Transaction<'static, Any>, number: &str) -> Result
         .await?
         .map(|row| row.get::<i64, _>(0))
         .ok_or_else(|| StoreError::NotFound(format!("no document {number}")))
-}
-
-async fn thread_root_where(tx: &mut Transaction<'static, Any>, condition: &str, value: &str) -> Result<Option<i64>> {
-    let sql = format!("SELECT id, thread_id FROM documents WHERE {condition} ORDER BY id LIMIT 1");
-    Ok(sqlx::query(AssertSqlSafe(sql))
-        .bind(value)
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|row| row.get::<Option<i64>, _>(1).unwrap_or_else(|| row.get::<i64, _>(0))))
-}
-
-async fn insert_document(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-    arrival: &Arrival,
-    entry: &intake::NewEntry,
-    number: RegistrationNumber,
-    now: DateTime<Utc>,
-) -> Result<i64> {
-    let letter = &arrival.letter;
-    let from_address = letter.from.first().map(|c| c.address.to_lowercase()).unwrap_or_default();
-    let row = sqlx::query(
-        "INSERT INTO documents (number, direction, year, sequence, subject, from_json, to_json, cc_json, from_address, \
-         message_id, replies_to_json, sent_at, received_at, registered_at, sha256, size, body_text, source, thread_id, \
-         flags_json, status, unit, classification, confidentiality) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
-         RETURNING id",
-    )
-    .bind(number.to_string())
-    .bind(number.direction.as_str())
-    .bind(i64::from(number.year))
-    .bind(number.sequence)
-    .bind(letter.subject.as_str())
-    .bind(json(&letter.from))
-    .bind(json(&letter.to))
-    .bind(json(&letter.cc))
-    .bind(from_address)
-    .bind(letter.message_id.clone())
-    .bind(json(&letter.replies_to))
-    .bind(letter.sent_at.and_then(|s| DateTime::from_timestamp(s, 0)).map(stamp))
-    .bind(stamp(arrival.received_at))
-    .bind(stamp(now))
-    .bind(letter.sha256.as_str())
-    .bind(letter.size as i64)
-    .bind(letter.body_text.as_str())
-    .bind(arrival.source.describe())
-    .bind(entry.thread_root)
-    .bind(json(&entry.flags))
-    .bind("registered")
-    .bind(entry.unit.as_str())
-    .bind(None::<String>)
-    .bind(entry.confidentiality.as_str())
-    .fetch_one(&mut **tx)
-    .await?;
-    let id: i64 = row.get(0);
-
-    sqlx::query("INSERT INTO raw_messages (document_id, bytes) VALUES ($1, $2)")
-        .bind(id)
-        .bind(arrival.raw.as_slice())
-        .execute(&mut **tx)
-        .await?;
-    for (position, attachment) in letter.attachments.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO attachments (document_id, position, name, media_type, size, sha256, content) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id)
-        .bind(position as i64 + 1)
-        .bind(attachment.name.as_str())
-        .bind(attachment.media_type.as_str())
-        .bind(attachment.content.len() as i64)
-        .bind(attachment.sha256.as_str())
-        .bind(attachment.content.as_slice())
-        .execute(&mut **tx)
-        .await?;
-    }
-    let names = letter.attachments.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(" ");
-    let (subject, body, names) = match backend {
-        Backend::Sqlite => (letter.subject.clone(), letter.body_text.clone(), names),
-        // PostgreSQL's parser keeps `Qrant_hesabati.pdf`, addresses and URLs as single tokens that
-        // the words of a search could never match; index the words as `search` splits them.
-        Backend::Postgres => (search_words(&letter.subject), search_words(&letter.body_text), search_words(&names)),
-    };
-    let index_sql = match backend {
-        Backend::Sqlite => "INSERT INTO documents_fts (rowid, subject, body, attachment_names) VALUES ($1, $2, $3, $4)",
-        Backend::Postgres => {
-            "INSERT INTO document_search (document_id, vector) VALUES ($1, \
-             setweight(to_tsvector('simple', CAST($2 AS TEXT)), 'A') || to_tsvector('simple', CAST($3 AS TEXT)) || \
-             setweight(to_tsvector('simple', CAST($4 AS TEXT)), 'B'))"
-        }
-    };
-    sqlx::query(index_sql).bind(id).bind(subject).bind(body).bind(names).execute(&mut **tx).await?;
-    let detail = entry.flags.iter().map(ReviewFlag::describe).collect::<Vec<_>>().join("; ");
-    record_history(
-        tx,
-        id,
-        now,
-        "chancery",
-        "registered",
-        None,
-        None,
-        Some(&number.to_string()),
-        (!detail.is_empty()).then_some(detail.as_str()),
-    )
-    .await?;
-    Ok(id)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -668,11 +512,6 @@ async fn record_history(
     Ok(())
 }
 
-/// Text with everything but letters and digits turned into spaces: the words `search` looks for.
-fn search_words(text: &str) -> String {
-    text.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect()
-}
-
 /// A SQLite URL that creates the file on first use, as an embedded default should.
 fn sqlite_url_creating_file(url: &str) -> String {
     if url.contains("mode=") || url.contains(":memory:") {
@@ -685,6 +524,6 @@ fn sqlite_url_creating_file(url: &str) -> String {
 }
 
 /// The register's small JSON columns; plain data cannot fail to serialize.
-fn json<T: serde::Serialize>(value: &T) -> String {
+pub(super) fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".to_string())
 }
