@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
@@ -9,9 +10,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tokio::sync::watch;
 use tracing::info;
 
+
 use crate::config::Config;
+use crate::core::intake::IntakePolicy;
+use crate::core::rules::RuleBook;
+use crate::rule_files::{self, LiveRules, PolicySource};
 use crate::core::time::{day_bounds, parse_day};
 use crate::imap::Listener;
+use crate::smtp::Dispatcher;
 use crate::report;
 use crate::store::{DocumentRecord, ListFilter, Store};
 
@@ -42,9 +48,50 @@ enum Command {
     Register(RegisterCommand),
     /// Recompute every stored hash and report what differs or is missing.
     Verify,
+    /// Register an outgoing letter (OUT-YYYY-NNNNNN) and send it through the outbox.
+    Send {
+        /// Recipient address; repeat for several.
+        #[arg(long, required = true)]
+        to: Vec<String>,
+        #[arg(long)]
+        subject: String,
+        /// The text of the letter (UTF-8 file).
+        #[arg(long, value_name = "FILE")]
+        body: PathBuf,
+        /// A file to attach; repeat for several.
+        #[arg(long, value_name = "FILE")]
+        attach: Vec<PathBuf>,
+        /// The registered letter this answers; it is linked and marked answered.
+        #[arg(long, value_name = "NUMBER")]
+        in_reply_to: Option<String>,
+        /// The unit that writes (default: the registry).
+        #[arg(long)]
+        unit: Option<String>,
+    },
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
+    /// The routing rules in mail-rules/.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// Validate every rule file; errors as file:line: message.
+    Check,
+    /// Dry run: how the rules would route these .eml files. Stores nothing.
+    Test {
+        #[arg(required = true, value_name = "FILE.eml")]
+        files: Vec<PathBuf>,
+    },
+    /// Dry run over registered documents: what each rule would route, and where that differs
+    /// from what happened.
+    Replay {
+        /// From this day on (YYYY-MM-DD, today, yesterday).
+        #[arg(long, value_name = "DATE")]
+        since: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +128,14 @@ enum DocsCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Route a document to another unit by hand; recorded in its history.
+    Reroute {
+        number: String,
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +169,12 @@ pub async fn run(cli: Cli) -> Result<i32> {
     let config = Config::load(&path, given).map_err(anyhow::Error::msg)?;
     init_logging(&config.log.level);
     let zone = config.register.zone().map_err(anyhow::Error::msg)?;
+    if let Command::Rules(RulesCommand::Check) = &cli.command {
+        return check_rules(&config);
+    }
+    if let Command::Rules(RulesCommand::Test { files }) = &cli.command {
+        return test_rules(&config, files);
+    }
     let store = Store::open(&config.database.url, zone).await.context("cannot open the store")?;
     let now = Utc::now();
     let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
@@ -124,7 +185,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
             serve(config, store.clone()).await?;
         }
         Command::Ingest { paths } => {
-            let report = crate::ingest::ingest(&store, &config.register.policy(), &paths).await?;
+            let policy = IntakePolicy { rules: load_rules(&config)?.map(Arc::new), ..config.register.policy() };
+            let report = crate::ingest::ingest(&store, &policy, &paths).await?;
             writeln!(
                 out,
                 "registered {}, already registered {}, flagged for review {}",
@@ -195,12 +257,95 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 return Ok(1);
             }
         }
+        Command::Send { to, subject, body, attach, in_reply_to, unit } => {
+            if !config.smtp.enabled {
+                bail!("sending needs smtp.enabled = true and an [smtp] section");
+            }
+            let text = std::fs::read_to_string(&body).with_context(|| format!("cannot read {}", body.display()))?;
+            let mut files = Vec::new();
+            for path in &attach {
+                let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "attachment".into());
+                files.push((name, bytes));
+            }
+            let answers = in_reply_to.as_deref().map(canonical_number).transpose()?;
+            let from = config.smtp.from.clone();
+            let letter = crate::smtp::Correspondence { from: &from, to: &to, subject: &subject, text: &text, attachments: &files };
+            let unit = unit.unwrap_or_else(|| config.register.default_unit.clone());
+            let number = store
+                .register_outgoing(answers.as_deref(), &actor, &unit, now, |number, answered| {
+                    let message_id = crate::smtp::fresh_message_id(crate::core::outbound::MailKind::Correspondence, &number.to_string(), &from);
+                    crate::smtp::compose_correspondence(&letter, number, answered, message_id)
+                })
+                .await?;
+            writeln!(out, "{number} registered and queued for {}", to.join(", "))?;
+            if let Some(answered) = answers {
+                writeln!(out, "{answered} marked answered")?;
+            }
+        }
+        Command::Docs(DocsCommand::Reroute { number, unit, reason }) => {
+            let number = canonical_number(&number)?;
+            if let Some(book) = load_rules(&config)? {
+                if book.unit(&unit).is_none() {
+                    let known: Vec<&str> = book.units().iter().map(|u| u.id.as_str()).collect();
+                    bail!("there is no unit '{unit}' (units: {})", known.join(", "));
+                }
+            }
+            store.change(&number, "unit", &unit, &actor, Some(&reason), now).await?;
+            writeln!(out, "{number} rerouted to {unit}: {reason}")?;
+        }
+        Command::Rules(RulesCommand::Replay { since }) => {
+            let Some(book) = load_rules(&config)? else { bail!("rules are disabled (rules.enabled = false)") };
+            let since = day_bounds(parse_day(&since, now, zone).map_err(anyhow::Error::msg)?, zone).0;
+            let documents = store.list(&ListFilter { status: None, since: Some(since), until: None }).await?;
+            let mut replay = report::Replay::default();
+            for document in &documents {
+                let letter = crate::core::letter::read_letter(&store.raw(&document.number).await?);
+                replay.add(document, &book.route(&letter));
+            }
+            write!(out, "{}", replay.render())?;
+        }
+        Command::Rules(RulesCommand::Check | RulesCommand::Test { .. }) => unreachable!("answered before the store is opened"),
         Command::Db(DbCommand::Migrate) => {
             store.migrate().await?;
             writeln!(out, "database schema is up to date")?;
         }
     }
     store.close().await;
+    Ok(0)
+}
+
+/// The rule book from `rules.dir`, or `None` when rules are disabled. Broken rules stop the
+/// command with every error listed: nothing is registered under rules nobody meant.
+fn load_rules(config: &Config) -> Result<Option<RuleBook>> {
+    if !config.rules.enabled {
+        return Ok(None);
+    }
+    rule_files::load(&config.rules.dir).map(Some).map_err(|problem| anyhow::anyhow!("rules in {}: {}", config.rules.dir.display(), problem.to_string().replace('\n', "; ")))
+}
+
+fn check_rules(config: &Config) -> Result<i32> {
+    match rule_files::load(&config.rules.dir) {
+        Ok(book) => {
+            println!("{}: {} rules, {} units: OK", config.rules.dir.display(), book.rule_count(), book.units().len());
+            Ok(0)
+        }
+        Err(problem) => {
+            // One line per problem, as `file:line: message`, for people and editors alike.
+            eprintln!("{problem}");
+            Ok(1)
+        }
+    }
+}
+
+fn test_rules(config: &Config, files: &[PathBuf]) -> Result<i32> {
+    let book = rule_files::load(&config.rules.dir).map_err(|p| anyhow::anyhow!("{}", p.to_string().replace('\n', "; ")))?;
+    let mut out = std::io::stdout().lock();
+    for file in files {
+        let raw = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let letter = crate::core::letter::read_letter(&raw);
+        write!(out, "{}", report::routing_text(&file.display().to_string(), &letter.subject, &book.route(&letter)))?;
+    }
     Ok(0)
 }
 
@@ -223,19 +368,45 @@ fn print_documents(out: &mut impl Write, documents: Vec<DocumentRecord>, json: b
 }
 
 async fn serve(config: Config, store: Store) -> Result<()> {
-    if !config.imap.enabled {
-        bail!("nothing to serve: imap.enabled is false");
+    if !config.imap.enabled && !config.smtp.enabled {
+        bail!("nothing to serve: imap.enabled and smtp.enabled are both false");
     }
-    let password = config.imap.password().map_err(anyhow::Error::msg)?;
-    let listener = Listener::new(config.imap.clone(), password, store.clone(), config.register.policy());
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;
         info!("shutting down");
         stop.send(true).ok();
     });
-    info!(host = %config.imap.host, port = config.imap.port(), user = %config.imap.user, mailbox = %config.imap.mailbox, "listening");
-    listener.run(stopped).await?;
+    let replies = if config.smtp.enabled { Some(Arc::new(crate::smtp::reply_policy(&config.smtp)?)) } else { None };
+    let mut tasks = tokio::task::JoinSet::new();
+    if config.smtp.enabled {
+        let password = config.smtp.password().map_err(anyhow::Error::msg)?;
+        let dispatcher = Dispatcher::new(&config.smtp, password, store.clone())?;
+        store.wake_on_mail(dispatcher.waker());
+        info!(host = %config.smtp.host, port = config.smtp.port(), from = %config.smtp.from, "sending the outbox");
+        let stopped = stopped.clone();
+        tasks.spawn(async move { dispatcher.run(stopped).await });
+    }
+    if config.imap.enabled {
+        let password = config.imap.password().map_err(anyhow::Error::msg)?;
+        let base = IntakePolicy { replies, ..config.register.policy() };
+        let policy = match load_rules(&config)? {
+            Some(book) => {
+                info!(dir = %config.rules.dir.display(), rules = book.rule_count(), units = book.units().len(), "rules in force");
+                let live = Arc::new(LiveRules::new(config.rules.dir.clone(), book));
+                tokio::spawn(Arc::clone(&live).watch(stopped.clone()));
+                PolicySource::Live { base, rules: live }
+            }
+            None => PolicySource::Fixed(base),
+        };
+        let listener = Listener::new(config.imap.clone(), password, store.clone(), policy);
+        info!(host = %config.imap.host, port = config.imap.port(), user = %config.imap.user, mailbox = %config.imap.mailbox, "listening");
+        let stopped = stopped.clone();
+        tasks.spawn(async move { listener.run(stopped).await });
+    }
+    while let Some(finished) = tasks.join_next().await {
+        finished.map_err(|e| anyhow::anyhow!("a service task failed: {e}"))??;
+    }
     store.close().await;
     Ok(())
 }

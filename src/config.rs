@@ -20,6 +20,25 @@ pub struct Config {
     pub register: RegisterConfig,
     #[serde(default)]
     pub log: LogConfig,
+    #[serde(default)]
+    pub rules: RulesConfig,
+    #[serde(default)]
+    pub smtp: SmtpConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    /// Route letters by the rules in `dir`; without rules every letter stays with the default unit.
+    pub enabled: bool,
+    /// The folder of routing rules and units that registry staff edit.
+    pub dir: PathBuf,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        RulesConfig { enabled: true, dir: PathBuf::from("mail-rules") }
+    }
 }
 
 /// A password that never prints: `Debug` and logs show only that one is set.
@@ -111,7 +130,7 @@ impl Default for ImapConfig {
             keyword: "$Registered".into(),
             move_to: "Registered".into(),
             max_message_bytes: 50 * 1024 * 1024,
-            fetch_batch_bytes: 16 * 1024 * 1024,
+            fetch_batch_bytes: 8 * 1024 * 1024,
             idle_renew_secs: 25 * 60,
             poll_secs: 60,
             reconnect_max_secs: 60,
@@ -135,6 +154,113 @@ impl ImapConfig {
                 .map_err(|e| format!("cannot read imap.password_file {}: {e}", path.display())),
             None => Ok(self.password.clone()),
         }
+    }
+}
+
+/// Outgoing mail: acknowledgements, forwards to units, the university's own letters.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Send the outbox. Off by default: mail is still written to the outbox, and goes once on.
+    pub enabled: bool,
+    /// The submission server (the university's relay).
+    pub host: String,
+    pub port: Option<u16>,
+    /// `implicit` (port 465), `starttls` (587) or `none` (25; loopback only).
+    pub tls: TlsMode,
+    /// Allow `tls = "none"` to a host that is not loopback (credentials and mail in the clear).
+    pub allow_plaintext: bool,
+    /// Extra CA certificate (PEM) to trust, for servers with a private CA.
+    pub ca_file: Option<PathBuf>,
+    /// Login; empty for a relay that trusts the network.
+    pub user: String,
+    pub password: Secret,
+    pub password_file: Option<PathBuf>,
+    /// The sender of every mail Chancery writes, e.g. `University Registry <registry@uni.example>`.
+    pub from: String,
+    /// The name Chancery gives itself in EHLO; the machine's host name when unset.
+    pub hello_name: Option<String>,
+    /// The university's domains (and their subdomains): no acknowledgement is sent to them.
+    /// The domain of `from` is one without being listed.
+    pub own_domains: Vec<String>,
+    /// Acknowledgements one sender address gets per day at most.
+    pub max_acks_per_sender_per_day: u32,
+    /// The acknowledgement and forward templates.
+    pub templates_dir: PathBuf,
+    /// Connecting, and each SMTP command, may take this long.
+    pub timeout_secs: u64,
+    /// How often to look for mail that other processes enqueued.
+    pub poll_secs: u64,
+    /// Retry after a temporary failure: first after `retry_base_secs`, doubling up to `retry_max_secs`.
+    pub retry_base_secs: u64,
+    pub retry_max_secs: u64,
+    /// A mail still failing temporarily after this long fails for good.
+    pub give_up_after_secs: u64,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            enabled: false,
+            host: "localhost".into(),
+            port: None,
+            tls: TlsMode::Starttls,
+            allow_plaintext: false,
+            ca_file: None,
+            user: String::new(),
+            password: Secret::default(),
+            password_file: None,
+            from: String::new(),
+            hello_name: None,
+            own_domains: Vec::new(),
+            max_acks_per_sender_per_day: 5,
+            templates_dir: PathBuf::from("mail-rules/templates"),
+            timeout_secs: 60,
+            poll_secs: 5,
+            retry_base_secs: 5,
+            retry_max_secs: 600,
+            give_up_after_secs: 3 * 24 * 3600,
+        }
+    }
+}
+
+impl SmtpConfig {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            TlsMode::Implicit => 465,
+            TlsMode::Starttls => 587,
+            TlsMode::None => 25,
+        })
+    }
+
+    /// The password, from the config or from `password_file` (its first line).
+    pub fn password(&self) -> Result<Secret, String> {
+        match &self.password_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map(|text| Secret(text.lines().next().unwrap_or("").to_string()))
+                .map_err(|e| format!("cannot read smtp.password_file {}: {e}", path.display())),
+            None => Ok(self.password.clone()),
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if !self.enabled {
+            return Ok(());
+        }
+        if self.tls == TlsMode::None && !is_loopback(&self.host) && !self.allow_plaintext {
+            return Err(format!(
+                "smtp.tls = \"none\" refused for {}: it is not loopback, and the password and mail would cross the network in clear. \
+                 Use implicit or starttls, or set smtp.allow_plaintext = true on a network you trust",
+                self.host
+            ));
+        }
+        if !self.from.contains('@') {
+            return Err("smtp.from must be the address Chancery writes from, e.g. \"University Registry <registry@uni.example>\"".into());
+        }
+        if self.retry_base_secs == 0 || self.retry_max_secs < self.retry_base_secs {
+            return Err("smtp.retry_base_secs must be at least 1 and smtp.retry_max_secs at least as large".into());
+        }
+        Ok(())
     }
 }
 
@@ -173,7 +299,7 @@ impl RegisterConfig {
     }
 
     pub fn policy(&self) -> IntakePolicy {
-        IntakePolicy { default_unit: self.default_unit.clone(), default_confidentiality: self.default_confidentiality }
+        IntakePolicy { default_unit: self.default_unit.clone(), default_confidentiality: self.default_confidentiality, rules: None, replies: None }
     }
 }
 
@@ -216,6 +342,7 @@ impl Config {
                 self.imap.host
             ));
         }
+        self.smtp.check()?;
         Ok(())
     }
 }
@@ -265,6 +392,34 @@ mod tests {
         assert!(err.contains("refused"), "{err}");
         assert!(load_with("[imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\n", &[]).is_ok());
         assert!(load_with("[imap]\nhost = \"imap.uni.example\"\ntls = \"none\"\nallow_plaintext = true\n", &[]).is_ok());
+    }
+
+    #[test]
+    fn smtp_plaintext_is_refused_off_loopback() {
+        let on = "[smtp]\nenabled = true\nfrom = \"registry@uni.example\"\n";
+        let err = load_with(&format!("{on}host = \"smtp.uni.example\"\ntls = \"none\"\n"), &[]).unwrap_err();
+        assert!(err.contains("smtp.tls") && err.contains("refused"), "{err}");
+        assert!(load_with(&format!("{on}host = \"127.0.0.1\"\ntls = \"none\"\n"), &[]).is_ok());
+        assert!(load_with(&format!("{on}host = \"smtp.uni.example\"\ntls = \"none\"\nallow_plaintext = true\n"), &[]).is_ok());
+        let err = load_with("[smtp]\nenabled = true\nhost = \"smtp.uni.example\"\n", &[]).unwrap_err();
+        assert!(err.contains("smtp.from"), "{err}");
+        assert!(load_with("[smtp]\nhost = \"smtp.uni.example\"\ntls = \"none\"\n", &[]).is_ok(), "checked only when enabled");
+    }
+
+    #[test]
+    fn smtp_ports_follow_tls_and_the_environment_overrides() {
+        let config = load_with(
+            "[smtp]\nenabled = true\nhost = \"smtp.uni.example\"\nfrom = \"registry@uni.example\"\ntls = \"implicit\"\n",
+            &[("CHANCERY_SMTP__PASSWORD", "s3cret"), ("CHANCERY_SMTP__USER", "registry")],
+        )
+        .unwrap();
+        assert_eq!(config.smtp.port(), 465);
+        assert_eq!(config.smtp.user, "registry");
+        assert_eq!(config.smtp.password().unwrap().expose(), "s3cret");
+        assert!(!format!("{config:?}").contains("s3cret"), "a password never prints");
+        let starttls = SmtpConfig { tls: TlsMode::Starttls, ..SmtpConfig::default() };
+        assert_eq!(starttls.port(), 587);
+        assert_eq!(SmtpConfig { tls: TlsMode::None, ..starttls }.port(), 25);
     }
 
     #[test]

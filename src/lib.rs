@@ -21,4 +21,6 @@ pub mod core;
 pub mod imap;
 pub mod ingest;
 pub mod report;
+pub mod rule_files;
+pub mod smtp;
 pub mod store;

@@ -65,6 +65,26 @@ pub fn document_text(d: &DocumentRecord, zone: chrono_tz::Tz) -> String {
     let _ = writeln!(out, "Unit:            {}", d.unit);
     let _ = writeln!(out, "Classification:  {}", d.classification.as_deref().unwrap_or("-"));
     let _ = writeln!(out, "Confidentiality: {}", d.confidentiality);
+    if !d.tags.is_empty() {
+        let _ = writeln!(out, "Tags:            {}", d.tags.join(", "));
+    }
+    if let Some(due) = &d.due_on {
+        let _ = writeln!(out, "Due:             {due}");
+    }
+    if let Some(routing) = &d.routing {
+        match routing.get("rule").and_then(|r| r.as_str()) {
+            Some(rule) => {
+                let _ = writeln!(out, "Routed by:       rule {rule:?}");
+                for reason in routing.get("reasons").and_then(|r| r.as_array()).into_iter().flatten() {
+                    let field = |name: &str| reason.get(name).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                    let _ = writeln!(out, "  because        [{}] {} (matched {:?})", field("rule"), field("condition"), field("matched"));
+                }
+            }
+            None => {
+                let _ = writeln!(out, "Routed by:       no rule matched; the default unit");
+            }
+        }
+    }
     if d.thread != d.number {
         let _ = writeln!(out, "Thread:          {}", d.thread);
     }
@@ -155,4 +175,71 @@ pub fn write_daily_csv(out: &mut impl std::io::Write, rows: &[DailyRow]) -> anyh
     }
     writer.flush()?;
     Ok(())
+}
+
+/// What `rules test` prints for one letter: the rule, the reasons, and the actions.
+pub fn routing_text(label: &str, subject: &str, routing: &crate::core::rules::Routing) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{label}: {subject:?}");
+    match &routing.rule {
+        Some(rule) => {
+            let _ = writeln!(out, "  rule:            {rule}");
+        }
+        None => {
+            let _ = writeln!(out, "  rule:            (none matched: the default unit)");
+        }
+    }
+    for reason in &routing.reasons {
+        let _ = writeln!(out, "  because:         [{}] {} (matched {:?})", reason.rule, reason.condition, reason.matched);
+    }
+    let _ = writeln!(out, "  unit:            {}", routing.unit);
+    if let Some(code) = &routing.classification {
+        let _ = writeln!(out, "  classification:  {code}");
+    }
+    if let Some(level) = routing.confidentiality {
+        let _ = writeln!(out, "  confidentiality: {}", level.as_str());
+    }
+    if !routing.tags.is_empty() {
+        let _ = writeln!(out, "  tags:            {}", routing.tags.join(", "));
+    }
+    if let Some(days) = routing.due_in_working_days {
+        let _ = writeln!(out, "  due in:          {days} working days");
+    }
+    let _ = writeln!(out, "  acknowledge:     {}", routing.acknowledge.as_deref().unwrap_or("no"));
+    let _ = writeln!(out, "  forward to unit: {}", if routing.forward { "yes" } else { "no" });
+    let _ = writeln!(out, "  notify room:     {}", if routing.notify_room { "yes" } else { "no" });
+    out
+}
+
+/// `rules replay`: per rule, how many documents it would route, and where that differs from
+/// the unit the document is with now.
+#[derive(Debug, Default)]
+pub struct Replay {
+    by_rule: std::collections::BTreeMap<String, usize>,
+    differences: Vec<String>,
+    total: usize,
+}
+
+impl Replay {
+    pub fn add(&mut self, document: &DocumentRecord, routing: &crate::core::rules::Routing) {
+        self.total += 1;
+        let rule = routing.rule.clone().unwrap_or_else(|| "(default unit)".to_string());
+        *self.by_rule.entry(rule.clone()).or_default() += 1;
+        if routing.unit != document.unit {
+            self.differences.push(format!("{}: now with {}, the rules would route it to {} (rule {rule})", document.number, document.unit, routing.unit));
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{} documents replayed", self.total);
+        for (rule, count) in &self.by_rule {
+            let _ = writeln!(out, "  {count:>6}  {rule}");
+        }
+        let _ = writeln!(out, "{} would be routed elsewhere than where they are", self.differences.len());
+        for line in &self.differences {
+            let _ = writeln!(out, "  {line}");
+        }
+        out
+    }
 }

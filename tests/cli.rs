@@ -87,7 +87,8 @@ impl Registry {
         relative.to_string()
     }
 
-    /// The binary, in the temporary directory, with no CHANCERY_* settings but the database URL.
+    /// The binary, in the temporary directory, with no CHANCERY_* settings but the database URL
+    /// and the rules this repository ships.
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_chancery"));
         command.args(args).current_dir(self.dir.path());
@@ -96,7 +97,10 @@ impl Registry {
                 command.env_remove(key);
             }
         }
-        command.env_remove("RUST_LOG").env("CHANCERY_DATABASE__URL", &self.url);
+        command
+            .env_remove("RUST_LOG")
+            .env("CHANCERY_DATABASE__URL", &self.url)
+            .env("CHANCERY_RULES__DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/mail-rules"));
         command
     }
 

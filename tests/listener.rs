@@ -69,7 +69,7 @@ async fn fresh_store() -> (Store, String, Option<tempfile::TempDir>) {
 }
 
 fn policy() -> IntakePolicy {
-    IntakePolicy { default_unit: "registry".into(), default_confidentiality: Confidentiality::Internal }
+    IntakePolicy { default_unit: "registry".into(), default_confidentiality: Confidentiality::Internal, rules: None, replies: None }
 }
 
 fn imap_config(mailbox: &str) -> ImapConfig {

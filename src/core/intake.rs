@@ -2,9 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use super::flags::ReviewFlag;
 use super::letter::Letter;
 use super::number::{RegistrationNumber, numbers_in};
+use super::reply::ReplyPolicy;
+use super::rules::{RuleBook, Routing};
 
 /// How sensitive a document is; the order is the order of clearance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -47,6 +51,8 @@ impl Confidentiality {
 pub enum Source {
     Imap { mailbox: String, uid_validity: u32, uid: u32 },
     File { path: String },
+    /// Written here and sent by Chancery (outgoing correspondence), by whom.
+    Composed { by: String },
 }
 
 impl Source {
@@ -54,6 +60,7 @@ impl Source {
         match self {
             Source::Imap { mailbox, uid_validity, uid } => format!("imap:{mailbox};uidvalidity={uid_validity};uid={uid}"),
             Source::File { path } => format!("file:{path}"),
+            Source::Composed { by } => format!("composed:{by}"),
         }
     }
 }
@@ -81,11 +88,15 @@ pub struct Known {
     pub thread_root: Option<i64>,
 }
 
-/// Settings that shape a new entry until routing decides better.
+/// What shapes a new entry: the rules in force, and defaults for what no rule decides.
 #[derive(Debug, Clone)]
 pub struct IntakePolicy {
     pub default_unit: String,
     pub default_confidentiality: Confidentiality,
+    /// The routing rules; without them every letter stays with the default unit.
+    pub rules: Option<Arc<RuleBook>>,
+    /// How to answer and forward; without it nothing is sent.
+    pub replies: Option<Arc<ReplyPolicy>>,
 }
 
 /// A new entry as the core decided it; the store adds the number and the times.
@@ -94,7 +105,10 @@ pub struct NewEntry {
     pub flags: Vec<ReviewFlag>,
     pub thread_root: Option<i64>,
     pub unit: String,
+    pub classification: Option<String>,
     pub confidentiality: Confidentiality,
+    /// What the rules decided and why; `None` when no rules are configured.
+    pub routing: Option<Routing>,
 }
 
 #[derive(Debug, Clone)]
@@ -116,12 +130,12 @@ pub fn decide(letter: &Letter, known: &Known, policy: &IntakePolicy) -> Decision
     if let (Some(of), Some(message_id)) = (&known.same_message_id, &letter.message_id) {
         flags.push(ReviewFlag::PossibleDuplicate { message_id: message_id.clone(), of: of.clone() });
     }
-    Decision::Register(NewEntry {
-        flags,
-        thread_root: known.thread_root,
-        unit: policy.default_unit.clone(),
-        confidentiality: policy.default_confidentiality,
-    })
+    let routing = policy.rules.as_ref().map(|book| book.route(letter));
+    let (unit, classification, confidentiality) = match &routing {
+        Some(r) => (r.unit.clone(), r.classification.clone(), r.confidentiality.unwrap_or(policy.default_confidentiality)),
+        None => (policy.default_unit.clone(), None, policy.default_confidentiality),
+    };
+    Decision::Register(NewEntry { flags, thread_root: known.thread_root, unit, classification, confidentiality, routing })
 }
 
 #[cfg(test)]
@@ -130,7 +144,7 @@ mod tests {
     use crate::core::letter::read_letter;
 
     fn policy() -> IntakePolicy {
-        IntakePolicy { default_unit: "registry".into(), default_confidentiality: Confidentiality::Internal }
+        IntakePolicy { default_unit: "registry".into(), default_confidentiality: Confidentiality::Internal, rules: None, replies: None }
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! The functional core: plain data in, decisions out. No I/O, no clocks, no SQL or IMAP types.
 
+pub mod bounce;
 pub mod flags;
 pub mod intake;
 pub mod letter;
 pub mod number;
+pub mod outbound;
+pub mod reply;
+pub mod rules;
 pub mod time;

@@ -19,7 +19,8 @@ use tracing::{debug, info, warn};
 use super::connect::{Session, open_session};
 use super::uid_set::compress;
 use crate::config::{ImapConfig, MarkMode, Secret};
-use crate::core::intake::{IntakePolicy, Source};
+use crate::core::intake::Source;
+use crate::rule_files::PolicySource;
 use crate::core::letter::{read_headers_only, read_letter};
 use crate::store::{Arrival, Outcome, Store};
 
@@ -59,13 +60,14 @@ pub struct Listener {
     config: ImapConfig,
     password: Secret,
     store: Store,
-    policy: IntakePolicy,
+    policy: PolicySource,
     stats: Arc<ListenerStats>,
 }
 
 impl Listener {
-    pub fn new(config: ImapConfig, password: Secret, store: Store, policy: IntakePolicy) -> Listener {
-        Listener { config, password, store, policy, stats: Arc::default() }
+    /// `policy` is fixed, or follows the rules in force when each batch is registered.
+    pub fn new(config: ImapConfig, password: Secret, store: Store, policy: impl Into<PolicySource>) -> Listener {
+        Listener { config, password, store, policy: policy.into(), stats: Arc::default() }
     }
 
     pub fn stats(&self) -> Arc<ListenerStats> {
@@ -369,7 +371,7 @@ async fn register_batches(
     mut batches: mpsc::Receiver<Downloaded>,
     committed: mpsc::UnboundedSender<Vec<u32>>,
     store: Store,
-    policy: IntakePolicy,
+    policy: PolicySource,
     mailbox: String,
     uid_validity: u32,
     limit: u64,
@@ -396,7 +398,7 @@ async fn register_batches(
         })
         .await
         .map_err(|e| anyhow!("reading letters failed: {e}"))?;
-        let outcomes = store.register_incoming(&arrivals, &policy, Utc::now()).await.context("registering letters")?;
+        let outcomes = store.register_incoming(&arrivals, &policy.current(), Utc::now()).await.context("registering letters")?;
         let mut uids = Vec::with_capacity(arrivals.len());
         for (arrival, outcome) in arrivals.iter().zip(&outcomes) {
             let Source::Imap { uid, .. } = arrival.source else { continue };

@@ -1,6 +1,7 @@
 //! The EDMS store: the only module that speaks SQL. One code path for SQLite (the embedded
 //! default) and PostgreSQL (several instances sharing one register), through sqlx's `Any` driver.
 
+pub mod outbox;
 mod records;
 mod register;
 mod rows;
@@ -19,6 +20,7 @@ use crate::core::letter::{Letter, fingerprint};
 use crate::core::number::Direction;
 use crate::core::time::stamp;
 
+pub use register::AnsweredLetter;
 pub use records::{AttachmentInfo, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -81,6 +83,8 @@ pub struct Store {
     zone: chrono_tz::Tz,
     /// Set while a background WAL checkpoint runs (SQLite).
     checkpointing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Told when a registration queued mail, so the dispatcher sends it at once.
+    outbox_waker: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<tokio::sync::Notify>>>,
 }
 
 impl Store {
@@ -107,7 +111,7 @@ impl Store {
                     sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *conn).await?;
                     // A batch of letters is one transaction of many megabytes: a cache that holds
                     // it avoids spilling pages mid-transaction, and statement journals stay in RAM.
-                    sqlx::query("PRAGMA cache_size = -131072").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA cache_size = -32768").execute(&mut *conn).await?;
                     sqlx::query("PRAGMA temp_store = MEMORY").execute(&mut *conn).await?;
                     // Checkpoints run beside registration (see `checkpoint_soon`), not inside the
                     // commit of whichever batch happens to fill the log.
@@ -126,9 +130,14 @@ impl Store {
             });
         }
         let pool = options.connect(&url).await?;
-        let store = Store { pool, backend, zone, checkpointing: Default::default() };
+        let store = Store { pool, backend, zone, checkpointing: Default::default(), outbox_waker: Default::default() };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// The dispatcher's wake-up: registrations that queue mail notify it.
+    pub fn wake_on_mail(&self, waker: std::sync::Arc<tokio::sync::Notify>) {
+        self.outbox_waker.set(waker).ok();
     }
 
     pub fn backend(&self) -> Backend {
@@ -171,10 +180,30 @@ impl Store {
     /// taken under a lock on the year's counter, so they are gapless and unique across processes.
     pub async fn register_incoming(&self, arrivals: &[Arrival], policy: &IntakePolicy, now: DateTime<Utc>) -> Result<Vec<Outcome>> {
         let mut tx = self.pool.begin().await?;
-        let outcomes = register::register_incoming(&mut tx, self.zone, arrivals, policy, now).await?;
+        let registered = register::register_incoming(&mut tx, self.zone, arrivals, policy, now).await?;
         tx.commit().await?;
         self.checkpoint_soon();
-        Ok(outcomes)
+        if registered.mail_queued {
+            if let Some(waker) = self.outbox_waker.get() {
+                waker.notify_one();
+            }
+        }
+        Ok(registered.outcomes)
+    }
+
+    /// Registers outgoing correspondence (`OUT-2026-000045`) and queues it for sending; see
+    /// `register::register_outgoing`. Returns the new number.
+    pub async fn register_outgoing<F>(&self, answers: Option<&str>, actor: &str, unit: &str, now: DateTime<Utc>, compose: F) -> Result<String>
+    where
+        F: FnOnce(&crate::core::number::RegistrationNumber, Option<&AnsweredLetter>) -> std::result::Result<(Vec<u8>, crate::core::outbound::OutgoingMail), String>,
+    {
+        let mut tx = self.pool.begin().await?;
+        let number = register::register_outgoing(&mut tx, self.zone, answers, actor, unit, now, compose).await?;
+        tx.commit().await?;
+        if let Some(waker) = self.outbox_waker.get() {
+            waker.notify_one();
+        }
+        Ok(number)
     }
 
     /// UIDs (from `from_uid` on) of one mailbox generation already in the register: they are
@@ -425,7 +454,7 @@ impl Store {
         let sql = format!(
             "SELECT d.id, d.number, d.direction, d.status, d.unit, d.classification, d.confidentiality, d.subject, \
              d.from_json, d.to_json, d.cc_json, d.message_id, d.sha256, d.size, d.sent_at, d.received_at, d.registered_at, \
-             COALESCE(t.number, d.number), d.flags_json, d.source, d.annul_reason \
+             COALESCE(t.number, d.number), d.flags_json, d.source, d.annul_reason, d.routing_json, d.tags_json, d.due_on \
              FROM documents d LEFT JOIN documents t ON t.id = d.thread_id WHERE {clause} ORDER BY d.id"
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));

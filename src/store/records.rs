@@ -63,6 +63,11 @@ pub struct DocumentRecord {
     pub flags: Vec<serde_json::Value>,
     pub source: String,
     pub annul_reason: Option<String>,
+    /// What the rules decided and why (rule, conditions, matched text).
+    pub routing: Option<serde_json::Value>,
+    pub tags: Vec<String>,
+    /// The answer is due on this day (working days from registration, as the rule said).
+    pub due_on: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryEntry>>,
 }
@@ -112,6 +117,9 @@ pub(super) fn document_from_row(row: &AnyRow) -> Result<DocumentRecord> {
         flags: serde_json::from_str(&flags_json).unwrap_or_default(),
         source: row.try_get(19)?,
         annul_reason: row.try_get(20)?,
+        routing: row.try_get::<Option<String>, _>(21)?.and_then(|text| serde_json::from_str(&text).ok()),
+        tags: serde_json::from_str(&row.try_get::<String, _>(22)?).unwrap_or_default(),
+        due_on: row.try_get(23)?,
         history: None,
     })
 }

@@ -1,0 +1,204 @@
+//! Sends the outbox: claim one due mail, send it, mark it; repeat until none is due; then sleep
+//! until woken (mail enqueued in this process), until the next retry falls due, or for the poll
+//! interval (mail enqueued by other processes), whichever comes first.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use chrono::Utc;
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use tokio::sync::{Notify, watch};
+use tracing::{debug, error, info, warn};
+
+use super::compose::compose;
+use super::failure::{Failure, classify};
+use super::transport::transport;
+use crate::config::{Secret, SmtpConfig};
+use crate::core::outbound::MailKind;
+use crate::store::outbox::OutboxItem;
+use crate::store::{Store, StoreError};
+
+/// Counters for operators and tests.
+#[derive(Debug, Default)]
+pub struct DispatchStats {
+    pub sent: AtomicU64,
+    /// Temporary failures, each followed by a retry.
+    pub retried: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+/// The delay before attempt `attempts + 1`, after `attempts` failed ones: `base`, doubling,
+/// at most `max`.
+pub fn backoff(attempts: u32, base: Duration, max: Duration) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(30);
+    base.saturating_mul(1u32 << doublings).min(max)
+}
+
+pub struct Dispatcher {
+    store: Store,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    poll: Duration,
+    retry_base: Duration,
+    retry_max: Duration,
+    give_up_after: chrono::Duration,
+    /// How long a claimed mail stays ours: every step of one send may take the timeout.
+    lease: chrono::Duration,
+    wake: Arc<Notify>,
+    stats: Arc<DispatchStats>,
+}
+
+impl Dispatcher {
+    /// A dispatcher for the configured server. Nothing connects until there is mail.
+    pub fn new(config: &SmtpConfig, password: Secret, store: Store) -> Result<Dispatcher> {
+        if let Err(error) = config.from.parse::<Mailbox>() {
+            bail!("smtp.from {:?} is not an address: {error}", config.from);
+        }
+        let seconds = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+        Ok(Dispatcher {
+            store,
+            transport: transport(config, &password)?,
+            poll: Duration::from_secs(config.poll_secs.max(1)),
+            retry_base: Duration::from_secs(config.retry_base_secs.max(1)),
+            retry_max: Duration::from_secs(config.retry_max_secs.max(config.retry_base_secs).max(1)),
+            give_up_after: seconds(config.give_up_after_secs),
+            lease: seconds(config.timeout_secs.max(1).saturating_mul(10).max(120)),
+            wake: Arc::new(Notify::new()),
+            stats: Arc::default(),
+        })
+    }
+
+    /// Call `notify_one()` on this after committing mail to the outbox: the dispatcher sends it
+    /// at once instead of at the next poll.
+    pub fn waker(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
+    }
+
+    /// Uses a waker made elsewhere (by whoever enqueues, before the dispatcher exists).
+    pub fn with_waker(mut self, wake: Arc<Notify>) -> Dispatcher {
+        self.wake = wake;
+        self
+    }
+
+    pub fn stats(&self) -> Arc<DispatchStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Runs until `shutdown` turns true (or its sender is gone). A mail being sent when it turns
+    /// is finished first.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+        info!("SMTP dispatcher running");
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            loop {
+                match self.dispatch_one().await {
+                    Ok(true) if !*shutdown.borrow() => continue,
+                    Ok(_) => break,
+                    Err(error) => {
+                        warn!(error = %format!("{error:#}"), "outbox unavailable; trying again at the next poll");
+                        break;
+                    }
+                }
+            }
+            let wait = match self.store.next_mail_due().await {
+                Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(self.poll),
+                Ok(None) | Err(_) => self.poll,
+            };
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                changed = shutdown.changed() => if changed.is_err() { return Ok(()) },
+            }
+        }
+    }
+
+    /// Claims and sends one due mail; false when none was due.
+    pub async fn dispatch_one(&self) -> Result<bool> {
+        let Some(item) = self.store.due_mail(Utc::now(), 1, self.lease).await?.pop() else { return Ok(false) };
+        let outcome = self.send(&item).await;
+        let now = Utc::now();
+        let (id, kind, to) = (item.id, item.mail.kind.as_str(), item.mail.to.join(", "));
+        match outcome {
+            Ok(()) => {
+                self.store.mark_sent(id, now).await?;
+                self.stats.sent.fetch_add(1, Ordering::Relaxed);
+                info!(id, kind, %to, message_id = %item.mail.message_id, "mail sent");
+            }
+            Err(Failure::Permanent(reason)) => {
+                self.store.mark_failed(id, &reason, now).await?;
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                error!(id, kind, %to, %reason, "mail refused; it will not be sent");
+            }
+            Err(Failure::Transient(reason)) if now - item.created_at >= self.give_up_after => {
+                let reason =
+                    format!("{reason} (still failing {} hours after it was written; given up)", (now - item.created_at).num_hours());
+                self.store.mark_failed(id, &reason, now).await?;
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                error!(id, kind, %to, %reason, "mail given up");
+            }
+            Err(Failure::Transient(reason)) => {
+                let delay = backoff(item.attempts, self.retry_base, self.retry_max);
+                let next = now + chrono::Duration::from_std(delay).unwrap_or(self.lease);
+                self.store.mark_retry(id, &reason, next).await?;
+                self.stats.retried.fetch_add(1, Ordering::Relaxed);
+                warn!(id, kind, %to, %reason, attempts = item.attempts, retry_in = ?delay, "mail not sent; will retry");
+            }
+        }
+        Ok(true)
+    }
+
+    async fn send(&self, item: &OutboxItem) -> Result<(), Failure> {
+        if let (MailKind::Correspondence, Some(document_id)) = (item.mail.kind, item.document_id) {
+            return self.send_registered(item, document_id).await;
+        }
+        let original = match (item.mail.attach_original, item.document_id) {
+            (false, _) => None,
+            (true, None) => return Err(Failure::Permanent("a forward without a registered letter to attach".into())),
+            (true, Some(document_id)) => match self.store.raw_of_document(document_id).await {
+                Ok(raw) => Some(raw),
+                Err(StoreError::NotFound(what)) => return Err(Failure::Permanent(what)),
+                Err(other) => return Err(Failure::Transient(format!("cannot read the letter to attach: {other}"))),
+            },
+        };
+        let message = compose(&item.mail, original.as_deref())?;
+        debug!(id = item.id, "sending");
+        self.transport.send(message).await.map(|_| ()).map_err(|e| classify(&e))
+    }
+}
+
+impl Dispatcher {
+    /// Outgoing correspondence is sent as the register holds it, byte for byte.
+    async fn send_registered(&self, item: &OutboxItem, document_id: i64) -> Result<(), Failure> {
+        let raw = match self.store.raw_of_document(document_id).await {
+            Ok(raw) => raw,
+            Err(StoreError::NotFound(what)) => return Err(Failure::Permanent(what)),
+            Err(other) => return Err(Failure::Transient(format!("cannot read the letter to send: {other}"))),
+        };
+        let address = |text: &str| -> Result<lettre::Address, Failure> {
+            let mailbox: Mailbox = text.parse().map_err(|e| Failure::Permanent(format!("{text:?} is not an address: {e}")))?;
+            Ok(mailbox.email)
+        };
+        let to = item.mail.to.iter().map(|t| address(t)).collect::<Result<Vec<_>, _>>()?;
+        let envelope = lettre::address::Envelope::new(Some(address(&item.mail.from)?), to).map_err(|e| Failure::Permanent(format!("envelope: {e}")))?;
+        debug!(id = item.id, "sending registered correspondence");
+        self.transport.send_raw(&envelope, &raw).await.map(|_| ()).map_err(|e| classify(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let (base, max) = (Duration::from_secs(5), Duration::from_secs(600));
+        let delays: Vec<u64> = (1..=10).map(|n| backoff(n, base, max).as_secs()).collect();
+        assert_eq!(delays, vec![5, 10, 20, 40, 80, 160, 320, 600, 600, 600]);
+        assert_eq!(backoff(0, base, max).as_secs(), 5);
+        assert_eq!(backoff(u32::MAX, base, max).as_secs(), 600);
+    }
+}

@@ -1,0 +1,85 @@
+//! Which failures pass and which do not. A 4xx reply, a server that is down or slow, a TLS
+//! handshake that breaks off: try again later. A 5xx reply: this mail will never be accepted.
+//! Except a refused login (535 and friends): that is our configuration, not the mail, and
+//! failing every queued mail for it would lose them all; it is retried (and logged) until fixed.
+
+use std::error::Error as _;
+
+/// A failed attempt, with what happened on one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Try again later.
+    Transient(String),
+    /// This mail will not be accepted.
+    Permanent(String),
+}
+
+impl Failure {
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Transient(message) | Failure::Permanent(message) => message,
+        }
+    }
+
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Failure::Permanent(_))
+    }
+}
+
+/// Classifies an error of lettre's SMTP transport.
+pub fn classify(error: &lettre::transport::smtp::Error) -> Failure {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        source = cause.source();
+    }
+    let code = error.status().and_then(|code| code.to_string().parse::<u16>().ok());
+    let permanent = classify_reply(code, &text);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if permanent { Failure::Permanent(text) } else { Failure::Transient(text) }
+}
+
+/// Whether a reply (its code, or none for connection, TLS and timeout errors) and its text mean
+/// the mail will never be accepted.
+pub fn classify_reply(code: Option<u16>, text: &str) -> bool {
+    match code {
+        Some(500..=599) => !is_login_refused(code, text),
+        Some(_) => false,
+        // No reply at all: connection refused, timeout, TLS, network. Only two client-side
+        // refusals concern the mail itself: it needs an extension this server lacks.
+        None => text.contains("does not support SMTPUTF8") || text.contains("does not support 8BITMIME"),
+    }
+}
+
+fn is_login_refused(code: Option<u16>, text: &str) -> bool {
+    matches!(code, Some(530 | 534 | 535 | 538)) || ["5.7.8", "5.7.9", "5.7.11", "5.7.14"].iter().any(|status| text.contains(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_classified() {
+        // What the dev Postfix answers to a recipient it cannot parse.
+        assert!(classify_reply(Some(501), "permanent error (501): 5.1.3 Bad recipient address syntax"));
+        assert!(classify_reply(Some(550), "permanent error (550): 5.1.1 <nobody@x.org>: Recipient address rejected: User unknown"));
+        assert!(classify_reply(Some(552), "permanent error (552): 5.3.4 Message size exceeds fixed limit"));
+        assert!(classify_reply(Some(554), "permanent error (554): 5.7.1 Relay access denied"));
+        assert!(!classify_reply(Some(450), "transient error (450): 4.2.0 Mailbox busy"));
+        assert!(!classify_reply(Some(421), "transient error (421): 4.3.2 Service shutting down"));
+        assert!(!classify_reply(Some(451), "transient error (451): 4.3.0 Temporary lookup failure"));
+        assert!(!classify_reply(None, "Connection error: Connection refused (os error 111)"));
+        assert!(!classify_reply(None, "network error: timed out"));
+        assert!(!classify_reply(None, "TLS error: received fatal alert: HandshakeFailure"));
+        // A refused login is our configuration: retried, never failing the mail.
+        assert!(!classify_reply(Some(535), "permanent error (535): 5.7.8 Error: authentication failed"));
+        assert!(!classify_reply(Some(530), "permanent error (530): 5.7.0 Must issue a STARTTLS command first"));
+        assert!(classify_reply(None, "Envelope contains non-ascii chars but server does not support SMTPUTF8"));
+    }
+}

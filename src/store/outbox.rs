@@ -1,0 +1,304 @@
+//! The outbox: every mail the university sends is written here in the same transaction as the
+//! change that causes it (a registration enqueues its acknowledgement and forward), and the SMTP
+//! dispatcher sends it from here. A registration that rolls back sends nothing; a crash after
+//! the commit loses nothing.
+//!
+//! Several dispatchers (several instances on PostgreSQL) share the table: a row is claimed by one
+//! atomic UPDATE (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), which moves
+//! it to `sending` and pushes `next_attempt_at` a lease ahead. If its dispatcher dies mid-send,
+//! the lease lapses and another takes the row.
+//!
+//! Delivery is at least once, not exactly once: a crash after the SMTP server accepted a mail but
+//! before `mark_sent` committed sends it again when the lease lapses. SMTP offers no way to ask
+//! whether a server has a message; the Message-ID, fixed at enqueue, makes the second copy
+//! recognisable as the same message (mail clients and many servers fold duplicates by it).
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::{Any, Row, Transaction};
+
+use super::{Backend, Result, Store, StoreError, json, record_history};
+use crate::core::outbound::{MailKind, OutgoingMail};
+use crate::core::time::{parse_stamp, stamp};
+
+/// Longest error text kept on a row or in the history.
+const MAX_ERROR_CHARS: usize = 1000;
+
+/// A mail claimed for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub document_id: Option<i64>,
+    pub mail: OutgoingMail,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An outbox row as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxRecord {
+    pub id: i64,
+    pub document_id: Option<i64>,
+    pub kind: String,
+    pub recipients: Vec<String>,
+    pub message_id: String,
+    /// `pending`, `sending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: u32,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub mail: OutgoingMail,
+}
+
+/// Writes a mail into the outbox inside the caller's transaction; it is sent once that commits.
+pub(super) async fn enqueue_in(
+    tx: &mut Transaction<'static, Any>,
+    document_id: Option<i64>,
+    mail: &OutgoingMail,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let ack_recipient = match mail.kind {
+        MailKind::Acknowledgement => mail.to.first().map(|to| to.trim().to_lowercase()),
+        MailKind::Forward | MailKind::Correspondence => None,
+    };
+    let row = sqlx::query(
+        "INSERT INTO outbox (document_id, kind, recipients_json, ack_recipient, message_id, mail_json, status, attempts, \
+         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7) RETURNING id",
+    )
+    .bind(document_id)
+    .bind(mail.kind.as_str())
+    .bind(json(&mail.to))
+    .bind(ack_recipient)
+    .bind(mail.message_id.as_str())
+    .bind(json(mail))
+    .bind(stamp(now))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.get(0))
+}
+
+/// Acknowledgements enqueued for one recipient since an instant (the start of the office's day,
+/// for the daily limit), inside the caller's transaction.
+pub(super) async fn acknowledgements_since(tx: &mut Transaction<'static, Any>, recipient: &str, since: DateTime<Utc>) -> Result<u32> {
+    let row = sqlx::query("SELECT COUNT(*) FROM outbox WHERE ack_recipient = $1 AND created_at >= $2")
+        .bind(recipient.trim().to_lowercase())
+        .bind(stamp(since))
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(u32::try_from(row.get::<i64, _>(0)).unwrap_or(u32::MAX))
+}
+
+fn short(error: &str) -> String {
+    let line = error.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= MAX_ERROR_CHARS { line } else { format!("{}…", line.chars().take(MAX_ERROR_CHARS).collect::<String>()) }
+}
+
+impl Store {
+    /// Enqueues one mail on its own (mail not caused by a registration, tests).
+    pub async fn enqueue(&self, document_id: Option<i64>, mail: &OutgoingMail, now: DateTime<Utc>) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let id = enqueue_in(&mut tx, document_id, mail, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Acknowledgements enqueued for one recipient since an instant.
+    pub async fn acknowledgements_since(&self, recipient: &str, since: DateTime<Utc>) -> Result<u32> {
+        let mut tx = self.pool.begin().await?;
+        let count = acknowledgements_since(&mut tx, recipient, since).await?;
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    /// Claims up to `limit` mails that are due, for `lease`: no other dispatcher gets them until
+    /// they are marked or the lease lapses. The lease must outlast one send, timeouts included.
+    pub async fn due_mail(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<OutboxItem>> {
+        let due = "SELECT id FROM outbox WHERE status IN ('pending', 'sending') AND next_attempt_at <= $2 \
+                   ORDER BY next_attempt_at, id LIMIT $3";
+        let sql = format!(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1 \
+             WHERE id IN ({due}{}) RETURNING id, document_id, mail_json, attempts, created_at",
+            if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" }
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(stamp(now + lease))
+            .bind(stamp(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: i64 = row.get(0);
+            let mail_json: String = row.get(2);
+            match serde_json::from_str::<OutgoingMail>(&mail_json) {
+                Ok(mail) => items.push(OutboxItem {
+                    id,
+                    document_id: row.get(1),
+                    mail,
+                    attempts: u32::try_from(row.get::<i64, _>(3)).unwrap_or(u32::MAX),
+                    created_at: parse_stamp(&row.get::<String, _>(4)).unwrap_or(now),
+                }),
+                // A row no program can read would be claimed forever: it fails, visibly.
+                Err(error) => self.mark_failed(id, &format!("unreadable outbox row: {error}"), now).await?,
+            }
+        }
+        items.sort_by_key(|item| item.id);
+        Ok(items)
+    }
+
+    /// When the next pending mail falls due (the dispatcher sleeps until then at most).
+    pub async fn next_mail_due(&self) -> Result<Option<DateTime<Utc>>> {
+        let row =
+            sqlx::query("SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('pending', 'sending')").fetch_one(&self.pool).await?;
+        Ok(row.get::<Option<String>, _>(0).as_deref().and_then(parse_stamp))
+    }
+
+    /// The registered letter's original bytes, to attach to a forward.
+    pub async fn raw_of_document(&self, document_id: i64) -> Result<Vec<u8>> {
+        sqlx::query("SELECT bytes FROM raw_messages WHERE document_id = $1")
+            .bind(document_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| row.get::<Vec<u8>, _>(0))
+            .ok_or_else(|| StoreError::NotFound(format!("no stored message for document {document_id}")))
+    }
+
+    /// The server accepted the mail. The document's history says so.
+    pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2 AND status = 'sending' \
+             RETURNING document_id, kind, recipients_json",
+        )
+        .bind(stamp(now))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = row
+            && let Some(document_id) = row.get::<Option<i64>, _>(0)
+        {
+            let (kind, recipients): (String, String) = (row.get(1), row.get(2));
+            let to = recipients_text(&recipients);
+            record_history(&mut tx, document_id, now, "chancery", "mail-sent", None, None, Some(&to), Some(&kind)).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A temporary failure: try again at `next_attempt_at`.
+    pub async fn mark_retry(&self, id: i64, error: &str, next_attempt_at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE outbox SET status = 'pending', last_error = $1, next_attempt_at = $2 WHERE id = $3 AND status = 'sending'")
+            .bind(short(error))
+            .bind(stamp(next_attempt_at))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Gives a claimed mail back untried (the dispatcher is stopping): due again at once, and the
+    /// attempt is not counted.
+    pub async fn release(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = $1 WHERE id = $2 AND status = 'sending'",
+        )
+        .bind(stamp(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A permanent failure: the mail will not be sent. The document's history records it, and
+    /// an outgoing letter (correspondence) that could not be delivered gets the status
+    /// `delivery-failed`, so that someone sends it another way.
+    pub async fn mark_failed(&self, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
+        let error = short(error);
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE outbox SET status = 'failed', last_error = $1 WHERE id = $2 AND status IN ('pending', 'sending') \
+             RETURNING document_id, kind, recipients_json",
+        )
+        .bind(error.as_str())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = row
+            && let Some(document_id) = row.get::<Option<i64>, _>(0)
+        {
+            let (kind, recipients): (String, String) = (row.get(1), row.get(2));
+            let reason = format!("{kind} to {}: {error}", recipients_text(&recipients));
+            if kind == MailKind::Correspondence.as_str() {
+                let old: String =
+                    sqlx::query("SELECT status FROM documents WHERE id = $1").bind(document_id).fetch_one(&mut *tx).await?.get(0);
+                sqlx::query("UPDATE documents SET status = 'delivery-failed' WHERE id = $1").bind(document_id).execute(&mut *tx).await?;
+                record_history(
+                    &mut tx,
+                    document_id,
+                    now,
+                    "chancery",
+                    "mail-failed",
+                    Some("status"),
+                    Some(&old),
+                    Some("delivery-failed"),
+                    Some(&reason),
+                )
+                .await?;
+            } else {
+                record_history(&mut tx, document_id, now, "chancery", "mail-failed", None, None, None, Some(&reason)).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every outbox row, oldest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxRecord>> {
+        self.outbox_where("1 = 1", None).await
+    }
+
+    /// The outbox row that sent a Message-ID (to tie a bounce back to it).
+    pub async fn outbox_by_message_id(&self, message_id: &str) -> Result<Option<OutboxRecord>> {
+        Ok(self.outbox_where("message_id = $1", Some(message_id)).await?.pop())
+    }
+
+    async fn outbox_where(&self, clause: &str, bind: Option<&str>) -> Result<Vec<OutboxRecord>> {
+        let sql = format!(
+            "SELECT id, document_id, kind, recipients_json, message_id, status, attempts, next_attempt_at, last_error, created_at, \
+             sent_at, mail_json FROM outbox WHERE {clause} ORDER BY id"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(value) = bind {
+            query = query.bind(value);
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                let mail_json: String = row.get(11);
+                Ok(OutboxRecord {
+                    id: row.get(0),
+                    document_id: row.get(1),
+                    kind: row.get(2),
+                    recipients: serde_json::from_str(&row.get::<String, _>(3)).unwrap_or_default(),
+                    message_id: row.get(4),
+                    status: row.get(5),
+                    attempts: u32::try_from(row.get::<i64, _>(6)).unwrap_or(0),
+                    next_attempt_at: row.get(7),
+                    last_error: row.get(8),
+                    created_at: row.get(9),
+                    sent_at: row.get(10),
+                    mail: serde_json::from_str(&mail_json)
+                        .map_err(|e| StoreError::Refused(format!("outbox row {} is unreadable: {e}", row.get::<i64, _>(0))))?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn recipients_text(recipients_json: &str) -> String {
+    serde_json::from_str::<Vec<String>>(recipients_json).map(|to| to.join(", ")).unwrap_or_else(|_| recipients_json.to_string())
+}
