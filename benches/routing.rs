@@ -27,11 +27,54 @@ const UNITS: [&str; 6] = ["registry", "international", "rectorate", "finance", "
 
 /// Words registry mail is made of, in English, Azerbaijani, Russian and Turkish.
 const WORDS: [&str; 48] = [
-    "invoice", "agreement", "mobility", "erasmus", "visa", "transcript", "diploma", "vacancy", "conference", "grant", "report",
-    "budget", "contract", "order", "meeting", "invitation", "application", "schedule", "payment", "certificate", "müqavilə",
-    "hesab-faktura", "məktub", "dəvət", "tələbə", "ərizə", "sərəncam", "iclas", "hesabat", "məzuniyyət", "счёт", "договор",
-    "приглашение", "студент", "заявление", "приказ", "совещание", "отчёт", "протокол", "fatura", "anlaşma", "öğrenci", "davet",
-    "toplantı", "başvuru", "rapor", "burs", "sözleşme",
+    "invoice",
+    "agreement",
+    "mobility",
+    "erasmus",
+    "visa",
+    "transcript",
+    "diploma",
+    "vacancy",
+    "conference",
+    "grant",
+    "report",
+    "budget",
+    "contract",
+    "order",
+    "meeting",
+    "invitation",
+    "application",
+    "schedule",
+    "payment",
+    "certificate",
+    "müqavilə",
+    "hesab-faktura",
+    "məktub",
+    "dəvət",
+    "tələbə",
+    "ərizə",
+    "sərəncam",
+    "iclas",
+    "hesabat",
+    "məzuniyyət",
+    "счёт",
+    "договор",
+    "приглашение",
+    "студент",
+    "заявление",
+    "приказ",
+    "совещание",
+    "отчёт",
+    "протокол",
+    "fatura",
+    "anlaşma",
+    "öğrenci",
+    "davet",
+    "toplantı",
+    "başvuru",
+    "rapor",
+    "burs",
+    "sözleşme",
 ];
 
 /// A small deterministic generator, so every run routes the same letters with the same rules.
@@ -166,7 +209,11 @@ fn book_files(count: usize, mix: Mix) -> Vec<(String, String)> {
                 );
             }
             (Mix::Realistic, 97..=98) => {
-                let _ = writeln!(file, "from = \"*@supplier{}.example\"\nattachment_type = \"application/pdf\"\nsize_over = \"10KB\"", rng.below(3000));
+                let _ = writeln!(
+                    file,
+                    "from = \"*@supplier{}.example\"\nattachment_type = \"application/pdf\"\nsize_over = \"10KB\"",
+                    rng.below(3000)
+                );
             }
             (Mix::Realistic, 99) => {
                 let _ = writeln!(file, "subject = \"GC-{}\"\nhas_attachment = true", rng.below(20_000));
@@ -207,10 +254,16 @@ fn core_rules(mix: Mix) -> String {
             UNITS[i % UNITS.len()]
         );
     }
-    let _ = writeln!(text, "[[rule]]\nname = \"Partners abroad\"\nfrom = [\"*.edu.tr\", \"*.ac.uk\"]\nunit = \"international\"\nnotify_room = true\n");
+    let _ = writeln!(
+        text,
+        "[[rule]]\nname = \"Partners abroad\"\nfrom = [\"*.edu.tr\", \"*.ac.uk\"]\nunit = \"international\"\nnotify_room = true\n"
+    );
     match mix {
         Mix::Realistic => {
-            let _ = writeln!(text, "[[rule]]\nname = \"Grant agreements\"\nbody = [\"grant agreement\", \"payment schedule\"]\ntags = [\"grant\"]\n");
+            let _ = writeln!(
+                text,
+                "[[rule]]\nname = \"Grant agreements\"\nbody = [\"grant agreement\", \"payment schedule\"]\ntags = [\"grant\"]\n"
+            );
         }
         Mix::HeadersOnly => {
             let _ = writeln!(text, "[[rule]]\nname = \"To the rector\"\nto = \"rector@uni.example\"\nunit = \"rectorate\"\n");

@@ -282,6 +282,17 @@ pub async fn run(cli: Cli) -> Result<i32> {
             if let Some(answered) = answers {
                 writeln!(out, "{answered} marked answered")?;
             }
+            // Deliver now rather than wait for `serve`; claims are atomic, so a running
+            // dispatcher and this one never send the same mail twice.
+            let password = config.smtp.password().map_err(anyhow::Error::msg)?;
+            let dispatcher = Dispatcher::new(&config.smtp, password, store.clone())?;
+            for _ in 0..100 {
+                if !dispatcher.dispatch_one().await? {
+                    break;
+                }
+            }
+            let status = store.outbox_of_document(&number).await?;
+            writeln!(out, "{number}: {status}")?;
         }
         Command::Docs(DocsCommand::Reroute { number, unit, reason }) => {
             let number = canonical_number(&number)?;

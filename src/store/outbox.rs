@@ -254,6 +254,28 @@ impl Store {
         Ok(())
     }
 
+    /// How the mail of a document stands, in words: "sent", "waiting to retry: ...", "failed: ...".
+    pub async fn outbox_of_document(&self, number: &str) -> Result<String> {
+        let row = sqlx::query(
+            "SELECT o.status, o.last_error FROM outbox o JOIN documents d ON d.id = o.document_id WHERE d.number = $1 ORDER BY o.id DESC LIMIT 1",
+        )
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            None => "nothing to send".to_string(),
+            Some(row) => {
+                let (status, error): (String, Option<String>) = (row.get(0), row.get(1));
+                match (status.as_str(), error) {
+                    ("sent", _) => "sent".to_string(),
+                    ("failed", Some(e)) => format!("failed: {e}"),
+                    (_, Some(e)) => format!("not sent yet, will retry ({e})"),
+                    (other, None) => other.to_string(),
+                }
+            }
+        })
+    }
+
     /// Every outbox row, oldest first.
     pub async fn outbox(&self) -> Result<Vec<OutboxRecord>> {
         self.outbox_where("1 = 1", None).await

@@ -71,7 +71,12 @@ struct FieldIndex {
 }
 
 enum LiteralUse {
-    Pattern { pattern: PatternId, at_start: bool, at_end: bool, addresses_only: bool },
+    Pattern {
+        pattern: PatternId,
+        at_start: bool,
+        at_end: bool,
+        addresses_only: bool,
+    },
     /// Index into `gated`.
     Gate(u32),
 }
@@ -142,9 +147,11 @@ impl FieldIndex {
                 .build();
             match built {
                 Ok(set) => index.set = Some((set, ungated.iter().map(|&(_, id, addresses_only)| (id, addresses_only)).collect())),
-                Err(_) => index.lone.extend(
-                    ungated.into_iter().map(|(regex, pattern, addresses_only)| LoneRegex { regex: regex.clone(), pattern, addresses_only }),
-                ),
+                Err(_) => index.lone.extend(ungated.into_iter().map(|(regex, pattern, addresses_only)| LoneRegex {
+                    regex: regex.clone(),
+                    pattern,
+                    addresses_only,
+                })),
             }
         }
         Ok(index)
@@ -170,9 +177,7 @@ impl FieldIndex {
                 for used in &self.literal_uses[found.pattern().as_usize()] {
                     match *used {
                         LiteralUse::Pattern { pattern, at_start, at_end, addresses_only } => {
-                            let fits = !(is_name && addresses_only)
-                                && (!at_start || found.start() == 0)
-                                && (!at_end || found.end() == len);
+                            let fits = !(is_name && addresses_only) && (!at_start || found.start() == 0) && (!at_end || found.end() == len);
                             if fits {
                                 hits.push(pattern);
                             }
@@ -340,6 +345,37 @@ fn patterns_of(condition: &Condition, out: &mut Vec<PatternId>) {
         Condition::Text { patterns } => out.extend_from_slice(patterns),
         Condition::HasAttachment(_) | Condition::SizeOver(_) | Condition::SizeUnder(_) => {}
     }
+}
+
+/// The patterns a letter matches, found by trying every pattern on every text of its field:
+/// what the index must always find.
+#[cfg(test)]
+pub(super) fn hits_one_by_one(book: &RuleBook, letter: &Letter) -> (Vec<PatternId>, Vec<PatternId>) {
+    let mut expected = Vec::new();
+    for (id, pattern) in book.patterns.iter().enumerate() {
+        let texts: Vec<(&str, bool)> = match pattern.field {
+            Field::Subject => vec![(letter.subject.as_str(), false)],
+            Field::Body => vec![(letter.body_text.as_str(), false)],
+            Field::From | Field::To | Field::Cc => {
+                let people = match pattern.field {
+                    Field::From => &letter.from,
+                    Field::To => &letter.to,
+                    _ => &letter.cc,
+                };
+                people
+                    .iter()
+                    .flat_map(|p| std::iter::once((p.address.as_str(), false)).chain(p.name.as_deref().map(|n| (n, true))))
+                    .collect()
+            }
+            Field::AttachmentName => letter.attachments.iter().map(|a| (a.name.as_str(), false)).collect(),
+            Field::AttachmentType => letter.attachments.iter().map(|a| (a.media_type.as_str(), false)).collect(),
+            Field::Header(h) => letter.header_values(&book.header_names[h as usize]).map(|v| (v, false)).collect(),
+        };
+        if texts.iter().any(|&(text, is_name)| Explainer::find(pattern, text, None, is_name).is_some()) {
+            expected.push(id as PatternId);
+        }
+    }
+    (book.index.hits(letter), expected)
 }
 
 /// What a rule's conditions are decided on.

@@ -84,7 +84,11 @@ pub struct RuleError {
 
 impl std::fmt::Display for RuleError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.line == 0 { write!(f, "{}: {}", self.file, self.message) } else { write!(f, "{}:{}: {}", self.file, self.line, self.message) }
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        }
     }
 }
 
@@ -139,8 +143,15 @@ pub(super) struct Pattern {
 #[derive(Debug, Clone)]
 pub(super) enum Matcher {
     /// Folded text, perhaps anchored at the start or end of the value.
-    Literal { folded: String, at_start: bool, at_end: bool },
-    Regex { regex: regex::Regex, needs: super::text::RegexNeeds },
+    Literal {
+        folded: String,
+        at_start: bool,
+        at_end: bool,
+    },
+    Regex {
+        regex: regex::Regex,
+        needs: super::text::RegexNeeds,
+    },
     Present,
 }
 
@@ -157,7 +168,9 @@ pub(super) enum Condition {
     Any(Vec<Condition>),
     Not(Box<Condition>),
     /// True when any of the patterns matched (a list in a rule means any of them).
-    Text { patterns: Vec<PatternId> },
+    Text {
+        patterns: Vec<PatternId>,
+    },
     HasAttachment(bool),
     SizeOver(u64),
     SizeUnder(u64),

@@ -7,7 +7,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::document::{self, Node, Value};
-use super::model::{Acknowledge, Actions, Condition, Field, Matcher, Pattern, PatternId, PatternKind, Rule, RuleError, Unit, UnitHead, UnitName};
+use super::model::{
+    Acknowledge, Actions, Condition, Field, Matcher, Pattern, PatternId, PatternKind, Rule, RuleError, Unit, UnitHead, UnitName,
+};
 use super::text;
 use crate::core::intake::Confidentiality;
 
@@ -670,7 +672,9 @@ impl RuleReader {
                 let Some(text) = ctx.text(node, key) else { return };
                 match Confidentiality::parse(&text) {
                     Some(level) => actions.confidentiality = Some(level),
-                    None => ctx.error(node.line, format!("confidentiality must be public, internal, confidential or secret, not \"{text}\"")),
+                    None => {
+                        ctx.error(node.line, format!("confidentiality must be public, internal, confidential or secret, not \"{text}\""))
+                    }
                 }
             }
             "tags" => {

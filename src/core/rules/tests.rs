@@ -213,7 +213,12 @@ tags = ["finance-cc"]
 "#,
     );
     let letter = mail(
-        &[("From", "a@x.example"), ("To", "Registry <registry@uni.example>, international@uni.example"), ("Cc", "chief@finance.uni.example"), ("Subject", "s")],
+        &[
+            ("From", "a@x.example"),
+            ("To", "Registry <registry@uni.example>, international@uni.example"),
+            ("Cc", "chief@finance.uni.example"),
+            ("Subject", "s"),
+        ],
         "b\n",
     );
     let routing = book.route(&letter);
@@ -357,7 +362,13 @@ tags = ["list"]
 "#,
     );
     let letter = mail(
-        &[("From", "a@x.example"), ("Subject", "s"), ("X-Priority", "1 (Highest)"), ("Auto-Submitted", "auto-replied"), ("List-Id", "<news.x.example>")],
+        &[
+            ("From", "a@x.example"),
+            ("Subject", "s"),
+            ("X-Priority", "1 (Highest)"),
+            ("Auto-Submitted", "auto-replied"),
+            ("List-Id", "<news.x.example>"),
+        ],
         "b\n",
     );
     let routing = book.route(&letter);
@@ -542,6 +553,64 @@ tags = ["visa"]
 }
 
 #[test]
+fn the_index_finds_exactly_what_each_pattern_finds_alone() {
+    let book = book(
+        r#"
+[[rule]]
+name = "Every kind of pattern"
+any = [
+  { from = ["*@uni-x.edu.tr", "*.edu.tr", "rector@*", "*@uni-*.de", "ministry", "regex:^(?:kaya|demir)@", "a?c@x.example"] },
+  { to = ["international@uni.example", "*@finance.uni.example"] },
+  { cc = "regex:copy" },
+  { subject = ["visa", "счёт на оплату", "məxfi", "travel grant", 'regex:\bsecret\b', 'regex:^re:\s*\S+\s+gc-12\b', 'regex:^\d+$', 'regex:(?-u:\b)abc'] },
+  { body = ["reference number rn-1", 'regex:\bviz[ae]\b', "İcazə"] },
+  { attachment_name = ["*.pdf", "*faktura*"] },
+  { attachment_type = ["application/*", "pdf"] },
+  { header = { name = "X-Priority", value = ['regex:^\s*1', "high"] } },
+  { header = { name = "List-Id" } },
+]
+tags = ["x"]
+"#,
+    );
+    let letters = [
+        simple("Prof. Kaya <kaya@Uni-X.EDU.TR>", "Visa support"),
+        simple("Ministry of Science <office@gov.example>", "СЧЕТ НА  ОПЛАТУ"),
+        simple("dekan@uni-bonn.de", "MƏXFİ"),
+        simple("rector@partner.example", "Top secret plans"),
+        simple("abc@x.example", "Re: Report GC-12 budget"),
+        simple("a@x.example", "12345"),
+        simple("a@x.example", "xabc secretary"),
+        mail(
+            &[
+                ("From", "a@x.example"),
+                ("To", "International <international@uni.example>"),
+                ("Cc", "Copy <c@finance.uni.example>"),
+                ("Subject", "s"),
+            ],
+            "b\n",
+        ),
+        mail(
+            &[("From", "a@x.example"), ("Subject", "s"), ("X-Priority", "  1 (Highest)"), ("List-Id", "<l.x>")],
+            "The travel\ngrant, Reference  Number RN-17 and a VIZA.\nİCAZƏ\n",
+        ),
+        with_attachment("s", "Hesab-Faktura.PDF", "application/pdf", b"%PDF"),
+        with_attachment("s", "notes.txt", "text/plain", b"hello"),
+    ];
+    for letter in &letters {
+        let (indexed, one_by_one) = engine::hits_one_by_one(&book, letter);
+        assert_eq!(indexed, one_by_one, "letter {:?} from {:?}", letter.subject, letter.from);
+    }
+    let total: usize = letters.iter().map(|l| engine::hits_one_by_one(&book, l).1.len()).sum();
+    assert!(total >= 25, "the letters should exercise most patterns, matched {total}");
+}
+
+#[test]
+fn a_rule_book_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<RuleBook>();
+}
+
+#[test]
 fn routing_round_trips_through_json() {
     let book = book("[[rule]]\nname = \"S\"\nsubject = \"secret\"\nconfidentiality = \"secret\"\ntags = [\"x\"]\nunit = \"finance\"\n");
     let routing = book.route(&simple("a@x.example", "Secret"));
@@ -590,7 +659,10 @@ fn misspelt_keys_are_errors_with_a_hint() {
     let nested = error_of("[[rule]]\nname = \"A\"\nany = [ { subject = \"x\" }, { form = \"y\" } ]\ntags = [\"x\"]\n");
     assert_eq!(nested, vec!["20-test.toml:3: unknown key `form` in `any` (did you mean `from`?)"]);
     let action_inside = error_of("[[rule]]\nname = \"A\"\nnot = { subject = \"x\", unit = \"finance\" }\n");
-    assert!(action_inside.contains(&"20-test.toml:3: `unit` belongs to the rule itself, not inside `not`".to_string()), "{action_inside:?}");
+    assert!(
+        action_inside.contains(&"20-test.toml:3: `unit` belongs to the rule itself, not inside `not`".to_string()),
+        "{action_inside:?}"
+    );
 }
 
 #[test]
@@ -638,7 +710,10 @@ fn empty_text_and_empty_braces_are_refused() {
     let errors = error_of("[[rule]]\nname = \"A\"\nsubject = [\"x\", \" \"]\nall = [ {} ]\ntags = [\"t\"]\n");
     assert_eq!(
         errors,
-        vec!["20-test.toml:3: empty text in `subject` would match every letter", "20-test.toml:4: empty braces { } in `all` would match every letter"]
+        vec![
+            "20-test.toml:3: empty text in `subject` would match every letter",
+            "20-test.toml:4: empty braces { } in `all` would match every letter"
+        ]
     );
 }
 

@@ -268,7 +268,9 @@ fn required_inside(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
         HirKind::Literal(literal) => std::str::from_utf8(&literal.0).ok().map(|text| vec![fold(text)]),
         HirKind::Capture(capture) => required_inside(&capture.sub),
         HirKind::Repetition(repetition) if repetition.min >= 1 => required_inside(&repetition.sub),
-        HirKind::Concat(parts) => parts.iter().filter_map(required_inside).max_by_key(|gate| (telling(gate), std::cmp::Reverse(gate.len()))),
+        HirKind::Concat(parts) => {
+            parts.iter().filter_map(required_inside).max_by_key(|gate| (telling(gate), std::cmp::Reverse(gate.len())))
+        }
         HirKind::Alternation(branches) => {
             let mut texts = Vec::new();
             for branch in branches {
@@ -308,7 +310,7 @@ pub(super) fn parse_size(text: &str) -> Option<u64> {
         _ => return None,
     };
     let bytes = number * factor as f64;
-    (bytes.is_finite() && bytes >= 0.0 && bytes < 1e15).then_some(bytes.round() as u64)
+    (0.0..1e15).contains(&bytes).then_some(bytes.round() as u64)
 }
 
 /// A size as people read it: `6.2 MB`, `512 KB`, `900 bytes`.
@@ -326,19 +328,18 @@ pub(super) fn show_size(bytes: u64) -> String {
 /// Cuts text for a reason line: one line, at most `max` characters.
 pub(super) fn shorten(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max * 2));
-    let mut count = 0;
     let mut space = false;
-    for c in text.split_whitespace().flat_map(|word| {
+    let chars = text.split_whitespace().flat_map(|word| {
         let gap = std::mem::replace(&mut space, true);
         gap.then_some(' ').into_iter().chain(word.chars())
-    }) {
+    });
+    for (count, c) in chars.enumerate() {
         if count == max {
             out.pop();
             out.push('…');
             return out;
         }
         out.push(c);
-        count += 1;
     }
     out
 }
@@ -411,7 +412,10 @@ mod tests {
     fn regex_gates() {
         let needs = regex_needs(r"\bsecret\b");
         assert_eq!(needs, RegexNeeds { gate: vec!["secret".into()], unicode_words: true });
-        assert_eq!(regex_needs(r"\b(?:pro|vice-)?Re[ck]tor").gate, vec!["prorector", "prorektor", "rector", "rektor", "vice-rector", "vice-rektor"]);
+        assert_eq!(
+            regex_needs(r"\b(?:pro|vice-)?Re[ck]tor").gate,
+            vec!["prorector", "prorektor", "rector", "rektor", "vice-rector", "vice-rektor"]
+        );
         assert_eq!(regex_needs(r"\bвиз[аы]\b").gate, vec!["виза", "визы"]);
         assert_eq!(regex_needs(r"(?i)^.*@uni-.*\.de$").gate, vec![".de"]);
         assert!(regex_needs(r"^\s*[12]").gate.is_empty());

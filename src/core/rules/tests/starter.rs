@@ -25,11 +25,14 @@ fn shipped() -> RuleBook {
 }
 
 fn letter(from: &str, subject: &str, extra_headers: &[(&str, &str)]) -> Letter {
-    let mut raw = format!("From: {from}\r\nTo: Registry <registry@uni.example>\r\nSubject: {subject}\r\nMessage-ID: <sample@x.example>\r\n");
+    let mut raw =
+        format!("From: {from}\r\nTo: Registry <registry@uni.example>\r\nSubject: {subject}\r\nMessage-ID: <sample@x.example>\r\n");
     for (name, value) in extra_headers {
         raw.push_str(&format!("{name}: {value}\r\n"));
     }
-    raw.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDear colleagues,\r\nplease find the details below.\r\n");
+    raw.push_str(
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDear colleagues,\r\nplease find the details below.\r\n",
+    );
     read_letter(raw.as_bytes())
 }
 

@@ -1,0 +1,290 @@
+//! Routing, acknowledgements, forwards and bounces end to end: letters go into the real Dovecot,
+//! the listener registers and routes them by the shipped `mail-rules/`, and the dispatcher sends
+//! through the real Postfix, whose deliveries are read back over IMAP.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chancery::config::SmtpConfig;
+use chancery::core::intake::{Confidentiality, IntakePolicy};
+use chancery::imap::Listener;
+use chancery::rule_files::{self, LiveRules, PolicySource};
+use chancery::smtp::Dispatcher;
+use chancery::store::{DocumentRecord, ListFilter, Store};
+use support::*;
+use tokio::sync::watch;
+
+fn rules_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mail-rules")
+}
+
+/// The listener on a fresh folder of the registry's account and the dispatcher, as `serve`
+/// runs them, with the shipped rules and templates.
+struct Registry {
+    store: Store,
+    mailbox: String,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _guard: Option<tempfile::TempDir>,
+}
+
+impl Registry {
+    async fn start(tag: &str, smtp: SmtpConfig) -> Registry {
+        let (store, _, guard) = fresh_store().await;
+        let mailbox = fresh_mailbox("registry", tag).await;
+        let (stop, stopped) = watch::channel(false);
+        let replies = Arc::new(chancery::smtp::reply_policy(&smtp).expect("shipped templates load"));
+        let book = rule_files::load(&rules_dir()).expect("shipped rules load");
+        let base = IntakePolicy {
+            default_unit: "registry".into(),
+            default_confidentiality: Confidentiality::Internal,
+            rules: None,
+            replies: Some(replies),
+        };
+        let policy = PolicySource::Live { base, rules: Arc::new(LiveRules::new(rules_dir(), book)) };
+        let dispatcher = Dispatcher::new(&smtp, smtp.password.clone(), store.clone()).expect("dispatcher");
+        store.wake_on_mail(dispatcher.waker());
+        let config = imap_config("registry", &mailbox);
+        let listener = Listener::new(config.clone(), config.password.clone(), store.clone(), policy);
+        let (s1, s2) = (stopped.clone(), stopped);
+        let tasks = vec![tokio::spawn(async move { listener.run(s1).await }), tokio::spawn(async move { dispatcher.run(s2).await })];
+        Registry { store, mailbox, stop, tasks, _guard: guard }
+    }
+
+    async fn receive(&self, raw: &[u8]) {
+        append("registry", &self.mailbox, raw).await;
+    }
+
+    async fn documents(&self) -> Vec<DocumentRecord> {
+        self.store.list(&ListFilter::default()).await.expect("list")
+    }
+
+    async fn wait_for_documents(&self, count: usize) -> Vec<DocumentRecord> {
+        assert!(wait_for(Duration::from_secs(15), || async { self.documents().await.len() >= count }).await, "{count} documents never registered");
+        self.documents().await
+    }
+
+    async fn stop(self) {
+        self.stop.send(true).ok();
+        for task in self.tasks {
+            tokio::time::timeout(Duration::from_secs(10), task).await.expect("stops").expect("join").expect("ran");
+        }
+    }
+}
+
+fn letter(from: &str, subject: &str, message_id: &str, extra_headers: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: University Registry <registry@uni.example>\r\nSubject: {subject}\r\nMessage-ID: <{message_id}>\r\n\
+         Date: Sat, 28 Nov 2026 09:00:00 +0400\r\n{extra_headers}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Dear colleagues, please find our proposal.\r\n"
+    )
+    .into_bytes()
+}
+
+/// Mail that reached the `sender` account and answers a given Message-ID.
+async fn answers_to(message_id: &str) -> Vec<Vec<u8>> {
+    let wanted = format!("<{message_id}>");
+    messages("sender", "INBOX").await.into_iter().filter(|raw| header(raw, "In-Reply-To").as_deref() == Some(wanted.as_str())).collect()
+}
+
+fn history_actions(document: &DocumentRecord) -> Vec<String> {
+    document.history.as_ref().map(|h| h.iter().map(|e| e.action.clone()).collect()).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_gets_an_acknowledgement_with_the_number_and_its_reply_threads_to_the_original() {
+    let registry = Registry::start("ack", smtp_config()).await;
+    let id = format!("{}@uni-x.edu.tr", unique("erasmus"));
+    let sender = format!("Prof. Ayşe Kaya <sender+{}@uni-x.edu.tr>", unique("ack"));
+    registry.receive(&letter(&sender, "Erasmus+ mobility 2027: nomination of students", &id, "")).await;
+    let documents = registry.wait_for_documents(1).await;
+    let first = registry.store.document(&documents[0].number).await.expect("document");
+    assert_eq!(first.unit, "international", "routed by the starter rule for exchange programmes");
+    assert_eq!(first.routing.as_ref().and_then(|r| r["rule"].as_str()), Some("Exchange programmes and mobility"));
+    assert!(first.due_on.is_some(), "the rule gives 10 working days");
+
+    assert!(wait_for(Duration::from_secs(15), || async { !answers_to(&id).await.is_empty() }).await, "no acknowledgement arrived");
+    let acks = answers_to(&id).await;
+    assert_eq!(acks.len(), 1);
+    let ack = &acks[0];
+    let subject = header(ack, "Subject").expect("subject");
+    assert!(subject.contains(&format!("[{}]", first.number)), "{subject}");
+    assert_eq!(header(ack, "Auto-Submitted").as_deref(), Some("auto-replied"));
+    assert!(header(ack, "References").expect("references").contains(&id));
+
+    // The partner answers the acknowledgement: the reply gets its own number, in the same thread.
+    let ack_id = header(ack, "Message-ID").expect("message id");
+    let reply = letter(&sender, &format!("Re: {subject}"), &format!("re-{id}"), &format!("In-Reply-To: {ack_id}\r\n"));
+    registry.receive(&reply).await;
+    let documents = registry.wait_for_documents(2).await;
+    assert_ne!(documents[1].number, first.number);
+    assert_eq!(documents[1].thread, first.number);
+    registry.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn machine_generated_mail_gets_no_acknowledgement() {
+    let registry = Registry::start("machines", smtp_config()).await;
+    let tag = unique("auto");
+    let cases = [
+        ("Auto-Submitted: auto-replied\r\n", format!("sender+{tag}a@partner.example")),
+        ("Precedence: bulk\r\n", format!("sender+{tag}b@partner.example")),
+        ("List-Id: <news.partner.example>\r\n", format!("sender+{tag}c@partner.example")),
+        ("", "MAILER-DAEMON@partner.example".to_string()),
+    ];
+    let mut ids = Vec::new();
+    for (i, (headers, from)) in cases.iter().enumerate() {
+        let id = format!("{tag}-{i}@partner.example");
+        registry.receive(&letter(from, "Out of office", &id, headers)).await;
+        ids.push(id);
+    }
+    let documents = registry.wait_for_documents(cases.len()).await;
+    // A control letter in the same run is acknowledged, so the silence above is meaningful.
+    let control = format!("{tag}-control@partner.example");
+    registry.receive(&letter(&format!("sender+{tag}d@partner.example"), "A real question", &control, "")).await;
+    registry.wait_for_documents(cases.len() + 1).await;
+    assert!(wait_for(Duration::from_secs(15), || async { !answers_to(&control).await.is_empty() }).await, "the control letter was not acknowledged");
+
+    let outbox = registry.store.outbox().await.expect("outbox");
+    for document in &documents {
+        assert!(
+            outbox.iter().all(|row| row.document_id != Some(document.id)),
+            "{} ({}) must get no mail",
+            document.number,
+            document.subject
+        );
+    }
+    for id in &ids {
+        assert!(answers_to(id).await.is_empty(), "an acknowledgement went to machine-generated mail {id}");
+    }
+    registry.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loop_with_a_naive_auto_responder_stops_at_the_daily_limit() {
+    let smtp = SmtpConfig { max_acks_per_sender_per_day: 3, ..smtp_config() };
+    let registry = Registry::start("loop", smtp).await;
+    let responder = format!("sender+{}@autoreply.example", unique("loop"));
+    let first_id = format!("{}@autoreply.example", unique("first"));
+    registry.receive(&letter(&responder, "Question about transcripts", &first_id, "")).await;
+
+    // The responder answers every mail it gets, with no header that marks it automatic.
+    let mut answered: Vec<String> = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut quiet_since = std::time::Instant::now();
+    while std::time::Instant::now() < deadline && quiet_since.elapsed() < Duration::from_secs(6) {
+        let to_responder: Vec<Vec<u8>> = messages("sender", "INBOX")
+            .await
+            .into_iter()
+            .filter(|raw| header(raw, "To").is_some_and(|to| to.contains(&responder)))
+            .collect();
+        for ack in to_responder {
+            let ack_id = header(&ack, "Message-ID").expect("message id");
+            if answered.contains(&ack_id) {
+                continue;
+            }
+            let subject = header(&ack, "Subject").unwrap_or_default();
+            let reply = letter(&responder, &format!("Re: {subject}"), &format!("auto-{}@autoreply.example", answered.len()), &format!("In-Reply-To: {ack_id}\r\n"));
+            registry.receive(&reply).await;
+            answered.push(ack_id);
+            quiet_since = std::time::Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(answered.len(), 3, "the registry acknowledges at most 3 letters a day from one sender; then the loop stops");
+    let documents = registry.wait_for_documents(4).await;
+    assert_eq!(documents.len(), 4, "the first letter and three automatic replies, each registered");
+    let last = registry.store.document(&documents[3].number).await.expect("document");
+    assert!(history_actions(&last).contains(&"not-acknowledged".to_string()), "{:?}", last.history);
+    registry.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bounce_of_outgoing_correspondence_marks_it_bounced_and_is_not_acknowledged() {
+    let smtp = smtp_config();
+    let registry = Registry::start("bounce", smtp.clone()).await;
+    let to = vec![format!("bob+{}@partner.example", unique("out"))];
+    let files: Vec<(String, Vec<u8>)> = Vec::new();
+    let letter_out = chancery::smtp::Correspondence { from: &smtp.from, to: &to, subject: "Agreement draft", text: "Please find the draft.\n", attachments: &files };
+    let number = registry
+        .store
+        .register_outgoing(None, "test", "international", chrono::Utc::now(), |number, answered| {
+            let id = chancery::smtp::fresh_message_id(chancery::core::outbound::MailKind::Correspondence, &number.to_string(), &smtp.from);
+            chancery::smtp::compose_correspondence(&letter_out, number, answered, id)
+        })
+        .await
+        .expect("register outgoing");
+    assert!(number.starts_with("OUT-"), "{number}");
+    let sent_id = registry.store.outbox().await.expect("outbox")[0].message_id.clone();
+    assert!(wait_for(Duration::from_secs(15), || async { registry.store.outbox().await.expect("outbox")[0].status == "sent" }).await);
+
+    // The partner's server bounces it: a Postfix delivery status notification comes back.
+    let dsn = format!(
+        "From: MAILER-DAEMON@partner.example (Mail Delivery System)\r\nTo: registry@uni.example\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <{}@partner.example>\r\nAuto-Submitted: auto-replied\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+         --B\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you that your message could not be delivered.\r\n\r\n\
+         --B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.partner.example\r\n\r\n\
+         Final-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n\
+         --B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: {}\r\nTo: {}\r\nSubject: [{number}] Agreement draft\r\nMessage-ID: <{sent_id}>\r\n\r\n--B--\r\n",
+        unique("dsn"),
+        to[0],
+        smtp.from,
+        to[0]
+    );
+    registry.receive(dsn.as_bytes()).await;
+    let documents = registry.wait_for_documents(2).await;
+    let bounce = documents.iter().find(|d| d.number.starts_with("IN-")).expect("the report is registered too");
+    assert_eq!(bounce.thread, number, "the report joins the thread of the letter it bounces");
+    let out = registry.store.document(&number).await.expect("document");
+    assert_eq!(out.status, "bounced");
+    assert!(history_actions(&out).contains(&"bounced".to_string()));
+    let outbox = registry.store.outbox().await.expect("outbox");
+    assert_eq!(outbox.len(), 1, "no acknowledgement for a bounce");
+    registry.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_rule_file_is_reported_with_its_line_and_the_rules_in_force_stay() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(rules_dir()).expect("rules").flatten() {
+        if entry.path().extension().is_some_and(|e| e == "toml") {
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+        }
+    }
+    let live = Arc::new(LiveRules::new(dir.path().to_path_buf(), rule_files::load(dir.path()).expect("rules load")));
+    let (stop, stopped) = watch::channel(false);
+    let watcher = tokio::spawn(Arc::clone(&live).watch(stopped));
+    let erasmus = chancery::core::letter::read_letter(&letter("a@uni-x.edu.tr", "Erasmus mobility", "e@x", ""));
+    assert_eq!(live.current().route(&erasmus).unit, "international");
+
+    write(dir.path(), "70-new.toml", "[[rule]]\nname = \"Everything to finance\"\nsubject = [\"erasmus\"\nunit = \"finance\"\n");
+    let problem = live.reload().expect_err("a syntax error is refused");
+    assert!(problem.to_string().contains("70-new.toml:3:") || problem.to_string().contains("70-new.toml:4:"), "{problem}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(live.current().route(&erasmus).unit, "international", "the rules in force stay");
+
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_chancery"))
+        .args(["rules", "check"])
+        .env("CHANCERY_RULES__DIR", dir.path())
+        .env_remove("CHANCERY_DATABASE__URL")
+        .current_dir(dir.path())
+        .output()
+        .expect("run chancery");
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stderr).contains("70-new.toml:"), "{}", String::from_utf8_lossy(&check.stderr));
+
+    // Fixed, the new rule is picked up by the watcher.
+    write(dir.path(), "05-first.toml", "[[rule]]\nname = \"Erasmus to finance\"\nsubject = \"erasmus\"\nunit = \"finance\"\nstop = true\n");
+    std::fs::remove_file(dir.path().join("70-new.toml")).expect("remove");
+    assert!(wait_for(Duration::from_secs(10), || async { live.current().route(&erasmus).unit == "finance" }).await, "the fixed rules were not reloaded");
+    stop.send(true).ok();
+    watcher.await.ok();
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("write rule file");
+}

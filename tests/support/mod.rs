@@ -1,0 +1,161 @@
+//! What the integration tests share: the dev services' addresses, fresh stores on the backend
+//! under test, IMAP helpers, and waiting. The services come from `scripts/dev-services`; without
+//! them the tests fail loudly rather than skip.
+#![allow(dead_code)] // each test binary uses its own part of this
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use chancery::config::{ImapConfig, Secret, SmtpConfig, TlsMode};
+use chancery::imap::{Session, open_session};
+use chancery::store::Store;
+use futures::TryStreamExt;
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub struct Services {
+    pub host: String,
+    pub imap_port: u16,
+    pub imaps_port: u16,
+    pub smtp_port: u16,
+    pub smtps_port: u16,
+    pub ca: String,
+    pub password: String,
+    pub script: String,
+}
+
+pub fn services() -> Services {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: these tests need the real mail servers. Run `scripts/test`, or `scripts/dev-services start` and source its env file")
+        })
+    };
+    let port = |name: &str| var(name).parse::<u16>().unwrap_or_else(|_| panic!("{name} is not a port"));
+    Services {
+        host: var("CHANCERY_TEST_IMAP_HOST"),
+        imap_port: port("CHANCERY_TEST_IMAP_PORT"),
+        imaps_port: port("CHANCERY_TEST_IMAPS_PORT"),
+        smtp_port: port("CHANCERY_TEST_SMTP_PORT"),
+        smtps_port: port("CHANCERY_TEST_SMTPS_PORT"),
+        ca: var("CHANCERY_TEST_CA"),
+        password: var("CHANCERY_TEST_PASSWORD"),
+        script: var("CHANCERY_DEV_SERVICES"),
+    }
+}
+
+/// A name no other test (or earlier run) uses.
+pub fn unique(tag: &str) -> String {
+    format!("t{}-{}-{tag}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+/// A fresh, empty store on the backend under test (`CHANCERY_TEST_BACKEND`); the guard keeps a
+/// SQLite file alive.
+pub async fn fresh_store() -> (Store, String, Option<tempfile::TempDir>) {
+    let zone = chrono_tz::Asia::Baku;
+    match std::env::var("CHANCERY_TEST_BACKEND").as_deref() {
+        Ok("postgres") => {
+            sqlx::any::install_default_drivers();
+            let base = std::env::var("CHANCERY_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
+            let name = unique("db").replace('-', "_");
+            let admin = sqlx::AnyPool::connect(&base).await.expect("PostgreSQL at CHANCERY_TEST_POSTGRES_URL");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create database");
+            admin.close().await;
+            let url = format!("{}/{name}", base.rsplit_once('/').expect("url has a database").0);
+            (Store::open(&url, zone).await.expect("open store"), url, None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}/register.db", dir.path().display());
+            (Store::open(&url, zone).await.expect("open store"), url, Some(dir))
+        }
+    }
+}
+
+/// The listener's settings for one of the dev users' mailboxes, plain IMAP on loopback.
+pub fn imap_config(user: &str, mailbox: &str) -> ImapConfig {
+    let s = services();
+    ImapConfig {
+        host: s.host,
+        port: Some(s.imap_port),
+        tls: TlsMode::None,
+        user: user.into(),
+        password: Secret::new(s.password),
+        mailbox: mailbox.into(),
+        idle_renew_secs: 60,
+        reconnect_max_secs: 1,
+        fetch_batch_bytes: 64 * 1024,
+        ..ImapConfig::default()
+    }
+}
+
+/// Sending through the dev Postfix with short retries, and the templates this repository ships.
+pub fn smtp_config() -> SmtpConfig {
+    let s = services();
+    SmtpConfig {
+        enabled: true,
+        host: s.host,
+        port: Some(s.smtp_port),
+        tls: TlsMode::Starttls,
+        ca_file: Some(PathBuf::from(s.ca)),
+        user: "registry".into(),
+        password: Secret::new(s.password),
+        from: "University Registry <registry@uni.example>".into(),
+        own_domains: vec!["uni.example".into()],
+        templates_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mail-rules/templates"),
+        timeout_secs: 10,
+        poll_secs: 1,
+        retry_base_secs: 1,
+        retry_max_secs: 2,
+        ..SmtpConfig::default()
+    }
+}
+
+pub async fn session(user: &str) -> Session {
+    let config = imap_config(user, "INBOX");
+    open_session(&config, &config.password).await.expect("log in to the dev Dovecot")
+}
+
+pub async fn fresh_mailbox(user: &str, tag: &str) -> String {
+    let name = unique(tag);
+    let mut s = session(user).await;
+    s.create(&name).await.expect("create mailbox");
+    s.logout().await.ok();
+    name
+}
+
+pub async fn append(user: &str, mailbox: &str, raw: &[u8]) {
+    let mut s = session(user).await;
+    s.append(mailbox, None, None, raw).await.expect("append");
+    s.logout().await.ok();
+}
+
+/// Every message of a mailbox, by UID order.
+pub async fn messages(user: &str, mailbox: &str) -> Vec<Vec<u8>> {
+    let mut s = session(user).await;
+    s.select(mailbox).await.expect("select");
+    let fetched: Vec<_> = s.uid_fetch("1:*", "(UID BODY.PEEK[])").await.expect("fetch").try_collect().await.unwrap_or_default();
+    s.logout().await.ok();
+    fetched.iter().filter_map(|f| f.body().map(<[u8]>::to_vec)).collect()
+}
+
+pub async fn wait_for<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check().await
+}
+
+/// A header of a raw message, decoded.
+pub fn header(raw: &[u8], name: &str) -> Option<String> {
+    let message = mail_parser::MessageParser::default().parse(raw)?;
+    message.header_raw(name).map(|v| v.trim().to_string())
+}
