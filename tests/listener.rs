@@ -2,109 +2,41 @@
 //! PostgreSQL (`CHANCERY_TEST_BACKEND`). Run through `scripts/test`, which starts the services;
 //! without them these tests fail loudly rather than skip.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+mod support;
+
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use chancery::config::{ImapConfig, MarkMode, Secret, TlsMode};
+use chancery::config::{ImapConfig, MarkMode, TlsMode};
 use chancery::core::intake::{Confidentiality, IntakePolicy};
-use chancery::imap::{Listener, ListenerStats, Session, open_session};
+use chancery::imap::{Listener, ListenerStats, Session};
 use chancery::store::{DocumentRecord, ListFilter, Store};
 use futures::TryStreamExt;
+use support::{fresh_store, services, unique, wait_for};
 use tokio::sync::{RwLock, watch};
 
 /// Tests that restart Dovecot take this for writing; every other test holds it for reading.
 static SERVER: LazyLock<RwLock<()>> = LazyLock::new(|| RwLock::new(()));
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-struct Services {
-    host: String,
-    port: u16,
-    imaps_port: u16,
-    ca: String,
-    password: String,
-    script: String,
-}
-
-fn services() -> Services {
-    let var = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| {
-            panic!("{name} is not set: these tests need the real IMAP server. Run `scripts/test`, or `scripts/dev-services start` and source its env file")
-        })
-    };
-    Services {
-        host: var("CHANCERY_TEST_IMAP_HOST"),
-        port: var("CHANCERY_TEST_IMAP_PORT").parse().expect("port"),
-        imaps_port: var("CHANCERY_TEST_IMAPS_PORT").parse().expect("port"),
-        ca: var("CHANCERY_TEST_CA"),
-        password: var("CHANCERY_TEST_PASSWORD"),
-        script: var("CHANCERY_DEV_SERVICES"),
-    }
-}
-
-fn unique(tag: &str) -> String {
-    format!("t{}-{}-{tag}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
-}
-
-/// A fresh, empty store on the backend under test; the guard keeps a SQLite file alive.
-async fn fresh_store() -> (Store, String, Option<tempfile::TempDir>) {
-    let zone = chrono_tz::Asia::Baku;
-    match std::env::var("CHANCERY_TEST_BACKEND").as_deref() {
-        Ok("postgres") => {
-            sqlx::any::install_default_drivers();
-            let base = std::env::var("CHANCERY_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
-            let name = unique("db").replace('-', "_");
-            let admin = sqlx::AnyPool::connect(&base).await.expect("PostgreSQL at CHANCERY_TEST_POSTGRES_URL");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create database");
-            admin.close().await;
-            let url = format!("{}/{name}", base.rsplit_once('/').expect("url has a database").0);
-            (Store::open(&url, zone).await.expect("open store"), url, None)
-        }
-        _ => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}/register.db", dir.path().display());
-            (Store::open(&url, zone).await.expect("open store"), url, Some(dir))
-        }
-    }
-}
 
 fn policy() -> IntakePolicy {
     IntakePolicy { default_unit: "registry".into(), default_confidentiality: Confidentiality::Internal, rules: None, replies: None }
 }
 
 fn imap_config(mailbox: &str) -> ImapConfig {
-    let s = services();
-    ImapConfig {
-        host: s.host,
-        port: Some(s.port),
-        tls: TlsMode::None,
-        user: "registry".into(),
-        password: Secret::new(s.password),
-        mailbox: mailbox.into(),
-        idle_renew_secs: 60,
-        reconnect_max_secs: 1,
-        fetch_batch_bytes: 64 * 1024,
-        ..ImapConfig::default()
-    }
+    support::imap_config("registry", mailbox)
 }
 
 async fn session() -> Session {
-    let config = imap_config("INBOX");
-    open_session(&config, &config.password).await.expect("log in to the dev Dovecot")
+    support::session("registry").await
 }
 
 async fn fresh_mailbox(tag: &str) -> String {
-    let name = unique(tag);
-    let mut s = session().await;
-    s.create(&name).await.expect("create mailbox");
-    s.logout().await.ok();
-    name
+    support::fresh_mailbox("registry", tag).await
 }
 
 async fn append(mailbox: &str, raw: &[u8]) {
-    let mut s = session().await;
-    s.append(mailbox, None, None, raw).await.expect("append");
-    s.logout().await.ok();
+    support::append("registry", mailbox, raw).await;
 }
 
 /// Keywords of every message in a mailbox, by UID.
@@ -163,21 +95,6 @@ impl Running {
         tokio::time::timeout(Duration::from_secs(10), self.task).await.expect("listener stops").expect("join").expect("listener ran");
         self.stats
     }
-}
-
-async fn wait_for<F, Fut>(timeout: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    check().await
 }
 
 async fn documents(store: &Store) -> Vec<DocumentRecord> {
@@ -433,7 +350,7 @@ async fn hostile_attachment_names_broken_mime_and_oversize_are_registered_and_fl
 async fn implicit_tls_and_starttls_with_the_private_ca_and_move_mode() {
     let _server = SERVER.read().await;
     let s = services();
-    for (tls, port) in [(TlsMode::Implicit, s.imaps_port), (TlsMode::Starttls, s.port)] {
+    for (tls, port) in [(TlsMode::Implicit, s.imaps_port), (TlsMode::Starttls, s.imap_port)] {
         let (store, _, _guard) = fresh_store().await;
         let mailbox = fresh_mailbox("tls").await;
         append(&mailbox, &letter("over TLS", "text", &unique("tls"))).await;
@@ -474,7 +391,7 @@ async fn kill_9_in_the_middle_of_a_backlog_then_restart_registers_every_letter_o
             .arg("serve")
             .env("CHANCERY_DATABASE__URL", &url)
             .env("CHANCERY_IMAP__HOST", &s.host)
-            .env("CHANCERY_IMAP__PORT", s.port.to_string())
+            .env("CHANCERY_IMAP__PORT", s.imap_port.to_string())
             .env("CHANCERY_IMAP__TLS", "none")
             .env("CHANCERY_IMAP__USER", "registry")
             .env("CHANCERY_IMAP__PASSWORD", &s.password)

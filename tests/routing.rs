@@ -115,6 +115,14 @@ async fn a_partner_gets_an_acknowledgement_with_the_number_and_its_reply_threads
     assert_eq!(header(ack, "Auto-Submitted").as_deref(), Some("auto-replied"));
     assert!(header(ack, "References").expect("references").contains(&id));
 
+    // The rule forwards to the unit: the letter goes to its address with the original attached.
+    let forwarded = || async {
+        registry.store.outbox().await.expect("outbox").iter().any(|row| {
+            row.kind == "forward" && row.status == "sent" && row.recipients == vec!["international@uni.example".to_string()] && row.mail.attach_original
+        })
+    };
+    assert!(wait_for(Duration::from_secs(15), forwarded).await, "the forward to international@uni.example was not sent");
+
     // The partner answers the acknowledgement: the reply gets its own number, in the same thread.
     let ack_id = header(ack, "Message-ID").expect("message id");
     let reply = letter(&sender, &format!("Re: {subject}"), &format!("re-{id}"), &format!("In-Reply-To: {ack_id}\r\n"));

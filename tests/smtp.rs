@@ -5,9 +5,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
+
+mod support;
 
 use chancery::config::{ImapConfig, RegisterConfig, Secret, SmtpConfig, TlsMode};
 use chancery::core::intake::Source;
@@ -21,65 +23,17 @@ use chancery::store::{Arrival, Store};
 use chrono::Utc;
 use futures::TryStreamExt;
 use mail_parser::MessageParser;
+use support::{services, unique};
 use tokio::sync::{Notify, RwLock, watch};
 
 /// The test that stops Postfix takes this for writing; every other test holds it for reading.
 static POSTFIX: LazyLock<RwLock<()>> = LazyLock::new(|| RwLock::new(()));
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
 const FROM: &str = "University Registry <registry@uni.example>";
 
-struct Services {
-    host: String,
-    smtp_port: u16,
-    smtps_port: u16,
-    imap_port: u16,
-    ca: String,
-    password: String,
-    script: String,
-}
-
-fn services() -> Services {
-    let var = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| {
-            panic!("{name} is not set: these tests need the real Postfix and Dovecot. Run `scripts/test`, or `scripts/dev-services start` and source its env file")
-        })
-    };
-    Services {
-        host: var("CHANCERY_TEST_IMAP_HOST"),
-        smtp_port: var("CHANCERY_TEST_SMTP_PORT").parse().expect("port"),
-        smtps_port: var("CHANCERY_TEST_SMTPS_PORT").parse().expect("port"),
-        imap_port: var("CHANCERY_TEST_IMAP_PORT").parse().expect("port"),
-        ca: var("CHANCERY_TEST_CA"),
-        password: var("CHANCERY_TEST_PASSWORD"),
-        script: var("CHANCERY_DEV_SERVICES"),
-    }
-}
-
-fn unique(tag: &str) -> String {
-    format!("t{}-{}-{tag}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
-}
-
-/// A fresh, empty store on the backend under test; the guard keeps a SQLite file alive.
+/// A fresh store on the backend under test; the guard keeps a SQLite file alive.
 async fn fresh_store() -> (Store, Option<tempfile::TempDir>) {
-    let zone = chrono_tz::Asia::Baku;
-    match std::env::var("CHANCERY_TEST_BACKEND").as_deref() {
-        Ok("postgres") => {
-            sqlx::any::install_default_drivers();
-            let base = std::env::var("CHANCERY_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
-            let name = format!("chancery_{}", unique("smtp").replace('-', "_"));
-            let admin = sqlx::AnyPool::connect(&base).await.expect("PostgreSQL at CHANCERY_TEST_POSTGRES_URL");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create database");
-            admin.close().await;
-            let url = format!("{}/{name}", base.rsplit_once('/').expect("url has a database").0);
-            (Store::open(&url, zone).await.expect("open store"), None)
-        }
-        _ => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}/register.db", dir.path().display());
-            (Store::open(&url, zone).await.expect("open store"), Some(dir))
-        }
-    }
+    let (store, _, guard) = support::fresh_store().await;
+    (store, guard)
 }
 
 #[derive(Clone, Copy)]

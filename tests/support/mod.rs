@@ -57,7 +57,7 @@ pub async fn fresh_store() -> (Store, String, Option<tempfile::TempDir>) {
         Ok("postgres") => {
             sqlx::any::install_default_drivers();
             let base = std::env::var("CHANCERY_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
-            let name = unique("db").replace('-', "_");
+            let name = format!("chancery_{}", unique("db").replace('-', "_"));
             let admin = sqlx::AnyPool::connect(&base).await.expect("PostgreSQL at CHANCERY_TEST_POSTGRES_URL");
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create database");
             admin.close().await;
