@@ -287,6 +287,8 @@ fn spawn_serve(s: &Services, mailbox: &str, db_url: &str, dir: &Path, log_name: 
         .env("CHANCERY_IMAP__PASSWORD", &s.password)
         .env("CHANCERY_IMAP__MAILBOX", mailbox)
         .env("CHANCERY_LOG__LEVEL", "info")
+        // The shipped routing rules, as a real registry runs: routing is part of registering.
+        .env("CHANCERY_RULES__DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/mail-rules"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr)

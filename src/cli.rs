@@ -10,15 +10,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tokio::sync::watch;
 use tracing::info;
 
-
 use crate::config::Config;
 use crate::core::intake::IntakePolicy;
 use crate::core::rules::RuleBook;
-use crate::rule_files::{self, LiveRules, PolicySource};
 use crate::core::time::{day_bounds, parse_day};
 use crate::imap::Listener;
-use crate::smtp::Dispatcher;
 use crate::report;
+use crate::rule_files::{self, LiveRules, PolicySource};
+use crate::smtp::Dispatcher;
 use crate::store::{DocumentRecord, ListFilter, Store};
 
 #[derive(Debug, Parser)]
@@ -274,7 +273,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let unit = unit.unwrap_or_else(|| config.register.default_unit.clone());
             let number = store
                 .register_outgoing(answers.as_deref(), &actor, &unit, now, |number, answered| {
-                    let message_id = crate::smtp::fresh_message_id(crate::core::outbound::MailKind::Correspondence, &number.to_string(), &from);
+                    let message_id =
+                        crate::smtp::fresh_message_id(crate::core::outbound::MailKind::Correspondence, &number.to_string(), &from);
                     crate::smtp::compose_correspondence(&letter, number, answered, message_id)
                 })
                 .await?;
@@ -332,7 +332,9 @@ fn load_rules(config: &Config) -> Result<Option<RuleBook>> {
     if !config.rules.enabled {
         return Ok(None);
     }
-    rule_files::load(&config.rules.dir).map(Some).map_err(|problem| anyhow::anyhow!("rules in {}: {}", config.rules.dir.display(), problem.to_string().replace('\n', "; ")))
+    rule_files::load(&config.rules.dir)
+        .map(Some)
+        .map_err(|problem| anyhow::anyhow!("rules in {}: {}", config.rules.dir.display(), problem.to_string().replace('\n', "; ")))
 }
 
 fn check_rules(config: &Config) -> Result<i32> {

@@ -299,7 +299,12 @@ impl RegisterConfig {
     }
 
     pub fn policy(&self) -> IntakePolicy {
-        IntakePolicy { default_unit: self.default_unit.clone(), default_confidentiality: self.default_confidentiality, rules: None, replies: None }
+        IntakePolicy {
+            default_unit: self.default_unit.clone(),
+            default_confidentiality: self.default_confidentiality,
+            rules: None,
+            replies: None,
+        }
     }
 }
 

@@ -5,9 +5,15 @@
 //!   - `letter`: reads raw mail into a `Letter` (never fails; problems become review flags).
 //!   - `number`: registration numbers `IN-2026-000123`, and finding them in subjects.
 //!   - `intake`: decides what becomes of an arriving letter (new entry, or one we have).
+//!   - `rules/`: routing rules from `mail-rules/`, compiled together; `route` says where and why.
+//!   - `reply`: acknowledgements and forwards, and when not to send them (loops, limits).
+//!   - `outbound`: a mail to send, as plain data; `bounce`: reading delivery reports.
 //!   - `flags`: review flags; `time`: stamps, days and years in the office's zone.
-//! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx).
+//! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
+//!   registration, the outbox, the search index.
 //! - `imap/`: the IMAP adapter: connect (TLS, STARTTLS), catch up, IDLE, mark on the server.
+//! - `smtp/`: the SMTP adapter: sends the outbox with retries and backoff; composes MIME.
+//! - `rule_files`: reads `mail-rules/` and reloads it when staff edit it.
 //! - `ingest`: the file adapter: `.eml`, folders and mbox into the store.
 //! - `report`: what people read: tables, one document, the daily register.
 //! - `config`: the TOML file and `CHANCERY_<SECTION>__<KEY>` overrides.

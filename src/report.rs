@@ -226,7 +226,10 @@ impl Replay {
         let rule = routing.rule.clone().unwrap_or_else(|| "(default unit)".to_string());
         *self.by_rule.entry(rule.clone()).or_default() += 1;
         if routing.unit != document.unit {
-            self.differences.push(format!("{}: now with {}, the rules would route it to {} (rule {rule})", document.number, document.unit, routing.unit));
+            self.differences.push(format!(
+                "{}: now with {}, the rules would route it to {} (rule {rule})",
+                document.number, document.unit, routing.unit
+            ));
         }
     }
 

@@ -63,7 +63,10 @@ impl Registry {
     }
 
     async fn wait_for_documents(&self, count: usize) -> Vec<DocumentRecord> {
-        assert!(wait_for(Duration::from_secs(15), || async { self.documents().await.len() >= count }).await, "{count} documents never registered");
+        assert!(
+            wait_for(Duration::from_secs(15), || async { self.documents().await.len() >= count }).await,
+            "{count} documents never registered"
+        );
         self.documents().await
     }
 
@@ -118,7 +121,10 @@ async fn a_partner_gets_an_acknowledgement_with_the_number_and_its_reply_threads
     // The rule forwards to the unit: the letter goes to its address with the original attached.
     let forwarded = || async {
         registry.store.outbox().await.expect("outbox").iter().any(|row| {
-            row.kind == "forward" && row.status == "sent" && row.recipients == vec!["international@uni.example".to_string()] && row.mail.attach_original
+            row.kind == "forward"
+                && row.status == "sent"
+                && row.recipients == vec!["international@uni.example".to_string()]
+                && row.mail.attach_original
         })
     };
     assert!(wait_for(Duration::from_secs(15), forwarded).await, "the forward to international@uni.example was not sent");
@@ -154,7 +160,10 @@ async fn machine_generated_mail_gets_no_acknowledgement() {
     let control = format!("{tag}-control@partner.example");
     registry.receive(&letter(&format!("sender+{tag}d@partner.example"), "A real question", &control, "")).await;
     registry.wait_for_documents(cases.len() + 1).await;
-    assert!(wait_for(Duration::from_secs(15), || async { !answers_to(&control).await.is_empty() }).await, "the control letter was not acknowledged");
+    assert!(
+        wait_for(Duration::from_secs(15), || async { !answers_to(&control).await.is_empty() }).await,
+        "the control letter was not acknowledged"
+    );
 
     let outbox = registry.store.outbox().await.expect("outbox");
     for document in &documents {
@@ -195,7 +204,12 @@ async fn a_loop_with_a_naive_auto_responder_stops_at_the_daily_limit() {
                 continue;
             }
             let subject = header(&ack, "Subject").unwrap_or_default();
-            let reply = letter(&responder, &format!("Re: {subject}"), &format!("auto-{}@autoreply.example", answered.len()), &format!("In-Reply-To: {ack_id}\r\n"));
+            let reply = letter(
+                &responder,
+                &format!("Re: {subject}"),
+                &format!("auto-{}@autoreply.example", answered.len()),
+                &format!("In-Reply-To: {ack_id}\r\n"),
+            );
             registry.receive(&reply).await;
             answered.push(ack_id);
             quiet_since = std::time::Instant::now();
@@ -216,7 +230,13 @@ async fn a_bounce_of_outgoing_correspondence_marks_it_bounced_and_is_not_acknowl
     let registry = Registry::start("bounce", smtp.clone()).await;
     let to = vec![format!("bob+{}@partner.example", unique("out"))];
     let files: Vec<(String, Vec<u8>)> = Vec::new();
-    let letter_out = chancery::smtp::Correspondence { from: &smtp.from, to: &to, subject: "Agreement draft", text: "Please find the draft.\n", attachments: &files };
+    let letter_out = chancery::smtp::Correspondence {
+        from: &smtp.from,
+        to: &to,
+        subject: "Agreement draft",
+        text: "Please find the draft.\n",
+        attachments: &files,
+    };
     let number = registry
         .store
         .register_outgoing(None, "test", "international", chrono::Utc::now(), |number, answered| {
@@ -288,11 +308,90 @@ async fn a_broken_rule_file_is_reported_with_its_line_and_the_rules_in_force_sta
     // Fixed, the new rule is picked up by the watcher.
     write(dir.path(), "05-first.toml", "[[rule]]\nname = \"Erasmus to finance\"\nsubject = \"erasmus\"\nunit = \"finance\"\nstop = true\n");
     std::fs::remove_file(dir.path().join("70-new.toml")).expect("remove");
-    assert!(wait_for(Duration::from_secs(10), || async { live.current().route(&erasmus).unit == "finance" }).await, "the fixed rules were not reloaded");
+    assert!(
+        wait_for(Duration::from_secs(10), || async { live.current().route(&erasmus).unit == "finance" }).await,
+        "the fixed rules were not reloaded"
+    );
     stop.send(true).ok();
     watcher.await.ok();
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write rule file");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chancery_send_registers_an_out_number_sends_those_bytes_and_marks_the_letter_answered() {
+    let s = services();
+    let (_, url, _guard) = fresh_store().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let incoming = letter("Partner <sender+send@uni-x.edu.tr>", "Request for an agreement", &format!("{}@uni-x.edu.tr", unique("req")), "");
+    std::fs::write(dir.path().join("request.eml"), &incoming).expect("write");
+    std::fs::write(dir.path().join("answer.txt"), "Dear colleagues,\nthe signed agreement is attached.\n").expect("write");
+    std::fs::write(dir.path().join("agreement.pdf"), b"%PDF-1.4 signed").expect("write");
+    let recipient = format!("bob+{}@uni-x.edu.tr", unique("answer"));
+    let chancery = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_chancery"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("CHANCERY_DATABASE__URL", &url)
+            .env("CHANCERY_RULES__DIR", rules_dir())
+            .env("CHANCERY_SMTP__ENABLED", "true")
+            .env("CHANCERY_SMTP__HOST", &s.host)
+            .env("CHANCERY_SMTP__PORT", s.smtp_port.to_string())
+            .env("CHANCERY_SMTP__TLS", "starttls")
+            .env("CHANCERY_SMTP__CA_FILE", &s.ca)
+            .env("CHANCERY_SMTP__USER", "registry")
+            .env("CHANCERY_SMTP__PASSWORD", &s.password)
+            .env("CHANCERY_SMTP__FROM", "University Registry <registry@uni.example>")
+            .env("CHANCERY_SMTP__TEMPLATES_DIR", rules_dir().join("templates"))
+            .output()
+            .expect("run chancery");
+        assert!(output.status.success(), "chancery {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    chancery(&["ingest", "request.eml"]);
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let request = format!("IN-{year}-000001");
+    let printed = chancery(&[
+        "send",
+        "--to",
+        &recipient,
+        "--subject",
+        "Signed agreement",
+        "--body",
+        "answer.txt",
+        "--attach",
+        "agreement.pdf",
+        "--in-reply-to",
+        &request,
+    ]);
+    let number = format!("OUT-{year}-000001");
+    assert!(printed.contains(&format!("{number} registered")) && printed.contains(&format!("{number}: sent")), "{printed}");
+
+    let shown: serde_json::Value = serde_json::from_str(&chancery(&["docs", "show", &request, "--json"])).expect("json");
+    assert_eq!(shown["status"], "answered");
+    let out: serde_json::Value = serde_json::from_str(&chancery(&["docs", "show", &number, "--json"])).expect("json");
+    assert_eq!(out["direction"], "outgoing");
+    assert_eq!(out["thread"], request.as_str(), "the answer joins the thread of the letter it answers");
+    assert_eq!(out["attachments"][0]["name"], "agreement.pdf");
+
+    // What arrived is what the register holds: the same Message-ID, subject and body.
+    let message_id = out["message_id"].as_str().expect("message id").to_string();
+    let arrived =
+        || async { messages("bob", "INBOX").await.into_iter().find(|raw| header(raw, "Message-ID") == Some(format!("<{message_id}>"))) };
+    assert!(wait_for(Duration::from_secs(15), || async { arrived().await.is_some() }).await, "the letter did not arrive");
+    let delivered = arrived().await.expect("delivered");
+    let stored = std::process::Command::new(env!("CARGO_BIN_EXE_chancery"))
+        .args(["docs", "raw", &number])
+        .current_dir(dir.path())
+        .env("CHANCERY_DATABASE__URL", &url)
+        .env("CHANCERY_RULES__DIR", rules_dir())
+        .output()
+        .expect("docs raw")
+        .stdout;
+    assert!(delivered.ends_with(&stored), "the delivered message is the registered one, after the headers Postfix and Dovecot prepend");
+    let subject = header(&delivered, "Subject").expect("subject");
+    assert!(subject.contains(&number) && subject.contains(&request), "{subject}");
+    assert!(header(&delivered, "In-Reply-To").is_some_and(|v| v.contains(shown["message_id"].as_str().expect("id"))));
 }

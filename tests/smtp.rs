@@ -4,7 +4,6 @@
 //! them these tests fail loudly rather than skip.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
@@ -53,23 +52,7 @@ fn smtp_config(connection: Connection) -> SmtpConfig {
         Connection::Starttls => (s.smtp_port, TlsMode::Starttls),
         Connection::Implicit => (s.smtps_port, TlsMode::Implicit),
     };
-    SmtpConfig {
-        enabled: true,
-        host: s.host,
-        port: Some(port),
-        tls,
-        ca_file: Some(PathBuf::from(s.ca)),
-        user: "registry".into(),
-        password: Secret::new(s.password),
-        from: FROM.into(),
-        own_domains: vec!["uni.example".into()],
-        templates_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mail-rules/templates"),
-        timeout_secs: 10,
-        poll_secs: 1,
-        retry_base_secs: 1,
-        retry_max_secs: 2,
-        ..SmtpConfig::default()
-    }
+    SmtpConfig { port: Some(port), tls, from: FROM.into(), ..support::smtp_config() }
 }
 
 fn imap_config(user: &str) -> ImapConfig {

@@ -8,7 +8,7 @@ use super::flags::ReviewFlag;
 use super::letter::Letter;
 use super::number::{RegistrationNumber, numbers_in};
 use super::reply::ReplyPolicy;
-use super::rules::{RuleBook, Routing};
+use super::rules::{Routing, RuleBook};
 
 /// How sensitive a document is; the order is the order of clearance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -49,10 +49,18 @@ impl Confidentiality {
 /// Where a letter came from, so the adapters can record their progress with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    Imap { mailbox: String, uid_validity: u32, uid: u32 },
-    File { path: String },
+    Imap {
+        mailbox: String,
+        uid_validity: u32,
+        uid: u32,
+    },
+    File {
+        path: String,
+    },
     /// Written here and sent by Chancery (outgoing correspondence), by whom.
-    Composed { by: String },
+    Composed {
+        by: String,
+    },
 }
 
 impl Source {

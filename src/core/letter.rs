@@ -191,9 +191,7 @@ fn header_text(value: &HeaderValue<'_>) -> String {
     match value {
         HeaderValue::Text(text) => text.to_string(),
         HeaderValue::TextList(list) => list.join(", "),
-        HeaderValue::Address(address) => {
-            correspondents(Some(address)).iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-        }
+        HeaderValue::Address(address) => correspondents(Some(address)).iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
         HeaderValue::DateTime(date) => date.to_rfc3339(),
         HeaderValue::ContentType(ct) => match ct.subtype() {
             Some(sub) => format!("{}/{}", ct.ctype(), sub),

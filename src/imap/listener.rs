@@ -20,8 +20,8 @@ use super::connect::{Session, open_session};
 use super::uid_set::compress;
 use crate::config::{ImapConfig, MarkMode, Secret};
 use crate::core::intake::Source;
-use crate::rule_files::PolicySource;
 use crate::core::letter::{read_headers_only, read_letter};
+use crate::rule_files::PolicySource;
 use crate::store::{Arrival, Outcome, Store};
 
 /// Counters that tests, benchmarks and logs read.
@@ -302,7 +302,8 @@ impl Listener {
 fn drain_announcements(session: &mut Session) -> bool {
     let mut announced = false;
     while let Ok(response) = session.unsolicited_responses.try_recv() {
-        announced |= matches!(response, async_imap::types::UnsolicitedResponse::Exists(_) | async_imap::types::UnsolicitedResponse::Recent(_));
+        announced |=
+            matches!(response, async_imap::types::UnsolicitedResponse::Exists(_) | async_imap::types::UnsolicitedResponse::Recent(_));
     }
     announced
 }

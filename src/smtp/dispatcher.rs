@@ -183,9 +183,13 @@ impl Dispatcher {
             Ok(mailbox.email)
         };
         let to = item.mail.to.iter().map(|t| address(t)).collect::<Result<Vec<_>, _>>()?;
-        let envelope = lettre::address::Envelope::new(Some(address(&item.mail.from)?), to).map_err(|e| Failure::Permanent(format!("envelope: {e}")))?;
+        let envelope = lettre::address::Envelope::new(Some(address(&item.mail.from)?), to)
+            .map_err(|e| Failure::Permanent(format!("envelope: {e}")))?;
         debug!(id = item.id, "sending registered correspondence");
-        self.transport.send_raw(&envelope, &raw).await.map(|_| ()).map_err(|e| classify(&e))
+        // The transport ends the data with CRLF . CRLF whatever the message ends with; without
+        // the message's own last CRLF the recipient gets exactly the registered bytes.
+        let data = raw.strip_suffix(b"\r\n").unwrap_or(&raw);
+        self.transport.send_raw(&envelope, data).await.map(|_| ()).map_err(|e| classify(&e))
     }
 }
 

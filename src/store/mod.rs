@@ -20,8 +20,8 @@ use crate::core::letter::{Letter, fingerprint};
 use crate::core::number::Direction;
 use crate::core::time::stamp;
 
-pub use register::AnsweredLetter;
 pub use records::{AttachmentInfo, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
+pub use register::AnsweredLetter;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -193,9 +193,19 @@ impl Store {
 
     /// Registers outgoing correspondence (`OUT-2026-000045`) and queues it for sending; see
     /// `register::register_outgoing`. Returns the new number.
-    pub async fn register_outgoing<F>(&self, answers: Option<&str>, actor: &str, unit: &str, now: DateTime<Utc>, compose: F) -> Result<String>
+    pub async fn register_outgoing<F>(
+        &self,
+        answers: Option<&str>,
+        actor: &str,
+        unit: &str,
+        now: DateTime<Utc>,
+        compose: F,
+    ) -> Result<String>
     where
-        F: FnOnce(&crate::core::number::RegistrationNumber, Option<&AnsweredLetter>) -> std::result::Result<(Vec<u8>, crate::core::outbound::OutgoingMail), String>,
+        F: FnOnce(
+            &crate::core::number::RegistrationNumber,
+            Option<&AnsweredLetter>,
+        ) -> std::result::Result<(Vec<u8>, crate::core::outbound::OutgoingMail), String>,
     {
         let mut tx = self.pool.begin().await?;
         let number = register::register_outgoing(&mut tx, self.zone, answers, actor, unit, now, compose).await?;

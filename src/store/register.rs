@@ -12,17 +12,20 @@ use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use super::outbox;
 use super::rows::{Cell, insert_rows};
 use super::{Arrival, Outcome, Result, StoreError, json, lock_counter};
-use crate::core::outbound::OutgoingMail;
 use crate::core::bounce::{self, BounceInfo};
-use crate::core::outbound::{self, MailKind};
-use crate::core::reply::{self, Registration, UnitInfo};
-use crate::core::time::day_bounds;
 use crate::core::flags::ReviewFlag;
 use crate::core::intake::{self, Decision, IntakePolicy, Known, NewEntry, Source};
 use crate::core::letter::Letter;
 use crate::core::number::{Direction, RegistrationNumber};
+use crate::core::outbound::OutgoingMail;
+use crate::core::outbound::{self, MailKind};
+use crate::core::reply::{self, Registration, UnitInfo};
 use crate::core::rules::{Routing, due_date};
+use crate::core::time::day_bounds;
 use crate::core::time::{stamp, year_in};
+
+const ATTACHMENT_COLUMNS: &[&str] = &["document_id", "position", "name", "media_type", "size", "sha256", "content"];
+const HISTORY_COLUMNS: &[&str] = &["document_id", "at", "actor", "action", "field", "old_value", "new_value", "reason"];
 
 /// Largest IN (...) list in one lookup.
 const LOOKUP_CHUNK: usize = 500;
@@ -140,12 +143,8 @@ fn routing_explanation(routing: &Routing) -> String {
     match &routing.rule {
         None => "no rule matched: the default unit".to_string(),
         Some(rule) => {
-            let reasons: Vec<String> = routing
-                .reasons
-                .iter()
-                .filter(|r| &r.rule == rule)
-                .map(|r| format!("{} (matched {:?})", r.condition, r.matched))
-                .collect();
+            let reasons: Vec<String> =
+                routing.reasons.iter().filter(|r| &r.rule == rule).map(|r| format!("{} (matched {:?})", r.condition, r.matched)).collect();
             format!("rule {rule:?}: {}", reasons.join("; "))
         }
     }
@@ -222,29 +221,50 @@ pub(super) async fn register_incoming(
                     ]);
                 }
                 let number_text = number.to_string();
-                let follow = FollowUp { tx: &mut *tx, id, number: &number_text, arrival, entry: &entry, policy, zone, now, history: &mut history_rows };
+                let follow = FollowUp {
+                    tx: &mut *tx,
+                    id,
+                    number: &number_text,
+                    arrival,
+                    entry: &entry,
+                    policy,
+                    zone,
+                    now,
+                    history: &mut history_rows,
+                };
                 mail_queued |= follow.carry_out().await?;
                 let flags = entry.flags.iter().map(ReviewFlag::name).collect();
                 (id, Outcome::Registered { number: number.to_string(), flags })
             }
         };
         if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source {
-            imap_rows.push(vec![Cell::Text(mailbox.as_str()), Cell::Int(i64::from(*uid_validity)), Cell::Int(i64::from(*uid)), Cell::Int(document_id)]);
+            imap_rows.push(vec![
+                Cell::Text(mailbox.as_str()),
+                Cell::Int(i64::from(*uid_validity)),
+                Cell::Int(i64::from(*uid)),
+                Cell::Int(document_id),
+            ]);
         }
         outcomes.push(outcome);
     }
 
     insert_rows(tx, "raw_messages", &["document_id", "bytes"], &raw_rows).await?;
-    insert_rows(tx, "attachments", &["document_id", "position", "name", "media_type", "size", "sha256", "content"], &attachment_rows).await?;
-    insert_rows(tx, "history", &["document_id", "at", "actor", "action", "field", "old_value", "new_value", "reason"], &history_rows).await?;
+    insert_rows(tx, "attachments", ATTACHMENT_COLUMNS, &attachment_rows).await?;
+    insert_rows(tx, "history", HISTORY_COLUMNS, &history_rows).await?;
     insert_rows(tx, "imap_messages", &["mailbox", "uid_validity", "uid", "document_id"], &imap_rows).await?;
+    save_counter(tx, direction, year, last).await?;
+    Ok(Registered { outcomes, mail_queued })
+}
+
+/// The year's counter after this transaction's numbers (its row is locked since `lock_counter`).
+async fn save_counter(tx: &mut Transaction<'static, Any>, direction: Direction, year: i32, last: i64) -> Result<()> {
     sqlx::query("UPDATE register_counters SET last = $1 WHERE register = $2 AND year = $3")
         .bind(last)
         .bind(direction.register())
         .bind(i64::from(year))
         .execute(&mut **tx)
         .await?;
-    Ok(Registered { outcomes, mail_queued })
+    Ok(())
 }
 
 /// The stored bytes of a new document: the raw message and each attachment.
@@ -282,11 +302,12 @@ where
     let year = year_in(now, zone);
     let answered = match answers {
         Some(number) => {
-            let row = sqlx::query("SELECT id, COALESCE(thread_id, id), message_id, replies_to_json, status FROM documents WHERE number = $1")
-                .bind(number)
-                .fetch_optional(&mut **tx)
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("no document {number} to answer")))?;
+            let row =
+                sqlx::query("SELECT id, COALESCE(thread_id, id), message_id, replies_to_json, status FROM documents WHERE number = $1")
+                    .bind(number)
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("no document {number} to answer")))?;
             let references: Vec<String> = serde_json::from_str(&row.get::<String, _>(3)).unwrap_or_default();
             Some(AnsweredLetter {
                 id: row.get(0),
@@ -317,7 +338,7 @@ where
     let (mut raw_rows, mut attachment_rows) = (Vec::new(), Vec::new());
     content_rows(id, &arrival, &mut raw_rows, &mut attachment_rows);
     insert_rows(tx, "raw_messages", &["document_id", "bytes"], &raw_rows).await?;
-    insert_rows(tx, "attachments", &["document_id", "position", "name", "media_type", "size", "sha256", "content"], &attachment_rows).await?;
+    insert_rows(tx, "attachments", ATTACHMENT_COLUMNS, &attachment_rows).await?;
     let number_text = number.to_string();
     let mut history = vec![vec![
         Cell::Int(id),
@@ -342,14 +363,9 @@ where
             Cell::Owned(format!("answered by {number_text}")),
         ]);
     }
-    insert_rows(tx, "history", &["document_id", "at", "actor", "action", "field", "old_value", "new_value", "reason"], &history).await?;
+    insert_rows(tx, "history", HISTORY_COLUMNS, &history).await?;
     outbox::enqueue_in(tx, Some(id), &mail, now).await?;
-    sqlx::query("UPDATE register_counters SET last = $1 WHERE register = $2 AND year = $3")
-        .bind(last)
-        .bind(direction.register())
-        .bind(i64::from(year))
-        .execute(&mut **tx)
-        .await?;
+    save_counter(tx, direction, year, last).await?;
     Ok(number_text)
 }
 
@@ -396,8 +412,12 @@ impl FollowUp<'_, '_> {
         let (Some(replies), Some(routing)) = (&self.policy.replies, &self.entry.routing) else { return Ok(false) };
         let unit = self.unit_info();
         let local_date = reply::local_date(self.now, self.zone);
-        let registration =
-            Registration { number: self.number, local_date: &local_date, unit: &unit, confidential: self.entry.confidentiality.is_restricted() };
+        let registration = Registration {
+            number: self.number,
+            local_date: &local_date,
+            unit: &unit,
+            confidential: self.entry.confidentiality.is_restricted(),
+        };
         let unique = self.now.timestamp_micros().to_string();
         let domain = outbound::domain_of(&replies.from).unwrap_or_else(|| "chancery.invalid".into());
         let mut queued = false;
@@ -436,7 +456,10 @@ impl FollowUp<'_, '_> {
             Some(u) => UnitInfo {
                 id: u.id.clone(),
                 email: u.email.clone(),
-                names: [("en", &u.name.en), ("az", &u.name.az), ("ru", &u.name.ru)].into_iter().map(|(l, n)| (l.to_string(), n.clone())).collect(),
+                names: [("en", &u.name.en), ("az", &u.name.az), ("ru", &u.name.ru)]
+                    .into_iter()
+                    .map(|(l, n)| (l.to_string(), n.clone()))
+                    .collect(),
             },
             None => UnitInfo { id: self.entry.unit.clone(), ..UnitInfo::default() },
         }
@@ -460,17 +483,20 @@ impl FollowUp<'_, '_> {
     async fn tie_bounce(mut self, bounce: &BounceInfo) -> Result<()> {
         let mut target: Option<(i64, String)> = None;
         if let Some(message_id) = &bounce.original_message_id {
-            if let Some(row) = sqlx::query("SELECT document_id, kind FROM outbox WHERE message_id = $1 AND document_id IS NOT NULL ORDER BY id LIMIT 1")
-                .bind(message_id.as_str())
-                .fetch_optional(&mut **self.tx)
-                .await?
+            if let Some(row) =
+                sqlx::query("SELECT document_id, kind FROM outbox WHERE message_id = $1 AND document_id IS NOT NULL ORDER BY id LIMIT 1")
+                    .bind(message_id.as_str())
+                    .fetch_optional(&mut **self.tx)
+                    .await?
             {
                 target = Some((row.get(0), row.get(1)));
             }
         }
         if target.is_none() {
             for number in &bounce.numbers {
-                if let Some(row) = sqlx::query("SELECT id FROM documents WHERE number = $1").bind(number.as_str()).fetch_optional(&mut **self.tx).await? {
+                if let Some(row) =
+                    sqlx::query("SELECT id FROM documents WHERE number = $1").bind(number.as_str()).fetch_optional(&mut **self.tx).await?
+                {
                     let kind = if number.starts_with("OUT-") { "correspondence" } else { "acknowledgement" };
                     target = Some((row.get(0), kind.to_string()));
                     break;
@@ -493,7 +519,8 @@ impl FollowUp<'_, '_> {
             .await?;
         let reason = format!("{} reports {}: {detail}", self.number, if bounce.is_permanent() { "a failed delivery" } else { "a delay" });
         if kind == "correspondence" && bounce.is_permanent() {
-            let old: String = sqlx::query("SELECT status FROM documents WHERE id = $1").bind(document_id).fetch_one(&mut **self.tx).await?.get(0);
+            let old: String =
+                sqlx::query("SELECT status FROM documents WHERE id = $1").bind(document_id).fetch_one(&mut **self.tx).await?.get(0);
             sqlx::query("UPDATE documents SET status = 'bounced' WHERE id = $1").bind(document_id).execute(&mut **self.tx).await?;
             self.history.push(vec![
                 Cell::Int(document_id),

@@ -30,11 +30,13 @@ impl Store {
             tx.rollback().await?;
             return Ok(0);
         };
-        let names = sqlx::query("SELECT document_id, name FROM attachments WHERE document_id > $1 AND document_id <= $2 ORDER BY document_id, position")
-            .bind(last)
-            .bind(newest)
-            .fetch_all(&mut *tx)
-            .await?;
+        let names = sqlx::query(
+            "SELECT document_id, name FROM attachments WHERE document_id > $1 AND document_id <= $2 ORDER BY document_id, position",
+        )
+        .bind(last)
+        .bind(newest)
+        .fetch_all(&mut *tx)
+        .await?;
         let mut names_by_document: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
         for row in &names {
             let entry = names_by_document.entry(row.get(0)).or_default();
