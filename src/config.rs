@@ -130,7 +130,7 @@ impl Default for ImapConfig {
             keyword: "$Registered".into(),
             move_to: "Registered".into(),
             max_message_bytes: 50 * 1024 * 1024,
-            fetch_batch_bytes: 8 * 1024 * 1024,
+            fetch_batch_bytes: 4 * 1024 * 1024,
             idle_renew_secs: 25 * 60,
             poll_secs: 60,
             reconnect_max_secs: 60,
@@ -161,7 +161,8 @@ impl ImapConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmtpConfig {
-    /// Send the outbox. Off by default: mail is still written to the outbox, and goes once on.
+    /// Answer, forward and send mail. Off by default: then no acknowledgement or forward is
+    /// written at all (nothing piles up to go out later), and `chancery send` refuses.
     pub enabled: bool,
     /// The submission server (the university's relay).
     pub host: String,

@@ -111,7 +111,7 @@ impl Store {
                     sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *conn).await?;
                     // A batch of letters is one transaction of many megabytes: a cache that holds
                     // it avoids spilling pages mid-transaction, and statement journals stay in RAM.
-                    sqlx::query("PRAGMA cache_size = -32768").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA cache_size = -16384").execute(&mut *conn).await?;
                     sqlx::query("PRAGMA temp_store = MEMORY").execute(&mut *conn).await?;
                     // Checkpoints run beside registration (see `checkpoint_soon`), not inside the
                     // commit of whichever batch happens to fill the log.
