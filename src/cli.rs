@@ -296,11 +296,11 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Docs(DocsCommand::Reroute { number, unit, reason }) => {
             let number = canonical_number(&number)?;
-            if let Some(book) = load_rules(&config)? {
-                if book.unit(&unit).is_none() {
-                    let known: Vec<&str> = book.units().iter().map(|u| u.id.as_str()).collect();
-                    bail!("there is no unit '{unit}' (units: {})", known.join(", "));
-                }
+            if let Some(book) = load_rules(&config)?
+                && book.unit(&unit).is_none()
+            {
+                let known: Vec<&str> = book.units().iter().map(|u| u.id.as_str()).collect();
+                bail!("there is no unit '{unit}' (units: {})", known.join(", "));
             }
             store.change(&number, "unit", &unit, &actor, Some(&reason), now).await?;
             writeln!(out, "{number} rerouted to {unit}: {reason}")?;

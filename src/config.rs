@@ -366,6 +366,7 @@ fn one_line(text: &str) -> String {
 mod tests {
     use super::*;
 
+    #[allow(clippy::result_large_err)] // figment's test jail returns its own error type
     fn load_with(toml: &str, env: &[(&str, &str)]) -> Result<Config, String> {
         let mut result = None;
         figment::Jail::expect_with(|jail| {

@@ -125,7 +125,7 @@ pub enum Decision {
     AlreadyRegistered {
         number: String,
     },
-    Register(NewEntry),
+    Register(Box<NewEntry>),
 }
 
 /// Decides what becomes of a letter. Losing a letter is worse than registering one twice, so a
@@ -143,7 +143,7 @@ pub fn decide(letter: &Letter, known: &Known, policy: &IntakePolicy) -> Decision
         Some(r) => (r.unit.clone(), r.classification.clone(), r.confidentiality.unwrap_or(policy.default_confidentiality)),
         None => (policy.default_unit.clone(), None, policy.default_confidentiality),
     };
-    Decision::Register(NewEntry { flags, thread_root: known.thread_root, unit, classification, confidentiality, routing })
+    Decision::Register(Box::new(NewEntry { flags, thread_root: known.thread_root, unit, classification, confidentiality, routing }))
 }
 
 #[cfg(test)]

@@ -309,10 +309,11 @@ fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 fn check_charsets(message: &mail_parser::Message<'_>, flags: &mut Vec<ReviewFlag>) {
     let mut unknown: Vec<String> = Vec::new();
     for part in message.parts.iter() {
-        if let Some(charset) = part.content_type().and_then(|ct| ct.attribute("charset")) {
-            if !is_known_charset(charset) && !unknown.iter().any(|c| c == charset) {
-                unknown.push(charset.to_string());
-            }
+        if let Some(charset) = part.content_type().and_then(|ct| ct.attribute("charset"))
+            && !is_known_charset(charset)
+            && !unknown.iter().any(|c| c == charset)
+        {
+            unknown.push(charset.to_string());
         }
     }
     // RFC 2047 encoded words carry their own charset names in the raw header.

@@ -105,68 +105,6 @@ fn with_crlf(raw: &[u8]) -> Vec<u8> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::outbound::MailKind;
-
-    fn mail(attach: bool) -> OutgoingMail {
-        OutgoingMail {
-            kind: MailKind::Acknowledgement,
-            from: "University Registry <registry@uni.example>".into(),
-            to: vec!["ayse@uni-x.edu.tr".into()],
-            subject: "Qeydiyyat: [IN-2026-000123] Müqavilə".into(),
-            text: "Hörmətli həmkarlar,\nqeydə alınmışdır.\n".into(),
-            in_reply_to: Some("m2@uni-x.edu.tr".into()),
-            references: vec!["m0@uni-x.edu.tr".into(), "m2@uni-x.edu.tr".into()],
-            auto_submitted: true,
-            attach_original: attach,
-            message_id: "chancery.ack.IN-2026-000123.x@uni.example".into(),
-        }
-    }
-
-    #[test]
-    fn headers_of_an_acknowledgement() {
-        let bytes = compose(&mail(false), None).unwrap().formatted();
-        let letter = crate::core::letter::read_letter(&bytes);
-        let header = |name: &str| letter.header_values(name).next().map(str::to_string);
-        assert_eq!(letter.subject, "Qeydiyyat: [IN-2026-000123] Müqavilə");
-        assert_eq!(letter.message_id.as_deref(), Some("chancery.ack.IN-2026-000123.x@uni.example"));
-        assert_eq!(letter.replies_to, vec!["m2@uni-x.edu.tr".to_string(), "m0@uni-x.edu.tr".to_string()]);
-        assert_eq!(header("Auto-Submitted").as_deref().map(str::trim), Some("auto-replied"));
-        assert_eq!(header(LOOP_HEADER).as_deref().map(str::trim), Some("registry@uni.example"));
-        assert!(letter.body_text.contains("Hörmətli həmkarlar"), "{}", letter.body_text);
-        assert!(crate::core::reply::is_machine_generated(&letter).is_some(), "our own mail is never answered");
-    }
-
-    #[test]
-    fn the_original_is_attached_byte_for_byte() {
-        let original =
-            "From: Partner <partner@uni-x.edu.tr>\r\nSubject: Müqavilə\r\nMessage-ID: <o@x>\r\n\r\n.leading dot\r\nline\r\n".as_bytes();
-        let mut forward = mail(true);
-        forward.kind = MailKind::Forward;
-        let bytes = compose(&forward, Some(original)).unwrap().formatted();
-        let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
-        let attached = parsed.parts.iter().find_map(|p| p.message()).expect("a message/rfc822 part");
-        assert_eq!(attached.raw_message(), original);
-        assert!(String::from_utf8_lossy(&bytes).contains("filename=\"IN-2026-000123.eml\""));
-        assert!(matches!(compose(&forward, None), Err(Failure::Permanent(_))));
-    }
-
-    #[test]
-    fn bare_line_feeds_become_crlf_and_unsendable_letters_go_base64() {
-        assert_eq!(with_crlf(b"a\nb\r\nc\rd"), b"a\r\nb\r\nc\r\nd");
-        let mut forward = mail(true);
-        let binary = b"From: a@x\r\nSubject: s\r\n\r\n\x00\x01 binary\r\n".to_vec();
-        let bytes = compose(&forward, Some(&binary)).unwrap().formatted();
-        let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
-        let part = parsed.attachments().next().expect("attached");
-        assert_eq!(part.contents(), &binary[..]);
-        forward.to = vec!["not an address".into()];
-        assert!(matches!(compose(&forward, Some(&binary)), Err(Failure::Permanent(_))));
-    }
-}
-
 /// A letter the university writes (`chancery send`): the registered bytes and the outbox entry
 /// that sends them. The number goes in the subject; an answer carries the threading headers of
 /// the letter it answers.
@@ -226,5 +164,67 @@ fn media_type_of(name: &str) -> &'static str {
         "jpg" | "jpeg" => "image/jpeg",
         "png" => "image/png",
         _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::outbound::MailKind;
+
+    fn mail(attach: bool) -> OutgoingMail {
+        OutgoingMail {
+            kind: MailKind::Acknowledgement,
+            from: "University Registry <registry@uni.example>".into(),
+            to: vec!["ayse@uni-x.edu.tr".into()],
+            subject: "Qeydiyyat: [IN-2026-000123] Müqavilə".into(),
+            text: "Hörmətli həmkarlar,\nqeydə alınmışdır.\n".into(),
+            in_reply_to: Some("m2@uni-x.edu.tr".into()),
+            references: vec!["m0@uni-x.edu.tr".into(), "m2@uni-x.edu.tr".into()],
+            auto_submitted: true,
+            attach_original: attach,
+            message_id: "chancery.ack.IN-2026-000123.x@uni.example".into(),
+        }
+    }
+
+    #[test]
+    fn headers_of_an_acknowledgement() {
+        let bytes = compose(&mail(false), None).unwrap().formatted();
+        let letter = crate::core::letter::read_letter(&bytes);
+        let header = |name: &str| letter.header_values(name).next().map(str::to_string);
+        assert_eq!(letter.subject, "Qeydiyyat: [IN-2026-000123] Müqavilə");
+        assert_eq!(letter.message_id.as_deref(), Some("chancery.ack.IN-2026-000123.x@uni.example"));
+        assert_eq!(letter.replies_to, vec!["m2@uni-x.edu.tr".to_string(), "m0@uni-x.edu.tr".to_string()]);
+        assert_eq!(header("Auto-Submitted").as_deref().map(str::trim), Some("auto-replied"));
+        assert_eq!(header(LOOP_HEADER).as_deref().map(str::trim), Some("registry@uni.example"));
+        assert!(letter.body_text.contains("Hörmətli həmkarlar"), "{}", letter.body_text);
+        assert!(crate::core::reply::is_machine_generated(&letter).is_some(), "our own mail is never answered");
+    }
+
+    #[test]
+    fn the_original_is_attached_byte_for_byte() {
+        let original =
+            "From: Partner <partner@uni-x.edu.tr>\r\nSubject: Müqavilə\r\nMessage-ID: <o@x>\r\n\r\n.leading dot\r\nline\r\n".as_bytes();
+        let mut forward = mail(true);
+        forward.kind = MailKind::Forward;
+        let bytes = compose(&forward, Some(original)).unwrap().formatted();
+        let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+        let attached = parsed.parts.iter().find_map(|p| p.message()).expect("a message/rfc822 part");
+        assert_eq!(attached.raw_message(), original);
+        assert!(String::from_utf8_lossy(&bytes).contains("filename=\"IN-2026-000123.eml\""));
+        assert!(matches!(compose(&forward, None), Err(Failure::Permanent(_))));
+    }
+
+    #[test]
+    fn bare_line_feeds_become_crlf_and_unsendable_letters_go_base64() {
+        assert_eq!(with_crlf(b"a\nb\r\nc\rd"), b"a\r\nb\r\nc\r\nd");
+        let mut forward = mail(true);
+        let binary = b"From: a@x\r\nSubject: s\r\n\r\n\x00\x01 binary\r\n".to_vec();
+        let bytes = compose(&forward, Some(&binary)).unwrap().formatted();
+        let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+        let part = parsed.attachments().next().expect("attached");
+        assert_eq!(part.contents(), &binary[..]);
+        forward.to = vec!["not an address".into()];
+        assert!(matches!(compose(&forward, Some(&binary)), Err(Failure::Permanent(_))));
     }
 }

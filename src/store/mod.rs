@@ -183,10 +183,10 @@ impl Store {
         let registered = register::register_incoming(&mut tx, self.zone, arrivals, policy, now).await?;
         tx.commit().await?;
         self.checkpoint_soon();
-        if registered.mail_queued {
-            if let Some(waker) = self.outbox_waker.get() {
-                waker.notify_one();
-            }
+        if registered.mail_queued
+            && let Some(waker) = self.outbox_waker.get()
+        {
+            waker.notify_one();
         }
         Ok(registered.outcomes)
     }

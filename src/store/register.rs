@@ -174,11 +174,11 @@ pub(super) async fn register_incoming(
     let mut mail_queued = false;
 
     for arrival in arrivals {
-        if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source {
-            if let Some(number) = facts.recorded_uids.get(&(mailbox.clone(), *uid_validity, *uid)) {
-                outcomes.push(Outcome::AlreadyRecorded { number: number.clone() });
-                continue;
-            }
+        if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source
+            && let Some(number) = facts.recorded_uids.get(&(mailbox.clone(), *uid_validity, *uid))
+        {
+            outcomes.push(Outcome::AlreadyRecorded { number: number.clone() });
+            continue;
         }
         let (document_id, outcome) = match intake::decide(&arrival.letter, &facts.known(&arrival.letter), policy) {
             Decision::AlreadyRegistered { number } => {
@@ -482,15 +482,14 @@ impl FollowUp<'_, '_> {
     /// acknowledgement or forward the bounce is noted in the letter's history.
     async fn tie_bounce(mut self, bounce: &BounceInfo) -> Result<()> {
         let mut target: Option<(i64, String)> = None;
-        if let Some(message_id) = &bounce.original_message_id {
-            if let Some(row) =
+        if let Some(message_id) = &bounce.original_message_id
+            && let Some(row) =
                 sqlx::query("SELECT document_id, kind FROM outbox WHERE message_id = $1 AND document_id IS NOT NULL ORDER BY id LIMIT 1")
                     .bind(message_id.as_str())
                     .fetch_optional(&mut **self.tx)
                     .await?
-            {
-                target = Some((row.get(0), row.get(1)));
-            }
+        {
+            target = Some((row.get(0), row.get(1)));
         }
         if target.is_none() {
             for number in &bounce.numbers {
