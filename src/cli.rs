@@ -67,6 +67,14 @@ enum Command {
         #[arg(long)]
         unit: Option<String>,
     },
+    /// Mail waiting, sent and failed: acknowledgements, forwards, outgoing letters.
+    Outbox {
+        #[arg(long)]
+        json: bool,
+        /// Only mail in this state (pending, sending, sent, failed).
+        #[arg(long)]
+        status: Option<String>,
+    },
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
@@ -293,6 +301,29 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
             let status = store.outbox_of_document(&number).await?;
             writeln!(out, "{number}: {status}")?;
+        }
+        Command::Outbox { json, status } => {
+            let rows: Vec<_> = store.outbox().await?.into_iter().filter(|row| status.as_ref().is_none_or(|s| &row.status == s)).collect();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &rows)?;
+                writeln!(out)?;
+            } else {
+                for row in &rows {
+                    let error = row.last_error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
+                    writeln!(
+                        out,
+                        "{:>6}  {:<16} {:<8} {:<40} {}{error}",
+                        row.id,
+                        row.kind,
+                        row.status,
+                        row.recipients.join(", "),
+                        row.mail.subject
+                    )?;
+                }
+                if rows.is_empty() {
+                    writeln!(out, "no mail")?;
+                }
+            }
         }
         Command::Docs(DocsCommand::Reroute { number, unit, reason }) => {
             let number = canonical_number(&number)?;

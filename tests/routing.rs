@@ -369,6 +369,11 @@ async fn chancery_send_registers_an_out_number_sends_those_bytes_and_marks_the_l
     let number = format!("OUT-{year}-000001");
     assert!(printed.contains(&format!("{number} registered")) && printed.contains(&format!("{number}: sent")), "{printed}");
 
+    let outbox: serde_json::Value = serde_json::from_str(&chancery(&["outbox", "--json", "--status", "sent"])).expect("json");
+    assert!(
+        outbox.as_array().expect("array").iter().any(|row| row["kind"] == "correspondence" && row["recipients"][0] == recipient.as_str()),
+        "{outbox}"
+    );
     let shown: serde_json::Value = serde_json::from_str(&chancery(&["docs", "show", &request, "--json"])).expect("json");
     assert_eq!(shown["status"], "answered");
     let out: serde_json::Value = serde_json::from_str(&chancery(&["docs", "show", &number, "--json"])).expect("json");
