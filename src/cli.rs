@@ -368,9 +368,28 @@ fn load_rules(config: &Config) -> Result<Option<RuleBook>> {
         .map_err(|problem| anyhow::anyhow!("rules in {}: {}", config.rules.dir.display(), problem.to_string().replace('\n', "; ")))
 }
 
+/// Every acknowledgement template a rule names must exist, or its letters would silently go
+/// unanswered.
+fn check_templates(book: &RuleBook, templates: &crate::core::reply::Templates) -> Result<()> {
+    let missing: Vec<String> = book
+        .acknowledgement_templates()
+        .into_iter()
+        .filter(|(_, template)| !templates.knows(template))
+        .map(|(rule, template)| format!("rule {rule:?} names acknowledgement template {template:?}, which the templates folder lacks"))
+        .collect();
+    if missing.is_empty() { Ok(()) } else { bail!("{}", missing.join("; ")) }
+}
+
 fn check_rules(config: &Config) -> Result<i32> {
     match rule_files::load(&config.rules.dir) {
         Ok(book) => {
+            if config.smtp.templates_dir.is_dir() {
+                let templates = crate::smtp::load_templates(&config.smtp.templates_dir)?;
+                if let Err(problem) = check_templates(&book, &templates) {
+                    eprintln!("{problem}");
+                    return Ok(1);
+                }
+            }
             println!("{}: {} rules, {} units: OK", config.rules.dir.display(), book.rule_count(), book.units().len());
             Ok(0)
         }
@@ -433,9 +452,12 @@ async fn serve(config: Config, store: Store) -> Result<()> {
     }
     if config.imap.enabled {
         let password = config.imap.password().map_err(anyhow::Error::msg)?;
-        let base = IntakePolicy { replies, ..config.register.policy() };
+        let base = IntakePolicy { replies: replies.clone(), ..config.register.policy() };
         let policy = match load_rules(&config)? {
             Some(book) => {
+                if let Some(replies) = &replies {
+                    check_templates(&book, &replies.templates)?;
+                }
                 info!(dir = %config.rules.dir.display(), rules = book.rule_count(), units = book.units().len(), "rules in force");
                 let live = Arc::new(LiveRules::new(config.rules.dir.clone(), book));
                 tokio::spawn(Arc::clone(&live).watch(stopped.clone()));

@@ -314,6 +314,19 @@ async fn a_broken_rule_file_is_reported_with_its_line_and_the_rules_in_force_sta
     );
     stop.send(true).ok();
     watcher.await.ok();
+
+    // A rule that names an acknowledgement template the templates folder lacks is refused too:
+    // its letters would otherwise go unanswered without anyone noticing.
+    write(dir.path(), "80-visa.toml", "[[rule]]\nname = \"Visa, special answer\"\nsubject = \"visa\"\nacknowledge = \"visa-special\"\n");
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_chancery"))
+        .args(["rules", "check"])
+        .env("CHANCERY_RULES__DIR", dir.path())
+        .env("CHANCERY_SMTP__TEMPLATES_DIR", rules_dir().join("templates"))
+        .current_dir(dir.path())
+        .output()
+        .expect("run chancery");
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stderr).contains("visa-special"), "{}", String::from_utf8_lossy(&check.stderr));
 }
 
 fn write(dir: &Path, name: &str, text: &str) {

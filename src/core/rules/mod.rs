@@ -80,6 +80,18 @@ impl RuleBook {
         self.rules.len()
     }
 
+    /// (rule, template) for every rule that names an acknowledgement template, so the templates
+    /// can be checked against the rules before any letter needs them.
+    pub fn acknowledgement_templates(&self) -> Vec<(&str, &str)> {
+        self.rules
+            .iter()
+            .filter_map(|rule| match &rule.actions.acknowledge {
+                Some(model::Acknowledge::Template(name)) => Some((rule.name.as_str(), name.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Rule names in evaluation order.
     pub fn rule_names(&self) -> impl Iterator<Item = &str> {
         self.rules.iter().map(|rule| rule.name.as_str())
