@@ -701,3 +701,32 @@ fn hostile_input_is_registered_and_flagged_not_dropped() {
     assert!(reg.run(&["docs", "raw", &number(3)]).stdout == nul, "NUL bytes are kept in the original");
     assert!(reg.ok(&["verify"]).contains("verified 3 documents"));
 }
+
+#[test]
+fn rules_replay_counts_each_rule_and_shows_letters_rerouted_by_hand() {
+    let reg = Registry::new();
+    let erasmus = reg.write("erasmus.eml", &letter("Erasmus mobility 2027", "replay-1@uni-x.edu.tr", "nominations", &[]));
+    let plain = reg.write("plain.eml", &letter("A question", "replay-2@example.org", "hello", &[]));
+    reg.ok(&["ingest", &erasmus, &plain]);
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let first = format!("IN-{year}-000001");
+    assert_eq!(reg.json(&["docs", "show", &first, "--json"])["unit"], "international");
+
+    let replay = reg.ok(&["rules", "replay", "--since", "today"]);
+    assert!(replay.contains("2 documents replayed"), "{replay}");
+    assert!(replay.contains("Exchange programmes and mobility") && replay.contains("(default unit)"), "{replay}");
+    assert!(replay.contains("0 would be routed elsewhere"), "{replay}");
+
+    // Rerouted by hand: recorded in the history, and the replay shows the difference.
+    reg.ok(&["docs", "reroute", &first, "--unit", "rectorate", "--reason", "the rector signs these"]);
+    let shown = reg.json(&["docs", "show", &first, "--json"]);
+    assert_eq!(shown["unit"], "rectorate");
+    let history = shown["history"].as_array().expect("history");
+    assert!(
+        history.iter().any(|h| h["field"] == "unit" && h["new_value"] == "rectorate" && h["reason"] == "the rector signs these"),
+        "{history:?}"
+    );
+    let replay = reg.ok(&["rules", "replay", "--since", "today"]);
+    assert!(replay.contains("1 would be routed elsewhere") && replay.contains(&format!("{first}: now with rectorate")), "{replay}");
+    assert!(reg.fails(&["docs", "reroute", &first, "--unit", "nowhere", "--reason", "typo"]).contains("no unit 'nowhere'"));
+}
