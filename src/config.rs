@@ -286,11 +286,18 @@ pub struct RegisterConfig {
     /// The unit that holds letters until routing sends them elsewhere (the registry itself).
     pub default_unit: String,
     pub default_confidentiality: Confidentiality,
+    /// Public holidays (`"2027-03-20"`), skipped when counting working days to a due date.
+    pub holidays: Vec<chrono::NaiveDate>,
 }
 
 impl Default for RegisterConfig {
     fn default() -> Self {
-        RegisterConfig { timezone: "Asia/Baku".into(), default_unit: "registry".into(), default_confidentiality: Confidentiality::Internal }
+        RegisterConfig {
+            timezone: "Asia/Baku".into(),
+            default_unit: "registry".into(),
+            default_confidentiality: Confidentiality::Internal,
+            holidays: Vec::new(),
+        }
     }
 }
 
@@ -305,6 +312,7 @@ impl RegisterConfig {
             default_confidentiality: self.default_confidentiality,
             rules: None,
             replies: None,
+            holidays: self.holidays.clone(),
         }
     }
 }
@@ -427,6 +435,15 @@ mod tests {
         let starttls = SmtpConfig { tls: TlsMode::Starttls, ..SmtpConfig::default() };
         assert_eq!(starttls.port(), 587);
         assert_eq!(SmtpConfig { tls: TlsMode::None, ..starttls }.port(), 25);
+    }
+
+    #[test]
+    fn the_documented_example_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("chancery.example.toml");
+        let config = load_with(&std::fs::read_to_string(path).expect("example config"), &[]).expect("example loads");
+        assert_eq!(config.register.holidays.len(), 9);
+        assert_eq!(config.imap.keyword, "$Registered");
+        assert!(!config.smtp.enabled && config.rules.enabled);
     }
 
     #[test]

@@ -20,7 +20,13 @@ use tokio::sync::{RwLock, watch};
 static SERVER: LazyLock<RwLock<()>> = LazyLock::new(|| RwLock::new(()));
 
 fn policy() -> IntakePolicy {
-    IntakePolicy { default_unit: "registry".into(), default_confidentiality: Confidentiality::Internal, rules: None, replies: None }
+    IntakePolicy {
+        default_unit: "registry".into(),
+        default_confidentiality: Confidentiality::Internal,
+        rules: None,
+        replies: None,
+        holidays: Vec::new(),
+    }
 }
 
 fn imap_config(mailbox: &str) -> ImapConfig {

@@ -43,6 +43,7 @@ impl Registry {
             default_confidentiality: Confidentiality::Internal,
             rules: None,
             replies: Some(replies),
+            holidays: Vec::new(),
         };
         let policy = PolicySource::Live { base, rules: Arc::new(LiveRules::new(rules_dir(), book)) };
         let dispatcher = Dispatcher::new(&smtp, smtp.password.clone(), store.clone()).expect("dispatcher");

@@ -105,6 +105,8 @@ pub struct IntakePolicy {
     pub rules: Option<Arc<RuleBook>>,
     /// How to answer and forward; without it nothing is sent.
     pub replies: Option<Arc<ReplyPolicy>>,
+    /// Public holidays: not counted when a rule gives "due in N working days".
+    pub holidays: Vec<chrono::NaiveDate>,
 }
 
 /// A new entry as the core decided it; the store adds the number and the times.
@@ -152,7 +154,13 @@ mod tests {
     use crate::core::letter::read_letter;
 
     fn policy() -> IntakePolicy {
-        IntakePolicy { default_unit: "registry".into(), default_confidentiality: Confidentiality::Internal, rules: None, replies: None }
+        IntakePolicy {
+            default_unit: "registry".into(),
+            default_confidentiality: Confidentiality::Internal,
+            rules: None,
+            replies: None,
+            holidays: Vec::new(),
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::core::number::{Direction, RegistrationNumber};
 use crate::core::outbound::OutgoingMail;
 use crate::core::outbound::{self, MailKind};
 use crate::core::reply::{self, Registration, UnitInfo};
-use crate::core::rules::{Routing, due_date};
+use crate::core::rules::{Routing, due_date_skipping};
 use crate::core::time::day_bounds;
 use crate::core::time::{stamp, year_in};
 
@@ -192,7 +192,7 @@ pub(super) async fn register_incoming(
                     .routing
                     .as_ref()
                     .and_then(|r| r.due_in_working_days)
-                    .map(|days| due_date(now.with_timezone(&zone).date_naive(), days).to_string());
+                    .map(|days| due_date_skipping(now.with_timezone(&zone).date_naive(), days, &policy.holidays).to_string());
                 let id = insert_document(tx, arrival, &entry, number, &registered_at, due_on.as_deref()).await?;
                 facts.learn(&arrival.letter, Seen { id, number: number.to_string(), root: entry.thread_root.unwrap_or(id) });
 

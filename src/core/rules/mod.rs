@@ -109,8 +109,24 @@ impl std::fmt::Debug for RuleBook {
     }
 }
 
+/// As [`due_date`], also skipping the office's public holidays.
+pub fn due_date_skipping(registered: NaiveDate, working_days: u32, holidays: &[NaiveDate]) -> NaiveDate {
+    if holidays.is_empty() {
+        return due_date(registered, working_days);
+    }
+    let (mut day, mut left) = (registered, working_days);
+    while left > 0 {
+        let Some(next) = day.succ_opt() else { return NaiveDate::MAX };
+        day = next;
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) && !holidays.contains(&day) {
+            left -= 1;
+        }
+    }
+    day
+}
+
 /// The day a letter registered on `registered` is due, `working_days` working days
-/// (Monday to Friday) later. Public holidays are not known here.
+/// (Monday to Friday) later; see [`due_date_skipping`] for public holidays.
 pub fn due_date(registered: NaiveDate, working_days: u32) -> NaiveDate {
     if working_days == 0 {
         return registered;

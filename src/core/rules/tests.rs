@@ -795,3 +795,17 @@ fn due_dates_skip_weekends() {
 }
 
 mod starter;
+
+#[test]
+fn due_dates_skip_public_holidays() {
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).expect("date");
+    // Novruz: 20-24 March 2026 (Friday to Tuesday).
+    let novruz: Vec<NaiveDate> = (20..=24).map(day).collect();
+    assert_eq!(due_date_skipping(day(19), 1, &novruz), day(25), "Thursday + 1 over Novruz = Wednesday");
+    assert_eq!(due_date_skipping(day(18), 3, &novruz), day(26));
+    for start in 1..=20 {
+        for n in 0..12 {
+            assert_eq!(due_date_skipping(day(start), n, &[]), due_date(day(start), n), "no holidays: as due_date");
+        }
+    }
+}
