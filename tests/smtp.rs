@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use chancery::config::{ImapConfig, RegisterConfig, Secret, SmtpConfig, TlsMode};
+use chancery::config::{ImapConfig, RegisterConfig, SmtpConfig, TlsMode};
 use chancery::core::intake::Source;
 use chancery::core::letter::read_letter;
 use chancery::core::outbound::{MailKind, OutgoingMail};
@@ -56,15 +56,7 @@ fn smtp_config(connection: Connection) -> SmtpConfig {
 }
 
 fn imap_config(user: &str) -> ImapConfig {
-    let s = services();
-    ImapConfig {
-        host: s.host,
-        port: Some(s.imap_port),
-        tls: TlsMode::None,
-        user: user.into(),
-        password: Secret::new(s.password),
-        ..ImapConfig::default()
-    }
+    support::imap_config(user, "INBOX")
 }
 
 /// Every message in `user`'s INBOX whose Message-ID contains `message_id`.
