@@ -91,7 +91,11 @@ fn letter(from: &str, subject: &str, message_id: &str, extra_headers: &str) -> V
 /// Mail that reached the `sender` account and answers a given Message-ID.
 async fn answers_to(message_id: &str) -> Vec<Vec<u8>> {
     let wanted = format!("<{message_id}>");
-    messages("sender", "INBOX").await.into_iter().filter(|raw| header(raw, "In-Reply-To").as_deref() == Some(wanted.as_str())).collect()
+    messages_where("sender", "INBOX", &format!("HEADER In-Reply-To \"{message_id}\""))
+        .await
+        .into_iter()
+        .filter(|raw| header(raw, "In-Reply-To").as_deref() == Some(wanted.as_str()))
+        .collect()
 }
 
 fn history_actions(document: &DocumentRecord) -> Vec<String> {
@@ -194,7 +198,7 @@ async fn a_loop_with_a_naive_auto_responder_stops_at_the_daily_limit() {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let mut quiet_since = std::time::Instant::now();
     while std::time::Instant::now() < deadline && quiet_since.elapsed() < Duration::from_secs(6) {
-        let to_responder: Vec<Vec<u8>> = messages("sender", "INBOX")
+        let to_responder: Vec<Vec<u8>> = messages_where("sender", "INBOX", &format!("TO \"{responder}\""))
             .await
             .into_iter()
             .filter(|raw| header(raw, "To").is_some_and(|to| to.contains(&responder)))
@@ -397,8 +401,7 @@ async fn chancery_send_registers_an_out_number_sends_those_bytes_and_marks_the_l
 
     // What arrived is what the register holds: the same Message-ID, subject and body.
     let message_id = out["message_id"].as_str().expect("message id").to_string();
-    let arrived =
-        || async { messages("bob", "INBOX").await.into_iter().find(|raw| header(raw, "Message-ID") == Some(format!("<{message_id}>"))) };
+    let arrived = || async { messages_where("bob", "INBOX", &format!("HEADER Message-ID \"{message_id}\"")).await.into_iter().next() };
     assert!(wait_for(Duration::from_secs(15), || async { arrived().await.is_some() }).await, "the letter did not arrive");
     let delivered = arrived().await.expect("delivered");
     let stored = std::process::Command::new(env!("CARGO_BIN_EXE_chancery"))

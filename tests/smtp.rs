@@ -10,17 +10,15 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use chancery::config::{ImapConfig, RegisterConfig, SmtpConfig, TlsMode};
+use chancery::config::{RegisterConfig, SmtpConfig, TlsMode};
 use chancery::core::intake::Source;
 use chancery::core::letter::read_letter;
 use chancery::core::outbound::{MailKind, OutgoingMail};
 use chancery::core::reply::{self, Registration, UnitInfo};
-use chancery::imap::open_session;
 use chancery::smtp::{DispatchStats, Dispatcher, fresh_message_id, reply_policy};
 use chancery::store::outbox::OutboxRecord;
 use chancery::store::{Arrival, Store};
 use chrono::Utc;
-use futures::TryStreamExt;
 use mail_parser::MessageParser;
 use support::{services, unique};
 use tokio::sync::{Notify, RwLock, watch};
@@ -55,24 +53,9 @@ fn smtp_config(connection: Connection) -> SmtpConfig {
     SmtpConfig { port: Some(port), tls, from: FROM.into(), ..support::smtp_config() }
 }
 
-fn imap_config(user: &str) -> ImapConfig {
-    support::imap_config(user, "INBOX")
-}
-
 /// Every message in `user`'s INBOX whose Message-ID contains `message_id`.
 async fn messages_with_id(user: &str, message_id: &str) -> Vec<Vec<u8>> {
-    let config = imap_config(user);
-    let mut session = open_session(&config, &config.password).await.unwrap_or_else(|e| panic!("log in to Dovecot as {user}: {e:#}"));
-    session.select("INBOX").await.expect("select INBOX");
-    let uids = session.uid_search(format!("HEADER Message-ID \"{message_id}\"")).await.expect("search");
-    let mut found = Vec::new();
-    if !uids.is_empty() {
-        let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-        let fetched: Vec<_> = session.uid_fetch(set, "BODY.PEEK[]").await.expect("fetch").try_collect().await.expect("fetch");
-        found = fetched.iter().filter_map(|f| f.body().map(<[u8]>::to_vec)).collect();
-    }
-    session.logout().await.ok();
-    found
+    support::messages_where(user, "INBOX", &format!("HEADER Message-ID \"{message_id}\"")).await
 }
 
 /// Waits until the message arrives in `user`'s INBOX, and returns it.

@@ -139,6 +139,24 @@ pub async fn messages(user: &str, mailbox: &str) -> Vec<Vec<u8>> {
     fetched.iter().filter_map(|f| f.body().map(<[u8]>::to_vec)).collect()
 }
 
+/// The messages of a mailbox that an IMAP SEARCH finds, e.g. `HEADER Message-ID "<x@y>"`:
+/// the shared mailboxes of the dev services grow with every run, so tests never read them whole.
+pub async fn messages_where(user: &str, mailbox: &str, search: &str) -> Vec<Vec<u8>> {
+    let mut s = session(user).await;
+    s.select(mailbox).await.expect("select");
+    let uids = s.uid_search(search).await.expect("search");
+    let mut found = Vec::new();
+    if !uids.is_empty() {
+        let mut uids: Vec<u32> = uids.into_iter().collect();
+        uids.sort_unstable();
+        let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let fetched: Vec<_> = s.uid_fetch(set, "(UID BODY.PEEK[])").await.expect("fetch").try_collect().await.expect("fetch");
+        found = fetched.iter().filter_map(|f| f.body().map(<[u8]>::to_vec)).collect();
+    }
+    s.logout().await.ok();
+    found
+}
+
 pub async fn wait_for<F, Fut>(timeout: Duration, mut check: F) -> bool
 where
     F: FnMut() -> Fut,
