@@ -130,15 +130,6 @@ pub async fn append(user: &str, mailbox: &str, raw: &[u8]) {
     s.logout().await.ok();
 }
 
-/// Every message of a mailbox, by UID order.
-pub async fn messages(user: &str, mailbox: &str) -> Vec<Vec<u8>> {
-    let mut s = session(user).await;
-    s.select(mailbox).await.expect("select");
-    let fetched: Vec<_> = s.uid_fetch("1:*", "(UID BODY.PEEK[])").await.expect("fetch").try_collect().await.unwrap_or_default();
-    s.logout().await.ok();
-    fetched.iter().filter_map(|f| f.body().map(<[u8]>::to_vec)).collect()
-}
-
 /// The messages of a mailbox that an IMAP SEARCH finds, e.g. `HEADER Message-ID "<x@y>"`:
 /// the shared mailboxes of the dev services grow with every run, so tests never read them whole.
 pub async fn messages_where(user: &str, mailbox: &str, search: &str) -> Vec<Vec<u8>> {
