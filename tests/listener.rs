@@ -8,8 +8,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use chancery::config::{ImapConfig, MarkMode, TlsMode};
-use chancery::core::intake::{Confidentiality, IntakePolicy};
+use chancery::config::{ImapConfig, MarkMode, RegisterConfig, TlsMode};
+use chancery::core::intake::IntakePolicy;
 use chancery::imap::{Listener, ListenerStats, Session};
 use chancery::store::{DocumentRecord, ListFilter, Store};
 use futures::TryStreamExt;
@@ -20,13 +20,7 @@ use tokio::sync::{RwLock, watch};
 static SERVER: LazyLock<RwLock<()>> = LazyLock::new(|| RwLock::new(()));
 
 fn policy() -> IntakePolicy {
-    IntakePolicy {
-        default_unit: "registry".into(),
-        default_confidentiality: Confidentiality::Internal,
-        rules: None,
-        replies: None,
-        holidays: Vec::new(),
-    }
+    RegisterConfig::default().policy()
 }
 
 fn imap_config(mailbox: &str) -> ImapConfig {

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chancery::config::SmtpConfig;
-use chancery::core::intake::{Confidentiality, IntakePolicy};
+use chancery::config::{RegisterConfig, SmtpConfig};
+use chancery::core::intake::IntakePolicy;
 use chancery::imap::Listener;
 use chancery::rule_files::{self, LiveRules, PolicySource};
 use chancery::smtp::Dispatcher;
@@ -38,13 +38,7 @@ impl Registry {
         let (stop, stopped) = watch::channel(false);
         let replies = Arc::new(chancery::smtp::reply_policy(&smtp).expect("shipped templates load"));
         let book = rule_files::load(&rules_dir()).expect("shipped rules load");
-        let base = IntakePolicy {
-            default_unit: "registry".into(),
-            default_confidentiality: Confidentiality::Internal,
-            rules: None,
-            replies: Some(replies),
-            holidays: Vec::new(),
-        };
+        let base = IntakePolicy { replies: Some(replies), ..RegisterConfig::default().policy() };
         let policy = PolicySource::Live { base, rules: Arc::new(LiveRules::new(rules_dir(), book)) };
         let dispatcher = Dispatcher::new(&smtp, smtp.password.clone(), store.clone()).expect("dispatcher");
         store.wake_on_mail(dispatcher.waker());

@@ -154,13 +154,8 @@ mod tests {
     use crate::core::letter::read_letter;
 
     fn policy() -> IntakePolicy {
-        IntakePolicy {
-            default_unit: "registry".into(),
-            default_confidentiality: Confidentiality::Internal,
-            rules: None,
-            replies: None,
-            holidays: Vec::new(),
-        }
+        // The shipped defaults: the registry, internal, no rules, no replies.
+        crate::config::RegisterConfig::default().policy()
     }
 
     #[test]
