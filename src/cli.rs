@@ -23,8 +23,9 @@ use crate::store::{DocumentRecord, ListFilter, Store};
 #[derive(Debug, Parser)]
 #[command(name = "chancery", version, about = "The university's registry of correspondence")]
 pub struct Cli {
-    /// Configuration file (TOML); every key can also come from CHANCERY_<SECTION>__<KEY>.
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Configuration file (TOML; default ./chancery.toml); every key can also come from
+    /// CHANCERY_<SECTION>__<KEY>.
+    #[arg(long, global = true, value_name = "PATH", env = "CHANCERY_CONFIG")]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
