@@ -17,7 +17,7 @@ use crate::core::time::{day_bounds, parse_day};
 use crate::imap::Listener;
 use crate::report;
 use crate::rule_files::{self, LiveRules, PolicySource};
-use crate::smtp::Dispatcher;
+use crate::smtp::{Delivery, Dispatcher};
 use crate::store::{DocumentRecord, ListFilter, Store};
 
 #[derive(Debug, Parser)]
@@ -48,7 +48,12 @@ enum Command {
     Register(RegisterCommand),
     /// Recompute every stored hash and report what differs or is missing.
     Verify,
-    /// Register an outgoing letter (OUT-YYYY-NNNNNN) and send it through the outbox.
+    /// Register an outgoing letter (OUT-YYYY-NNNNNN) and send it at once through the outbox.
+    ///
+    /// Exit 0 when it is sent, or when the server is down or answers "try later" (the letter
+    /// waits in the outbox and `chancery serve` retries it). Exit 1 when the server refuses the
+    /// letter for good (it is marked failed; `chancery outbox retry ID` sends it again) or
+    /// refuses the login (check smtp.user and smtp.password; the letter stays in the outbox).
     Send {
         /// Recipient address; repeat for several.
         #[arg(long, required = true)]
@@ -70,6 +75,8 @@ enum Command {
     },
     /// Mail waiting, sent and failed: acknowledgements, forwards, outgoing letters.
     Outbox {
+        #[command(subcommand)]
+        action: Option<OutboxCommand>,
         #[arg(long)]
         json: bool,
         /// Only mail in this state (pending, sending, sent, failed).
@@ -82,6 +89,17 @@ enum Command {
     /// The routing rules in mail-rules/.
     #[command(subcommand)]
     Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// Send a failed (or waiting) mail again now: it goes back in the outbox, due at once with
+    /// its attempts counted afresh (recorded in the document's history), and is sent as `send`
+    /// sends. Exit 0 when sent or safely queued for `serve`, 1 when refused.
+    Retry {
+        /// The mail's number in `chancery outbox` (the first column).
+        id: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +205,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
     let now = Utc::now();
     let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
     let mut out = std::io::stdout().lock();
+    let mut code = 0;
     match cli.command {
         Command::Serve => {
             drop(out);
@@ -266,9 +285,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
         }
         Command::Send { to, subject, body, attach, in_reply_to, unit } => {
-            if !config.smtp.enabled {
-                bail!("sending needs smtp.enabled = true and an [smtp] section");
-            }
+            let dispatcher = dispatcher_for_now(&config, &store)?;
             let text = std::fs::read_to_string(&body).with_context(|| format!("cannot read {}", body.display()))?;
             let mut files = Vec::new();
             for path in &attach {
@@ -293,17 +310,18 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
             // Deliver now rather than wait for `serve`; claims are atomic, so a running
             // dispatcher and this one never send the same mail twice.
-            let password = config.smtp.password().map_err(anyhow::Error::msg)?;
-            let dispatcher = Dispatcher::new(&config.smtp, password, store.clone())?;
-            for _ in 0..100 {
-                if !dispatcher.dispatch_one().await? {
-                    break;
-                }
-            }
-            let status = store.outbox_of_document(&number).await?;
-            writeln!(out, "{number}: {status}")?;
+            let id = store.mail_of_document(&number).await?.context("the letter was registered without its mail")?;
+            code = send_now(&dispatcher, &config, &store, id, &number, &mut out).await?;
         }
-        Command::Outbox { json, status } => {
+        Command::Outbox { action: Some(OutboxCommand::Retry { id }), .. } => {
+            let dispatcher = dispatcher_for_now(&config, &store)?;
+            store.retry_mail(id, &actor, now).await?;
+            let mail = store.mail(id).await?;
+            let label = format!("mail {id} ({} to {})", mail.kind, mail.recipients.join(", "));
+            writeln!(out, "{label} is back in the outbox; sending it now")?;
+            code = send_now(&dispatcher, &config, &store, id, &label, &mut out).await?;
+        }
+        Command::Outbox { action: None, json, status } => {
             let rows: Vec<_> = store.outbox().await?.into_iter().filter(|row| status.as_ref().is_none_or(|s| &row.status == s)).collect();
             if json {
                 serde_json::to_writer_pretty(&mut out, &rows)?;
@@ -355,7 +373,53 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
     }
     store.close().await;
-    Ok(0)
+    Ok(code)
+}
+
+/// A dispatcher for sending one mail at once, from the command line.
+fn dispatcher_for_now(config: &Config, store: &Store) -> Result<Dispatcher> {
+    if !config.smtp.enabled {
+        bail!("sending needs smtp.enabled = true and an [smtp] section");
+    }
+    let password = config.smtp.password().map_err(anyhow::Error::msg)?;
+    Dispatcher::new(&config.smtp, password, store.clone())
+}
+
+/// Sends one mail of the outbox now, as `serve` would, and says what became of it: on standard
+/// output when it went or waits safely for `serve` (exit code 0), on standard error when a
+/// person must act (1). `label` names the mail for people.
+async fn send_now(dispatcher: &Dispatcher, config: &Config, store: &Store, id: i64, label: &str, out: &mut impl Write) -> Result<i32> {
+    let retry = format!("chancery outbox retry {id}");
+    match dispatcher.dispatch_now(id).await? {
+        Some(Delivery::Sent) => {
+            writeln!(out, "{label}: sent")?;
+            Ok(0)
+        }
+        Some(Delivery::Failed(reason)) => {
+            eprintln!(
+                "chancery: {label} was not sent and is marked failed: {reason}; once that is put right, send it again with `{retry}`"
+            );
+            Ok(1)
+        }
+        Some(Delivery::LoginRefused { reason, .. }) => {
+            let password = if config.smtp.password_file.is_some() { "smtp.password_file" } else { "smtp.password" };
+            eprintln!(
+                "chancery: {reason}; check smtp.user and {password}. {label} is registered and stays in the outbox: it goes when \
+                 `chancery serve` runs with the right password, or with `{retry}`"
+            );
+            Ok(1)
+        }
+        Some(Delivery::WillRetry { reason, .. }) => {
+            writeln!(out, "{label} is in the outbox but not sent yet: {reason}; `chancery serve` will retry it (outbox mail {id})")?;
+            Ok(0)
+        }
+        None => {
+            // Another process claimed it between our write and our claim: a running `serve`.
+            let status = store.mail(id).await?.status;
+            writeln!(out, "{label}: {status}; a running `chancery serve` is sending it (see `chancery outbox`)")?;
+            Ok(0)
+        }
+    }
 }
 
 /// The rule book from `rules.dir`, or `None` when rules are disabled. Broken rules stop the
@@ -436,10 +500,12 @@ async fn serve(config: Config, store: Store) -> Result<()> {
         bail!("nothing to serve: imap.enabled and smtp.enabled are both false");
     }
     let (stop, stopped) = watch::channel(false);
+    let stop = Arc::new(stop);
+    let on_signal = Arc::clone(&stop);
     tokio::spawn(async move {
         wait_for_signal().await;
         info!("shutting down");
-        stop.send(true).ok();
+        on_signal.send_replace(true);
     });
     let replies = if config.smtp.enabled { Some(Arc::new(crate::smtp::reply_policy(&config.smtp)?)) } else { None };
     let mut tasks = tokio::task::JoinSet::new();
@@ -471,11 +537,20 @@ async fn serve(config: Config, store: Store) -> Result<()> {
         let stopped = stopped.clone();
         tasks.spawn(async move { listener.run(stopped).await });
     }
+    // A task that fails (the listener whose login is refused at start) stops the others, which
+    // finish what they are doing; the first error is what `serve` ends with.
+    let mut failure = None;
     while let Some(finished) = tasks.join_next().await {
-        finished.map_err(|e| anyhow::anyhow!("a service task failed: {e}"))??;
+        let outcome = finished.map_err(|e| anyhow::anyhow!("a service task failed: {e}")).and_then(|result| result);
+        if let Err(error) = outcome
+            && failure.is_none()
+        {
+            stop.send_replace(true);
+            failure = Some(error);
+        }
     }
     store.close().await;
-    Ok(())
+    failure.map_or(Ok(()), Err)
 }
 
 async fn wait_for_signal() {

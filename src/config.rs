@@ -109,7 +109,8 @@ pub struct ImapConfig {
     pub idle_renew_secs: u64,
     /// Polling interval for servers without IDLE.
     pub poll_secs: u64,
-    /// Reconnection backoff doubles from 1 s up to this cap.
+    /// Reconnection backoff doubles from 1 s up to this cap. A login the server refuses after
+    /// it has worked is retried at this interval only, so that retries do not lock the account.
     pub reconnect_max_secs: u64,
 }
 
@@ -192,7 +193,8 @@ pub struct SmtpConfig {
     pub timeout_secs: u64,
     /// How often to look for mail that other processes enqueued.
     pub poll_secs: u64,
-    /// Retry after a temporary failure: first after `retry_base_secs`, doubling up to `retry_max_secs`.
+    /// Retry after a temporary failure: first after `retry_base_secs`, doubling up to
+    /// `retry_max_secs`. A refused login waits `retry_max_secs` before the next mail is tried.
     pub retry_base_secs: u64,
     pub retry_max_secs: u64,
     /// A mail still failing temporarily after this long fails for good.

@@ -16,6 +16,7 @@
 //! - `rule_files`: reads `mail-rules/` and reloads it when staff edit it.
 //! - `ingest`: the file adapter: `.eml`, folders and mbox into the store.
 //! - `report`: what people read: tables, one document, the daily register.
+//! - `errors`: errors as people read them: one line, each cause once.
 //! - `config`: the TOML file and `CHANCERY_<SECTION>__<KEY>` overrides.
 //! - `cli`: the command line; `main.rs` is a few lines of glue.
 
@@ -24,6 +25,7 @@
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod errors;
 pub mod imap;
 pub mod ingest;
 pub mod report;

@@ -7,23 +7,11 @@ async fn main() {
         Ok(code) => code,
         Err(error) if is_broken_pipe(&error) => 0, // the reader (`head`, a pager) has had enough
         Err(error) => {
-            eprintln!("chancery: {}", one_line(&error));
+            eprintln!("chancery: {}", chancery::errors::one_line_of(&error));
             1
         }
     };
     std::process::exit(code);
-}
-
-/// The error and its causes on one line, without repeating a cause its parent already quotes.
-fn one_line(error: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in error.chain() {
-        let text = cause.to_string().replace('\n', " ");
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    parts.join(": ")
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

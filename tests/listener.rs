@@ -433,3 +433,43 @@ async fn kill_9_in_the_middle_of_a_backlog_then_restart_registers_every_letter_o
         "every message is marked after the restart"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_a_wrong_imap_password_stops_at_once_with_one_line_saying_what_to_check() {
+    let _server = SERVER.read().await;
+    let s = services();
+    let (_store, url, _guard) = fresh_store().await;
+    let started = Instant::now();
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_chancery"))
+        .arg("serve")
+        .env("CHANCERY_DATABASE__URL", &url)
+        .env("CHANCERY_IMAP__HOST", &s.host)
+        .env("CHANCERY_IMAP__PORT", s.imap_port.to_string())
+        .env("CHANCERY_IMAP__TLS", "none")
+        .env("CHANCERY_IMAP__USER", "registry")
+        .env("CHANCERY_IMAP__PASSWORD", "not-the-password")
+        .env("CHANCERY_LOG__LEVEL", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start chancery serve");
+    let stopped = wait_for(Duration::from_secs(20), || {
+        let exited = serve.try_wait().expect("wait").is_some();
+        async move { exited }
+    })
+    .await;
+    if !stopped {
+        serve.kill().ok();
+    }
+    let output = serve.wait_with_output().expect("output");
+    assert!(stopped, "serve kept running with a password the server refuses");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    let expected = format!("chancery: the IMAP server {}:{} refused the login as registry: ", s.host, s.imap_port);
+    assert!(lines[0].starts_with(&expected), "{stderr}");
+    assert!(lines[0].contains("AUTHENTICATIONFAILED") && lines[0].contains("imap.user and imap.password"), "{stderr}");
+    assert!(!stderr.contains("code: None") && !stderr.contains("info: Some"), "{stderr}");
+}

@@ -289,8 +289,9 @@ async fn a_broken_rule_file_is_reported_with_its_line_and_the_rules_in_force_sta
     assert_eq!(live.current().route(&erasmus).unit, "international");
 
     write(dir.path(), "70-new.toml", "[[rule]]\nname = \"Everything to finance\"\nsubject = [\"erasmus\"\nunit = \"finance\"\n");
-    let problem = live.reload().expect_err("a syntax error is refused");
-    assert!(problem.to_string().contains("70-new.toml:3:") || problem.to_string().contains("70-new.toml:4:"), "{problem}");
+    let problem = live.reload().expect_err("a syntax error is refused").to_string();
+    assert!(problem.starts_with("70-new.toml:3: TOML syntax: ") || problem.starts_with("70-new.toml:4: TOML syntax: "), "{problem}");
+    assert!(!problem.contains('\n'), "one mistake, one line: {problem:?}");
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(live.current().route(&erasmus).unit, "international", "the rules in force stay");
 
@@ -302,7 +303,17 @@ async fn a_broken_rule_file_is_reported_with_its_line_and_the_rules_in_force_sta
         .output()
         .expect("run chancery");
     assert_eq!(check.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&check.stderr).contains("70-new.toml:"), "{}", String::from_utf8_lossy(&check.stderr));
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(stderr.lines().collect::<Vec<_>>(), vec![problem.as_str()], "`rules check` prints the same one line");
+
+    // A misspelt condition is reported once, as the unknown key with a hint.
+    std::fs::write(
+        dir.path().join("70-new.toml"),
+        "[[rule]]\nname = \"Everything to finance\"\nsubjet = \"erasmus\"\nunit = \"finance\"\n",
+    )
+    .expect("write rule file");
+    let problem = live.reload().expect_err("an unknown key is refused").to_string();
+    assert_eq!(problem, "70-new.toml:3: unknown key `subjet` in rule \"Everything to finance\" (did you mean `subject`?)");
 
     // Fixed, the new rule is picked up by the watcher.
     write(dir.path(), "05-first.toml", "[[rule]]\nname = \"Erasmus to finance\"\nsubject = \"erasmus\"\nunit = \"finance\"\nstop = true\n");

@@ -419,3 +419,191 @@ async fn concurrent_claims_never_share_a_row() {
     store.release(again[0].id, now).await.expect("release");
     assert_eq!(row(&store, again[0].id).await.attempts, 1, "a released claim is not counted");
 }
+
+// ---------------------------------------------------------------------------------------------
+// `chancery send` and `chancery outbox retry`: what a person sees when mail does not go.
+// ---------------------------------------------------------------------------------------------
+
+/// The binary on a fresh store in a temporary folder, sending through the dev Postfix with
+/// STARTTLS as the registry; `env` overrides single settings.
+struct Cli {
+    dir: tempfile::TempDir,
+    url: String,
+    store: Store,
+    _guard: Option<tempfile::TempDir>,
+}
+
+impl Cli {
+    async fn new() -> Cli {
+        let (store, url, guard) = support::fresh_store().await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("letter.txt"), "Hörmətli həmkarlar,\nməktubumuz əlavə olunur.\n").expect("write");
+        Cli { dir, url, store, _guard: guard }
+    }
+
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        let s = services();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_chancery"));
+        command.args(args).current_dir(self.dir.path());
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("CHANCERY_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .env_remove("RUST_LOG")
+            .env("CHANCERY_DATABASE__URL", &self.url)
+            .env("CHANCERY_RULES__DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/mail-rules"))
+            .env("CHANCERY_SMTP__ENABLED", "true")
+            .env("CHANCERY_SMTP__HOST", &s.host)
+            .env("CHANCERY_SMTP__PORT", s.smtp_port.to_string())
+            .env("CHANCERY_SMTP__TLS", "starttls")
+            .env("CHANCERY_SMTP__CA_FILE", &s.ca)
+            .env("CHANCERY_SMTP__USER", "registry")
+            .env("CHANCERY_SMTP__PASSWORD", &s.password)
+            .env("CHANCERY_SMTP__FROM", FROM)
+            .env("CHANCERY_SMTP__TEMPLATES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/mail-rules/templates"))
+            .env("CHANCERY_SMTP__TIMEOUT_SECS", "10");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        command.output().expect("run chancery")
+    }
+
+    fn send(&self, to: &str, subject: &str, env: &[(&str, &str)]) -> std::process::Output {
+        self.run(&["send", "--to", to, "--subject", subject, "--body", "letter.txt"], env)
+    }
+
+    fn outbox(&self) -> Vec<serde_json::Value> {
+        let output = self.run(&["outbox", "--json"], &[]);
+        assert!(output.status.success(), "{}", describe(&output));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("JSON").as_array().expect("array").clone()
+    }
+}
+
+fn describe(output: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A failure as a person must see it: exit 1 and exactly one line on standard error.
+fn one_error_line(output: &std::process::Output) -> String {
+    assert_eq!(output.status.code(), Some(1), "{}", describe(output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line on stderr: {}", describe(output));
+    assert!(!stderr.contains("code: None") && !stderr.contains("panicked"), "{}", describe(output));
+    lines[0].to_string()
+}
+
+fn out_number(sequence: u32) -> String {
+    format!("OUT-{}-{sequence:06}", Utc::now().format("%Y"))
+}
+
+/// A port on loopback where nothing listens.
+fn closed_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_with_a_wrong_smtp_password_fails_says_what_to_check_and_keeps_the_letter() {
+    let _postfix = POSTFIX.read().await;
+    let cli = Cli::new().await;
+    let output = cli.send("bob@partner.example", &format!("Wrong password {}", unique("pw")), &[("CHANCERY_SMTP__PASSWORD", "not-it")]);
+    let line = one_error_line(&output);
+    let number = out_number(1);
+    for words in [
+        "refused the login as registry",
+        "535",
+        "check smtp.user and smtp.password",
+        &number,
+        "stays in the outbox",
+        "chancery outbox retry 1",
+    ] {
+        assert!(line.contains(words), "{words:?} missing: {line}");
+    }
+    assert!(String::from_utf8_lossy(&output.stdout).contains(&format!("{number} registered")), "{}", describe(&output));
+
+    let outbox = cli.outbox();
+    assert_eq!(outbox.len(), 1, "{outbox:?}");
+    assert_eq!(outbox[0]["status"], "pending", "a refused login never fails the mail: {outbox:?}");
+    assert_eq!(cli.store.document(&number).await.expect("document").status, "registered");
+
+    // With the right password, the same letter goes on request.
+    let retried = cli.run(&["outbox", "retry", "1"], &[]);
+    assert!(retried.status.success(), "{}", describe(&retried));
+    assert!(String::from_utf8_lossy(&retried.stdout).contains(": sent"), "{}", describe(&retried));
+    delivered("bob", outbox[0]["message_id"].as_str().expect("message id")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_to_a_recipient_postfix_refuses_marks_the_letter_failed_and_says_how_to_retry() {
+    let _postfix = POSTFIX.read().await;
+    let cli = Cli::new().await;
+    // The dev Postfix answers `501 5.1.3 Bad recipient address syntax` to a domain with `=`.
+    let line = one_error_line(&cli.send("nobody@part=ner.example", "Refused for good", &[]));
+    let number = out_number(1);
+    for words in [number.as_str(), "marked failed", "5.1.3", "chancery outbox retry 1"] {
+        assert!(line.contains(words), "{words:?} missing: {line}");
+    }
+    let outbox = cli.outbox();
+    assert_eq!(outbox[0]["status"], "failed", "{outbox:?}");
+    assert_eq!(cli.store.document(&number).await.expect("document").status, "delivery-failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbox_retry_sends_a_failed_letter_again_and_the_history_says_who_asked() {
+    let _postfix = POSTFIX.read().await;
+    let cli = Cli::new().await;
+    let port = closed_port();
+    let down = [("CHANCERY_SMTP__PORT", port.as_str())];
+
+    // The server is down: the letter is safe in the outbox, and `send` says `serve` will retry.
+    let subject = format!("Sent again {}", unique("retry"));
+    let queued = cli.send("bob@partner.example", &subject, &down);
+    assert!(queued.status.success(), "a letter waiting for the server is no failure: {}", describe(&queued));
+    let said = String::from_utf8_lossy(&queued.stdout);
+    assert!(said.contains("not sent yet") && said.contains("`chancery serve` will retry it"), "{}", describe(&queued));
+    assert_eq!(cli.outbox()[0]["status"], "pending");
+
+    // Retried while the server is still down, and given up at once: now it has failed.
+    let failing = cli.run(&["outbox", "retry", "1"], &[down[0], ("CHANCERY_SMTP__GIVE_UP_AFTER_SECS", "0")]);
+    let line = one_error_line(&failing);
+    assert!(line.contains("marked failed") && line.contains("given up") && line.contains("chancery outbox retry 1"), "{line}");
+    let number = out_number(1);
+    assert_eq!(cli.outbox()[0]["status"], "failed");
+    assert_eq!(cli.store.document(&number).await.expect("document").status, "delivery-failed");
+
+    // With the server up, the retry sends it.
+    let sent = cli.run(&["outbox", "retry", "1"], &[]);
+    assert!(sent.status.success(), "{}", describe(&sent));
+    assert!(String::from_utf8_lossy(&sent.stdout).contains("mail 1 (correspondence to bob@partner.example): sent"), "{}", describe(&sent));
+    let row = &cli.outbox()[0];
+    assert_eq!(row["status"], "sent", "{row}");
+    assert_eq!(row["attempts"], 1, "attempts count afresh from the retry: {row}");
+    let arrived = MessageParser::default()
+        .parse(&delivered("bob", row["message_id"].as_str().expect("id")).await)
+        .map(|m| (m.subject().unwrap_or_default().to_string(), m.body_text(0).unwrap_or_default().to_string()));
+    let (arrived_subject, body) = arrived.expect("parses");
+    assert!(arrived_subject.contains(&number) && arrived_subject.contains(&subject), "{arrived_subject}");
+    assert!(body.contains("Hörmətli həmkarlar"), "{body}");
+
+    let document = cli.store.document(&number).await.expect("document");
+    assert_eq!(document.status, "registered", "the letter is no longer delivery-failed");
+    let history = document.history.expect("history");
+    let retries: Vec<_> = history.iter().filter(|h| h.action == "mail-retried").collect();
+    assert_eq!(retries.len(), 2, "{history:?}");
+    assert!(retries.iter().all(|h| h.actor.starts_with("cli:")), "{retries:?}");
+    assert_eq!((retries[1].old_value.as_deref(), retries[1].new_value.as_deref()), (Some("delivery-failed"), Some("registered")));
+    assert!(history.iter().any(|h| h.action == "mail-sent"), "{history:?}");
+
+    // A sent mail, or one that does not exist, is refused in one line.
+    assert!(one_error_line(&cli.run(&["outbox", "retry", "1"], &[])).contains("was sent already"));
+    assert!(one_error_line(&cli.run(&["outbox", "retry", "99"], &[])).contains("no mail 99"));
+    assert_eq!(messages_with_id("bob", row["message_id"].as_str().expect("id")).await.len(), 1, "sent once");
+}

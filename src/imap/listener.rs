@@ -14,15 +14,41 @@ use anyhow::{Context, Result, anyhow};
 use chrono::Utc;
 use futures::TryStreamExt;
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
-use super::connect::{Session, open_session};
+use super::connect::{ImapContext, LoginRefused, Session, open_session};
 use super::uid_set::compress;
 use crate::config::{ImapConfig, MarkMode, Secret};
 use crate::core::intake::Source;
 use crate::core::letter::{read_headers_only, read_letter};
+use crate::errors::one_line_of;
 use crate::rule_files::PolicySource;
 use crate::store::{Arrival, Outcome, Store};
+
+/// A session that lasted this long worked: the backoff after it starts again from 1 s.
+const WORKED: Duration = Duration::from_secs(60);
+
+/// What the listener does after a session ended in an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reconnect {
+    /// Give up and report the error.
+    Stop,
+    After(Duration),
+}
+
+/// The decision after a failed session: `login_refused` by the server; `has_logged_in` at
+/// least once in this run; `previous` wait before the session that failed (`None` when it ran
+/// long enough to count as working); `longest` is `imap.reconnect_max_secs`.
+fn reconnect(login_refused: bool, has_logged_in: bool, previous: Option<Duration>, longest: Duration) -> Reconnect {
+    match (login_refused, has_logged_in) {
+        // Refused from the start: the settings are wrong, and retrying would not fix them.
+        (true, false) => Reconnect::Stop,
+        // Refused after it worked: someone changed the password; retry rarely, never lock.
+        (true, true) => Reconnect::After(longest),
+        // The network, a restart of the server: capped exponential backoff from 1 s.
+        (false, _) => Reconnect::After(previous.map_or(Duration::from_secs(1), |wait| (wait * 2).min(longest)).min(longest)),
+    }
+}
 
 /// Counters that tests, benchmarks and logs read.
 #[derive(Debug, Default)]
@@ -74,39 +100,58 @@ impl Listener {
         Arc::clone(&self.stats)
     }
 
-    /// Runs until `shutdown` turns true, reconnecting with capped exponential backoff.
+    /// Runs until `shutdown` turns true, reconnecting with capped exponential backoff. A login
+    /// the server refuses before any session of this run has opened ends the run with that
+    /// error (`LoginRefused`): the settings are wrong, and `serve` says so and stops. Refused
+    /// later (a password changed on the server), it is logged as an error and retried at the
+    /// longest interval only, so that the retries do not lock the account.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
-        let cap = Duration::from_secs(self.config.reconnect_max_secs.max(1));
-        let mut backoff = Duration::from_secs(1);
+        let longest = Duration::from_secs(self.config.reconnect_max_secs.max(1));
+        let mut previous = None;
         loop {
             let started = Instant::now();
-            match self.session(&mut shutdown).await {
+            let error = match self.session(&mut shutdown).await {
                 Ok(()) => return Ok(()),
-                Err(error) => {
-                    if started.elapsed() > Duration::from_secs(60) {
-                        backoff = Duration::from_secs(1);
-                    }
-                    warn!(error = %format!("{error:#}"), retry_in = ?backoff, "IMAP session ended; reconnecting");
-                }
+                Err(error) => error,
+            };
+            if started.elapsed() > WORKED {
+                previous = None;
             }
+            let refused = error.downcast_ref::<LoginRefused>().is_some();
+            let has_logged_in = self.stats.sessions.load(Ordering::Relaxed) > 0;
+            let wait = match reconnect(refused, has_logged_in, previous, longest) {
+                Reconnect::Stop => return Err(error),
+                Reconnect::After(wait) => wait,
+            };
+            if refused {
+                error!(
+                    retry_in = ?wait,
+                    "{}; trying again every {} s only, so that the retries do not lock the account",
+                    one_line_of(&error),
+                    wait.as_secs()
+                );
+            } else {
+                warn!(error = %one_line_of(&error), retry_in = ?wait, "IMAP session ended; reconnecting");
+            }
+            previous = Some(wait);
             tokio::select! {
-                _ = tokio::time::sleep(backoff) => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => return Ok(()),
             }
-            backoff = (backoff * 2).min(cap);
         }
     }
 
     async fn session(&self, shutdown: &mut watch::Receiver<bool>) -> Result<()> {
         let mut session = open_session(&self.config, &self.password).await?;
         ListenerStats::add(&self.stats.sessions, 1);
-        let capabilities = session.capabilities().await?;
+        let capabilities = session.capabilities().await.imap_context("asking for the capabilities")?;
         let can_idle = capabilities.has_str("IDLE");
         if self.config.mark == MarkMode::Move {
             // Creating a folder that exists fails harmlessly.
             session.create(&self.config.move_to).await.ok();
         }
-        let mailbox = session.select(&self.config.mailbox).await.with_context(|| format!("cannot open mailbox {}", self.config.mailbox))?;
+        let mailbox =
+            session.select(&self.config.mailbox).await.with_imap_context(|| format!("cannot open mailbox {}", self.config.mailbox))?;
         let uid_validity = mailbox.uid_validity.ok_or_else(|| anyhow!("the server gave no UIDVALIDITY for {}", self.config.mailbox))?;
         info!(mailbox = %self.config.mailbox, uid_validity, idle = can_idle, "IMAP session open");
 
@@ -128,23 +173,23 @@ impl Listener {
             }
             if can_idle {
                 let mut idle = session.idle();
-                idle.init().await.context("IDLE")?;
+                idle.init().await.imap_context("IDLE")?;
                 let renew = Duration::from_secs(self.config.idle_renew_secs.max(1));
                 let woke = {
                     let (wait, _stop) = idle.wait_with_timeout(renew);
                     tokio::select! {
-                        outcome = wait => Some(outcome.context("while idling")?),
+                        outcome = wait => Some(outcome.imap_context("while idling")?),
                         _ = shutdown.changed() => None,
                     }
                 };
                 debug!(?woke, "IDLE ended");
-                session = idle.done().await.context("ending IDLE")?;
+                session = idle.done().await.imap_context("ending IDLE")?;
             } else {
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(self.config.poll_secs.max(1))) => {}
                     _ = shutdown.changed() => {}
                 }
-                session.noop().await.context("NOOP")?;
+                session.noop().await.imap_context("NOOP")?;
             }
             if *shutdown.borrow() {
                 session.logout().await.ok();
@@ -263,8 +308,8 @@ impl Listener {
         let set = compress(&batch.uids);
         let mut messages = Vec::with_capacity(batch.uids.len());
         {
-            let mut stream = session.uid_fetch(&set, query).await.context("UID FETCH")?;
-            while let Some(fetch) = stream.try_next().await.context("reading FETCH")? {
+            let mut stream = session.uid_fetch(&set, query).await.imap_context("UID FETCH")?;
+            while let Some(fetch) = stream.try_next().await.imap_context("reading FETCH")? {
                 let Some(uid) = fetch.uid else { continue };
                 let bytes = if batch.headers_only { fetch.header() } else { fetch.body() };
                 let Some(bytes) = bytes else {
@@ -288,10 +333,10 @@ impl Listener {
         match self.config.mark {
             MarkMode::Keyword => {
                 let query = format!("+FLAGS.SILENT ({})", self.config.keyword);
-                let stream = session.uid_store(&set, &query).await.context("UID STORE")?;
-                let _: Vec<_> = stream.try_collect().await.context("UID STORE")?;
+                let stream = session.uid_store(&set, &query).await.imap_context("UID STORE")?;
+                let _: Vec<_> = stream.try_collect().await.imap_context("UID STORE")?;
             }
-            MarkMode::Move => session.uid_mv(&set, &self.config.move_to).await.context("UID MOVE")?,
+            MarkMode::Move => session.uid_mv(&set, &self.config.move_to).await.imap_context("UID MOVE")?,
         }
         debug!(count = uids.len(), "marked on the server");
         Ok(())
@@ -311,8 +356,8 @@ fn drain_announcements(session: &mut Session) -> bool {
 /// Lists UIDs, sizes and whether the keyword is set, without downloading any body.
 async fn list_messages(session: &mut Session, from_uid: u32, keyword: &str) -> Result<Vec<Listed>> {
     let mut listed = Vec::new();
-    let mut stream = session.uid_fetch(format!("{from_uid}:*"), "(UID RFC822.SIZE FLAGS)").await.context("listing the mailbox")?;
-    while let Some(fetch) = stream.try_next().await.context("listing the mailbox")? {
+    let mut stream = session.uid_fetch(format!("{from_uid}:*"), "(UID RFC822.SIZE FLAGS)").await.imap_context("listing the mailbox")?;
+    while let Some(fetch) = stream.try_next().await.imap_context("listing the mailbox")? {
         let Some(uid) = fetch.uid else { continue };
         // `N:*` always names the last message, even when its UID is below N.
         if uid < from_uid {
@@ -431,6 +476,32 @@ async fn register_batches(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_login_stops_at_start_and_waits_longest_later() {
+        let (second, longest) = (Duration::from_secs(1), Duration::from_secs(60));
+        assert_eq!(reconnect(true, false, None, longest), Reconnect::Stop, "never logged in: the settings are wrong");
+        assert_eq!(reconnect(true, false, Some(second * 8), longest), Reconnect::Stop, "the server was down, then refused");
+        assert_eq!(reconnect(true, true, None, longest), Reconnect::After(longest), "worked before: straight to the longest wait");
+        assert_eq!(reconnect(true, true, Some(second), longest), Reconnect::After(longest));
+    }
+
+    #[test]
+    fn other_failures_back_off_exponentially_up_to_the_cap() {
+        let longest = Duration::from_secs(60);
+        let mut previous = None;
+        let mut waits = Vec::new();
+        for _ in 0..9 {
+            let Reconnect::After(wait) = reconnect(false, false, previous, longest) else { panic!("a network failure never stops") };
+            waits.push(wait.as_secs());
+            previous = Some(wait);
+        }
+        assert_eq!(waits, vec![1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(reconnect(false, true, None, longest), Reconnect::After(Duration::from_secs(1)), "after a session that worked");
+        assert_eq!(reconnect(false, true, Some(longest), Duration::from_secs(1)), Reconnect::After(Duration::from_secs(1)));
+        // A refused login that waited the longest is followed by no shorter wait.
+        assert_eq!(reconnect(false, true, Some(longest), longest), Reconnect::After(longest));
+    }
 
     #[test]
     fn batches_respect_size_and_put_oversize_apart() {

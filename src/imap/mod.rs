@@ -4,6 +4,6 @@ mod connect;
 mod listener;
 mod uid_set;
 
-pub use connect::{Session, open_session, tls_client_config};
+pub use connect::{ImapContext, LoginRefused, Session, in_words, open_session, tls_client_config};
 pub use listener::{Listener, ListenerStats};
 pub use uid_set::compress as uid_set;

@@ -7,17 +7,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use tokio::sync::{Notify, watch};
 use tracing::{debug, error, info, warn};
 
 use super::compose::compose;
-use super::failure::{Failure, classify};
+use super::failure::{Failure, classify, login_refused};
 use super::transport::transport;
 use crate::config::{Secret, SmtpConfig};
 use crate::core::outbound::MailKind;
+use crate::errors::one_line_of;
 use crate::store::outbox::OutboxItem;
 use crate::store::{Store, StoreError};
 
@@ -37,8 +38,30 @@ pub fn backoff(attempts: u32, base: Duration, max: Duration) -> Duration {
     base.saturating_mul(1u32 << doublings).min(max)
 }
 
+/// What became of one attempt to send a mail; the outbox row says the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// Refused for good, or still failing after `smtp.give_up_after_secs`: marked failed.
+    Failed(String),
+    /// The server refused our login (the reason says so in words): the mail stays pending
+    /// and is tried again at `retry_at`, the longest interval.
+    LoginRefused {
+        reason: String,
+        retry_at: DateTime<Utc>,
+    },
+    /// Not sent this time (the server is down, or answered 4xx); tried again at `retry_at`.
+    WillRetry {
+        reason: String,
+        retry_at: DateTime<Utc>,
+    },
+}
+
 pub struct Dispatcher {
     store: Store,
+    /// `host:port` and the login, to say whose login a server refused.
+    server: String,
+    user: String,
     transport: AsyncSmtpTransport<Tokio1Executor>,
     poll: Duration,
     retry_base: Duration,
@@ -59,6 +82,8 @@ impl Dispatcher {
         let seconds = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
         Ok(Dispatcher {
             store,
+            server: format!("{}:{}", config.host, config.port()),
+            user: config.user.clone(),
             transport: transport(config, &password)?,
             poll: Duration::from_secs(config.poll_secs.max(1)),
             retry_base: Duration::from_secs(config.retry_base_secs.max(1)),
@@ -94,15 +119,29 @@ impl Dispatcher {
             if *shutdown.borrow() {
                 return Ok(());
             }
+            let mut login_refused = false;
             loop {
-                match self.dispatch_one().await {
-                    Ok(true) if !*shutdown.borrow() => continue,
+                match self.dispatch_next().await {
+                    Ok(Some(Delivery::LoginRefused { .. })) => {
+                        login_refused = true;
+                        break;
+                    }
+                    Ok(Some(_)) if !*shutdown.borrow() => continue,
                     Ok(_) => break,
                     Err(error) => {
-                        warn!(error = %format!("{error:#}"), "outbox unavailable; trying again at the next poll");
+                        warn!(error = %one_line_of(&error), "outbox unavailable; trying again at the next poll");
                         break;
                     }
                 }
+            }
+            if login_refused {
+                // The other mail would be refused too, one failed login each: wait the longest
+                // interval, whatever is enqueued meanwhile.
+                tokio::select! {
+                    _ = tokio::time::sleep(self.retry_max) => {}
+                    changed = shutdown.changed() => if changed.is_err() { return Ok(()) },
+                }
+                continue;
             }
             let wait = match self.store.next_mail_due().await {
                 Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(self.poll),
@@ -118,37 +157,84 @@ impl Dispatcher {
 
     /// Claims and sends one due mail; false when none was due.
     pub async fn dispatch_one(&self) -> Result<bool> {
-        let Some(item) = self.store.due_mail(Utc::now(), 1, self.lease).await?.pop() else { return Ok(false) };
-        let outcome = self.send(&item).await;
+        Ok(self.dispatch_next().await?.is_some())
+    }
+
+    /// Claims, sends and logs one due mail; what became of it, or `None` when none was due.
+    async fn dispatch_next(&self) -> Result<Option<Delivery>> {
+        let Some(item) = self.store.due_mail(Utc::now(), 1, self.lease).await?.pop() else { return Ok(None) };
+        let delivery = self.attempt(&item).await?;
+        self.log(&item, &delivery);
+        Ok(Some(delivery))
+    }
+
+    /// Sends one mail of the outbox now, due or not, and marks it as `dispatch_one` would; the
+    /// caller says what happened. `None` when the mail is not waiting to be sent (it was sent,
+    /// it failed, or another process is sending it).
+    pub async fn dispatch_now(&self, id: i64) -> Result<Option<Delivery>> {
+        let Some(item) = self.store.claim_mail(id, Utc::now(), self.lease).await? else { return Ok(None) };
+        self.attempt(&item).await.map(Some)
+    }
+
+    /// Sends a claimed mail and writes down the outcome.
+    async fn attempt(&self, item: &OutboxItem) -> Result<Delivery> {
+        let outcome = self.send(item).await;
         let now = Utc::now();
-        let (id, kind, to) = (item.id, item.mail.kind.as_str(), item.mail.to.join(", "));
-        match outcome {
+        let id = item.id;
+        Ok(match outcome {
             Ok(()) => {
                 self.store.mark_sent(id, now).await?;
                 self.stats.sent.fetch_add(1, Ordering::Relaxed);
-                info!(id, kind, %to, message_id = %item.mail.message_id, "mail sent");
+                Delivery::Sent
             }
             Err(Failure::Permanent(reason)) => {
                 self.store.mark_failed(id, &reason, now).await?;
                 self.stats.failed.fetch_add(1, Ordering::Relaxed);
-                error!(id, kind, %to, %reason, "mail refused; it will not be sent");
+                Delivery::Failed(reason)
+            }
+            Err(Failure::LoginRefused(reason)) => {
+                // Every attempt will be refused until someone fixes the password, and a server
+                // may lock an account that keeps failing: wait the longest interval.
+                let reason = login_refused(&self.server, &self.user, &reason);
+                let retry_at = now + chrono::Duration::from_std(self.retry_max).unwrap_or(self.lease);
+                self.store.mark_retry(id, &reason, retry_at).await?;
+                self.stats.retried.fetch_add(1, Ordering::Relaxed);
+                Delivery::LoginRefused { reason, retry_at }
             }
             Err(Failure::Transient(reason)) if now - item.created_at >= self.give_up_after => {
                 let reason =
                     format!("{reason} (still failing {} hours after it was written; given up)", (now - item.created_at).num_hours());
                 self.store.mark_failed(id, &reason, now).await?;
                 self.stats.failed.fetch_add(1, Ordering::Relaxed);
-                error!(id, kind, %to, %reason, "mail given up");
+                Delivery::Failed(reason)
             }
             Err(Failure::Transient(reason)) => {
                 let delay = backoff(item.attempts, self.retry_base, self.retry_max);
-                let next = now + chrono::Duration::from_std(delay).unwrap_or(self.lease);
-                self.store.mark_retry(id, &reason, next).await?;
+                let retry_at = now + chrono::Duration::from_std(delay).unwrap_or(self.lease);
+                self.store.mark_retry(id, &reason, retry_at).await?;
                 self.stats.retried.fetch_add(1, Ordering::Relaxed);
-                warn!(id, kind, %to, %reason, attempts = item.attempts, retry_in = ?delay, "mail not sent; will retry");
+                Delivery::WillRetry { reason, retry_at }
+            }
+        })
+    }
+
+    fn log(&self, item: &OutboxItem, delivery: &Delivery) {
+        let (id, kind, to) = (item.id, item.mail.kind.as_str(), item.mail.to.join(", "));
+        match delivery {
+            Delivery::Sent => info!(id, kind, %to, message_id = %item.mail.message_id, "mail sent"),
+            Delivery::Failed(reason) => error!(id, kind, %to, %reason, "mail not sent and marked failed; it will not be tried again"),
+            Delivery::LoginRefused { reason, .. } => error!(
+                id,
+                kind,
+                %to,
+                retry_in = ?self.retry_max,
+                "{reason}; check smtp.user and smtp.password (or smtp.password_file); the mail stays in the outbox"
+            ),
+            Delivery::WillRetry { reason, retry_at } => {
+                let retry_in = (*retry_at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+                warn!(id, kind, %to, %reason, attempts = item.attempts, ?retry_in, "mail not sent; will retry");
             }
         }
-        Ok(true)
     }
 
     async fn send(&self, item: &OutboxItem) -> Result<(), Failure> {

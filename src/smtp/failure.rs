@@ -1,9 +1,8 @@
 //! Which failures pass and which do not. A 4xx reply, a server that is down or slow, a TLS
 //! handshake that breaks off: try again later. A 5xx reply: this mail will never be accepted.
 //! Except a refused login (535 and friends): that is our configuration, not the mail, and
-//! failing every queued mail for it would lose them all; it is retried (and logged) until fixed.
-
-use std::error::Error as _;
+//! failing every queued mail for it would lose them all; it is retried (and logged as an
+//! error) until someone fixes the password.
 
 /// A failed attempt, with what happened on one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,12 +11,15 @@ pub enum Failure {
     Transient(String),
     /// This mail will not be accepted.
     Permanent(String),
+    /// The server refused our login: no mail goes until the configuration is fixed, and none
+    /// fails for it.
+    LoginRefused(String),
 }
 
 impl Failure {
     pub fn message(&self) -> &str {
         match self {
-            Failure::Transient(message) | Failure::Permanent(message) => message,
+            Failure::Transient(message) | Failure::Permanent(message) | Failure::LoginRefused(message) => message,
         }
     }
 
@@ -26,22 +28,30 @@ impl Failure {
     }
 }
 
+/// A refused login in words: whose login, which server, and what it said.
+pub fn login_refused(server: &str, user: &str, reply: &str) -> String {
+    if user.is_empty() {
+        format!("the SMTP server {server} wants a login (smtp.user is empty): {reply}")
+    } else {
+        format!("the SMTP server {server} refused the login as {user}: {reply}")
+    }
+}
+
 /// Classifies an error of lettre's SMTP transport.
 pub fn classify(error: &lettre::transport::smtp::Error) -> Failure {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let line = cause.to_string();
-        if !text.contains(&line) {
-            text.push_str(": ");
-            text.push_str(&line);
-        }
-        source = cause.source();
-    }
     let code = error.status().and_then(|code| code.to_string().parse::<u16>().ok());
-    let permanent = classify_reply(code, &text);
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if permanent { Failure::Permanent(text) } else { Failure::Transient(text) }
+    failure_of(code, crate::errors::one_line(error))
+}
+
+/// What a reply (its code, or none when the server never answered) and its text amount to.
+fn failure_of(code: Option<u16>, text: String) -> Failure {
+    if matches!(code, Some(500..=599)) && is_login_refused(code, &text) {
+        Failure::LoginRefused(text)
+    } else if classify_reply(code, &text) {
+        Failure::Permanent(text)
+    } else {
+        Failure::Transient(text)
+    }
 }
 
 /// Whether a reply (its code, or none for connection, TLS and timeout errors) and its text mean
@@ -77,9 +87,21 @@ mod tests {
         assert!(!classify_reply(None, "Connection error: Connection refused (os error 111)"));
         assert!(!classify_reply(None, "network error: timed out"));
         assert!(!classify_reply(None, "TLS error: received fatal alert: HandshakeFailure"));
-        // A refused login is our configuration: retried, never failing the mail.
+        // A refused login is our configuration: never failing the mail (`classify` tells it apart).
         assert!(!classify_reply(Some(535), "permanent error (535): 5.7.8 Error: authentication failed"));
         assert!(!classify_reply(Some(530), "permanent error (530): 5.7.0 Must issue a STARTTLS command first"));
         assert!(classify_reply(None, "Envelope contains non-ascii chars but server does not support SMTPUTF8"));
+    }
+
+    #[test]
+    fn a_refused_login_is_told_apart_from_a_refused_mail() {
+        let login = "permanent error (535): 5.7.8 Error: authentication failed: authentication failure";
+        assert_eq!(failure_of(Some(535), login.into()), Failure::LoginRefused(login.into()));
+        let recipient = "permanent error (550): 5.1.1 <nobody@x.org>: Recipient address rejected: User unknown";
+        assert_eq!(failure_of(Some(550), recipient.into()), Failure::Permanent(recipient.into()));
+        let busy = "transient error (454): 4.7.0 Temporary authentication failure";
+        assert_eq!(failure_of(Some(454), busy.into()), Failure::Transient(busy.into()));
+        let down = "Connection error: Connection refused (os error 111)";
+        assert_eq!(failure_of(None, down.into()), Failure::Transient(down.into()));
     }
 }

@@ -16,8 +16,8 @@ mod transport;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use compose::{Correspondence, compose, compose_correspondence};
-pub use dispatcher::{DispatchStats, Dispatcher, backoff};
-pub use failure::{Failure, classify, classify_reply};
+pub use dispatcher::{Delivery, DispatchStats, Dispatcher, backoff};
+pub use failure::{Failure, classify, classify_reply, login_refused};
 pub use templates::{load_templates, reply_policy};
 pub use transport::transport;
 

@@ -14,6 +14,7 @@
 //! recognisable as the same message (mail clients and many servers fold duplicates by it).
 
 use chrono::{DateTime, Duration, Utc};
+use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::{Backend, Result, Store, StoreError, json, record_history};
@@ -130,22 +131,131 @@ impl Store {
             .await?;
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
-            let id: i64 = row.get(0);
-            let mail_json: String = row.get(2);
-            match serde_json::from_str::<OutgoingMail>(&mail_json) {
-                Ok(mail) => items.push(OutboxItem {
-                    id,
-                    document_id: row.get(1),
-                    mail,
-                    attempts: u32::try_from(row.get::<i64, _>(3)).unwrap_or(u32::MAX),
-                    created_at: parse_stamp(&row.get::<String, _>(4)).unwrap_or(now),
-                }),
-                // A row no program can read would be claimed forever: it fails, visibly.
-                Err(error) => self.mark_failed(id, &format!("unreadable outbox row: {error}"), now).await?,
+            if let Some(item) = self.claimed_item(&row, now).await? {
+                items.push(item);
             }
         }
         items.sort_by_key(|item| item.id);
         Ok(items)
+    }
+
+    /// Claims one mail for `lease`, due or not: someone asked to send it now. `None` when it is
+    /// not waiting to be sent (sent, failed, unknown, or claimed by a dispatcher whose lease holds).
+    pub async fn claim_mail(&self, id: i64, now: DateTime<Utc>, lease: Duration) -> Result<Option<OutboxItem>> {
+        let row = sqlx::query(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1 \
+             WHERE id = $3 AND (status = 'pending' OR (status = 'sending' AND next_attempt_at <= $2)) \
+             RETURNING id, document_id, mail_json, attempts, created_at",
+        )
+        .bind(stamp(now + lease))
+        .bind(stamp(now))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => self.claimed_item(&row, now).await,
+            None => Ok(None),
+        }
+    }
+
+    /// A claimed row as an item; a row no program can read would be claimed forever, so it
+    /// fails, visibly.
+    async fn claimed_item(&self, row: &AnyRow, now: DateTime<Utc>) -> Result<Option<OutboxItem>> {
+        let id: i64 = row.get(0);
+        let mail_json: String = row.get(2);
+        match serde_json::from_str::<OutgoingMail>(&mail_json) {
+            Ok(mail) => Ok(Some(OutboxItem {
+                id,
+                document_id: row.get(1),
+                mail,
+                attempts: u32::try_from(row.get::<i64, _>(3)).unwrap_or(u32::MAX),
+                created_at: parse_stamp(&row.get::<String, _>(4)).unwrap_or(now),
+            })),
+            Err(error) => {
+                self.mark_failed(id, &format!("unreadable outbox row: {error}"), now).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Puts a failed (or pending) mail back in line, due now, its attempts counted afresh and
+    /// its give-up clock (`created_at`) started again; the document's history records who did
+    /// it. An outgoing letter marked `delivery-failed` gets the status it had before. A mail
+    /// that was sent, or is being sent, is refused.
+    pub async fn retry_mail(&self, id: i64, actor: &str, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT status, document_id, kind, recipients_json FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no mail {id} in the outbox (see `chancery outbox`)")))?;
+        let (status, document_id, kind, recipients): (String, Option<i64>, String, String) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        match status.as_str() {
+            "failed" | "pending" => {}
+            "sent" => return Err(StoreError::Refused(format!("mail {id} was sent already; there is nothing to retry"))),
+            "sending" => return Err(StoreError::Refused(format!("mail {id} is being sent right now; see `chancery outbox` in a minute"))),
+            other => return Err(StoreError::Refused(format!("mail {id} is {other}; only failed or pending mail can be retried"))),
+        }
+        sqlx::query("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, created_at = $1 WHERE id = $2")
+            .bind(stamp(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(document_id) = document_id {
+            let reason = format!("{kind} to {}: sent again on request (it was {status})", recipients_text(&recipients));
+            let document_status: String =
+                sqlx::query("SELECT status FROM documents WHERE id = $1").bind(document_id).fetch_one(&mut *tx).await?.get(0);
+            let restored = if kind == MailKind::Correspondence.as_str() && document_status == "delivery-failed" {
+                Some(status_before_delivery_failed(&mut tx, document_id).await?)
+            } else {
+                None
+            };
+            match restored {
+                Some(before) => {
+                    sqlx::query("UPDATE documents SET status = $1 WHERE id = $2")
+                        .bind(before.as_str())
+                        .bind(document_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    record_history(
+                        &mut tx,
+                        document_id,
+                        now,
+                        actor,
+                        "mail-retried",
+                        Some("status"),
+                        Some("delivery-failed"),
+                        Some(&before),
+                        Some(&reason),
+                    )
+                    .await?;
+                }
+                None => record_history(&mut tx, document_id, now, actor, "mail-retried", None, None, None, Some(&reason)).await?,
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The outgoing letter's own mail (not acknowledgements or forwards) of a document.
+    pub async fn mail_of_document(&self, number: &str) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT o.id FROM outbox o JOIN documents d ON d.id = o.document_id WHERE d.number = $1 AND o.kind = $2 ORDER BY o.id DESC LIMIT 1",
+        )
+        .bind(number)
+        .bind(MailKind::Correspondence.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| row.get::<i64, _>(0)))
+    }
+
+    /// One outbox row as it stands.
+    pub async fn mail(&self, id: i64) -> Result<OutboxRecord> {
+        self.outbox_where("id = $1", Some(Key::Id(id)))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::NotFound(format!("no mail {id} in the outbox (see `chancery outbox`)")))
     }
 
     /// When the next pending mail falls due (the dispatcher sleeps until then at most).
@@ -254,28 +364,6 @@ impl Store {
         Ok(())
     }
 
-    /// How the mail of a document stands, in words: "sent", "waiting to retry: ...", "failed: ...".
-    pub async fn outbox_of_document(&self, number: &str) -> Result<String> {
-        let row = sqlx::query(
-            "SELECT o.status, o.last_error FROM outbox o JOIN documents d ON d.id = o.document_id WHERE d.number = $1 ORDER BY o.id DESC LIMIT 1",
-        )
-        .bind(number)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(match row {
-            None => "nothing to send".to_string(),
-            Some(row) => {
-                let (status, error): (String, Option<String>) = (row.get(0), row.get(1));
-                match (status.as_str(), error) {
-                    ("sent", _) => "sent".to_string(),
-                    ("failed", Some(e)) => format!("failed: {e}"),
-                    (_, Some(e)) => format!("not sent yet, will retry ({e})"),
-                    (other, None) => other.to_string(),
-                }
-            }
-        })
-    }
-
     /// Every outbox row, oldest first.
     pub async fn outbox(&self) -> Result<Vec<OutboxRecord>> {
         self.outbox_where("1 = 1", None).await
@@ -283,17 +371,19 @@ impl Store {
 
     /// The outbox row that sent a Message-ID (to tie a bounce back to it).
     pub async fn outbox_by_message_id(&self, message_id: &str) -> Result<Option<OutboxRecord>> {
-        Ok(self.outbox_where("message_id = $1", Some(message_id)).await?.pop())
+        Ok(self.outbox_where("message_id = $1", Some(Key::MessageId(message_id))).await?.pop())
     }
 
-    async fn outbox_where(&self, clause: &str, bind: Option<&str>) -> Result<Vec<OutboxRecord>> {
+    async fn outbox_where(&self, clause: &str, key: Option<Key<'_>>) -> Result<Vec<OutboxRecord>> {
         let sql = format!(
             "SELECT id, document_id, kind, recipients_json, message_id, status, attempts, next_attempt_at, last_error, created_at, \
              sent_at, mail_json FROM outbox WHERE {clause} ORDER BY id"
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        if let Some(value) = bind {
-            query = query.bind(value);
+        match key {
+            Some(Key::Id(id)) => query = query.bind(id),
+            Some(Key::MessageId(message_id)) => query = query.bind(message_id),
+            None => {}
         }
         query
             .fetch_all(&self.pool)
@@ -319,6 +409,24 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// What `outbox_where` looks a row up by.
+enum Key<'a> {
+    Id(i64),
+    MessageId(&'a str),
+}
+
+/// The status an outgoing letter had before its mail failed, from the history of that change.
+async fn status_before_delivery_failed(tx: &mut Transaction<'static, Any>, document_id: i64) -> Result<String> {
+    let row = sqlx::query(
+        "SELECT old_value FROM history WHERE document_id = $1 AND action = 'mail-failed' AND field = 'status' \
+         AND new_value = 'delivery-failed' ORDER BY id DESC LIMIT 1",
+    )
+    .bind(document_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.and_then(|row| row.get::<Option<String>, _>(0)).unwrap_or_else(|| "registered".to_string()))
 }
 
 fn recipients_text(recipients_json: &str) -> String {

@@ -44,7 +44,10 @@ pub(super) fn read(source: &str) -> Result<Node, (usize, String)> {
         Ok(root) => Ok(lines.node(root)),
         Err(error) => {
             let line = error.span().map_or(1, |span| lines.line(span.start));
-            Err((line, format!("TOML syntax: {}", error.message().trim())))
+            // The message alone (the error's Display adds a drawing of the line over several
+            // lines), and itself sometimes on two lines ("invalid string" / "expected ...").
+            let message: Vec<&str> = error.message().lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            Err((line, format!("TOML syntax: {}", message.join("; "))))
         }
     }
 }
@@ -176,5 +179,6 @@ mod tests {
         let (line, message) = read("[[rule]]\nname = \"a\"\nsubject = \"open\n").unwrap_err();
         assert_eq!(line, 3);
         assert!(message.starts_with("TOML syntax"), "{message}");
+        assert!(!message.contains('\n'), "one line: {message}");
     }
 }

@@ -208,11 +208,22 @@ fn entries(node: &Node) -> &[(String, Node)] {
 }
 
 fn unknown_key(key: &str, known: &[&str], place: &str) -> String {
-    let nearest = known.iter().map(|k| (text::distance(key, k), *k)).min();
-    match nearest {
-        Some((d, k)) if d <= 2 || (d <= 3 && key.len() > 8) => format!("unknown key `{key}` in {place} (did you mean `{k}`?)"),
-        _ => format!("unknown key `{key}` in {place}; see mail-rules/README.md for the keys there are"),
+    match meant(key, known) {
+        Some(k) => format!("unknown key `{key}` in {place} (did you mean `{k}`?)"),
+        None => format!("unknown key `{key}` in {place}; see mail-rules/README.md for the keys there are"),
     }
+}
+
+/// The known key a misspelt one is near enough to have been meant as.
+fn meant<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    let (d, k) = known.iter().map(|k| (text::distance(key, k), *k)).min()?;
+    (d <= 2 || (d <= 3 && key.len() > 8)).then_some(k)
+}
+
+/// The keys the misspelt keys of a table were meant as: a missing key that one of them stands
+/// for is the same mistake, reported once (as the unknown key, with its line).
+fn misspelt<'k>(entries: &[(String, Node)], known: &[&'k str]) -> Vec<&'k str> {
+    entries.iter().filter(|(key, _)| !known.contains(&key.as_str())).filter_map(|(key, _)| meant(key, known)).collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -232,16 +243,24 @@ fn read_units(ctx: &mut Ctx<'_>, source: &str) -> Option<(Vec<Unit>, HashSet<Str
     let mut ids = HashSet::new();
     let mut default_line = None;
     let mut sections = Vec::new();
+    let mut saw_units = false;
     for (key, node) in entries(&root) {
         match key.as_str() {
-            "unit" => sections = ctx.sections(node, "unit"),
+            "unit" => {
+                saw_units = true;
+                sections = ctx.sections(node, "unit");
+            }
             "rule" => ctx.error(node.line, "rules belong in their own files (e.g. 20-international.toml), not in units.toml"),
             _ => ctx.error(node.line, unknown_key(key, &["unit"], "units.toml")),
         }
     }
+    let top_misspelt = misspelt(entries(&root), &["unit", "rule"]);
+    let mut default_misspelt = false;
     for section in sections {
         let line = section.line;
         let before = ctx.errors.len();
+        let misspelt = misspelt(entries(section), UNIT_KEYS);
+        default_misspelt |= misspelt.contains(&"default");
         let mut fields: HashMap<&str, &Node> = HashMap::new();
         for (key, node) in entries(section) {
             if UNIT_KEYS.contains(&key.as_str()) {
@@ -252,7 +271,7 @@ fn read_units(ctx: &mut Ctx<'_>, source: &str) -> Option<(Vec<Unit>, HashSet<Str
         }
         let mut required = |key: &str| {
             let node = fields.get(key).copied();
-            if node.is_none() {
+            if node.is_none() && !misspelt.contains(&key) {
                 ctx.error(line, format!("a unit needs `{key}`"));
             }
             node
@@ -293,9 +312,11 @@ fn read_units(ctx: &mut Ctx<'_>, source: &str) -> Option<(Vec<Unit>, HashSet<Str
             units.push(Unit { id, name, email, room, head, default });
         }
     }
-    if ids.is_empty() {
-        ctx.error(0, "no units: add a [[unit]] section for each unit");
-    } else if default_line.is_none() {
+    if !saw_units {
+        if !top_misspelt.contains(&"unit") {
+            ctx.error(0, "no units: add a [[unit]] section for each unit");
+        }
+    } else if default_line.is_none() && !default_misspelt && !ids.is_empty() {
         ctx.error(0, "no unit is marked `default = true`; mark the registry, where letters no rule routes go");
     }
     Some((units, ids))
@@ -320,6 +341,7 @@ fn read_email(ctx: &mut Ctx<'_>, node: &Node, key: &str) -> Option<String> {
 fn read_unit_name(ctx: &mut Ctx<'_>, node: &Node) -> Option<UnitName> {
     let entries = ctx.table(node, "name", "name = { en = \"Finance\", az = \"Maliyyə\", ru = \"Финансы\" }")?;
     let mut names: HashMap<&str, String> = HashMap::new();
+    let misspelt = misspelt(entries, &["en", "az", "ru"]);
     for (key, value) in entries {
         match key.as_str() {
             "en" | "az" | "ru" => {
@@ -332,7 +354,7 @@ fn read_unit_name(ctx: &mut Ctx<'_>, node: &Node) -> Option<UnitName> {
     }
     let mut take = |lang: &str| {
         let name = names.remove(lang);
-        if name.is_none() && !entries.iter().any(|(k, _)| k == lang) {
+        if name.is_none() && !entries.iter().any(|(k, _)| k == lang) && !misspelt.contains(&lang) {
             ctx.error(node.line, format!("the unit's name needs `{lang}`"));
         }
         name
@@ -351,11 +373,11 @@ fn read_unit_head(ctx: &mut Ctx<'_>, node: &Node) -> Option<UnitHead> {
             _ => ctx.error(value.line, unknown_key(key, &["name", "email"], "a unit's head")),
         }
     }
-    if !entries.iter().any(|(k, _)| k == "name") {
-        ctx.error(node.line, "the unit's head needs `name`");
-    }
-    if !entries.iter().any(|(k, _)| k == "email") {
-        ctx.error(node.line, "the unit's head needs `email`");
+    let misspelt = misspelt(entries, &["name", "email"]);
+    for key in ["name", "email"] {
+        if !entries.iter().any(|(k, _)| k == key) && !misspelt.contains(&key) {
+            ctx.error(node.line, format!("the unit's head needs `{key}`"));
+        }
     }
     Some(UnitHead { name: name?, email: email? })
 }
@@ -397,10 +419,14 @@ impl RuleReader {
     fn read_rule(&mut self, ctx: &mut Ctx<'_>, section: &Node) {
         let before = ctx.errors.len();
         let entries = entries(section);
+        let known: Vec<&str> = ["name"].iter().chain(CONDITION_KEYS).chain(ACTION_KEYS).copied().collect();
+        let misspelt = misspelt(entries, &known);
         let name = match entries.iter().find(|(key, _)| key == "name") {
             Some((_, node)) => ctx.text(node, "name").map(|name| (name.trim().to_string(), node.line)),
             None => {
-                ctx.error(section.line, "a rule needs a name, e.g. name = \"Invoices from suppliers\"");
+                if !misspelt.contains(&"name") {
+                    ctx.error(section.line, "a rule needs a name, e.g. name = \"Invoices from suppliers\"");
+                }
                 None
             }
         };
@@ -435,17 +461,18 @@ impl RuleReader {
                 saw_action = true;
                 self.read_action(ctx, key, node, &mut actions);
             } else {
-                let known: Vec<&str> = ["name"].iter().chain(CONDITION_KEYS).chain(ACTION_KEYS).copied().collect();
                 ctx.error(node.line, unknown_key(key, &known, &place));
             }
         }
-        if !saw_condition {
+        // A misspelt condition (`subjet`) is one mistake: its unknown key is reported, not
+        // also the rule's lack of conditions.
+        if !saw_condition && !misspelt.iter().any(|key| CONDITION_KEYS.contains(key)) {
             ctx.error(
                 section.line,
                 format!("{place} has no conditions, so it would match every letter; add one, e.g. subject = \"invoice\""),
             );
         }
-        if !saw_action {
+        if !saw_action && !misspelt.iter().any(|key| ACTION_KEYS.contains(key)) {
             ctx.error(section.line, format!("{place} has no actions; add one, e.g. unit = \"finance\" or tags = [\"invoice\"]"));
         }
         if ctx.errors.len() == before
@@ -575,7 +602,7 @@ impl RuleReader {
                 }
             }
         }
-        if !entries.iter().any(|(k, _)| k == "name") {
+        if !entries.iter().any(|(k, _)| k == "name") && !misspelt(entries, &["name", "value"]).contains(&"name") {
             ctx.error(node.line, format!("`header` needs a name: {example}"));
         }
         let name = name?;

@@ -648,14 +648,18 @@ fn bad_regexes_are_reported_at_their_line() {
 
 #[test]
 fn misspelt_keys_are_errors_with_a_hint() {
+    // One mistake, one error: not also "has no conditions" for the condition that is misspelt.
     let errors = error_of("[[rule]]\nname = \"A\"\nsubjet = \"x\"\ntags = [\"x\"]\n");
-    assert_eq!(
-        errors,
-        vec![
-            "20-test.toml:1: rule \"A\" has no conditions, so it would match every letter; add one, e.g. subject = \"invoice\"",
-            "20-test.toml:3: unknown key `subjet` in rule \"A\" (did you mean `subject`?)",
-        ]
-    );
+    assert_eq!(errors, vec!["20-test.toml:3: unknown key `subjet` in rule \"A\" (did you mean `subject`?)"]);
+    let action = error_of("[[rule]]\nname = \"A\"\nsubject = \"x\"\nunti = \"finance\"\n");
+    assert_eq!(action, vec!["20-test.toml:4: unknown key `unti` in rule \"A\" (did you mean `unit`?)"]);
+    let name = error_of("[[rule]]\nnmae = \"A\"\nsubject = \"x\"\ntags = [\"x\"]\n");
+    assert_eq!(name, vec!["20-test.toml:2: unknown key `nmae` in the rule at line 1 (did you mean `name`?)"]);
+    let header = error_of("[[rule]]\nname = \"A\"\nheader = { nmae = \"X-Priority\" }\ntags = [\"x\"]\n");
+    assert_eq!(header, vec!["20-test.toml:3: unknown key `nmae` in `header` (did you mean `name`?)"]);
+    // A key nothing resembles leaves the rule without conditions: two mistakes, two errors.
+    let unrelated = error_of("[[rule]]\nname = \"A\"\ncolour = \"x\"\ntags = [\"x\"]\n");
+    assert_eq!(unrelated.len(), 2, "{unrelated:?}");
     let nested = error_of("[[rule]]\nname = \"A\"\nany = [ { subject = \"x\" }, { form = \"y\" } ]\ntags = [\"x\"]\n");
     assert_eq!(nested, vec!["20-test.toml:3: unknown key `form` in `any` (did you mean `from`?)"]);
     let action_inside = error_of("[[rule]]\nname = \"A\"\nnot = { subject = \"x\", unit = \"finance\" }\n");
@@ -760,6 +764,47 @@ colour = "blue"
             "mail-rules/units.toml:17: unknown key `colour` in a unit; see mail-rules/README.md for the keys there are",
         ]
     );
+}
+
+#[test]
+fn misspelt_unit_keys_are_one_error_each() {
+    let unit = |extra: &str| {
+        format!(
+            "[[unit]]\nid = \"registry\"\nname = {{ en = \"Registry\", az = \"Ümumi şöbə\", ru = \"Общий отдел\" }}\n\
+             email = \"registry@uni.example\"\nroom = \"#registry:uni.example\"\nhead = {{ name = \"A\", email = \"a@uni.example\" }}\n{extra}"
+        )
+    };
+    let errors_in = |units: &str| -> Vec<String> {
+        RuleBook::parse(&[("units.toml".to_string(), units.to_string())]).unwrap_err().iter().map(ToString::to_string).collect()
+    };
+    assert_eq!(errors_in(&unit("defualt = true\n")), vec!["units.toml:7: unknown key `defualt` in a unit (did you mean `default`?)"]);
+    let missing_email = unit("default = true\n").replace("email = \"registry@", "emial = \"registry@");
+    assert_eq!(errors_in(&missing_email), vec!["units.toml:4: unknown key `emial` in a unit (did you mean `email`?)"]);
+    let head = unit("default = true\n").replace("head = { name", "head = { nmae");
+    assert_eq!(errors_in(&head), vec!["units.toml:6: unknown key `nmae` in a unit's head (did you mean `name`?)"]);
+    let lang = unit("default = true\n").replace("ru = ", "rus = ");
+    assert_eq!(errors_in(&lang), vec!["units.toml:3: unknown key `rus` in a unit's name (did you mean `ru`?)"]);
+    let section = unit("default = true\n").replace("[[unit]]", "[[units]]");
+    assert_eq!(errors_in(&section), vec!["units.toml:1: unknown key `units` in units.toml (did you mean `unit`?)"]);
+}
+
+#[test]
+fn toml_syntax_errors_are_one_line_with_file_and_line() {
+    for broken in [
+        "[[rule]]\nname = \"A\"\nsubject = \"unclosed\nunit = \"finance\"\n",
+        "[[rule]]\nname = \"A\"\nsubject = [\"erasmus\"\nunit = \"finance\"\n",
+        "[[rule]\nname = \"A\"\n",
+        "[[rule]]\nname = \"A\"\nname = \"B\"\n",
+        "[[rule]]\nname = \"A\"\nsubject = 'x' 'y'\n",
+    ] {
+        let errors = error_of(broken);
+        assert_eq!(errors.len(), 1, "{broken:?}: {errors:?}");
+        let error = &errors[0];
+        assert!(error.starts_with("20-test.toml:") && error.contains(": TOML syntax: "), "{broken:?}: {error}");
+        assert!(!error.contains('\n') && !error.contains(" | "), "one line, no drawing: {error:?}");
+        let line: usize = error.split(':').nth(1).and_then(|l| l.parse().ok()).expect("a line number");
+        assert!((1..=4).contains(&line), "{error}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------
