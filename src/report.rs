@@ -55,9 +55,9 @@ pub fn document_table(documents: &[DocumentRecord], zone: chrono_tz::Tz, width: 
         table.rows.push(row);
     }
     // Which columns give way to a narrow terminal, in turn, and how far: the subject first.
-    let mut give_way = vec![(5, 20), (4, 20), (3, 10)];
+    let mut give_way = vec![(5, 16), (4, 16), (3, 10)];
     if with_flags {
-        give_way.insert(1, (6, 20));
+        give_way.insert(1, (6, 12));
     }
     table.render(width, &give_way)
 }
@@ -408,6 +408,11 @@ mod tests {
             assert!(row.starts_with("IN-2026-000123  2026-11-30 12:00  registered  international  "), "{row}");
             assert!(row.contains('…') && row.ends_with("unparsed"), "the subject gave way: {row}");
         }
+        // A 100-column terminal keeps the unit whole: subject and correspondent give way first.
+        let plain = document("IN-2026-000124", "incoming", "international", long);
+        let table = document_table(&[plain], chrono_tz::Asia::Baku, Some(100), FlagWords::Names);
+        let row = table.lines().nth(1).unwrap();
+        assert!(row.width() <= 100 && row.contains("  international  ") && row.ends_with('…'), "{row}");
         let queue = document_table(&[d], chrono_tz::Asia::Baku, None, FlagWords::Sentences);
         assert!(queue.contains("not a mail message"), "{queue}");
     }
