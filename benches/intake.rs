@@ -545,7 +545,11 @@ async fn measure(s: &Arc<Services>, n: usize, mailbox: &str, db_url: &str, dir: 
     println!("    {raw_count} bodies, {:.1} MB in {raw_secs:.2} s: {raw_mps:.0} msg/s, {raw_mbps:.1} MB/s", raw_bytes as f64 / MB);
 
     // The schema first, so the counter can poll from the start; `serve` finds it migrated.
-    chancery::store::Store::open(&db_url, chrono_tz::Asia::Baku).await.context("create the bench store")?.close().await;
+    chancery::store::Store::open(&db_url, chrono_tz::Asia::Baku, chancery::store::OpenMode::CreateIfMissing)
+        .await
+        .context("create the bench store")?
+        .close()
+        .await;
     let counter = open_counter(&db_url).await?;
 
     // 3. chancery serve registers the mailbox.

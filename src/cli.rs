@@ -13,12 +13,14 @@ use tracing::info;
 use crate::config::Config;
 use crate::core::intake::IntakePolicy;
 use crate::core::rules::RuleBook;
+use crate::core::status::parse_status;
 use crate::core::time::{day_bounds, parse_day};
 use crate::imap::Listener;
-use crate::report;
+use crate::ingest::IngestOptions;
+use crate::report::{self, FlagWords};
 use crate::rule_files::{self, LiveRules, PolicySource};
 use crate::smtp::{Delivery, Dispatcher};
-use crate::store::{DocumentRecord, ListFilter, Store};
+use crate::store::{DocumentRecord, ListFilter, OpenMode, Store};
 
 #[derive(Debug, Parser)]
 #[command(name = "chancery", version, about = "The university's registry of correspondence")]
@@ -36,9 +38,17 @@ enum Command {
     /// Run what the configuration enables: the IMAP listener.
     Serve,
     /// Register .eml files, folders of them, and mbox files.
+    ///
+    /// A file that is not a mail message (empty, binary, text without mail headers) is refused
+    /// with one line on stderr and not registered; the others are, and the exit status is 1.
+    /// A message over register.max_message_bytes is registered from its headers and flagged
+    /// oversize; the file stays where it is.
     Ingest {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Register files that are not mail too, flagged `unparsed` (each spends a number).
+        #[arg(long)]
+        accept_unparsed: bool,
     },
     /// Look up registered documents.
     #[command(subcommand)]
@@ -122,13 +132,17 @@ enum RulesCommand {
 
 #[derive(Debug, Subcommand)]
 enum DocsCommand {
-    /// List documents, oldest first.
+    /// List documents, oldest first: number, date, status, unit, correspondent (the sender of
+    /// incoming letters, the recipients of outgoing ones), subject and review flags.
     List {
         #[arg(long)]
         json: bool,
-        /// Only documents in this status (registered, annulled, ...).
+        /// Only documents in this status: registered, answered, bounced, delivery-failed, annulled.
         #[arg(long)]
         status: Option<String>,
+        /// The review queue: documents flagged for review (not annulled), with the flags in words.
+        #[arg(long)]
+        review: bool,
         /// Only documents registered on or after this day (YYYY-MM-DD, today, yesterday).
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
@@ -141,7 +155,11 @@ enum DocsCommand {
     },
     /// Write the original message, byte for byte, to standard output.
     Raw { number: String },
-    /// Full-text search over subject, body and attachment names.
+    /// Search subject, body and attachment names; a registration number finds its thread.
+    ///
+    /// Every word must begin a word of the document (`nominat` finds `nominations`); case, the
+    /// Turkic i (i ı İ I) and ё/е do not matter, as in the routing rules. A number such as IN-2026-000123 lists
+    /// that document and every document of its thread first.
     Search {
         #[arg(required = true)]
         text: Vec<String>,
@@ -201,7 +219,12 @@ pub async fn run(cli: Cli) -> Result<i32> {
     if let Command::Rules(RulesCommand::Test { files }) = &cli.command {
         return test_rules(&config, files);
     }
-    let store = Store::open(&config.database.url, zone).await.context("cannot open the store")?;
+    // Only the commands that register letters, and `db migrate`, may create a register.
+    let mode = match &cli.command {
+        Command::Serve | Command::Ingest { .. } | Command::Send { .. } | Command::Db(DbCommand::Migrate) => OpenMode::CreateIfMissing,
+        _ => OpenMode::Existing,
+    };
+    let store = Store::open(&config.database.url, zone, mode).await.context("cannot open the store")?;
     let now = Utc::now();
     let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
     let mut out = std::io::stdout().lock();
@@ -211,27 +234,50 @@ pub async fn run(cli: Cli) -> Result<i32> {
             drop(out);
             serve(config, store.clone()).await?;
         }
-        Command::Ingest { paths } => {
+        Command::Ingest { paths, accept_unparsed } => {
             let policy = IntakePolicy { rules: load_rules(&config)?.map(Arc::new), ..config.register.policy() };
-            let report = crate::ingest::ingest(&store, &policy, &paths).await?;
+            let options = IngestOptions { accept_unparsed, max_message_bytes: config.register.max_message_bytes() };
+            let report = crate::ingest::ingest(&store, &policy, &paths, options).await?;
+            for (path, number, size) in &report.oversize {
+                writeln!(
+                    out,
+                    "{path}: {size} bytes, over the {}-byte limit: registered from its headers as {number}, flagged oversize; \
+                     the file stays where it is",
+                    options.max_message_bytes
+                )?;
+            }
             writeln!(
                 out,
-                "registered {}, already registered {}, flagged for review {}",
+                "registered {}, already registered {}, flagged for review {}, refused {}",
                 report.registered.len(),
                 report.already_registered,
-                report.flagged
+                report.flagged,
+                report.refused.len()
             )?;
             if let (Some(first), Some(last)) = (report.registered.first(), report.registered.last()) {
                 writeln!(out, "numbers {first} .. {last}")?;
             }
+            if !report.refused.is_empty() {
+                out.flush()?;
+                for (path, why) in &report.refused {
+                    eprintln!(
+                        "chancery: {path}: not a mail message ({}); not registered; --accept-unparsed registers it anyway",
+                        why.as_str()
+                    );
+                }
+                store.close().await;
+                return Ok(1);
+            }
         }
-        Command::Docs(DocsCommand::List { json, status, since }) => {
+        Command::Docs(DocsCommand::List { json, status, review, since }) => {
+            let status = status.as_deref().map(parse_status).transpose().map_err(anyhow::Error::msg)?.map(str::to_string);
             let since = match since {
                 Some(day) => Some(day_bounds(parse_day(&day, now, zone).map_err(anyhow::Error::msg)?, zone).0),
                 None => None,
             };
-            let documents = store.list(&ListFilter { status, since, until: None }).await?;
-            print_documents(&mut out, documents, json, zone)?;
+            let documents = store.list(&ListFilter { status, since, until: None, review }).await?;
+            let words = if review { FlagWords::Sentences } else { FlagWords::Names };
+            print_documents(&mut out, documents, json, zone, words)?;
         }
         Command::Docs(DocsCommand::Show { number, json }) => {
             let number = canonical_number(&number)?;
@@ -252,7 +298,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Docs(DocsCommand::Search { text, json }) => {
             let documents = store.search(&text.join(" ")).await?;
-            print_documents(&mut out, documents, json, zone)?;
+            print_documents(&mut out, documents, json, zone, FlagWords::Names)?;
         }
         Command::Docs(DocsCommand::Annul { number, reason }) => {
             let number = canonical_number(&number)?;
@@ -262,7 +308,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Register(RegisterCommand::Daily { date, format }) => {
             let day = parse_day(date.as_deref().unwrap_or("today"), now, zone).map_err(anyhow::Error::msg)?;
             let (start, end) = day_bounds(day, zone);
-            let documents = store.list(&ListFilter { status: None, since: Some(start), until: Some(end) }).await?;
+            let documents = store.list(&ListFilter { since: Some(start), until: Some(end), ..ListFilter::default() }).await?;
             let rows = report::daily_rows(documents, zone);
             match format {
                 Format::Csv => report::write_daily_csv(&mut out, &rows)?,
@@ -358,7 +404,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Rules(RulesCommand::Replay { since }) => {
             let Some(book) = load_rules(&config)? else { bail!("rules are disabled (rules.enabled = false)") };
             let since = day_bounds(parse_day(&since, now, zone).map_err(anyhow::Error::msg)?, zone).0;
-            let documents = store.list(&ListFilter { status: None, since: Some(since), until: None }).await?;
+            let documents = store.list(&ListFilter { since: Some(since), ..ListFilter::default() }).await?;
             let mut replay = report::Replay::default();
             for document in &documents {
                 let letter = crate::core::letter::read_letter(&store.raw(&document.number).await?);
@@ -484,13 +530,15 @@ fn canonical_number(text: &str) -> Result<String> {
     }
 }
 
-fn print_documents(out: &mut impl Write, documents: Vec<DocumentRecord>, json: bool, zone: chrono_tz::Tz) -> Result<()> {
+fn print_documents(out: &mut impl Write, documents: Vec<DocumentRecord>, json: bool, zone: chrono_tz::Tz, words: FlagWords) -> Result<()> {
     let documents: Vec<DocumentRecord> = documents.into_iter().map(DocumentRecord::redacted).collect();
     if json {
         serde_json::to_writer_pretty(&mut *out, &documents)?;
         writeln!(out)?;
     } else {
-        write!(out, "{}", report::document_table(&documents, zone))?;
+        // Fitted to a terminal; piped into a file or another program, nothing is cut.
+        let width = console::Term::stdout().size_checked().map(|(_, columns)| usize::from(columns));
+        write!(out, "{}", report::document_table(&documents, zone, width, words))?;
     }
     Ok(())
 }

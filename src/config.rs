@@ -101,8 +101,9 @@ pub struct ImapConfig {
     pub mark: MarkMode,
     pub keyword: String,
     pub move_to: String,
-    /// Messages larger than this are registered from their headers and left in the mailbox.
-    pub max_message_bytes: u64,
+    /// The limit the listener applies: `register.max_message_bytes`, filled in when the
+    /// configuration is loaded. In a file, `imap.max_message_bytes` is its old name, still read.
+    pub max_message_bytes: Option<u64>,
     /// How much to download in one FETCH during catch-up.
     pub fetch_batch_bytes: u64,
     /// IDLE is re-issued after this long, before the server's 30-minute timeout.
@@ -130,7 +131,7 @@ impl Default for ImapConfig {
             mark: MarkMode::Keyword,
             keyword: "$Registered".into(),
             move_to: "Registered".into(),
-            max_message_bytes: 50 * 1024 * 1024,
+            max_message_bytes: None,
             fetch_batch_bytes: 4 * 1024 * 1024,
             idle_renew_secs: 25 * 60,
             poll_secs: 60,
@@ -140,6 +141,11 @@ impl Default for ImapConfig {
 }
 
 impl ImapConfig {
+    /// Messages larger than this are registered from their headers and left in the mailbox.
+    pub fn max_message_bytes(&self) -> u64 {
+        self.max_message_bytes.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES)
+    }
+
     pub fn port(&self) -> u16 {
         self.port.unwrap_or(match self.tls {
             TlsMode::Implicit => 993,
@@ -290,7 +296,13 @@ pub struct RegisterConfig {
     pub default_confidentiality: Confidentiality,
     /// Public holidays (`"2027-03-20"`), skipped when counting working days to a due date.
     pub holidays: Vec<chrono::NaiveDate>,
+    /// Messages larger than this, from the mailbox or from files, are registered from their
+    /// headers and flagged `oversize`; the whole message stays where it is.
+    pub max_message_bytes: Option<u64>,
 }
+
+/// 50 MB: larger than what mail servers accept, smaller than what fits in memory twice.
+pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 50 * 1024 * 1024;
 
 impl Default for RegisterConfig {
     fn default() -> Self {
@@ -299,11 +311,16 @@ impl Default for RegisterConfig {
             default_unit: "registry".into(),
             default_confidentiality: Confidentiality::Internal,
             holidays: Vec::new(),
+            max_message_bytes: None,
         }
     }
 }
 
 impl RegisterConfig {
+    pub fn max_message_bytes(&self) -> u64 {
+        self.max_message_bytes.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES)
+    }
+
     pub fn zone(&self) -> Result<chrono_tz::Tz, String> {
         self.timezone.parse().map_err(|_| format!("register.timezone '{}' is not a time zone name such as Asia/Baku", self.timezone))
     }
@@ -340,13 +357,31 @@ impl Config {
         }
         // Only CHANCERY_SECTION__KEY variables configure; others sharing the prefix do not.
         let env = Env::prefixed("CHANCERY_").filter(|key| key.as_str().contains("__")).split("__");
-        let config: Config = Figment::new()
+        let mut config: Config = Figment::new()
             .merge(Toml::file(path))
             .merge(env)
             .extract()
             .map_err(|e| format!("configuration: {}", one_line(&e.to_string())))?;
+        config.settle_message_limit()?;
         config.check()?;
         Ok(config)
+    }
+
+    /// One limit for every intake: `register.max_message_bytes`, or the old
+    /// `imap.max_message_bytes` where only that is set; both, and different, is an error.
+    fn settle_message_limit(&mut self) -> Result<(), String> {
+        let limit = match (self.register.max_message_bytes, self.imap.max_message_bytes) {
+            (Some(register), Some(imap)) if register != imap => {
+                return Err(format!(
+                    "register.max_message_bytes = {register} and imap.max_message_bytes = {imap} differ: \
+                     keep register.max_message_bytes (it holds for ingest too) and remove the old imap key"
+                ));
+            }
+            (register, imap) => register.or(imap).unwrap_or(DEFAULT_MAX_MESSAGE_BYTES),
+        };
+        self.register.max_message_bytes = Some(limit);
+        self.imap.max_message_bytes = Some(limit);
+        Ok(())
     }
 
     fn check(&self) -> Result<(), String> {
@@ -445,7 +480,19 @@ mod tests {
         let config = load_with(&std::fs::read_to_string(path).expect("example config"), &[]).expect("example loads");
         assert_eq!(config.register.holidays.len(), 9);
         assert_eq!(config.imap.keyword, "$Registered");
+        assert_eq!(config.register.max_message_bytes(), 52_428_800);
         assert!(!config.smtp.enabled && config.rules.enabled);
+    }
+
+    #[test]
+    fn the_message_limit_lives_in_register_and_the_old_imap_key_still_counts() {
+        let limit = |toml: &str| load_with(toml, &[]).map(|c| (c.register.max_message_bytes(), c.imap.max_message_bytes()));
+        assert_eq!(limit(""), Ok((DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_BYTES)));
+        assert_eq!(limit("[register]\nmax_message_bytes = 5000\n"), Ok((5000, 5000)));
+        assert_eq!(limit("[imap]\nmax_message_bytes = 7000\n"), Ok((7000, 7000)));
+        assert_eq!(limit("[imap]\nmax_message_bytes = 7000\n[register]\nmax_message_bytes = 7000\n"), Ok((7000, 7000)));
+        let err = limit("[imap]\nmax_message_bytes = 7000\n[register]\nmax_message_bytes = 5000\n").unwrap_err();
+        assert!(err.contains("register.max_message_bytes") && err.contains("imap.max_message_bytes"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //!   - `rules/`: routing rules from `mail-rules/`, compiled together; `route` says where and why.
 //!   - `reply`: acknowledgements and forwards, and when not to send them (loops, limits).
 //!   - `outbound`: a mail to send, as plain data; `bounce`: reading delivery reports.
-//!   - `flags`: review flags; `time`: stamps, days and years in the office's zone.
+//!   - `flags`: review flags; `status`: a document's states; `time`: stamps, days and years
+//!     in the office's zone.
+//!   - `fold`: folding text for comparison, shared by the rules and the search index.
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
 //!   registration, the outbox, the search index.
 //! - `imap/`: the IMAP adapter: connect (TLS, STARTTLS), catch up, IDLE, mark on the server.

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::cli::local;
 use crate::store::DocumentRecord;
@@ -11,39 +12,132 @@ fn people(list: &[crate::core::letter::Correspondent]) -> String {
     list.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
-fn flag_names(document: &DocumentRecord) -> Vec<String> {
-    document.flags.iter().filter_map(|f| f.get("flag").and_then(|v| v.as_str()).map(str::to_string)).collect()
+/// How a table shows review flags: by name (`oversize`) in lists, in sentences in the review
+/// queue, where they are the point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagWords {
+    Names,
+    Sentences,
 }
 
-fn shorten(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(width.saturating_sub(1)).collect();
-        format!("{cut}…")
+fn flag_text(document: &DocumentRecord, words: FlagWords) -> String {
+    let flags = document.review_flags();
+    match words {
+        FlagWords::Names => flags.iter().map(|f| f.name().to_string()).collect::<Vec<_>>().join(", "),
+        FlagWords::Sentences => flags.iter().map(|f| f.describe()).collect::<Vec<_>>().join("; "),
     }
 }
 
-/// One line per document: number, registered, status, unit, sender, subject, flags.
-pub fn document_table(documents: &[DocumentRecord], zone: chrono_tz::Tz) -> String {
-    let mut out = String::new();
-    for d in documents {
-        let flags = flag_names(d);
-        let _ = writeln!(
-            out,
-            "{:<15} {}  {:<10} {:<12} {:<28} {}{}",
-            d.number,
-            local(&d.registered_at, zone),
-            d.status,
-            shorten(&d.unit, 12),
-            shorten(&people(&d.from), 28),
-            shorten(&d.subject, 60),
-            if flags.is_empty() { String::new() } else { format!("  [{}]", flags.join(",")) },
-        );
-    }
+/// Documents as a table: a header row, then one line each. Columns are as wide as their
+/// widest cell; given the terminal's `width`, the free-text columns give way in turn (the
+/// subject first) and their cells are cut with `…`. Without a width nothing is cut.
+pub fn document_table(documents: &[DocumentRecord], zone: chrono_tz::Tz, width: Option<usize>, words: FlagWords) -> String {
     if documents.is_empty() {
-        out.push_str("no documents\n");
+        return "no documents\n".to_string();
     }
+    let with_flags = documents.iter().any(|d| !d.flags.is_empty());
+    let mut table = Table::new(&["Number", "Registered", "Status", "Unit", "Correspondent", "Subject"]);
+    if with_flags {
+        table.headers.push("Review");
+    }
+    for d in documents {
+        let mut row = vec![
+            d.number.clone(),
+            local(&d.registered_at, zone),
+            d.status.clone(),
+            d.unit.clone(),
+            people(d.correspondents()),
+            d.subject.clone(),
+        ];
+        if with_flags {
+            row.push(flag_text(d, words));
+        }
+        table.rows.push(row);
+    }
+    // Which columns give way to a narrow terminal, in turn, and how far: the subject first.
+    let mut give_way = vec![(5, 16), (4, 16), (3, 10)];
+    if with_flags {
+        give_way.insert(1, (6, 12));
+    }
+    table.render(width, &give_way)
+}
+
+/// Rows of text under a header row, for people.
+struct Table {
+    headers: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+/// Between columns.
+const GAP: &str = "  ";
+
+impl Table {
+    fn new(headers: &[&'static str]) -> Table {
+        Table { headers: headers.to_vec(), rows: Vec::new() }
+    }
+
+    /// `give_way`: (column, narrowest) in the order columns shrink to fit `width`.
+    fn render(&self, width: Option<usize>, give_way: &[(usize, usize)]) -> String {
+        let rows: Vec<Vec<String>> = self.rows.iter().map(|row| row.iter().map(|cell| one_line(cell)).collect()).collect();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.width()).collect();
+        for row in &rows {
+            for (column, cell) in row.iter().enumerate() {
+                widths[column] = widths[column].max(cell.width());
+            }
+        }
+        if let Some(width) = width {
+            let mut total = widths.iter().sum::<usize>() + GAP.len() * (widths.len() - 1);
+            for &(column, narrowest) in give_way {
+                if total <= width {
+                    break;
+                }
+                let spare = widths[column].saturating_sub(narrowest.max(self.headers[column].width()));
+                let cut = spare.min(total - width);
+                widths[column] -= cut;
+                total -= cut;
+            }
+        }
+        let mut out = String::new();
+        let header: Vec<String> = self.headers.iter().map(|h| h.to_string()).collect();
+        for row in std::iter::once(&header).chain(&rows) {
+            let last = row.len() - 1;
+            let mut line = String::new();
+            for (column, cell) in row.iter().enumerate() {
+                let cell = cut(cell, widths[column]);
+                line.push_str(&cell);
+                if column < last {
+                    line.extend(std::iter::repeat_n(' ', widths[column] - cell.width()));
+                    line.push_str(GAP);
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Text for one cell: tabs, line breaks and other control characters become spaces.
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// Text cut to `width` columns on screen, with `…` where it was cut.
+fn cut(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
     out
 }
 
@@ -93,9 +187,8 @@ pub fn document_text(d: &DocumentRecord, zone: chrono_tz::Tz) -> String {
     for a in &d.attachments {
         let _ = writeln!(out, "Attachment {}:    {} ({}, {} bytes, sha256 {})", a.position, a.name, a.media_type, a.size, a.sha256);
     }
-    for flag in &d.flags {
-        let name = flag.get("flag").and_then(|v| v.as_str()).unwrap_or("flag");
-        let _ = writeln!(out, "Review:          {name} {}", flag);
+    for flag in d.review_flags() {
+        let _ = writeln!(out, "Review:          {}", flag.describe());
     }
     if let Some(history) = &d.history {
         let _ = writeln!(out, "History:");
@@ -137,7 +230,7 @@ pub fn daily_rows(documents: Vec<DocumentRecord>, zone: chrono_tz::Tz) -> Vec<Da
         .map(|d| DailyRow {
             registered_at: local(&d.registered_at, zone),
             received_at: local(&d.received_at, zone),
-            correspondent: people(if d.direction == "incoming" { &d.from } else { &d.to }),
+            correspondent: people(d.correspondents()),
             attachments: d.attachments.len(),
             attachment_names: d.attachments.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join("; "),
             number: d.number,
@@ -244,5 +337,92 @@ impl Replay {
             let _ = writeln!(out, "  {line}");
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::letter::Correspondent;
+
+    fn person(name: &str, address: &str) -> Correspondent {
+        Correspondent { name: Some(name.into()), address: address.into() }
+    }
+
+    fn document(number: &str, direction: &str, unit: &str, subject: &str) -> DocumentRecord {
+        DocumentRecord {
+            id: 1,
+            number: number.into(),
+            direction: direction.into(),
+            status: "registered".into(),
+            unit: unit.into(),
+            classification: None,
+            confidentiality: "internal".into(),
+            subject: subject.into(),
+            from: vec![person("University Registry", "registry@uni.example")],
+            to: vec![person("Prof. Aydın", "aydin@uni-x.edu.tr")],
+            cc: Vec::new(),
+            message_id: None,
+            sha256: String::new(),
+            size: 0,
+            sent_at: None,
+            received_at: "2026-11-30T08:00:00Z".into(),
+            registered_at: "2026-11-30T08:00:00Z".into(),
+            thread: number.into(),
+            attachments: Vec::new(),
+            flags: Vec::new(),
+            source: String::new(),
+            annul_reason: None,
+            routing: None,
+            tags: Vec::new(),
+            due_on: None,
+            history: None,
+        }
+    }
+
+    #[test]
+    fn an_outgoing_letter_shows_its_recipient_and_an_incoming_one_its_sender() {
+        let mut incoming = document("IN-2026-000001", "incoming", "international", "Visa");
+        incoming.from = vec![person("Leyla Məmmədova", "leyla@partner.example")];
+        incoming.to = vec![person("University Registry", "registry@uni.example")];
+        let outgoing = document("OUT-2026-000001", "outgoing", "international", "Signed agreement");
+        let table = document_table(&[incoming, outgoing], chrono_tz::Asia::Baku, None, FlagWords::Names);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].starts_with("Number") && lines[0].contains("Correspondent"), "{table}");
+        assert!(lines[1].contains("Leyla Məmmədova <leyla@partner.example>"), "{table}");
+        assert!(lines[2].contains("Prof. Aydın <aydin@uni-x.edu.tr>") && !lines[2].contains("registry@uni.example"), "{table}");
+        assert!(!table.contains("Review"), "no review column without flags: {table}");
+    }
+
+    #[test]
+    fn a_narrow_terminal_cuts_the_subject_first_and_never_the_number() {
+        let long = "Erasmus+ inter-institutional agreement 2027-2029 between the universities, signed copies enclosed";
+        let mut d = document("IN-2026-000123", "incoming", "international", long);
+        d.flags = vec![serde_json::json!({"flag": "unparsed"})];
+        let wide = document_table(std::slice::from_ref(&d), chrono_tz::Asia::Baku, None, FlagWords::Names);
+        assert!(wide.contains(long) && wide.lines().nth(1).is_some_and(|l| l.ends_with("unparsed")), "{wide}");
+        for width in [160, 120, 115] {
+            let table = document_table(std::slice::from_ref(&d), chrono_tz::Asia::Baku, Some(width), FlagWords::Names);
+            let row = table.lines().nth(1).unwrap();
+            assert!(row.width() <= width, "{width}: {row:?} is {} wide", row.width());
+            assert!(row.starts_with("IN-2026-000123  2026-11-30 12:00  registered  international  "), "{row}");
+            assert!(row.contains('…') && row.ends_with("unparsed"), "the subject gave way: {row}");
+        }
+        // A 100-column terminal keeps the unit whole: subject and correspondent give way first.
+        let plain = document("IN-2026-000124", "incoming", "international", long);
+        let table = document_table(&[plain], chrono_tz::Asia::Baku, Some(100), FlagWords::Names);
+        let row = table.lines().nth(1).unwrap();
+        assert!(row.width() <= 100 && row.contains("  international  ") && row.ends_with('…'), "{row}");
+        let queue = document_table(&[d], chrono_tz::Asia::Baku, None, FlagWords::Sentences);
+        assert!(queue.contains("not a mail message"), "{queue}");
+    }
+
+    #[test]
+    fn flags_are_shown_in_words() {
+        let mut d = document("IN-2026-000007", "incoming", "registry", "Big");
+        d.flags = vec![serde_json::json!({"flag": "oversize", "size": 6000, "limit": 5000})];
+        let text = document_text(&d, chrono_tz::Asia::Baku);
+        assert!(text.contains("Review:          message of 6000 bytes exceeds the 5000-byte limit"), "{text}");
+        assert!(!text.contains('{'), "{text}");
     }
 }

@@ -55,7 +55,14 @@ struct Registry {
 }
 
 impl Registry {
+    /// A registry with an empty register, created as `chancery db migrate` creates one.
     fn new() -> Registry {
+        let reg = Registry::without_register();
+        reg.ok(&["db", "migrate"]);
+        reg
+    }
+
+    fn without_register() -> Registry {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let dir = tempfile::TempDir::new().expect("temporary directory");
         match backend() {
@@ -678,7 +685,7 @@ fn hostile_input_is_registered_and_flagged_not_dropped() {
     reg.write("garbage.bin", &garbage);
     reg.write("hostile.eml", &hostile);
     reg.write("nul.eml", &nul);
-    let out = reg.ok(&["ingest", "garbage.bin", "hostile.eml", "nul.eml"]);
+    let out = reg.ok(&["ingest", "--accept-unparsed", "garbage.bin", "hostile.eml", "nul.eml"]);
     assert!(out.contains("registered 3, already registered 0, flagged for review 2"), "{out}");
 
     let documents = reg.list(&[]);
@@ -729,4 +736,189 @@ fn rules_replay_counts_each_rule_and_shows_letters_rerouted_by_hand() {
     let replay = reg.ok(&["rules", "replay", "--since", "today"]);
     assert!(replay.contains("1 would be routed elsewhere") && replay.contains(&format!("{first}: now with rectorate")), "{replay}");
     assert!(reg.fails(&["docs", "reroute", &first, "--unit", "nowhere", "--reason", "typo"]).contains("no unit 'nowhere'"));
+}
+
+#[test]
+fn a_command_that_only_reads_never_creates_a_register() {
+    let reg = Registry::without_register();
+    let dir = reg.dir.path().canonicalize().expect("temporary directory");
+    let url = "sqlite://chancery.db";
+    let looked_for = dir.join("chancery.db");
+    for args in
+        [&["docs", "list"][..], &["docs", "show", "IN-2026-000001"], &["docs", "search", "visa"], &["register", "daily"], &["verify"]]
+    {
+        let output = reg.command(args).env("CHANCERY_DATABASE__URL", url).output().expect("run chancery");
+        let line = one_line_error(&output, &format!("{args:?} without a register"));
+        assert!(line.contains(&format!("no register at {}", looked_for.display())), "{line}");
+        assert!(line.contains(&format!("database.url = {url}")), "{line}");
+        assert!(line.contains("--config") && line.contains("CHANCERY_DATABASE__URL") && line.contains("chancery db migrate"), "{line}");
+        assert!(!looked_for.exists(), "{args:?} created {}", looked_for.display());
+    }
+    // Creating one is a deliberate step; then the same command reads it.
+    let migrate = reg.command(&["db", "migrate"]).env("CHANCERY_DATABASE__URL", url).output().expect("run chancery");
+    assert!(migrate.status.success(), "{}", describe(&migrate));
+    assert!(looked_for.exists());
+    let listed = reg.command(&["docs", "list"]).env("CHANCERY_DATABASE__URL", url).output().expect("run chancery");
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "no documents", "{}", describe(&listed));
+}
+
+#[test]
+fn ingest_refuses_files_that_are_not_mail_registers_the_rest_and_spends_no_number() {
+    let reg = Registry::new();
+    reg.write("empty.eml", b"");
+    reg.write("picture.bin", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00");
+    reg.write("notes.txt", "Minutes of the meeting\n\nThe council met on Monday and agreed the budget.\n".as_bytes());
+    reg.write("good.eml", &letter("Visa support letter", "good@partner.example", "Please find the request.\n", &[]));
+
+    let output = reg.run(&["ingest", "empty.eml", "picture.bin", "notes.txt", "good.eml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let refusals: Vec<&str> = stderr.lines().collect();
+    let refusal = |path: &str, why: &str| {
+        format!("chancery: {path}: not a mail message ({why}); not registered; --accept-unparsed registers it anyway")
+    };
+    assert_eq!(refusals, [refusal("empty.eml", "empty"), refusal("picture.bin", "binary"), refusal("notes.txt", "no header lines")]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("registered 1, already registered 0, flagged for review 0, refused 3"), "{stdout}");
+    assert!(stdout.contains(&format!("numbers {} .. {}", number(1), number(1))), "{stdout}");
+    let documents = reg.list(&[]);
+    assert_eq!(numbers(&documents), [number(1)]);
+    assert_eq!(documents[0]["subject"], "Visa support letter");
+
+    // Asked for, the text file is registered, flagged, with the next number: none was spent.
+    let out = reg.ok(&["ingest", "--accept-unparsed", "notes.txt"]);
+    assert!(out.contains("registered 1, already registered 0, flagged for review 1, refused 0"), "{out}");
+    let documents = reg.list(&[]);
+    assert_eq!(numbers(&documents), [number(1), number(2)]);
+    assert_eq!(documents[1]["flags"], serde_json::json!([{"flag": "unparsed"}]));
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_registered_from_its_headers_and_flagged_oversize() {
+    let reg = Registry::new();
+    let big = letter("Scanned agreement", "big@partner.example", &"scanned page\n".repeat(1000), &[]);
+    let header_end = big.windows(4).position(|w| w == b"\r\n\r\n").expect("a header") + 4;
+    reg.write("big.eml", &big);
+    reg.write("small.eml", &letter("Short note", "small@partner.example", "Thanks.\n", &[]));
+
+    let output = reg.command(&["ingest", "big.eml", "small.eml"]).env("CHANCERY_REGISTER__MAX_MESSAGE_BYTES", "4000").output().unwrap();
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "big.eml: {} bytes, over the 4000-byte limit: registered from its headers as {}, flagged oversize; the file stays where it is",
+            big.len(),
+            number(1)
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("registered 2, already registered 0, flagged for review 1"), "{stdout}");
+
+    let documents = reg.list(&[]);
+    assert_eq!(documents[0]["subject"], "Scanned agreement", "the headers are read");
+    assert_eq!(documents[0]["flags"], serde_json::json!([{"flag": "oversize", "size": big.len(), "limit": 4000}]));
+    assert_eq!(documents[1]["flags"], serde_json::json!([]), "a letter under the limit is taken whole");
+    assert!(reg.run(&["docs", "raw", &number(1)]).stdout == big[..header_end], "only the header is kept");
+    assert_eq!(std::fs::read(reg.dir.path().join("big.eml")).unwrap(), big, "the file stays as it was");
+    let shown = reg.ok(&["docs", "show", &number(1)]);
+    assert!(shown.contains(&format!("Review:          message of {} bytes exceeds the 4000-byte limit", big.len())), "{shown}");
+}
+
+#[test]
+fn the_review_queue_lists_flagged_documents_with_their_flags_in_words() {
+    let reg = Registry::new();
+    let broken = mail(
+        &[
+            ("From", "a@partner.example"),
+            ("Subject", "Broken attachment"),
+            ("Message-ID", "<broken@partner.example>"),
+            ("Content-Type", "multipart/mixed; boundary=\"XX\""),
+        ],
+        b"--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\n",
+    );
+    reg.write("1.eml", &letter("Fine letter", "fine@partner.example", "Fine.\n", &[]));
+    reg.write("2.txt", b"just some notes, not a letter\n");
+    reg.write("3.eml", &broken);
+    reg.ok(&["ingest", "--accept-unparsed", "1.eml", "2.txt", "3.eml"]);
+
+    assert_eq!(numbers(&reg.list(&["--review"])), [number(2), number(3)], "flagged documents, oldest first");
+    assert_eq!(numbers(&reg.list(&["--review", "--since", "today"])), [number(2), number(3)]);
+    assert!(reg.list(&["--review", "--since", "2999-01-01"]).is_empty());
+    let queue = reg.ok(&["docs", "list", "--review"]);
+    assert!(queue.lines().next().is_some_and(|header| header.starts_with("Number") && header.ends_with("Review")), "{queue}");
+    assert!(queue.contains("not a mail message (no mail headers); kept raw"), "{queue}");
+    assert!(queue.contains(r#"broken MIME structure: multipart "XX" is not closed"#), "{queue}");
+
+    let shown = reg.ok(&["docs", "show", &number(3)]);
+    assert!(shown.contains(r#"Review:          broken MIME structure: multipart "XX" is not closed"#), "{shown}");
+    assert!(!shown.contains("{\""), "no JSON in what people read: {shown}");
+
+    // Annulled, a document has been dealt with and leaves the queue.
+    reg.ok(&["docs", "annul", &number(2), "--reason", "not a letter"]);
+    assert_eq!(numbers(&reg.list(&["--review"])), [number(3)]);
+    assert_eq!(numbers(&reg.list(&["--review", "--status", "annulled"])), [number(2)]);
+
+    let line = reg.fails(&["docs", "list", "--status", "review"]);
+    assert!(line.contains("there is no status 'review'") && line.contains("registered, answered") && line.contains("--review"), "{line}");
+    let line = reg.fails(&["docs", "list", "--status", "anulled"]);
+    assert!(line.contains("'anulled'") && line.contains("annulled"), "{line}");
+}
+
+#[test]
+fn docs_list_has_a_header_and_cuts_nothing_when_it_is_not_a_terminal() {
+    let reg = Registry::new();
+    let subject = "Erasmus mobility 2027: nominations of outgoing students for the spring semester, with transcripts";
+    reg.write("erasmus.eml", &letter(subject, "erasmus@uni-x.edu.tr", "Nominations attached.\n", &[]));
+    reg.ok(&["ingest", "erasmus.eml"]);
+    assert_eq!(reg.list(&[])[0]["unit"], "international", "the shipped rules route it");
+
+    let table = reg.ok(&["docs", "list"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "{table}");
+    let header = lines[0];
+    for column in ["Number", "Registered", "Status", "Unit", "Correspondent", "Subject"] {
+        assert!(header.contains(column), "{column} missing from the header: {table}");
+    }
+    let row = lines[1];
+    assert!(row.starts_with(&number(1)), "{table}");
+    assert!(row.contains("  international  "), "the unit is not cut: {table}");
+    assert!(row.contains("Leyla Mammadova <leyla@partner.example>"), "the sender of an incoming letter: {table}");
+    assert!(row.ends_with(subject), "the subject is not cut: {table}");
+    let column = |line: &str, text: &str| line[..line.find(text).expect("text in line")].chars().count();
+    assert_eq!(column(header, "Subject"), column(row, "Erasmus mobility"), "columns line up: {table}");
+    assert_eq!(column(header, "Unit"), column(row, "international"), "columns line up: {table}");
+
+    // Search prints the same table.
+    assert_eq!(reg.ok(&["docs", "search", "nominations"]), table);
+}
+
+#[test]
+fn search_folds_words_as_the_rules_do_and_a_number_finds_its_thread() {
+    let reg = Registry::new();
+    reg.write("1.eml", &letter("Şura toplantısı", "1@x.example", "Ücrət məsələsi müzakirə olunacaq.\n", &[]));
+    reg.write("2.eml", &letter("Новогодняя ёлка", "2@x.example", "Приглашаем всех на праздник.\n", &[]));
+    reg.write("3.eml", &letter("Library hours", "3@x.example", "Open on Saturdays.\n", &[]));
+    reg.ok(&["ingest", "1.eml", "2.eml", "3.eml"]);
+    let reply = letter(&format!("Re: [{}] Şura", number(1)), "4@x.example", "Təşəkkür edirik.\n", &[]);
+    reg.write("4.eml", &reply);
+    reg.ok(&["ingest", "4.eml"]);
+
+    for words in ["toplantisi", "TOPLANTISI", "toplantısı", "TOPLANTİSİ", "toplant"] {
+        assert_eq!(reg.search(words), [number(1)], "{words}");
+    }
+    for words in ["ÜCRƏT", "ücrət", "Ücrət məsələsi"] {
+        assert_eq!(reg.search(words), [number(1)], "{words}");
+    }
+    // As in the rules, ü and ə are letters of their own, on both databases alike.
+    assert!(reg.search("ucret").is_empty());
+    for words in ["ёлка", "елка", "ЁЛКА", "ЕЛКА"] {
+        assert_eq!(reg.search(words), [number(2)], "{words}");
+    }
+    let thread = [number(1), number(4)];
+    assert_eq!(reg.search(&number(1)), thread, "a number finds its document and its thread");
+    assert_eq!(reg.search(&number(4)), thread, "from any document of the thread");
+    assert_eq!(reg.search(&number(1).to_lowercase()), thread, "typed in lower case");
+    assert_eq!(reg.search(&format!("[{}]", number(3))), [number(3)]);
+    assert_eq!(reg.search(&format!("{} toplantisi", number(3))), [number(3), number(1)], "the number's thread comes first");
+    assert!(reg.search(&number(99)).is_empty());
 }

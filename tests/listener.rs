@@ -315,7 +315,7 @@ async fn hostile_attachment_names_broken_mime_and_oversize_are_registered_and_fl
     for raw in [hostile.as_bytes(), &broken, &garbage, &oversize] {
         append(&mailbox, raw).await;
     }
-    let config = ImapConfig { max_message_bytes: 5000, ..imap_config(&mailbox) };
+    let config = ImapConfig { max_message_bytes: Some(5000), ..imap_config(&mailbox) };
     let running = start(config, &store);
     running.caught_up(1).await;
     running.stop().await;

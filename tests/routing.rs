@@ -403,6 +403,10 @@ async fn chancery_send_registers_an_out_number_sends_those_bytes_and_marks_the_l
     assert_eq!(out["direction"], "outgoing");
     assert_eq!(out["thread"], request.as_str(), "the answer joins the thread of the letter it answers");
     assert_eq!(out["attachments"][0]["name"], "agreement.pdf");
+    // The list names whom an outgoing letter went to, as the daily register does; not the university.
+    let listed = chancery(&["docs", "list"]);
+    let row = listed.lines().find(|line| line.starts_with(&number)).unwrap_or_else(|| panic!("{number} not listed: {listed}"));
+    assert!(row.contains(&recipient) && !row.contains("registry@uni.example"), "{listed}");
 
     // What arrived is what the register holds: the same Message-ID, subject and body.
     let message_id = out["message_id"].as_str().expect("message id").to_string();

@@ -109,9 +109,56 @@ fn without_nul(mut letter: Letter) -> Letter {
     letter
 }
 
+/// Why some bytes are not a mail message. The listener registers such bytes anyway (whatever
+/// reaches the registry's mailbox is correspondence by law); a person importing files is asked
+/// first, since each registration spends a number that can only be annulled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotMail {
+    /// Nothing, or only whitespace.
+    Empty,
+    /// Not text: NUL bytes or many control characters, and no mail header.
+    Binary,
+    /// Text, but it does not start with mail header lines (`From:`, `Subject:`, ...).
+    NoHeaderLines,
+}
+
+impl NotMail {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotMail::Empty => "empty",
+            NotMail::Binary => "binary",
+            NotMail::NoHeaderLines => "no header lines",
+        }
+    }
+}
+
+/// Whether bytes are a mail message: they start with header lines, at least one of them a
+/// header every mail carries. The same test `read_letter` applies before it flags `unparsed`;
+/// broken MIME, unknown charsets and odd bytes further down are still mail.
+pub fn check_mail(raw: &[u8]) -> Result<(), NotMail> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(NotMail::Empty);
+    }
+    if MessageParser::default().parse_headers(raw).is_some_and(|m| has_mail_header(&m)) {
+        return Ok(());
+    }
+    if looks_binary(raw) { Err(NotMail::Binary) } else { Err(NotMail::NoHeaderLines) }
+}
+
+/// NUL bytes, or more than one control character in ten, in the first 8 KB.
+fn looks_binary(raw: &[u8]) -> bool {
+    let head = &raw[..raw.len().min(8192)];
+    let control = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1B)).count();
+    head.contains(&0) || control * 10 > head.len()
+}
+
+fn has_mail_header(message: &mail_parser::Message<'_>) -> bool {
+    message.headers().iter().any(|h| is_mail_header(h.name()))
+}
+
 fn read_parts(raw: &[u8]) -> Letter {
     let mut flags = Vec::new();
-    let parsed = MessageParser::default().parse(raw).filter(|m| m.headers().iter().any(|h| is_mail_header(h.name())));
+    let parsed = MessageParser::default().parse(raw).filter(has_mail_header);
     let Some(message) = parsed else {
         flags.push(ReviewFlag::Unparsed);
         return Letter {
@@ -366,6 +413,38 @@ mod tests {
         assert!(letter.flags.contains(&ReviewFlag::Unparsed));
         assert_eq!(letter.size, raw.len());
         assert_eq!(letter.sha256, fingerprint(raw));
+    }
+
+    /// What `ingest` refuses without `--accept-unparsed`, and what it takes as mail.
+    #[test]
+    fn tells_mail_from_files_that_are_not_mail() {
+        let refused: [(&[u8], NotMail); 6] = [
+            (b"", NotMail::Empty),
+            (b"  \r\n\n\t", NotMail::Empty),
+            (b"\x00\x01\x02 not a mail at all", NotMail::Binary),
+            (b"%PDF-1.4\n\x00\x00\xff\xfe binary stream", NotMail::Binary),
+            ("Dear colleagues,\nplease find the minutes of the meeting below.\n".as_bytes(), NotMail::NoHeaderLines),
+            ("Note: this is prose with a colon.\nNothing here is a header of mail.\n".as_bytes(), NotMail::NoHeaderLines),
+        ];
+        for (raw, why) in refused {
+            assert_eq!(check_mail(raw), Err(why), "{:?}", String::from_utf8_lossy(raw));
+            assert!(read_letter(raw).flags.contains(&ReviewFlag::Unparsed), "read_letter agrees: {:?}", String::from_utf8_lossy(raw));
+        }
+        let mail: [&[u8]; 5] = [
+            b"From: A <a@x.org>\r\nTo: r@uni.example\r\nSubject: hi\r\nMessage-ID: <m@x.org>\r\n\r\nbody\r\n",
+            // As an mbox holds it: LF line ends, a quoted From line in the body.
+            b"From: Old Archive <archive@partner.example>\nTo: registry@uni.example\nSubject: Mbox letter\n\n>From the archive\n",
+            // Broken MIME is still mail.
+            b"From: a@x.org\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\n",
+            // A few headers only.
+            b"Subject: minutes\n\nthe text\n",
+            // NUL bytes inside an otherwise ordinary letter.
+            b"From: a@x.org\r\nSubject: Pay\x00ment\r\n\r\nPay\x00 now\r\n",
+        ];
+        for raw in mail {
+            assert_eq!(check_mail(raw), Ok(()), "{:?}", String::from_utf8_lossy(raw));
+            assert!(!read_letter(raw).flags.contains(&ReviewFlag::Unparsed), "read_letter agrees: {:?}", String::from_utf8_lossy(raw));
+        }
     }
 
     #[test]

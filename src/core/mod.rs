@@ -2,10 +2,12 @@
 
 pub mod bounce;
 pub mod flags;
+pub mod fold;
 pub mod intake;
 pub mod letter;
 pub mod number;
 pub mod outbound;
 pub mod reply;
 pub mod rules;
+pub mod status;
 pub mod time;

@@ -82,6 +82,11 @@ pub fn numbers_in(text: &str) -> Vec<RegistrationNumber> {
     NUMBER_IN_TEXT.captures_iter(text).filter_map(|caps| number_from_captures(&caps)).collect()
 }
 
+/// The text with every registration number in it taken out (each leaves a space).
+pub fn without_numbers(text: &str) -> String {
+    NUMBER_IN_TEXT.replace_all(text, " ").into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +121,11 @@ mod tests {
             assert_eq!(numbers_in(subject)[0].sequence, 123, "{subject}");
         }
         assert!(numbers_in("Invoice XIN-2026-000123X").is_empty());
+    }
+
+    #[test]
+    fn numbers_come_out_of_a_search_text() {
+        assert_eq!(numbers_in("in-2026-000123")[0].to_string(), "IN-2026-000123");
+        assert_eq!(without_numbers("visa IN-2026-000123 out-2026-000045").split_whitespace().collect::<Vec<_>>(), ["visa"]);
     }
 }

@@ -238,7 +238,7 @@ impl Listener {
             return Ok(highest);
         }
         // Oversize messages stay unmarked; a registered one is recognised by its UID.
-        let oversize: HashSet<u32> = fresh.iter().filter(|m| m.size > self.config.max_message_bytes).map(|m| m.uid).collect();
+        let oversize: HashSet<u32> = fresh.iter().filter(|m| m.size > self.config.max_message_bytes()).map(|m| m.uid).collect();
         if !to_mark.is_empty() {
             self.mark(session, &to_mark).await?;
             to_mark.clear();
@@ -253,12 +253,12 @@ impl Listener {
             self.policy.clone(),
             self.config.mailbox.clone(),
             uid_validity,
-            self.config.max_message_bytes,
+            self.config.max_message_bytes(),
             Arc::clone(&self.stats),
         ));
 
         let mut failure = None;
-        for batch in plan_batches(&fresh, self.config.fetch_batch_bytes, self.config.max_message_bytes) {
+        for batch in plan_batches(&fresh, self.config.fetch_batch_bytes, self.config.max_message_bytes()) {
             if *shutdown.borrow() {
                 break;
             }

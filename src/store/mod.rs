@@ -17,7 +17,7 @@ use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
 
 use crate::core::intake::{Confidentiality, IntakePolicy, Source};
 use crate::core::letter::{Letter, fingerprint};
-use crate::core::number::Direction;
+use crate::core::number::{Direction, numbers_in, without_numbers};
 use crate::core::time::stamp;
 
 pub use records::{AttachmentInfo, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
@@ -38,6 +38,20 @@ pub enum StoreError {
     Refused(String),
     #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
+    #[error(
+        "no register at {path} (database.url = {url}): point at the right one with --config or CHANCERY_DATABASE__URL, \
+         or create one with `chancery db migrate`"
+    )]
+    Missing { path: String, url: String },
+}
+
+/// Whether opening may create the register. Only the commands that write letters into it
+/// (`serve`, `ingest`, `send`) and `db migrate` create one; a command that only reads, run
+/// from the wrong folder, must not leave an empty register behind and report it empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    CreateIfMissing,
+    Existing,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -88,11 +102,12 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects and brings the schema up to date.
-    pub async fn open(url: &str, zone: chrono_tz::Tz) -> Result<Store> {
+    /// Connects and brings the schema up to date. A SQLite file is created only when `mode`
+    /// says so; a PostgreSQL database must exist either way (its schema is created).
+    pub async fn open(url: &str, zone: chrono_tz::Tz, mode: OpenMode) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let (backend, url) = if url.starts_with("sqlite:") {
-            (Backend::Sqlite, sqlite_url_creating_file(url))
+            (Backend::Sqlite, sqlite_url(url, mode)?)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Backend::Postgres, url.to_string())
         } else {
@@ -251,17 +266,50 @@ impl Store {
             binds.push(stamp(until));
             conditions.push(format!("d.registered_at < ${}", binds.len()));
         }
+        if filter.review {
+            conditions.push("d.flags_json <> '[]'".to_string());
+            if filter.status.is_none() {
+                conditions.push("d.status <> 'annulled'".to_string());
+            }
+        }
         let clause = if conditions.is_empty() { "1 = 1".to_string() } else { conditions.join(" AND ") };
         self.documents_where(&clause, &binds).await
     }
 
-    /// Full-text search over subject, body and attachment names; every word must occur,
-    /// matched as a word prefix.
+    /// Search: the documents of the threads whose registration numbers the text names come
+    /// first, then full-text hits over subject, body and attachment names, where every other
+    /// word must occur, matched as a word prefix. Words are folded as the routing rules fold
+    /// them (`core::fold`): `TOPLANTISI` finds `toplantısı`, `елка` finds `ёлка`.
     pub async fn search(&self, text: &str) -> Result<Vec<DocumentRecord>> {
-        let words: Vec<String> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
-        if words.is_empty() {
-            return Ok(Vec::new());
+        let numbers = numbers_in(text);
+        let mut found = Vec::new();
+        for number in &numbers {
+            let thread = self
+                .documents_where(
+                    "COALESCE(d.thread_id, d.id) = (SELECT COALESCE(n.thread_id, n.id) FROM documents n WHERE n.number = $1)",
+                    &[number.to_string()],
+                )
+                .await?;
+            for document in thread {
+                if !found.iter().any(|f: &DocumentRecord| f.id == document.id) {
+                    found.push(document);
+                }
+            }
         }
+        let words = search::query_words(&without_numbers(text));
+        if words.is_empty() {
+            return Ok(found);
+        }
+        for document in self.search_text(&words).await? {
+            if !found.iter().any(|f| f.id == document.id) {
+                found.push(document);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Documents whose index holds every word (each as a word prefix), best first.
+    async fn search_text(&self, words: &[String]) -> Result<Vec<DocumentRecord>> {
         while self.index_pending(1000).await? > 0 {}
         let ids: Vec<i64> = match self.backend {
             Backend::Sqlite => {
@@ -551,15 +599,33 @@ async fn record_history(
     Ok(())
 }
 
-/// A SQLite URL that creates the file on first use, as an embedded default should.
-fn sqlite_url_creating_file(url: &str) -> String {
+/// The SQLite URL to connect with: it creates the file on first use, as an embedded default
+/// should, only when `mode` allows; otherwise a missing file is an error naming where it was
+/// looked for.
+fn sqlite_url(url: &str, mode: OpenMode) -> Result<String> {
     if url.contains("mode=") || url.contains(":memory:") {
-        url.to_string()
-    } else if url.contains('?') {
-        format!("{url}&mode=rwc")
-    } else {
-        format!("{url}?mode=rwc")
+        return Ok(url.to_string());
     }
+    let access = match mode {
+        OpenMode::CreateIfMissing => "rwc",
+        OpenMode::Existing => {
+            let path = sqlite_path(url);
+            if !path.exists() {
+                let absolute = std::path::absolute(&path).unwrap_or(path);
+                return Err(StoreError::Missing { path: absolute.display().to_string(), url: url.to_string() });
+            }
+            "rw"
+        }
+    };
+    let separator = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{separator}mode={access}"))
+}
+
+/// The file a `sqlite:` URL names: `sqlite://chancery.db`, `sqlite:///var/lib/x.db`, `sqlite:x.db`.
+fn sqlite_path(url: &str) -> std::path::PathBuf {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+    std::path::PathBuf::from(path)
 }
 
 /// The register's small JSON columns; plain data cannot fail to serialize.

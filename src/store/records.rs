@@ -5,6 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::core::flags::ReviewFlag;
 use crate::core::letter::Correspondent;
 
 use super::Result;
@@ -78,6 +79,9 @@ pub struct ListFilter {
     pub status: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Only documents with review flags, the review queue; annulled ones have been dealt with
+    /// and are left out unless `status` asks for them.
+    pub review: bool,
 }
 
 /// Something `verify` found wrong.
@@ -125,6 +129,17 @@ pub(super) fn document_from_row(row: &AnyRow) -> Result<DocumentRecord> {
 }
 
 impl DocumentRecord {
+    /// The review flags, read back from what the register stored.
+    pub fn review_flags(&self) -> Vec<ReviewFlag> {
+        self.flags.iter().map(|flag| serde_json::from_value(flag.clone()).unwrap_or(ReviewFlag::Unknown)).collect()
+    }
+
+    /// Who the letter is with: the sender of an incoming letter, the recipients of an
+    /// outgoing one (never the university itself).
+    pub fn correspondents(&self) -> &[Correspondent] {
+        if self.direction == "incoming" { &self.from } else { &self.to }
+    }
+
     /// Whether subject and correspondents may be shown without clearance.
     pub fn is_restricted(&self) -> bool {
         matches!(self.confidentiality.as_str(), "confidential" | "secret")

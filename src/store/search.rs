@@ -8,6 +8,7 @@ use sqlx::{Row, Transaction};
 
 use super::rows::{Cell, insert_rows};
 use super::{Backend, Result, Store};
+use crate::core::fold::fold;
 
 impl Store {
     /// Indexes up to `limit` documents registered since the last run; returns how many.
@@ -49,13 +50,7 @@ impl Store {
                 let id: i64 = row.get(0);
                 let names = names_by_document.remove(&id).unwrap_or_default();
                 let (subject, body): (String, String) = (row.get(1), row.get(2));
-                match self.backend {
-                    Backend::Sqlite => (id, subject, body, names),
-                    // PostgreSQL's parser keeps `Qrant_hesabati.pdf`, addresses and URLs as single
-                    // tokens that the words of a search could never match; index the words as
-                    // `search` splits them.
-                    Backend::Postgres => (id, search_words(&subject), search_words(&body), search_words(&names)),
-                }
+                (id, index_words(&subject), index_words(&body), index_words(&names))
             })
             .collect();
         match self.backend {
@@ -88,7 +83,28 @@ impl Store {
     }
 }
 
-/// Text with everything but letters and digits turned into spaces: the words `search` looks for.
-fn search_words(text: &str) -> String {
-    text.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect()
+/// What the index holds of a text: its words folded as the routing rules fold them, with
+/// everything but letters and digits turned into spaces. Both backends get the same words:
+/// PostgreSQL's parser would otherwise keep `Qrant_hesabati.pdf`, addresses and URLs as single
+/// tokens that no searched word could match, and FTS5 (`unicode61 remove_diacritics 0`, see
+/// migration 0005) then only splits at the spaces and lowercases what is lowercase already.
+fn index_words(text: &str) -> String {
+    fold(text).chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect()
+}
+
+/// The words of a search, folded as the index is.
+pub(super) fn query_words(text: &str) -> Vec<String> {
+    index_words(text).split_whitespace().map(str::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_words_are_folded_like_the_index() {
+        assert_eq!(query_words("TOPLANTISI, ücrət!"), ["toplantisi", "ücrət"]);
+        assert_eq!(index_words("Toplantısı: Qrant_hesabatı.pdf"), "toplantisi  qrant hesabati pdf");
+        assert_eq!(query_words("ЁЛКА"), query_words("елка"));
+    }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use chancery::config::{ImapConfig, Secret, SmtpConfig, TlsMode};
 use chancery::imap::{Session, open_session};
-use chancery::store::Store;
+use chancery::store::{OpenMode, Store};
 use futures::TryStreamExt;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -62,12 +62,12 @@ pub async fn fresh_store() -> (Store, String, Option<tempfile::TempDir>) {
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create database");
             admin.close().await;
             let url = format!("{}/{name}", base.rsplit_once('/').expect("url has a database").0);
-            (Store::open(&url, zone).await.expect("open store"), url, None)
+            (Store::open(&url, zone, OpenMode::CreateIfMissing).await.expect("open store"), url, None)
         }
         _ => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}/register.db", dir.path().display());
-            (Store::open(&url, zone).await.expect("open store"), url, Some(dir))
+            (Store::open(&url, zone, OpenMode::CreateIfMissing).await.expect("open store"), url, Some(dir))
         }
     }
 }

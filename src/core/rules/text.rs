@@ -1,85 +1,14 @@
 //! How rule text compares with letter text: case, the Turkic i, ё, spacing, globs and sizes.
 //!
-//! Plain text in a rule is compared after both sides are folded the same way, so that the
+//! Plain text in a rule is compared after both sides are folded the same way (`core::fold`, which
+//! the search index uses too), so that the
 //! registry's words match however a correspondent typed them: `məxfi` matches `MƏXFİ`, `счёт`
 //! matches `СЧЕТ`, and `travel grant` matches a body where the words are split over two lines.
 
 use std::fmt::Write as _;
-use std::sync::LazyLock;
 
-/// Folds text for comparison into `out` (cleared first).
-pub(super) fn fold_into(text: &str, out: &mut String) {
-    out.clear();
-    out.reserve(text.len());
-    let small = &*SMALL_FOLDS;
-    let mut in_space = false;
-    let mut rest = text;
-    while !rest.is_empty() {
-        // A run of ASCII, the bulk of most mail, a byte at a time.
-        let ascii = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
-        for &byte in &rest.as_bytes()[..ascii] {
-            if byte.is_ascii_whitespace() || byte == 0x0B {
-                if !in_space {
-                    out.push(' ');
-                    in_space = true;
-                }
-            } else {
-                out.push(byte.to_ascii_lowercase() as char);
-                in_space = false;
-            }
-        }
-        rest = &rest[ascii..];
-        let Some(c) = rest.chars().next() else { break };
-        rest = &rest[c.len_utf8()..];
-        let folded = match small.get(c as usize) {
-            Some(&folded) if folded != SLOW => folded,
-            None if c.is_whitespace() => ' ',
-            _ => {
-                in_space = false;
-                slow_fold(c, out);
-                continue;
-            }
-        };
-        if folded == ' ' {
-            if !in_space {
-                out.push(' ');
-                in_space = true;
-            }
-        } else {
-            out.push(folded);
-            in_space = false;
-        }
-    }
-}
-
-/// Folded forms of the first 2,048 characters (Latin, Greek, Cyrillic: nearly all the mail
-/// here), looked up instead of computed: folding is a good part of routing a letter.
-/// Whitespace folds to ' '; `SLOW` marks a character that folds to several.
-static SMALL_FOLDS: LazyLock<Vec<char>> = LazyLock::new(|| {
-    (0..0x800u32)
-        .map(|u| {
-            let Some(c) = char::from_u32(u) else { return SLOW };
-            if c.is_whitespace() {
-                return ' ';
-            }
-            let mut folded = String::new();
-            slow_fold(c, &mut folded);
-            let mut chars = folded.chars();
-            match (chars.next(), chars.next()) {
-                (Some(f), None) if f != SLOW => f,
-                _ => SLOW,
-            }
-        })
-        .collect()
-});
-
-const SLOW: char = '\0';
-
-pub(super) fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    fold_into(text, &mut out);
-    out
-}
+use crate::core::fold::push_folded;
+pub(super) use crate::core::fold::{fold, fold_into};
 
 /// Maps a span of `fold(text)` back onto `text`, so that a match found in folded text is shown
 /// as the correspondent wrote it. Walks the text once; allocates nothing per character.
@@ -110,56 +39,6 @@ pub(super) fn original_span(text: &str, folded_start: usize, folded_end: usize) 
         folded_len += adds;
     }
     (start.unwrap_or(text.len()), text.len())
-}
-
-/// Folds one character that is not whitespace.
-fn push_folded(c: char, out: &mut String) {
-    match SMALL_FOLDS.get(c as usize) {
-        Some(&folded) if folded != SLOW => out.push(folded),
-        _ => slow_fold(c, out),
-    }
-}
-
-fn slow_fold(c: char, out: &mut String) {
-    match c {
-        c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
-        // Azerbaijani and Turkish write four i's; people and mail programs mix them up.
-        'İ' => out.push('i'),
-        c => out.extend(c.to_lowercase().map(same_letter)),
-    }
-}
-
-/// One form for letters that are the same letter to a reader (and to a case-insensitive
-/// regular expression) but that lowercasing leaves apart.
-fn same_letter(c: char) -> char {
-    match c {
-        'ı' => 'i',
-        'ё' => 'е',
-        'ſ' => 's',
-        'ẛ' => 'ṡ',
-        'µ' => 'μ',
-        'ς' => 'σ',
-        'ϐ' => 'β',
-        'ϵ' => 'ε',
-        'ϑ' => 'θ',
-        'ϰ' => 'κ',
-        'ϖ' => 'π',
-        'ϱ' => 'ρ',
-        'ϕ' => 'φ',
-        '\u{345}' | '\u{1FBE}' => 'ι',
-        '\u{1FD3}' => '\u{390}',
-        '\u{1FE3}' => '\u{3B0}',
-        'ᲀ' => 'в',
-        'ᲁ' => 'д',
-        'ᲂ' => 'о',
-        'ᲃ' => 'с',
-        'ᲄ' | 'ᲅ' => 'т',
-        'ᲆ' => 'ъ',
-        'ᲇ' => 'ѣ',
-        'ᲈ' => 'ꙋ',
-        'ﬅ' => 'ﬆ',
-        c => c,
-    }
 }
 
 /// The regular-expression form of folded plain text, for the rare cases where plain text
@@ -365,14 +244,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn folding_meets_people_halfway() {
-        assert_eq!(fold("MƏXFİ"), "məxfi");
-        assert_eq!(fold("Счёт  на\r\nоплату"), "счет на оплату");
-        assert_eq!(fold("KONFİDENSİAL"), fold("konfidensial"));
-        assert_eq!(fold("ISPARTA"), fold("ısparta"));
-    }
-
-    #[test]
     fn spans_map_back_onto_the_original() {
         let text = "Re:  İcazə\nməxfi";
         let folded = fold(text);
@@ -385,27 +256,6 @@ mod tests {
         assert_eq!(&text[from..to], "məxfi");
         let (from, to) = original_span(text, 0, 4);
         assert_eq!(&text[from..to], "Re:  ", "a space at the end takes the whole run of spaces");
-    }
-
-    /// The gates of regexes are folded text: folding must never keep apart two letters a
-    /// case-insensitive regex takes for one, or a regex rule could miss a letter.
-    #[test]
-    fn folding_joins_whatever_case_insensitive_regexes_join() {
-        use regex_syntax::hir::{Class, HirKind};
-        let mut apart = Vec::new();
-        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
-            if !(c.is_lowercase() || c.is_uppercase()) {
-                continue;
-            }
-            let hir = regex_syntax::Parser::new().parse(&format!("(?i){}", regex_syntax::escape(c.encode_utf8(&mut [0; 4])))).unwrap();
-            let HirKind::Class(Class::Unicode(class)) = hir.kind() else { continue };
-            for other in class.iter().flat_map(|range| range.start()..=range.end()) {
-                if fold(&c.to_string()) != fold(&other.to_string()) {
-                    apart.push((c, other));
-                }
-            }
-        }
-        assert!(apart.is_empty(), "folded apart: {apart:?}");
     }
 
     #[test]
