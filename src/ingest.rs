@@ -77,7 +77,7 @@ async fn register(store: &Store, policy: &IntakePolicy, found: Vec<Found>, repor
             received_at: Utc::now(),
         })
         .collect();
-    for outcome in store.register_incoming(&arrivals, policy, Utc::now()).await? {
+    for outcome in store.register_incoming(arrivals, policy, Utc::now()).await? {
         match outcome {
             Outcome::Registered { number, flags } => {
                 if !flags.is_empty() {

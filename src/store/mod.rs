@@ -178,7 +178,9 @@ impl Store {
 
     /// Registers incoming letters in one transaction: all or none are committed. Numbers are
     /// taken under a lock on the year's counter, so they are gapless and unique across processes.
-    pub async fn register_incoming(&self, arrivals: &[Arrival], policy: &IntakePolicy, now: DateTime<Utc>) -> Result<Vec<Outcome>> {
+    /// The arrivals are consumed: their bytes go to the database without another copy. The
+    /// outcomes come in the order of the arrivals.
+    pub async fn register_incoming(&self, arrivals: Vec<Arrival>, policy: &IntakePolicy, now: DateTime<Utc>) -> Result<Vec<Outcome>> {
         let mut tx = self.pool.begin().await?;
         let registered = register::register_incoming(&mut tx, self.zone, arrivals, policy, now).await?;
         tx.commit().await?;
