@@ -586,6 +586,7 @@ async fn big_letter(s: &Services, mailbox: &str, dir: &Path) -> Result<()> {
 
     let raw = make_big_letter(BIG_LETTER_BYTES);
     let raw_sha256 = chancery::core::letter::fingerprint(&raw);
+    let letter_bytes = raw.len();
     {
         let mut session = session(s).await?;
         session.append(mailbox, None, None, &raw).await.context("APPEND the large letter")?;
@@ -626,7 +627,7 @@ async fn big_letter(s: &Services, mailbox: &str, dir: &Path) -> Result<()> {
     println!();
     println!("============= Chancery large letter: memory of serve ===============");
     println!("machine        {cores} cores, {model}, {memory} RAM");
-    println!("letter         {:.1} MB ({BIG_LETTER_BYTES} bytes), PDF-like attachment in base64", BIG_LETTER_BYTES as f64 / MB);
+    println!("letter         {:.1} MB ({letter_bytes} bytes), PDF-like attachment in base64", letter_bytes as f64 / MB);
     println!("idle before    {idle_rss:>6.1} MB RSS (serve on the empty mailbox)");
     println!("peak           {peak:>6.1} MB VmHWM while registering");
     println!("after          {settled:>6.1} MB RSS, idle {} s after registering", SETTLE.as_secs());
