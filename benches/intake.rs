@@ -6,9 +6,14 @@
 //! 2. baseline: a raw `UID FETCH 1:* BODY.PEEK[]` with the same client library;
 //! 3. the real `chancery serve` binary registers the mailbox into a fresh SQLite store;
 //! 4. a restart on the same store must download no body again;
-//! 5. with the listener idle, 100 single APPENDs measure arrival-to-registered latency.
+//! 5. with the listener idle, 100 single APPENDs measure arrival-to-registered latency;
+//! 6. one large letter (about 50 MB: a short text and a PDF-like attachment, base64, just under
+//!    the default `max_message_bytes`) in another fresh mailbox and store: the resident memory of
+//!    an idle `serve` before it (the baseline), the peak while it is registered (VmHWM, goal
+//!    under 200 MB) and the resident memory once `serve` is idle again (VmRSS, goal under 80 MB).
 //!
-//! `CHANCERY_BENCH_KEEP=1` keeps the mailbox and the store (and their logs) afterwards.
+//! `CHANCERY_BENCH_ONLY=big-letter` runs only step 6 (a minute, not a quarter of an hour);
+//! `CHANCERY_BENCH_KEEP=1` keeps the mailboxes and the stores (and their logs) afterwards.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -28,6 +33,13 @@ const LATENCY_LETTERS: usize = 100;
 const LATENCY_TIMEOUT: Duration = Duration::from_secs(30);
 const INTAKE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 const MB: f64 = 1024.0 * 1024.0;
+/// The large letter: as large as a letter can be and still be registered whole by default
+/// (`max_message_bytes` is 50 MiB).
+const BIG_LETTER_BYTES: usize = 52_000_000;
+const BIG_PEAK_GOAL_MB: f64 = 200.0;
+const BIG_SETTLED_GOAL_MB: f64 = 80.0;
+/// How long `serve` idles before its resident memory is read.
+const SETTLE: Duration = Duration::from_secs(3);
 
 struct Services {
     host: String,
@@ -241,6 +253,37 @@ fn make_letter(index: usize) -> Vec<u8> {
     raw
 }
 
+/// A letter of `size` bytes: a few lines of text and one PDF-like attachment (random bytes,
+/// base64 in 76-character lines), as a scanned contract arrives.
+fn make_big_letter(size: usize) -> Vec<u8> {
+    let mut rng = Rng::new(0xB16);
+    let boundary = "=_bench_big";
+    let head = format!(
+        "From: Registrar, Tbilisi State University <registrar@tsu.ge>\r\nTo: Registry <registry@uni.example>\r\n\
+         Subject: Signed agreement, scanned ({size} bytes)\r\nDate: Mon, 7 Dec 2026 10:00:00 +0400\r\n\
+         Message-ID: <bench-big-{:08x}@tsu.ge>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n\
+         --{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\
+         Dear colleagues, please find attached the signed agreement, scanned.\r\n\r\n\
+         --{boundary}\r\nContent-Type: application/pdf; name=\"agreement-scan.pdf\"\r\n\
+         Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"agreement-scan.pdf\"\r\n\r\n",
+        rng.next()
+    );
+    let tail = format!("--{boundary}--\r\n");
+    // Each 57 bytes of the file become one line of 76 characters and CRLF.
+    let pdf_len = (size - head.len() - tail.len()) / 78 * 57;
+    let mut pdf = Vec::with_capacity(pdf_len + 8);
+    pdf.extend_from_slice(b"%PDF-1.4\n");
+    while pdf.len() < pdf_len {
+        pdf.extend_from_slice(&(rng.next() as u32).to_le_bytes());
+    }
+    pdf.truncate(pdf_len);
+    let mut raw = head.into_bytes();
+    raw.extend_from_slice(base64_lines(&pdf).as_bytes());
+    raw.extend_from_slice(tail.as_bytes());
+    raw
+}
+
 // ---------------------------------------------------------------------------------------------
 // The store, polled from outside the serving process
 
@@ -304,8 +347,17 @@ impl Serve {
 
     /// Peak resident set (VmHWM) so far, in bytes.
     fn peak_rss(&self) -> Option<u64> {
+        self.status_bytes("VmHWM:")
+    }
+
+    /// Resident set (VmRSS) now, in bytes.
+    fn rss(&self) -> Option<u64> {
+        self.status_bytes("VmRSS:")
+    }
+
+    fn status_bytes(&self, field: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let line = status.lines().find(|l| l.starts_with(field))?;
         let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kb * 1024)
     }
@@ -437,46 +489,153 @@ async fn main() {
     }
 }
 
+/// Which parts of the benchmark run: `CHANCERY_BENCH_ONLY=big-letter` skips the mailbox of
+/// many letters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Parts {
+    All,
+    BigLetterOnly,
+}
+
 async fn run() -> Result<()> {
     let s = Arc::new(services());
+    let parts = match std::env::var("CHANCERY_BENCH_ONLY") {
+        Err(_) => Parts::All,
+        Ok(v) if v.is_empty() => Parts::All,
+        Ok(v) if v == "big-letter" => Parts::BigLetterOnly,
+        Ok(v) => bail!("CHANCERY_BENCH_ONLY={v} is not a part of this benchmark; the one part that runs alone is big-letter"),
+    };
     let n: usize = match std::env::var("CHANCERY_BENCH_MESSAGES") {
         Ok(v) => v.parse().map_err(|_| anyhow!("CHANCERY_BENCH_MESSAGES is not a number: {v}"))?,
         Err(_) => DEFAULT_MESSAGES,
     };
     if n == 0 {
-        bail!("CHANCERY_BENCH_MESSAGES must be at least 1");
+        bail!("CHANCERY_BENCH_MESSAGES must be at least 1 (CHANCERY_BENCH_ONLY=big-letter skips the many letters)");
     }
     let keep = std::env::var("CHANCERY_BENCH_KEEP").is_ok_and(|v| !v.is_empty() && v != "0");
-    let mailbox = format!("bench-{}-{}", std::process::id(), chrono::Utc::now().format("%Y%m%d%H%M%S"));
-    let dir = tempfile::Builder::new().prefix("chancery-bench-").tempdir()?;
-    let db_url = format!("sqlite://{}/bench.db", dir.path().display());
 
     println!("Chancery intake benchmark");
     println!("  server   {}:{} (user registry, tls none)", s.host, s.port);
-    println!("  mailbox  {mailbox}");
-    println!("  store    {db_url}");
     println!("  binary   {}", env!("CARGO_BIN_EXE_chancery"));
     println!();
+    if parts == Parts::All {
+        in_fresh_mailbox(&s, "bench", keep, |mailbox, dir| {
+            let s = Arc::clone(&s);
+            async move {
+                let db_url = format!("sqlite://{}/bench.db", dir.display());
+                println!("  mailbox  {mailbox}");
+                println!("  store    {db_url}");
+                measure(&s, n, &mailbox, &db_url, &dir).await
+            }
+        })
+        .await?;
+        println!();
+    }
+    in_fresh_mailbox(&s, "bench-big", keep, |mailbox, dir| {
+        let s = Arc::clone(&s);
+        async move { big_letter(&s, &mailbox, &dir).await }
+    })
+    .await
+}
+
+/// Runs `part` with a new mailbox and a new folder for the store and the logs; removes them
+/// afterwards unless `keep` (on failure the folder stays for a look).
+async fn in_fresh_mailbox<F, Fut>(s: &Services, prefix: &str, keep: bool, part: F) -> Result<()>
+where
+    F: FnOnce(String, PathBuf) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let mailbox = format!("{prefix}-{}-{}", std::process::id(), chrono::Utc::now().format("%Y%m%d%H%M%S"));
+    let dir = tempfile::Builder::new().prefix("chancery-bench-").tempdir()?;
     {
-        let mut admin = session(&s).await.context("log in to the dev Dovecot")?;
+        let mut admin = session(s).await.context("log in to the dev Dovecot")?;
         admin.create(&mailbox).await.with_context(|| format!("create mailbox {mailbox}"))?;
         admin.logout().await.ok();
     }
 
-    let result = measure(&s, n, &mailbox, &db_url, dir.path()).await;
+    let result = part(mailbox.clone(), dir.path().to_path_buf()).await;
 
-    // Clean up; on failure the store and the logs stay for a look.
     if keep || result.is_err() {
         let kept = dir.keep();
         println!("kept: store and serve logs in {}", kept.display());
     }
     if keep {
         println!("kept: mailbox {mailbox}");
-    } else if let Ok(mut admin) = session(&s).await {
+    } else if let Ok(mut admin) = session(s).await {
         admin.delete(&mailbox).await.ok();
         admin.logout().await.ok();
     }
     result
+}
+
+/// Step 6: the memory `serve` needs for one large letter, and what it keeps afterwards.
+async fn big_letter(s: &Services, mailbox: &str, dir: &Path) -> Result<()> {
+    let (cores, model, memory) = machine();
+    let db_url = format!("sqlite://{}/big.db", dir.display());
+    println!("[6] one large letter: mailbox {mailbox}, store {db_url}");
+    chancery::store::Store::open(&db_url, chrono_tz::Asia::Baku, chancery::store::OpenMode::CreateIfMissing).await.context("create the big-letter store")?.close().await;
+    let counter = open_counter(&db_url).await?;
+
+    // The baseline: serve idle on the empty mailbox.
+    let mut serve = spawn_serve(s, mailbox, &db_url, dir, "serve-big-0.log")?;
+    serve.wait_for_log("IMAP session open", Duration::from_secs(60)).await?;
+    tokio::time::sleep(SETTLE).await;
+    serve.check_alive()?;
+    let idle_rss = serve.rss().unwrap_or(0) as f64 / MB;
+    serve.stop().await?;
+
+    let raw = make_big_letter(BIG_LETTER_BYTES);
+    let raw_sha256 = chancery::core::letter::fingerprint(&raw);
+    let letter_bytes = raw.len();
+    {
+        let mut session = session(s).await?;
+        session.append(mailbox, None, None, &raw).await.context("APPEND the large letter")?;
+        session.logout().await.ok();
+    }
+    println!(
+        "    letter of {} bytes ({:.1} MB) appended; serve idle on the empty mailbox: {idle_rss:.1} MB",
+        raw.len(),
+        raw.len() as f64 / MB
+    );
+    drop(raw);
+
+    // The letter is in the mailbox when serve starts, as after a weekend.
+    let started = Instant::now();
+    let mut serve = spawn_serve(s, mailbox, &db_url, dir, "serve-big-1.log")?;
+    while documents(&counter).await? < 1 {
+        serve.check_alive()?;
+        if started.elapsed() > Duration::from_secs(300) {
+            bail!("the large letter was not registered within 300 s; end of the log:\n{}", serve.log_tail());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let register_secs = started.elapsed().as_secs_f64();
+    // Registered; the listener marks it, indexes it and goes idle.
+    serve.wait_for_log("catch-up done", Duration::from_secs(60)).await?;
+    tokio::time::sleep(SETTLE).await;
+    serve.check_alive()?;
+    let peak = serve.peak_rss().unwrap_or(0) as f64 / MB;
+    let settled = serve.rss().unwrap_or(0) as f64 / MB;
+    serve.stop().await?;
+    let stored: String = sqlx::query_scalar("SELECT sha256 FROM documents").fetch_one(&counter).await?;
+    counter.close().await;
+    if stored != raw_sha256 {
+        bail!("the large letter was stored with sha256 {stored}, but its bytes have {raw_sha256}");
+    }
+    println!("    registered in {register_secs:.2} s (spawn → document), byte-exact (sha256 {})", &stored[..16]);
+
+    println!();
+    println!("============= Chancery large letter: memory of serve ===============");
+    println!("machine        {cores} cores, {model}, {memory} RAM");
+    println!("letter         {:.1} MB ({letter_bytes} bytes), PDF-like attachment in base64", letter_bytes as f64 / MB);
+    println!("idle before    {idle_rss:>6.1} MB RSS (serve on the empty mailbox)");
+    println!("peak           {peak:>6.1} MB VmHWM while registering");
+    println!("after          {settled:>6.1} MB RSS, idle {} s after registering", SETTLE.as_secs());
+    println!("goals:");
+    println!("  [{}] peak < {BIG_PEAK_GOAL_MB:.0} MB          ({peak:.1} MB)", verdict(peak < BIG_PEAK_GOAL_MB));
+    println!("  [{}] after < {BIG_SETTLED_GOAL_MB:.0} MB          ({settled:.1} MB)", verdict(settled < BIG_SETTLED_GOAL_MB));
+    println!("====================================================================");
+    Ok(())
 }
 
 async fn measure(s: &Arc<Services>, n: usize, mailbox: &str, db_url: &str, dir: &Path) -> Result<()> {

@@ -123,15 +123,22 @@ async fn register(
             received_at: Utc::now(),
         })
         .collect();
-    let outcomes = store.register_incoming(&arrivals, policy, Utc::now()).await?;
-    for (arrival, outcome) in arrivals.iter().zip(outcomes) {
+    // What the report needs of each letter; registering consumes the letters.
+    let oversize: Vec<Option<(String, u64)>> = arrivals
+        .iter()
+        .map(|arrival| match (arrival.letter.flags.iter().find_map(oversize_of), &arrival.source) {
+            (Some(size), Source::File { path }) => Some((path.clone(), size)),
+            _ => None,
+        })
+        .collect();
+    for (outcome, oversize) in store.register_incoming(arrivals, policy, Utc::now()).await?.into_iter().zip(oversize) {
         match outcome {
             Outcome::Registered { number, flags } => {
                 if !flags.is_empty() {
                     report.flagged += 1;
                 }
-                if let (Some(size), Source::File { path }) = (arrival.letter.flags.iter().find_map(oversize_of), &arrival.source) {
-                    report.oversize.push((path.clone(), number.clone(), size));
+                if let Some((path, size)) = oversize {
+                    report.oversize.push((path, number.clone(), size));
                 }
                 report.registered.push(number);
             }

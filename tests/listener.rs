@@ -473,3 +473,75 @@ async fn serve_with_a_wrong_imap_password_stops_at_once_with_one_line_saying_wha
     assert!(lines[0].contains("AUTHENTICATIONFAILED") && lines[0].contains("imap.user and imap.password"), "{stderr}");
     assert!(!stderr.contains("code: None") && !stderr.contains("info: Some"), "{stderr}");
 }
+
+/// A letter as a scanner sends it: a line of text and a file of random bytes in base64.
+fn letter_with_attachment(subject: &str, message_id: &str, file: &[u8]) -> Vec<u8> {
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut raw = format!(
+        "From: Registrar <registrar@tsu.ge>\r\nTo: registry@uni.example\r\nSubject: {subject}\r\nMessage-ID: <{message_id}>\r\n\
+         Date: Sat, 28 Nov 2026 09:00:00 +0400\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"S\"\r\n\r\n\
+         --S\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe signed agreement, scanned.\r\n\
+         --S\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\
+         Content-Disposition: attachment; filename=\"scan.pdf\"\r\n\r\n"
+    )
+    .into_bytes();
+    for line in file.chunks(57) {
+        for chunk in line.chunks(3) {
+            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            raw.push(B64[(n >> 18) as usize & 63]);
+            raw.push(B64[(n >> 12) as usize & 63]);
+            raw.push(if chunk.len() > 1 { B64[(n >> 6) as usize & 63] } else { b'=' });
+            raw.push(if chunk.len() > 2 { B64[n as usize & 63] } else { b'=' });
+        }
+        raw.extend_from_slice(b"\r\n");
+    }
+    raw.extend_from_slice(b"--S--\r\n");
+    raw
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_letter_of_thirty_megabytes_is_registered_byte_exact_with_its_attachment() {
+    let _server = SERVER.read().await;
+    let (store, url, _guard) = fresh_store().await;
+    let mailbox = fresh_mailbox("big").await;
+    // Random bytes (an LCG: the test needs no entropy), 22 MB: 30 MB once in base64.
+    let mut state: u64 = 0x5eed;
+    let file: Vec<u8> = (0..22_000_000)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 56) as u8
+        })
+        .collect();
+    let big = letter_with_attachment("Signed agreement, scanned", "big-scan@tsu.ge", &file);
+    assert!(big.len() > 30_000_000, "{}", big.len());
+    let small = letter("After the large one", "a short letter", "after-big@uni-x.edu.tr");
+    append(&mailbox, &big).await;
+    append(&mailbox, &small).await;
+
+    let running = start(imap_config(&mailbox), &store);
+    running.caught_up(1).await;
+    running.stop().await;
+
+    let docs = documents(&store).await;
+    assert_eq!(docs.iter().map(|d| d.subject.as_str()).collect::<Vec<_>>(), ["Signed agreement, scanned", "After the large one"]);
+    let registered = &docs[0];
+    assert_eq!(registered.sha256, chancery::core::letter::fingerprint(&big));
+    assert!(flag_names(registered).is_empty(), "{:?}", registered.flags);
+    assert!(store.raw(&registered.number).await.expect("raw") == big, "the stored message is the appended bytes");
+    let attachment = store.attachment(&registered.number, 1).await.expect("attachment");
+    assert!(attachment.content == file, "the attachment is the file, decoded byte-exact");
+    assert_eq!(registered.attachments[0].sha256, chancery::core::letter::fingerprint(&file));
+    assert!(keywords(&mailbox).await.iter().all(|(_, k)| k.iter().any(|k| k.contains("$Registered"))));
+
+    // `docs raw` prints the same bytes.
+    let printed = std::process::Command::new(env!("CARGO_BIN_EXE_chancery"))
+        .args(["docs", "raw", &registered.number])
+        .current_dir(std::env::temp_dir())
+        .env("CHANCERY_DATABASE__URL", &url)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("run chancery docs raw");
+    assert!(printed.status.success());
+    assert!(printed.stdout == big, "docs raw prints the appended bytes ({} of {})", printed.stdout.len(), big.len());
+}

@@ -194,42 +194,53 @@ fn read_parts(raw: &[u8]) -> Letter {
         body_text = String::from_utf8_lossy(after_header(raw)).into_owned();
     }
 
-    let attachments = message
-        .attachments()
+    // Names and types first, while the parts are whole; then each content is moved out of its
+    // part: a decoded attachment of tens of megabytes is never held twice.
+    let described: Vec<(u32, String, String)> = message
+        .attachments
+        .iter()
         .enumerate()
-        .map(|(index, part)| {
+        .filter_map(|(index, &part_id)| {
+            let part = message.parts.get(part_id as usize)?;
             let original = part.attachment_name().unwrap_or("");
-            let name = safe_attachment_name(original, index + 1);
             if is_hostile_name(original) {
                 flags.push(ReviewFlag::HostileAttachmentName { original: original.escape_debug().to_string() });
             }
-            let media_type = part
-                .content_type()
-                .map(|ct| match ct.subtype() {
-                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
-                    None => ct.ctype().to_string(),
-                })
-                .unwrap_or_else(|| "application/octet-stream".to_string())
-                .to_ascii_lowercase();
-            let content = attachment_bytes(part);
-            Attachment { name, media_type, sha256: fingerprint(&content), content }
+            Some((part_id, safe_attachment_name(original, index + 1), media_type_of(part)))
         })
         .collect();
+    let headers = message.headers().iter().map(|h| (h.name().to_string(), header_text(h.value()))).collect();
+    let subject = message.subject().unwrap_or("").trim().to_string();
+    let (from, to, cc) = (correspondents(message.from()), correspondents(message.to()), correspondents(message.cc()));
+    let message_id = message.message_id().map(normalize_message_id).filter(|id| !id.is_empty());
+    let sent_at = message.date().map(|d| d.to_timestamp());
+    let mut message = message;
+    let mut attachments: Vec<Attachment> = Vec::with_capacity(described.len());
+    for (i, (part_id, name, media_type)) in described.iter().enumerate() {
+        // A part listed twice is taken at its last listing and copied before.
+        let content = if described[i + 1..].iter().any(|(later, _, _)| later == part_id) {
+            message.parts.get(*part_id as usize).map(attachment_bytes).unwrap_or_default()
+        } else {
+            take_attachment_content(&mut message, *part_id)
+        };
+        attachments.push(Attachment { name: name.clone(), media_type: media_type.clone(), sha256: fingerprint(&content), content });
+    }
+    drop(message);
 
     Letter {
-        subject: message.subject().unwrap_or("").trim().to_string(),
-        from: correspondents(message.from()),
-        to: correspondents(message.to()),
-        cc: correspondents(message.cc()),
-        message_id: message.message_id().map(normalize_message_id).filter(|id| !id.is_empty()),
+        subject,
+        from,
+        to,
+        cc,
+        message_id,
         replies_to,
-        sent_at: message.date().map(|d| d.to_timestamp()),
+        sent_at,
         body_text,
         attachments,
         sha256: fingerprint(raw),
         size: raw.len(),
         flags,
-        headers: message.headers().iter().map(|h| (h.name().to_string(), header_text(h.value()))).collect(),
+        headers,
     }
 }
 
@@ -271,10 +282,33 @@ fn after_header(raw: &[u8]) -> &[u8] {
 }
 
 fn attachment_bytes(part: &mail_parser::MessagePart<'_>) -> Vec<u8> {
-    // An attached message is kept as its own raw bytes, which is what a reader would save.
     match part.message() {
         Some(inner) => inner.raw_message().to_vec(),
         None => part.contents().to_vec(),
+    }
+}
+
+fn media_type_of(part: &mail_parser::MessagePart<'_>) -> String {
+    part.content_type()
+        .map(|ct| match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub),
+            None => ct.ctype().to_string(),
+        })
+        .unwrap_or_else(|| "application/octet-stream".to_string())
+        .to_ascii_lowercase()
+}
+
+/// The content of one attachment, moved out of the parsed message (decoded content is owned
+/// there already; only content that borrows the raw message is copied).
+fn take_attachment_content(message: &mut mail_parser::Message<'_>, part_id: u32) -> Vec<u8> {
+    use mail_parser::PartType;
+    let Some(part) = message.parts.get_mut(part_id as usize) else { return Vec::new() };
+    match std::mem::take(&mut part.body) {
+        PartType::Binary(content) | PartType::InlineBinary(content) => content.into_owned(),
+        PartType::Text(text) | PartType::Html(text) => text.into_owned().into_bytes(),
+        // An attached message is kept as its own raw bytes, which is what a reader would save.
+        PartType::Message(inner) => inner.raw_message().to_vec(),
+        PartType::Multipart(_) => Vec::new(),
     }
 }
 

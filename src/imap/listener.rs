@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use chrono::Utc;
 use futures::TryStreamExt;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tracing::{debug, error, info, warn};
 
 use super::connect::{ImapContext, LoginRefused, Session, open_session};
@@ -80,6 +80,16 @@ struct Downloaded {
     messages: Vec<(u32, Vec<u8>, Option<chrono::DateTime<Utc>>)>,
     headers_only: bool,
     sizes: Vec<u64>,
+    /// Its share of the bytes in flight, given back once it is registered.
+    in_flight: OwnedSemaphorePermit,
+}
+
+/// Downloading overlaps registering, but the bytes downloaded and not yet registered stay
+/// under about one largest letter (`max_message_bytes`) or four batches, whichever is more:
+/// letters of tens of megabytes are then held one or two at a time, never a queue of them.
+fn in_flight_budget_kib(config: &ImapConfig) -> u32 {
+    let bytes = config.max_message_bytes().max(4 * config.fetch_batch_bytes);
+    u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).max(1)
 }
 
 pub struct Listener {
@@ -258,11 +268,16 @@ impl Listener {
         ));
 
         let mut failure = None;
+        let budget_kib = in_flight_budget_kib(&self.config);
+        let in_flight = Arc::new(Semaphore::new(budget_kib as usize));
         for batch in plan_batches(&fresh, self.config.fetch_batch_bytes, self.config.max_message_bytes()) {
             if *shutdown.borrow() {
                 break;
             }
-            let downloaded = match self.download(session, &batch).await {
+            let batch_kib = u32::try_from(batch.listed_bytes().div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, budget_kib);
+            // Waits while earlier batches are being registered; the registrar gives permits back.
+            let Ok(permit) = Arc::clone(&in_flight).acquire_many_owned(batch_kib).await else { break };
+            let downloaded = match self.download(session, &batch, permit).await {
                 Ok(d) => d,
                 Err(e) => {
                     failure = Some(e);
@@ -303,7 +318,7 @@ impl Listener {
         Ok(highest)
     }
 
-    async fn download(&self, session: &mut Session, batch: &Batch) -> Result<Downloaded> {
+    async fn download(&self, session: &mut Session, batch: &Batch, in_flight: OwnedSemaphorePermit) -> Result<Downloaded> {
         let query = if batch.headers_only { "(UID INTERNALDATE BODY.PEEK[HEADER])" } else { "(UID INTERNALDATE BODY.PEEK[])" };
         let set = compress(&batch.uids);
         let mut messages = Vec::with_capacity(batch.uids.len());
@@ -325,7 +340,7 @@ impl Listener {
             }
         }
         let sizes = messages.iter().map(|(uid, _, _)| batch.size_of(*uid)).collect();
-        Ok(Downloaded { messages, headers_only: batch.headers_only, sizes })
+        Ok(Downloaded { messages, headers_only: batch.headers_only, sizes, in_flight })
     }
 
     async fn mark(&self, session: &mut Session, uids: &[u32]) -> Result<()> {
@@ -377,6 +392,11 @@ struct Batch {
 }
 
 impl Batch {
+    /// The bytes this batch downloads, as the listing gave them.
+    fn listed_bytes(&self) -> u64 {
+        if self.headers_only { 64 * 1024 * self.uids.len() as u64 } else { self.sizes.iter().sum() }
+    }
+
     fn size_of(&self, uid: u32) -> u64 {
         self.uids.iter().position(|u| *u == uid).map(|i| self.sizes[i]).unwrap_or(0)
     }
@@ -424,15 +444,15 @@ async fn register_batches(
     stats: Arc<ListenerStats>,
 ) -> Result<()> {
     while let Some(batch) = batches.recv().await {
+        let Downloaded { messages, headers_only, sizes, in_flight } = batch;
         let mailbox = mailbox.clone();
         // Reading MIME is CPU work: keep it off the threads that drive IMAP and SQL.
         let arrivals = tokio::task::spawn_blocking(move || {
-            batch
-                .messages
+            messages
                 .into_iter()
-                .zip(batch.sizes)
+                .zip(sizes)
                 .map(|((uid, raw, received), size)| {
-                    let letter = if batch.headers_only { read_headers_only(&raw, size, limit) } else { read_letter(&raw) };
+                    let letter = if headers_only { read_headers_only(&raw, size, limit) } else { read_letter(&raw) };
                     Arrival {
                         raw,
                         letter,
@@ -444,10 +464,18 @@ async fn register_batches(
         })
         .await
         .map_err(|e| anyhow!("reading letters failed: {e}"))?;
-        let outcomes = store.register_incoming(&arrivals, &policy.current(), Utc::now()).await.context("registering letters")?;
-        let mut uids = Vec::with_capacity(arrivals.len());
-        for (arrival, outcome) in arrivals.iter().zip(&outcomes) {
-            let Source::Imap { uid, .. } = arrival.source else { continue };
+        // What the log needs of each letter; registering consumes the letters.
+        let seen: Vec<(u32, Option<usize>)> = arrivals
+            .iter()
+            .map(|a| {
+                let uid = if let Source::Imap { uid, .. } = a.source { uid } else { 0 };
+                (uid, a.letter.flags.iter().any(|f| f.name() == "oversize").then_some(a.letter.size))
+            })
+            .collect();
+        let outcomes = store.register_incoming(arrivals, &policy.current(), Utc::now()).await.context("registering letters")?;
+        drop(in_flight);
+        let mut uids = Vec::with_capacity(seen.len());
+        for (&(uid, oversize), outcome) in seen.iter().zip(&outcomes) {
             match outcome {
                 Outcome::Registered { number, flags } => {
                     ListenerStats::add(&stats.registered, 1);
@@ -463,8 +491,8 @@ async fn register_batches(
                 }
                 Outcome::AlreadyRecorded { .. } => {}
             }
-            if arrival.letter.flags.iter().any(|f| f.name() == "oversize") {
-                warn!(uid, size = arrival.letter.size, "oversize message registered from its headers and left in the mailbox");
+            if let Some(size) = oversize {
+                warn!(uid, size, "oversize message registered from its headers and left in the mailbox");
             }
             uids.push(uid);
         }

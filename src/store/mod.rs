@@ -124,9 +124,11 @@ impl Store {
                     sqlx::query("PRAGMA page_size = 16384").execute(&mut *conn).await?;
                     sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
                     sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *conn).await?;
-                    // A batch of letters is one transaction of many megabytes: a cache that holds
+                    // A batch of letters is one transaction of a few megabytes: a cache that holds
                     // it avoids spilling pages mid-transaction, and statement journals stay in RAM.
-                    sqlx::query("PRAGMA cache_size = -16384").execute(&mut *conn).await?;
+                    // A larger cache buys little more: a letter of 50 MB spills anyway, and each
+                    // of the pool's connections would keep its cache full afterwards.
+                    sqlx::query("PRAGMA cache_size = -4096").execute(&mut *conn).await?;
                     sqlx::query("PRAGMA temp_store = MEMORY").execute(&mut *conn).await?;
                     // Checkpoints run beside registration (see `checkpoint_soon`), not inside the
                     // commit of whichever batch happens to fill the log.
@@ -193,7 +195,9 @@ impl Store {
 
     /// Registers incoming letters in one transaction: all or none are committed. Numbers are
     /// taken under a lock on the year's counter, so they are gapless and unique across processes.
-    pub async fn register_incoming(&self, arrivals: &[Arrival], policy: &IntakePolicy, now: DateTime<Utc>) -> Result<Vec<Outcome>> {
+    /// The arrivals are consumed: their bytes go to the database without another copy. The
+    /// outcomes come in the order of the arrivals.
+    pub async fn register_incoming(&self, arrivals: Vec<Arrival>, policy: &IntakePolicy, now: DateTime<Utc>) -> Result<Vec<Outcome>> {
         let mut tx = self.pool.begin().await?;
         let registered = register::register_incoming(&mut tx, self.zone, arrivals, policy, now).await?;
         tx.commit().await?;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
 use super::outbox;
-use super::rows::{Cell, insert_rows};
+use super::rows::{Cell, ONE_OFF_BYTES, insert_rows, release_bound_bytes};
 use super::{Arrival, Outcome, Result, StoreError, json, lock_counter};
 use crate::core::bounce::{self, BounceInfo};
 use crate::core::flags::ReviewFlag;
@@ -157,23 +157,23 @@ fn placeholders(first: usize, count: usize) -> String {
 pub(super) async fn register_incoming(
     tx: &mut Transaction<'static, Any>,
     zone: chrono_tz::Tz,
-    arrivals: &[Arrival],
+    mut arrivals: Vec<Arrival>,
     policy: &IntakePolicy,
     now: DateTime<Utc>,
 ) -> Result<Registered> {
     let direction = Direction::Incoming;
     let year = year_in(now, zone);
     let mut last = lock_counter(tx, direction, year).await?;
-    let mut facts = BatchFacts::load(tx, arrivals).await?;
+    let mut facts = BatchFacts::load(tx, &arrivals).await?;
     let mut outcomes = Vec::with_capacity(arrivals.len());
-    let mut raw_rows = Vec::new();
-    let mut attachment_rows = Vec::new();
+    // (document id, arrival index) of each new entry, whose bytes are stored at the end.
+    let mut stored = Vec::new();
     let mut history_rows = Vec::new();
     let mut imap_rows = Vec::new();
     let registered_at = stamp(now);
     let mut mail_queued = false;
 
-    for arrival in arrivals {
+    for (index, arrival) in arrivals.iter().enumerate() {
         if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source
             && let Some(number) = facts.recorded_uids.get(&(mailbox.clone(), *uid_validity, *uid))
         {
@@ -196,7 +196,7 @@ pub(super) async fn register_incoming(
                 let id = insert_document(tx, arrival, &entry, number, &registered_at, due_on.as_deref()).await?;
                 facts.learn(&arrival.letter, Seen { id, number: number.to_string(), root: entry.thread_root.unwrap_or(id) });
 
-                content_rows(id, arrival, &mut raw_rows, &mut attachment_rows);
+                stored.push((id, index));
                 let detail = entry.flags.iter().map(ReviewFlag::describe).collect::<Vec<_>>().join("; ");
                 history_rows.push(vec![
                     Cell::Int(id),
@@ -239,7 +239,7 @@ pub(super) async fn register_incoming(
         };
         if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source {
             imap_rows.push(vec![
-                Cell::Text(mailbox.as_str()),
+                Cell::Owned(mailbox.clone()),
                 Cell::Int(i64::from(*uid_validity)),
                 Cell::Int(i64::from(*uid)),
                 Cell::Int(document_id),
@@ -248,10 +248,10 @@ pub(super) async fn register_incoming(
         outcomes.push(outcome);
     }
 
-    insert_rows(tx, "raw_messages", &["document_id", "bytes"], &raw_rows).await?;
-    insert_rows(tx, "attachments", ATTACHMENT_COLUMNS, &attachment_rows).await?;
-    insert_rows(tx, "history", HISTORY_COLUMNS, &history_rows).await?;
-    insert_rows(tx, "imap_messages", &["mailbox", "uid_validity", "uid", "document_id"], &imap_rows).await?;
+    store_contents(tx, &mut arrivals, &stored).await?;
+    drop(arrivals);
+    insert_rows(tx, "history", HISTORY_COLUMNS, history_rows).await?;
+    insert_rows(tx, "imap_messages", &["mailbox", "uid_validity", "uid", "document_id"], imap_rows).await?;
     save_counter(tx, direction, year, last).await?;
     Ok(Registered { outcomes, mail_queued })
 }
@@ -267,20 +267,28 @@ async fn save_counter(tx: &mut Transaction<'static, Any>, direction: Direction, 
     Ok(())
 }
 
-/// The stored bytes of a new document: the raw message and each attachment.
-fn content_rows<'a>(id: i64, arrival: &'a Arrival, raw_rows: &mut Vec<Vec<Cell<'a>>>, attachment_rows: &mut Vec<Vec<Cell<'a>>>) {
-    raw_rows.push(vec![Cell::Int(id), Cell::Bytes(&arrival.raw)]);
-    for (position, a) in arrival.letter.attachments.iter().enumerate() {
-        attachment_rows.push(vec![
-            Cell::Int(id),
-            Cell::Int(position as i64 + 1),
-            Cell::Text(a.name.as_str()),
-            Cell::Text(a.media_type.as_str()),
-            Cell::Int(a.content.len() as i64),
-            Cell::Text(a.sha256.as_str()),
-            Cell::Bytes(&a.content),
-        ]);
+/// Stores the bytes of new documents, moved out of their arrivals: each attachment, then the
+/// raw messages. In that order a letter's raw bytes are held once while its attachments are
+/// written, and its attachments are gone while its raw bytes are written (each write holds
+/// its bytes about three times over: the driver's copy, SQLite's copy and the record).
+async fn store_contents(tx: &mut Transaction<'static, Any>, arrivals: &mut [Arrival], stored: &[(i64, usize)]) -> Result<()> {
+    let mut attachment_rows = Vec::new();
+    for &(id, index) in stored {
+        for (position, a) in arrivals[index].letter.attachments.iter_mut().enumerate() {
+            attachment_rows.push(vec![
+                Cell::Int(id),
+                Cell::Int(position as i64 + 1),
+                Cell::Owned(a.name.clone()),
+                Cell::Owned(a.media_type.clone()),
+                Cell::Int(a.content.len() as i64),
+                Cell::Owned(a.sha256.clone()),
+                Cell::Blob(std::mem::take(&mut a.content)),
+            ]);
+        }
     }
+    insert_rows(tx, "attachments", ATTACHMENT_COLUMNS, attachment_rows).await?;
+    let raw_rows = stored.iter().map(|&(id, index)| vec![Cell::Int(id), Cell::Blob(std::mem::take(&mut arrivals[index].raw))]).collect();
+    insert_rows(tx, "raw_messages", &["document_id", "bytes"], raw_rows).await
 }
 
 /// Registers outgoing correspondence and queues it, in one transaction: the number is taken,
@@ -335,10 +343,7 @@ where
     };
     let registered_at = stamp(now);
     let id = insert_document(tx, &arrival, &entry, number, &registered_at, None).await?;
-    let (mut raw_rows, mut attachment_rows) = (Vec::new(), Vec::new());
-    content_rows(id, &arrival, &mut raw_rows, &mut attachment_rows);
-    insert_rows(tx, "raw_messages", &["document_id", "bytes"], &raw_rows).await?;
-    insert_rows(tx, "attachments", ATTACHMENT_COLUMNS, &attachment_rows).await?;
+    store_contents(tx, &mut [arrival], &[(id, 0)]).await?;
     let number_text = number.to_string();
     let mut history = vec![vec![
         Cell::Int(id),
@@ -363,7 +368,7 @@ where
             Cell::Owned(format!("answered by {number_text}")),
         ]);
     }
-    insert_rows(tx, "history", HISTORY_COLUMNS, &history).await?;
+    insert_rows(tx, "history", HISTORY_COLUMNS, history).await?;
     outbox::enqueue_in(tx, Some(id), &mail, now).await?;
     save_counter(tx, direction, year, last).await?;
     Ok(number_text)
@@ -561,6 +566,7 @@ async fn insert_document(
 ) -> Result<i64> {
     let letter = &arrival.letter;
     let from_address = letter.from.first().map(|c| c.address.to_lowercase()).unwrap_or_default();
+    let one_off = letter.body_text.len() > ONE_OFF_BYTES;
     let row = sqlx::query(
         "INSERT INTO documents (number, direction, year, sequence, subject, from_json, to_json, cc_json, from_address, \
          message_id, replies_to_json, sent_at, received_at, registered_at, sha256, size, body_text, source, thread_id, \
@@ -595,7 +601,11 @@ async fn insert_document(
     .bind(entry.routing.as_ref().map(json))
     .bind(json(&entry.routing.as_ref().map(|r| r.tags.clone()).unwrap_or_default()))
     .bind(due_on)
+    .persistent(!one_off)
     .fetch_one(&mut **tx)
     .await?;
+    if one_off {
+        release_bound_bytes(tx).await?;
+    }
     Ok(row.get(0))
 }

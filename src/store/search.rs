@@ -10,8 +10,13 @@ use super::rows::{Cell, insert_rows};
 use super::{Backend, Result, Store};
 use crate::core::fold::fold;
 
+/// Body text read into memory by one indexing transaction: 1,000 long letters at once would
+/// hold a hundred megabytes of text, several times over while it is bound and indexed.
+const INDEX_BATCH_BYTES: i64 = 4 * 1024 * 1024;
+
 impl Store {
-    /// Indexes up to `limit` documents registered since the last run; returns how many.
+    /// Indexes up to `limit` documents registered since the last run, and no more text than
+    /// about `INDEX_BATCH_BYTES` (always at least one document); returns how many.
     pub async fn index_pending(&self, limit: i64) -> Result<usize> {
         let mut tx: Transaction<'static, sqlx::Any> = self.pool.begin().await?;
         // Taking the progress row serialises indexers across processes.
@@ -22,9 +27,23 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .get(0);
-        let documents = sqlx::query("SELECT id, subject, body_text FROM documents WHERE id > $1 ORDER BY id LIMIT $2")
+        let lengths = sqlx::query("SELECT id, CAST(LENGTH(body_text) AS BIGINT) FROM documents WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(last)
             .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut through = last;
+        let mut text_bytes = 0;
+        for row in &lengths {
+            if through > last && text_bytes + row.get::<i64, _>(1) > INDEX_BATCH_BYTES {
+                break;
+            }
+            through = row.get(0);
+            text_bytes += row.get::<i64, _>(1);
+        }
+        let documents = sqlx::query("SELECT id, subject, body_text FROM documents WHERE id > $1 AND id <= $2 ORDER BY id")
+            .bind(last)
+            .bind(through)
             .fetch_all(&mut *tx)
             .await?;
         let Some(newest) = documents.last().map(|row| row.get::<i64, _>(0)) else {
@@ -59,7 +78,7 @@ impl Store {
                     .iter()
                     .map(|(id, subject, body, names)| vec![Cell::Int(*id), Cell::Text(subject), Cell::Text(body), Cell::Text(names)])
                     .collect();
-                insert_rows(&mut tx, "documents_fts", &["rowid", "subject", "body", "attachment_names"], &rows).await?;
+                insert_rows(&mut tx, "documents_fts", &["rowid", "subject", "body", "attachment_names"], rows).await?;
             }
             Backend::Postgres => {
                 for (id, subject, body, names) in &texts {
