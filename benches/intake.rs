@@ -573,7 +573,11 @@ async fn big_letter(s: &Services, mailbox: &str, dir: &Path) -> Result<()> {
     let (cores, model, memory) = machine();
     let db_url = format!("sqlite://{}/big.db", dir.display());
     println!("[6] one large letter: mailbox {mailbox}, store {db_url}");
-    chancery::store::Store::open(&db_url, chrono_tz::Asia::Baku, chancery::store::OpenMode::CreateIfMissing).await.context("create the big-letter store")?.close().await;
+    chancery::store::Store::open(&db_url, chrono_tz::Asia::Baku, chancery::store::OpenMode::CreateIfMissing)
+        .await
+        .context("create the big-letter store")?
+        .close()
+        .await;
     let counter = open_counter(&db_url).await?;
 
     // The baseline: serve idle on the empty mailbox.
