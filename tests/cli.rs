@@ -5,12 +5,15 @@
 //! `postgres://root@127.0.0.1:5432/test`). Letters are written as files in a temporary directory,
 //! which is also the binary's working directory, so no stray `chancery.toml` is read.
 
+mod support;
+
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Datelike;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use support::chancery_command;
 
 // ---------------------------------------------------------------------------------------------
 // A registry: a temporary directory, a fresh database, and the binary pointed at both.
@@ -97,17 +100,8 @@ impl Registry {
     /// The binary, in the temporary directory, with no CHANCERY_* settings but the database URL
     /// and the rules this repository ships.
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_chancery"));
-        command.args(args).current_dir(self.dir.path());
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("CHANCERY_") {
-                command.env_remove(key);
-            }
-        }
-        command
-            .env_remove("RUST_LOG")
-            .env("CHANCERY_DATABASE__URL", &self.url)
-            .env("CHANCERY_RULES__DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/mail-rules"));
+        let mut command = chancery_command(self.dir.path(), &self.url);
+        command.args(args);
         command
     }
 

@@ -345,7 +345,6 @@ fn write(dir: &Path, name: &str, text: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chancery_send_registers_an_out_number_sends_those_bytes_and_marks_the_letter_answered() {
-    let s = services();
     let (_, url, _guard) = fresh_store().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let incoming = letter("Partner <sender+send@uni-x.edu.tr>", "Request for an agreement", &format!("{}@uni-x.edu.tr", unique("req")), "");
@@ -354,22 +353,8 @@ async fn chancery_send_registers_an_out_number_sends_those_bytes_and_marks_the_l
     std::fs::write(dir.path().join("agreement.pdf"), b"%PDF-1.4 signed").expect("write");
     let recipient = format!("bob+{}@uni-x.edu.tr", unique("answer"));
     let chancery = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_chancery"))
-            .args(args)
-            .current_dir(dir.path())
-            .env("CHANCERY_DATABASE__URL", &url)
-            .env("CHANCERY_RULES__DIR", rules_dir())
-            .env("CHANCERY_SMTP__ENABLED", "true")
-            .env("CHANCERY_SMTP__HOST", &s.host)
-            .env("CHANCERY_SMTP__PORT", s.smtp_port.to_string())
-            .env("CHANCERY_SMTP__TLS", "starttls")
-            .env("CHANCERY_SMTP__CA_FILE", &s.ca)
-            .env("CHANCERY_SMTP__USER", "registry")
-            .env("CHANCERY_SMTP__PASSWORD", &s.password)
-            .env("CHANCERY_SMTP__FROM", "University Registry <registry@uni.example>")
-            .env("CHANCERY_SMTP__TEMPLATES_DIR", rules_dir().join("templates"))
-            .output()
-            .expect("run chancery");
+        let mut command = chancery_command(dir.path(), &url);
+        let output = send_through_dev_postfix(&mut command).args(args).output().expect("run chancery");
         assert!(output.status.success(), "chancery {args:?}: {}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8_lossy(&output.stdout).into_owned()
     };

@@ -20,7 +20,7 @@ use chancery::store::outbox::OutboxRecord;
 use chancery::store::{Arrival, Store};
 use chrono::Utc;
 use mail_parser::MessageParser;
-use support::{services, unique};
+use support::{chancery_command, send_through_dev_postfix, services, unique};
 use tokio::sync::{Notify, RwLock, watch};
 
 /// The test that stops Postfix takes this for writing; every other test holds it for reading.
@@ -442,28 +442,8 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-        let s = services();
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_chancery"));
-        command.args(args).current_dir(self.dir.path());
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("CHANCERY_") {
-                command.env_remove(key);
-            }
-        }
-        command
-            .env_remove("RUST_LOG")
-            .env("CHANCERY_DATABASE__URL", &self.url)
-            .env("CHANCERY_RULES__DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/mail-rules"))
-            .env("CHANCERY_SMTP__ENABLED", "true")
-            .env("CHANCERY_SMTP__HOST", &s.host)
-            .env("CHANCERY_SMTP__PORT", s.smtp_port.to_string())
-            .env("CHANCERY_SMTP__TLS", "starttls")
-            .env("CHANCERY_SMTP__CA_FILE", &s.ca)
-            .env("CHANCERY_SMTP__USER", "registry")
-            .env("CHANCERY_SMTP__PASSWORD", &s.password)
-            .env("CHANCERY_SMTP__FROM", FROM)
-            .env("CHANCERY_SMTP__TEMPLATES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/mail-rules/templates"))
-            .env("CHANCERY_SMTP__TIMEOUT_SECS", "10");
+        let mut command = chancery_command(self.dir.path(), &self.url);
+        send_through_dev_postfix(&mut command).args(args).env("CHANCERY_SMTP__TIMEOUT_SECS", "10");
         for (key, value) in env {
             command.env(key, value);
         }

@@ -163,6 +163,39 @@ where
     check().await
 }
 
+/// The `chancery` binary run in `dir`, with no CHANCERY_* setting from the caller's environment
+/// but the database URL and the rules this repository ships.
+pub fn chancery_command(dir: &std::path::Path, url: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_chancery"));
+    command.current_dir(dir);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("CHANCERY_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env_remove("RUST_LOG")
+        .env("CHANCERY_DATABASE__URL", url)
+        .env("CHANCERY_RULES__DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/mail-rules"));
+    command
+}
+
+/// Settings that make `command` send through the dev Postfix: STARTTLS, the registry's login,
+/// the templates this repository ships.
+pub fn send_through_dev_postfix(command: &mut std::process::Command) -> &mut std::process::Command {
+    let s = services();
+    command
+        .env("CHANCERY_SMTP__ENABLED", "true")
+        .env("CHANCERY_SMTP__HOST", &s.host)
+        .env("CHANCERY_SMTP__PORT", s.smtp_port.to_string())
+        .env("CHANCERY_SMTP__TLS", "starttls")
+        .env("CHANCERY_SMTP__CA_FILE", &s.ca)
+        .env("CHANCERY_SMTP__USER", "registry")
+        .env("CHANCERY_SMTP__PASSWORD", &s.password)
+        .env("CHANCERY_SMTP__FROM", "University Registry <registry@uni.example>")
+        .env("CHANCERY_SMTP__TEMPLATES_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/mail-rules/templates"))
+}
+
 /// A header of a raw message, decoded.
 pub fn header(raw: &[u8], name: &str) -> Option<String> {
     let message = mail_parser::MessageParser::default().parse(raw)?;
