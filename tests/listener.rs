@@ -105,6 +105,22 @@ fn flag_names(d: &DocumentRecord) -> Vec<String> {
     d.flags.iter().filter_map(|f| f["flag"].as_str().map(str::to_string)).collect()
 }
 
+/// `chancery serve` on the store at `url`, listening as `registry` on the dev Dovecot (plain
+/// IMAP on loopback) with `password`.
+fn serve_command(url: &str, password: &str) -> std::process::Command {
+    let s = services();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_chancery"));
+    command
+        .arg("serve")
+        .env("CHANCERY_DATABASE__URL", url)
+        .env("CHANCERY_IMAP__HOST", &s.host)
+        .env("CHANCERY_IMAP__PORT", s.imap_port.to_string())
+        .env("CHANCERY_IMAP__TLS", "none")
+        .env("CHANCERY_IMAP__USER", "registry")
+        .env("CHANCERY_IMAP__PASSWORD", password);
+    command
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_letter_appended_is_registered_within_two_seconds_through_idle() {
     let _server = SERVER.read().await;
@@ -387,14 +403,7 @@ async fn kill_9_in_the_middle_of_a_backlog_then_restart_registers_every_letter_o
     s_append.logout().await.ok();
 
     let serve = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_chancery"))
-            .arg("serve")
-            .env("CHANCERY_DATABASE__URL", &url)
-            .env("CHANCERY_IMAP__HOST", &s.host)
-            .env("CHANCERY_IMAP__PORT", s.imap_port.to_string())
-            .env("CHANCERY_IMAP__TLS", "none")
-            .env("CHANCERY_IMAP__USER", "registry")
-            .env("CHANCERY_IMAP__PASSWORD", &s.password)
+        serve_command(&url, &s.password)
             .env("CHANCERY_IMAP__MAILBOX", &mailbox)
             .env("CHANCERY_IMAP__FETCH_BATCH_BYTES", "20000")
             .env("CHANCERY_LOG__LEVEL", "warn")
@@ -440,14 +449,7 @@ async fn serve_with_a_wrong_imap_password_stops_at_once_with_one_line_saying_wha
     let s = services();
     let (_store, url, _guard) = fresh_store().await;
     let started = Instant::now();
-    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_chancery"))
-        .arg("serve")
-        .env("CHANCERY_DATABASE__URL", &url)
-        .env("CHANCERY_IMAP__HOST", &s.host)
-        .env("CHANCERY_IMAP__PORT", s.imap_port.to_string())
-        .env("CHANCERY_IMAP__TLS", "none")
-        .env("CHANCERY_IMAP__USER", "registry")
-        .env("CHANCERY_IMAP__PASSWORD", "not-the-password")
+    let mut serve = serve_command(&url, "not-the-password")
         .env("CHANCERY_LOG__LEVEL", "warn")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

@@ -99,10 +99,10 @@ pub struct LoginRefused {
 impl std::fmt::Display for LoginRefused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let LoginRefused { server, user, words, password_key } = self;
-        let advice = format!("heck imap.user and {password_key}");
+        write!(f, "the IMAP server {server} refused the login as {user}: {words}")?;
         // The server's words end a sentence or not; the advice follows either way.
-        let (joint, first) = if words.ends_with(['.', '!']) { (" ", 'C') } else { ("; ", 'c') };
-        write!(f, "the IMAP server {server} refused the login as {user}: {words}{joint}{first}{advice}")
+        let advice = if words.ends_with(['.', '!']) { " Check" } else { "; check" };
+        write!(f, "{advice} imap.user and {password_key}")
     }
 }
 
