@@ -1,17 +1,20 @@
 //! The rule-file adapter: reads `mail-rules/` from disk and keeps the rules in force current.
 //!
 //! Rules are edited by registry staff while Chancery runs. A changed file is read again; if it
-//! is broken, the error is logged with its file and line and the rules in force stay.
+//! is broken, the error is logged with its file and line and the rules in force stay; errors
+//! not seen at the reload before also go to the admin room, when one is set.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
+use crate::core::announce::{self, RoomTarget};
 use crate::core::intake::IntakePolicy;
 use crate::core::rules::{RuleBook, RuleError};
+use crate::store::Store;
 
 /// How often the folder is looked at for edits.
 const POLL: Duration = Duration::from_secs(2);
@@ -58,11 +61,18 @@ pub fn load(dir: &Path) -> Result<RuleBook, LoadError> {
 pub struct LiveRules {
     dir: PathBuf,
     current: RwLock<Arc<RuleBook>>,
+    /// Where new errors are posted for the admin room, when the assistant has one.
+    admin_room: OnceLock<Store>,
 }
 
 impl LiveRules {
     pub fn new(dir: PathBuf, book: RuleBook) -> LiveRules {
-        LiveRules { dir, current: RwLock::new(Arc::new(book)) }
+        LiveRules { dir, current: RwLock::new(Arc::new(book)), admin_room: OnceLock::new() }
+    }
+
+    /// Errors a reload finds are also written to the room outbox for the admin room (`admin`).
+    pub fn report_errors_to_admin_room(&self, store: Store) {
+        self.admin_room.set(store).ok();
     }
 
     pub fn current(&self) -> Arc<RuleBook> {
@@ -79,6 +89,8 @@ impl LiveRules {
     /// Polls the folder until shutdown, reloading on every change.
     pub async fn watch(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let mut seen = fingerprint(&self.dir);
+        // The errors of the last reload: an edit that leaves them as they were is not news.
+        let mut reported: Vec<String> = Vec::new();
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}
@@ -90,12 +102,25 @@ impl LiveRules {
             }
             seen = now;
             match self.reload() {
-                Ok(()) => info!(dir = %self.dir.display(), rules = self.current().rule_count(), "rules reloaded"),
+                Ok(()) => {
+                    reported.clear();
+                    info!(dir = %self.dir.display(), rules = self.current().rule_count(), "rules reloaded");
+                }
                 Err(problem) => {
-                    for line in problem.to_string().lines() {
+                    let errors: Vec<String> = problem.to_string().lines().map(str::to_string).collect();
+                    for line in &errors {
                         error!("rule files: {line}");
                     }
                     error!("rule files are broken; the rules in force stay until they are fixed");
+                    let news: Vec<String> = errors.iter().filter(|line| !reported.contains(line)).cloned().collect();
+                    reported = errors;
+                    if let Some(store) = self.admin_room.get()
+                        && !news.is_empty()
+                        && let Err(failure) =
+                            store.room_messages().enqueue(&RoomTarget::Admin, &announce::rule_file_errors(&news), chrono::Utc::now()).await
+                    {
+                        warn!(error = %failure, "the admin room cannot be told of the broken rule files");
+                    }
                 }
             }
         }

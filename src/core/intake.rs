@@ -107,6 +107,9 @@ pub struct IntakePolicy {
     pub replies: Option<Arc<ReplyPolicy>>,
     /// Public holidays: not counted when a rule gives "due in N working days".
     pub holidays: Vec<chrono::NaiveDate>,
+    /// Post the room cards routing asks for (`notify_room`); off where no assistant posts them
+    /// (imports of old mail, `serve` without Matrix), as replies are off without SMTP.
+    pub notify_rooms: bool,
 }
 
 /// A new entry as the core decided it; the store adds the number and the times.

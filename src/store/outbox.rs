@@ -91,7 +91,19 @@ pub(super) async fn acknowledgements_since(tx: &mut Transaction<'static, Any>, r
     Ok(u32::try_from(row.get::<i64, _>(0)).unwrap_or(u32::MAX))
 }
 
-fn short(error: &str) -> String {
+/// Holds a document's waiting mail until `until` (a press release's embargo): no dispatcher
+/// claims it sooner. Its give-up time counts from then too (`created_at`), so that a long
+/// embargo does not use up the time a mail has to get through.
+pub(super) async fn hold_until_in(tx: &mut Transaction<'static, Any>, document_id: i64, until: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE outbox SET next_attempt_at = $1, created_at = $1 WHERE document_id = $2 AND status = 'pending'")
+        .bind(stamp(until))
+        .bind(document_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub(super) fn short(error: &str) -> String {
     let line = error.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.chars().count() <= MAX_ERROR_CHARS { line } else { format!("{}…", line.chars().take(MAX_ERROR_CHARS).collect::<String>()) }
 }

@@ -9,19 +9,17 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
-use super::outbox;
 use super::rows::{Cell, ONE_OFF_BYTES, insert_rows, release_bound_bytes};
-use super::{Arrival, Outcome, Result, StoreError, json, lock_counter};
+use super::{Arrival, Outcome, Result, StoreError, json, lock_counter, outbox, room_outbox};
+use crate::core::announce::RoomTarget;
 use crate::core::bounce::{self, BounceInfo};
+use crate::core::effects::{self, Bounce, Effect, Entry, Facts, FoundBy, Note, Returned};
 use crate::core::flags::ReviewFlag;
 use crate::core::intake::{self, Decision, IntakePolicy, Known, NewEntry, Source};
 use crate::core::letter::Letter;
 use crate::core::number::{Direction, RegistrationNumber};
-use crate::core::outbound::OutgoingMail;
-use crate::core::outbound::{self, MailKind};
-use crate::core::reply::{self, Registration, UnitInfo};
-use crate::core::rules::{Routing, due_date_skipping};
-use crate::core::time::day_bounds;
+use crate::core::outbound::{MailKind, OutgoingMail};
+use crate::core::rules::due_date_skipping;
 use crate::core::time::{stamp, year_in};
 
 const ATTACHMENT_COLUMNS: &[&str] = &["document_id", "position", "name", "media_type", "size", "sha256", "content"];
@@ -138,18 +136,6 @@ async fn seen_where(tx: &mut Transaction<'static, Any>, column: &str, extra: &st
     Ok(found)
 }
 
-/// "why was this routed here?" in one line for the history.
-fn routing_explanation(routing: &Routing) -> String {
-    match &routing.rule {
-        None => "no rule matched: the default unit".to_string(),
-        Some(rule) => {
-            let reasons: Vec<String> =
-                routing.reasons.iter().filter(|r| &r.rule == rule).map(|r| format!("{} (matched {:?})", r.condition, r.matched)).collect();
-            format!("rule {rule:?}: {}", reasons.join("; "))
-        }
-    }
-}
-
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
@@ -171,7 +157,7 @@ pub(super) async fn register_incoming(
     let mut history_rows = Vec::new();
     let mut imap_rows = Vec::new();
     let registered_at = stamp(now);
-    let mut mail_queued = false;
+    let mut written = Written::default();
 
     for (index, arrival) in arrivals.iter().enumerate() {
         if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source
@@ -192,49 +178,18 @@ pub(super) async fn register_incoming(
                     .routing
                     .as_ref()
                     .and_then(|r| r.due_in_working_days)
-                    .map(|days| due_date_skipping(now.with_timezone(&zone).date_naive(), days, &policy.holidays).to_string());
-                let id = insert_document(tx, arrival, &entry, number, &registered_at, due_on.as_deref()).await?;
+                    .map(|days| due_date_skipping(now.with_timezone(&zone).date_naive(), days, &policy.holidays));
+                let id = insert_document(tx, arrival, &entry, number, &registered_at, due_on.map(|d| d.to_string()).as_deref()).await?;
                 facts.learn(&arrival.letter, Seen { id, number: number.to_string(), root: entry.thread_root.unwrap_or(id) });
-
                 stored.push((id, index));
-                let detail = entry.flags.iter().map(ReviewFlag::describe).collect::<Vec<_>>().join("; ");
-                history_rows.push(vec![
-                    Cell::Int(id),
-                    Cell::Owned(registered_at.clone()),
-                    Cell::Text("chancery"),
-                    Cell::Text("registered"),
-                    Cell::Null,
-                    Cell::Null,
-                    Cell::Owned(number.to_string()),
-                    if detail.is_empty() { Cell::Null } else { Cell::Owned(detail) },
-                ]);
-                if let Some(routing) = &entry.routing {
-                    history_rows.push(vec![
-                        Cell::Int(id),
-                        Cell::Owned(registered_at.clone()),
-                        Cell::Text("chancery"),
-                        Cell::Text("routed"),
-                        Cell::Text("unit"),
-                        Cell::Null,
-                        Cell::Owned(routing.unit.clone()),
-                        Cell::Owned(routing_explanation(routing)),
-                    ]);
-                }
+
                 let number_text = number.to_string();
-                let follow = FollowUp {
-                    tx: &mut *tx,
-                    id,
-                    number: &number_text,
-                    arrival,
-                    entry: &entry,
-                    policy,
-                    zone,
-                    now,
-                    history: &mut history_rows,
-                };
-                mail_queued |= follow.carry_out().await?;
+                let registered = Entry { id, number: &number_text, letter: &arrival.letter, decided: &entry, due_on };
+                let known = plan_facts(tx, &registered, &arrival.raw, policy, zone, now).await?;
+                let plan = effects::plan(&registered, &known, policy, zone, now);
+                written.add(write_plan(tx, id, plan, now, &mut history_rows).await?);
                 let flags = entry.flags.iter().map(ReviewFlag::name).collect();
-                (id, Outcome::Registered { number: number.to_string(), flags })
+                (id, Outcome::Registered { number: number_text, flags })
             }
         };
         if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source {
@@ -253,7 +208,7 @@ pub(super) async fn register_incoming(
     insert_rows(tx, "history", HISTORY_COLUMNS, history_rows).await?;
     insert_rows(tx, "imap_messages", &["mailbox", "uid_validity", "uid", "document_id"], imap_rows).await?;
     save_counter(tx, direction, year, last).await?;
-    Ok(Registered { outcomes, mail_queued })
+    Ok(Registered { outcomes, mail_queued: written.mail, room_queued: written.room })
 }
 
 /// The year's counter after this transaction's numbers (its row is locked since `lock_counter`).
@@ -390,170 +345,122 @@ pub(super) struct Registered {
     pub outcomes: Vec<Outcome>,
     /// Mail was written to the outbox: the dispatcher should look.
     pub mail_queued: bool,
+    /// A room message was written: the Matrix adapter should look.
+    pub room_queued: bool,
 }
 
-/// What follows a new registration, in the same transaction: a bounce is tied to what it
-/// bounces; otherwise the acknowledgement and the forward the routing asked for are written to
-/// the outbox, or the reason there is none is written to the history.
-struct FollowUp<'a, 'h> {
-    tx: &'a mut Transaction<'static, Any>,
-    id: i64,
-    number: &'a str,
-    arrival: &'a Arrival,
-    entry: &'a NewEntry,
-    policy: &'a IntakePolicy,
+/// Which outboxes a plan wrote to.
+#[derive(Default, Clone, Copy)]
+struct Written {
+    mail: bool,
+    room: bool,
+}
+
+impl Written {
+    fn add(&mut self, other: Written) {
+        self.mail |= other.mail;
+        self.room |= other.room;
+    }
+}
+
+/// What the plan for a new entry needs from the register: the document a bounce returns mail
+/// of, and how many acknowledgements its sender had today (this transaction's included, so a
+/// batch cannot exceed the limit).
+async fn plan_facts(
+    tx: &mut Transaction<'static, Any>,
+    entry: &Entry<'_>,
+    raw: &[u8],
+    policy: &IntakePolicy,
     zone: chrono_tz::Tz,
     now: DateTime<Utc>,
-    history: &'a mut Vec<Vec<Cell<'h>>>,
+) -> Result<Facts> {
+    let bounce = match bounce::bounced_message(entry.letter, raw) {
+        Some(info) => {
+            let returns = returned_document(tx, &info).await?;
+            Some(Bounce { info, returns })
+        }
+        None => None,
+    };
+    let acknowledgements_today = match effects::acknowledgements_to_count(entry, policy, zone, now) {
+        Some(count) => outbox::acknowledgements_since(tx, &count.recipient, count.since).await?,
+        None => 0,
+    };
+    Ok(Facts { bounce, acknowledgements_today })
 }
 
-impl FollowUp<'_, '_> {
-    async fn carry_out(mut self) -> Result<bool> {
-        let letter = &self.arrival.letter;
-        if let Some(bounce) = bounce::bounced_message(letter, &self.arrival.raw) {
-            self.tie_bounce(&bounce).await?;
-            return Ok(false);
-        }
-        let (Some(replies), Some(routing)) = (&self.policy.replies, &self.entry.routing) else { return Ok(false) };
-        let unit = self.unit_info();
-        let local_date = reply::local_date(self.now, self.zone);
-        let registration = Registration {
-            number: self.number,
-            local_date: &local_date,
-            unit: &unit,
-            confidential: self.entry.confidentiality.is_restricted(),
-        };
-        let unique = self.now.timestamp_micros().to_string();
-        let domain = outbound::domain_of(&replies.from).unwrap_or_else(|| "chancery.invalid".into());
-        let mut queued = false;
-        if let Some(template) = &routing.acknowledge {
-            let since = day_bounds(self.now.with_timezone(&self.zone).date_naive(), self.zone).0;
-            let sent_today = match reply::acknowledgement_recipient(letter) {
-                // Counts what this transaction queued too: a batch cannot exceed the limit.
-                Some(recipient) => outbox::acknowledgements_since(self.tx, &recipient, since).await?,
-                None => 0,
-            };
-            let message_id = outbound::message_id(MailKind::Acknowledgement, self.number, &unique, &domain);
-            match reply::acknowledgement(letter, &registration, sent_today, template, replies, message_id) {
-                Ok(mail) => {
-                    outbox::enqueue_in(self.tx, Some(self.id), &mail, self.now).await?;
-                    queued = true;
-                }
-                Err(why) => self.note("not-acknowledged", why.to_string()),
-            }
-        }
-        if routing.forward {
-            let message_id = outbound::message_id(MailKind::Forward, self.number, &unique, &domain);
-            match reply::forward_to_unit(letter, &registration, replies, message_id) {
-                Ok(mail) => {
-                    outbox::enqueue_in(self.tx, Some(self.id), &mail, self.now).await?;
-                    queued = true;
-                }
-                Err(why) => self.note("not-forwarded", why.to_string()),
-            }
-        }
-        Ok(queued)
+/// The document whose mail a bounce returns: the one the returned Message-ID was sent for, else
+/// the first registered one the returned mail names.
+async fn returned_document(tx: &mut Transaction<'static, Any>, bounce: &BounceInfo) -> Result<Option<Returned>> {
+    if let Some(message_id) = &bounce.original_message_id
+        && let Some(row) = sqlx::query(
+            "SELECT o.document_id, o.kind, d.status FROM outbox o JOIN documents d ON d.id = o.document_id \
+             WHERE o.message_id = $1 ORDER BY o.id LIMIT 1",
+        )
+        .bind(message_id.as_str())
+        .fetch_optional(&mut **tx)
+        .await?
+        && let Some(kind) = MailKind::parse(&row.try_get::<String, _>(1)?)
+    {
+        return Ok(Some(Returned { document: row.try_get(0)?, status: row.try_get(2)?, found_by: FoundBy::MessageId(kind) }));
     }
-
-    fn unit_info(&self) -> UnitInfo {
-        let unit = self.policy.rules.as_ref().and_then(|book| book.unit(&self.entry.unit));
-        match unit {
-            Some(u) => UnitInfo {
-                id: u.id.clone(),
-                email: u.email.clone(),
-                names: [("en", &u.name.en), ("az", &u.name.az), ("ru", &u.name.ru)]
-                    .into_iter()
-                    .map(|(l, n)| (l.to_string(), n.clone()))
-                    .collect(),
-            },
-            None => UnitInfo { id: self.entry.unit.clone(), ..UnitInfo::default() },
-        }
-    }
-
-    fn note(&mut self, action: &'static str, reason: String) {
-        self.history.push(vec![
-            Cell::Int(self.id),
-            Cell::Owned(stamp(self.now)),
-            Cell::Text("chancery"),
-            Cell::Text(action),
-            Cell::Null,
-            Cell::Null,
-            Cell::Null,
-            Cell::Owned(reason),
-        ]);
-    }
-
-    /// Marks the document whose mail bounced: an outgoing letter becomes `bounced`; for an
-    /// acknowledgement or forward the bounce is noted in the letter's history.
-    async fn tie_bounce(mut self, bounce: &BounceInfo) -> Result<()> {
-        let mut target: Option<(i64, String)> = None;
-        if let Some(message_id) = &bounce.original_message_id
-            && let Some(row) =
-                sqlx::query("SELECT document_id, kind FROM outbox WHERE message_id = $1 AND document_id IS NOT NULL ORDER BY id LIMIT 1")
-                    .bind(message_id.as_str())
-                    .fetch_optional(&mut **self.tx)
-                    .await?
+    for number in &bounce.numbers {
+        if let Some(row) =
+            sqlx::query("SELECT id, status FROM documents WHERE number = $1").bind(number.as_str()).fetch_optional(&mut **tx).await?
         {
-            target = Some((row.get(0), row.get(1)));
+            return Ok(Some(Returned { document: row.try_get(0)?, status: row.try_get(1)?, found_by: FoundBy::Number(number.clone()) }));
         }
-        if target.is_none() {
-            for number in &bounce.numbers {
-                if let Some(row) =
-                    sqlx::query("SELECT id FROM documents WHERE number = $1").bind(number.as_str()).fetch_optional(&mut **self.tx).await?
-                {
-                    let kind = if number.starts_with("OUT-") { "correspondence" } else { "acknowledgement" };
-                    target = Some((row.get(0), kind.to_string()));
-                    break;
-                }
-            }
-        }
-        let detail = [bounce.status.as_deref(), bounce.recipient.as_deref(), bounce.diagnostic.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let Some((document_id, kind)) = target else {
-            self.note("bounce-unmatched", format!("a delivery report that matches no mail Chancery sent: {detail}"));
-            return Ok(());
-        };
-        sqlx::query("UPDATE documents SET thread_id = $1 WHERE id = $2")
-            .bind(root_of(self.tx, document_id).await?)
-            .bind(self.id)
-            .execute(&mut **self.tx)
-            .await?;
-        let reason = format!("{} reports {}: {detail}", self.number, if bounce.is_permanent() { "a failed delivery" } else { "a delay" });
-        if kind == "correspondence" && bounce.is_permanent() {
-            let old: String =
-                sqlx::query("SELECT status FROM documents WHERE id = $1").bind(document_id).fetch_one(&mut **self.tx).await?.get(0);
-            sqlx::query("UPDATE documents SET status = 'bounced' WHERE id = $1").bind(document_id).execute(&mut **self.tx).await?;
-            self.history.push(vec![
-                Cell::Int(document_id),
-                Cell::Owned(stamp(self.now)),
-                Cell::Text("chancery"),
-                Cell::Text("bounced"),
-                Cell::Text("status"),
-                Cell::Owned(old),
-                Cell::Text("bounced"),
-                Cell::Owned(reason),
-            ]);
-        } else {
-            self.history.push(vec![
-                Cell::Int(document_id),
-                Cell::Owned(stamp(self.now)),
-                Cell::Text("chancery"),
-                Cell::Owned(format!("{kind}-bounced")),
-                Cell::Null,
-                Cell::Null,
-                Cell::Null,
-                Cell::Owned(reason),
-            ]);
-        }
-        Ok(())
     }
+    Ok(None)
 }
 
-async fn root_of(tx: &mut Transaction<'static, Any>, document_id: i64) -> Result<i64> {
-    Ok(sqlx::query("SELECT COALESCE(thread_id, id) FROM documents WHERE id = $1").bind(document_id).fetch_one(&mut **tx).await?.get(0))
+/// Writes a new entry's plan down in the registering transaction. History rows join `history`,
+/// which the batch inserts at its end, in plan order.
+async fn write_plan<'h>(
+    tx: &mut Transaction<'static, Any>,
+    id: i64,
+    plan: Vec<Effect>,
+    now: DateTime<Utc>,
+    history: &mut Vec<Vec<Cell<'h>>>,
+) -> Result<Written> {
+    let mut written = Written::default();
+    for effect in plan {
+        match effect {
+            Effect::Enqueue(mail) => {
+                outbox::enqueue_in(tx, Some(id), &mail, now).await?;
+                written.mail = true;
+            }
+            Effect::Note(note) => history.push(history_row(note, now)),
+            Effect::Bounced { original, status } => {
+                sqlx::query("UPDATE documents SET thread_id = (SELECT COALESCE(thread_id, id) FROM documents WHERE id = $1) WHERE id = $2")
+                    .bind(original)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                if let Some(status) = status {
+                    sqlx::query("UPDATE documents SET status = $1 WHERE id = $2").bind(status).bind(original).execute(&mut **tx).await?;
+                }
+            }
+            Effect::NotifyRoom { unit, card } => {
+                room_outbox::enqueue_in(tx, Some(id), &RoomTarget::Unit(unit), &card, now).await?;
+                written.room = true;
+            }
+        }
+    }
+    Ok(written)
+}
+
+fn history_row<'h>(note: Note, now: DateTime<Utc>) -> Vec<Cell<'h>> {
+    let text = |value: Option<String>| value.map_or(Cell::Null, Cell::Owned);
+    vec![
+        Cell::Int(note.document),
+        Cell::Owned(stamp(now)),
+        Cell::Text(effects::ACTOR),
+        Cell::Owned(note.action),
+        text(note.field),
+        text(note.old),
+        text(note.new),
+        text(note.reason),
+    ]
 }
 
 async fn insert_document(
