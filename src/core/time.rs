@@ -28,16 +28,9 @@ pub fn year_in(at: DateTime<Utc>, zone: Tz) -> i32 {
     at.with_timezone(&zone).year()
 }
 
-/// Reads a date as people type it: `2026-11-28`, `today`, `yesterday`.
+/// Reads a date as people type it (the forms of `dates::parse_date`), on the office's calendar.
 pub fn parse_day(text: &str, now: DateTime<Utc>, zone: Tz) -> Result<NaiveDate, String> {
-    let today = now.with_timezone(&zone).date_naive();
-    match text.trim().to_ascii_lowercase().as_str() {
-        "today" => Ok(today),
-        "yesterday" => Ok(today.pred_opt().unwrap_or(today)),
-        other => NaiveDate::parse_from_str(other, "%Y-%m-%d")
-            .or_else(|_| NaiveDate::parse_from_str(other, "%d.%m.%Y"))
-            .map_err(|_| format!("'{text}' is not a date (use YYYY-MM-DD, DD.MM.YYYY, today or yesterday)")),
-    }
+    super::dates::parse_date(text, now.with_timezone(&zone).date_naive())
 }
 
 #[cfg(test)]

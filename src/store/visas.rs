@@ -1,0 +1,139 @@
+//! Visa and travel cases: `store.visas()`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, AssertSqlSafe, Row};
+
+use crate::core::time::{parse_stamp, stamp};
+use crate::core::visa::{CaseStatus, Trip, VisaCase};
+
+use super::{Result, Store, StoreError};
+
+/// The visa cases' view of the store.
+pub struct VisaCases<'a> {
+    pool: &'a AnyPool,
+}
+
+impl Store {
+    pub fn visas(&self) -> VisaCases<'_> {
+        VisaCases { pool: &self.pool }
+    }
+}
+
+/// Which cases `list` returns.
+#[derive(Debug, Clone, Copy)]
+pub enum VisaFilter<'a> {
+    /// Every open case, by departure.
+    Open,
+    /// Open cases with an apply-by date or a visa expiry on or before this day
+    /// (`core::visa::due_horizon`), earliest deadline first.
+    DueBy(NaiveDate),
+    /// Open cases a person opened or travels on, by departure.
+    Of(&'a str),
+}
+
+const COLUMNS: &str = "id, traveller, traveller_mxid, country, kind, travel_from, travel_to, apply_by, visa_expires, passport_expires, \
+     status, created_by, created_at, done_at, done_by FROM visa_cases";
+
+impl VisaCases<'_> {
+    /// Opens a case; returns its id.
+    pub async fn add(&self, trip: &Trip, by: &str, now: DateTime<Utc>) -> Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO visa_cases (traveller, traveller_mxid, country, kind, travel_from, travel_to, apply_by, visa_expires, \
+             passport_expires, status, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11) RETURNING id",
+        )
+        .bind(&trip.traveller)
+        .bind(trip.traveller_mxid.as_deref())
+        .bind(&trip.country)
+        .bind(&trip.kind)
+        .bind(trip.travel_from.to_string())
+        .bind(trip.travel_to.to_string())
+        .bind(trip.apply_by.map(|day| day.to_string()))
+        .bind(trip.visa_expires.map(|day| day.to_string()))
+        .bind(trip.passport_expires.map(|day| day.to_string()))
+        .bind(by)
+        .bind(stamp(now))
+        .fetch_one(self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn get(&self, id: i64) -> Result<VisaCase> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} WHERE id = $1"))).bind(id).fetch_optional(self.pool).await?;
+        row.as_ref().map(case_from_row).transpose()?.ok_or_else(|| StoreError::NotFound(format!("There is no visa case {id}.")))
+    }
+
+    pub async fn list(&self, filter: VisaFilter<'_>) -> Result<Vec<VisaCase>> {
+        let query = match filter {
+            VisaFilter::Open => sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} WHERE status = 'open' ORDER BY travel_from, id"))),
+            VisaFilter::DueBy(horizon) => sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} WHERE status = 'open' AND (apply_by <= $1 OR visa_expires <= $1) \
+                 ORDER BY CASE WHEN apply_by IS NULL OR visa_expires < apply_by THEN visa_expires ELSE apply_by END, id"
+            )))
+            .bind(horizon.to_string()),
+            VisaFilter::Of(mxid) => sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} WHERE status = 'open' AND (created_by = $1 OR traveller_mxid = $1) ORDER BY travel_from, id"
+            )))
+            .bind(mxid),
+        };
+        let rows = query.fetch_all(self.pool).await?;
+        rows.iter().map(case_from_row).collect()
+    }
+
+    /// Closes an open case. A case closed already stays as it was, and says so, so that the
+    /// reply can name who closed it and when.
+    pub async fn mark_done(&self, id: i64, by: &str, now: DateTime<Utc>) -> Result<Closing> {
+        let done = sqlx::query("UPDATE visa_cases SET status = 'done', done_at = $2, done_by = $3 WHERE id = $1 AND status = 'open'")
+            .bind(id)
+            .bind(stamp(now))
+            .bind(by)
+            .execute(self.pool)
+            .await?;
+        let case = self.get(id).await?;
+        Ok(if done.rows_affected() == 0 { Closing::AlreadyDone(case) } else { Closing::Closed(case) })
+    }
+}
+
+/// What `mark_done` found.
+#[derive(Debug, Clone)]
+pub enum Closing {
+    Closed(VisaCase),
+    AlreadyDone(VisaCase),
+}
+
+fn case_from_row(row: &AnyRow) -> Result<VisaCase> {
+    let id: i64 = row.try_get(0)?;
+    let corrupt = |what: &str, value: &str| StoreError::Refused(format!("visa case {id} holds an unreadable {what} '{value}'"));
+    let day = |index: usize, what: &str| -> Result<Option<NaiveDate>> {
+        let text: Option<String> = row.try_get(index)?;
+        text.map(|text| NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| corrupt(what, &text))).transpose()
+    };
+    let instant = |index: usize, what: &str| -> Result<Option<DateTime<Utc>>> {
+        let text: Option<String> = row.try_get(index)?;
+        text.map(|text| parse_stamp(&text).ok_or_else(|| corrupt(what, &text))).transpose()
+    };
+    let required = |value: Option<NaiveDate>, what: &str| value.ok_or_else(|| corrupt(what, "NULL"));
+    let status: String = row.try_get(10)?;
+    let status = match (status.as_str(), instant(13, "done time")?, row.try_get::<Option<String>, _>(14)?) {
+        ("open", _, _) => CaseStatus::Open,
+        ("done", Some(at), Some(by)) => CaseStatus::Done { at, by },
+        (other, _, _) => return Err(corrupt("status", other)),
+    };
+    Ok(VisaCase {
+        id,
+        trip: Trip {
+            traveller: row.try_get(1)?,
+            traveller_mxid: row.try_get(2)?,
+            country: row.try_get(3)?,
+            kind: row.try_get(4)?,
+            travel_from: required(day(5, "travel date")?, "travel date")?,
+            travel_to: required(day(6, "travel date")?, "travel date")?,
+            apply_by: day(7, "apply-by date")?,
+            visa_expires: day(8, "visa expiry")?,
+            passport_expires: day(9, "passport expiry")?,
+        },
+        status,
+        created_by: row.try_get(11)?,
+        created_at: instant(12, "creation time")?.ok_or_else(|| corrupt("creation time", "NULL"))?,
+    })
+}
