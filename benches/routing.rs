@@ -120,7 +120,7 @@ fn letters(count: usize) -> Vec<Letter> {
                 rng.word(),
                 rng.word(),
                 rng.below(20_000),
-                if rng.chance(10) { "ref-".to_string() + &rng.below(20_000).to_string() } else { String::new() },
+                if rng.chance(10) { format!("ref-{}", rng.below(20_000)) } else { String::new() },
             );
             let mut body = String::new();
             let paragraphs = 2 + rng.below(10);

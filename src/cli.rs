@@ -7,18 +7,17 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
-use tokio::sync::watch;
-use tracing::info;
 
 use crate::config::Config;
 use crate::core::intake::IntakePolicy;
-use crate::core::rules::RuleBook;
 use crate::core::status::parse_status;
 use crate::core::time::{day_bounds, parse_day};
-use crate::imap::Listener;
+use crate::core::viewer::Audience;
+use crate::core::viewer::Viewer;
 use crate::ingest::IngestOptions;
 use crate::report::{self, FlagWords};
-use crate::rule_files::{self, LiveRules, PolicySource};
+use crate::rule_files;
+use crate::service::{check_templates, load_rules};
 use crate::smtp::{Delivery, Dispatcher};
 use crate::store::{DocumentRecord, ListFilter, OpenMode, Store};
 
@@ -35,8 +34,23 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run what the configuration enables: the IMAP listener.
+    /// Run what the configuration enables: the IMAP listener, the SMTP dispatcher and the
+    /// Matrix assistant.
     Serve,
+    /// Talk to the assistant in the terminal as a member of the staff directory, with no
+    /// homeserver: the same commands as in Matrix (`!help`). Reads one command per line, or runs
+    /// the one given after the options and exits.
+    Chat {
+        /// Whom to be: a Matrix ID in the staff directory.
+        #[arg(long = "as", value_name = "MXID")]
+        person: String,
+        /// One command to run, e.g. `!doc IN-2026-000001`.
+        #[arg(value_name = "COMMAND", trailing_var_arg = true, allow_hyphen_values = true)]
+        line: Vec<String>,
+    },
+    /// The staff directory: who may use the assistant, their unit, role and clearance.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// Register .eml files, folders of them, and mbox files.
     ///
     /// A file that is not a mail message (empty, binary, text without mail headers) is refused
@@ -83,7 +97,8 @@ enum Command {
         #[arg(long)]
         unit: Option<String>,
     },
-    /// Mail waiting, sent and failed: acknowledgements, forwards, outgoing letters.
+    /// Mail waiting, sent and failed: acknowledgements, forwards, outgoing letters; then the
+    /// messages for Matrix rooms (not in --json).
     Outbox {
         #[command(subcommand)]
         action: Option<OutboxCommand>,
@@ -99,6 +114,33 @@ enum Command {
     /// The routing rules in mail-rules/.
     #[command(subcommand)]
     Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Add a person, or change what the directory says of them.
+    Add {
+        /// Their Matrix ID, e.g. @aysel:uni.example.
+        mxid: String,
+        #[arg(long)]
+        name: String,
+        /// A unit of mail-rules/units.toml.
+        #[arg(long)]
+        unit: String,
+        /// staff, manager, registrar or admin.
+        #[arg(long)]
+        role: String,
+        /// public, internal, confidential or secret: the highest level they may read.
+        #[arg(long)]
+        clearance: String,
+    },
+    /// Everyone in the directory.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take a person out of the directory: the assistant no longer answers them.
+    Remove { mxid: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,7 +166,7 @@ enum RulesCommand {
     /// Dry run over registered documents: what each rule would route, and where that differs
     /// from what happened.
     Replay {
-        /// From this day on (YYYY-MM-DD, today, yesterday).
+        /// From this day on (2026-12-15, 15.12.2026, today, yesterday, …).
         #[arg(long, value_name = "DATE")]
         since: String,
     },
@@ -137,13 +179,14 @@ enum DocsCommand {
     List {
         #[arg(long)]
         json: bool,
-        /// Only documents in this status: registered, answered, bounced, delivery-failed, annulled.
+        /// Only documents in this status: registered, answered, in-progress, closed, bounced,
+        /// delivery-failed, annulled.
         #[arg(long)]
         status: Option<String>,
         /// The review queue: documents flagged for review (not annulled), with the flags in words.
         #[arg(long)]
         review: bool,
-        /// Only documents registered on or after this day (YYYY-MM-DD, today, yesterday).
+        /// Only documents registered on or after this day (2026-12-15, 15.12.2026, today, yesterday, …).
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
     },
@@ -186,7 +229,7 @@ enum DocsCommand {
 enum RegisterCommand {
     /// The daily register: everything registered on one day.
     Daily {
-        /// The day (YYYY-MM-DD, today, yesterday); today by default.
+        /// The day (2026-12-15, 15.12.2026, today, yesterday, …); today by default.
         #[arg(long, value_name = "D")]
         date: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
@@ -221,7 +264,11 @@ pub async fn run(cli: Cli) -> Result<i32> {
     }
     // Only the commands that register letters, and `db migrate`, may create a register.
     let mode = match &cli.command {
-        Command::Serve | Command::Ingest { .. } | Command::Send { .. } | Command::Db(DbCommand::Migrate) => OpenMode::CreateIfMissing,
+        Command::Serve
+        | Command::Ingest { .. }
+        | Command::Send { .. }
+        | Command::Staff(StaffCommand::Add { .. })
+        | Command::Db(DbCommand::Migrate) => OpenMode::CreateIfMissing,
         _ => OpenMode::Existing,
     };
     let store = Store::open(&config.database.url, zone, mode).await.context("cannot open the store")?;
@@ -232,7 +279,42 @@ pub async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Serve => {
             drop(out);
-            serve(config, store.clone()).await?;
+            crate::service::run(config, store.clone(), crate::service::signal()).await?;
+        }
+        Command::Chat { person, line } => {
+            drop(out);
+            code = chat(&config, &store, &person, &line.join(" ")).await?;
+        }
+        Command::Staff(StaffCommand::Add { mxid, name, unit, role, clearance }) => {
+            let member = crate::commands::staff::member(&mxid, &name, &unit, &role, &clearance).map_err(anyhow::Error::msg)?;
+            let units = assistant_units(&config)?;
+            if !units.is_empty() && !units.contains(&member.unit) {
+                bail!("there is no unit '{}' in {}; units: {}", member.unit, config.rules.dir.display(), units.join(", "));
+            }
+            crate::commands::staff::add(&store, &member, &actor, now).await?;
+            writeln!(
+                out,
+                "{} ({}): {}, {}, cleared for {}",
+                member.name,
+                member.id,
+                member.unit,
+                member.role.name(),
+                member.clearance.as_str()
+            )?;
+        }
+        Command::Staff(StaffCommand::List { json }) => {
+            let members = store.staff().list().await?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &members)?;
+                writeln!(out)?;
+            } else {
+                let width = console::Term::stdout().size_checked().map(|(_, columns)| usize::from(columns));
+                write!(out, "{}", report::staff_table(&members, width))?;
+            }
+        }
+        Command::Staff(StaffCommand::Remove { mxid }) => {
+            store.staff().remove(&mxid).await?;
+            writeln!(out, "{mxid} is no longer in the staff directory")?;
         }
         Command::Ingest { paths, accept_unparsed } => {
             let policy = IntakePolicy { rules: load_rules(&config)?.map(Arc::new), ..config.register.policy() };
@@ -281,10 +363,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Docs(DocsCommand::Show { number, json }) => {
             let number = canonical_number(&number)?;
-            let document = store.document(&number).await?;
-            if document.is_restricted() {
-                store.record_disclosure(&number, &actor, now).await?;
-            }
+            // The registry's console sees everything; a restricted entry's showing is recorded.
+            let (document, _) = store.documents().show(store.document(&number).await?, &Viewer::console_operator(&actor), now).await?;
             if json {
                 serde_json::to_writer_pretty(&mut out, &document)?;
                 writeln!(out)?;
@@ -388,6 +468,21 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 if rows.is_empty() {
                     writeln!(out, "no mail")?;
                 }
+                let posts: Vec<_> = store
+                    .room_messages()
+                    .list()
+                    .await?
+                    .into_iter()
+                    .filter(|post| status.as_ref().is_none_or(|s| &post.status == s))
+                    .collect();
+                if !posts.is_empty() {
+                    writeln!(out, "\nroom messages (Matrix):")?;
+                }
+                for post in &posts {
+                    let error = post.last_error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
+                    let first_line = post.markdown.lines().next().unwrap_or("").trim_end();
+                    writeln!(out, "{:>6}  {:<16} {:<8} {first_line}{error}", post.id, post.target.as_str(), post.status)?;
+                }
             }
         }
         Command::Docs(DocsCommand::Reroute { number, unit, reason }) => {
@@ -468,27 +563,55 @@ async fn send_now(dispatcher: &Dispatcher, config: &Config, store: &Store, id: i
     }
 }
 
-/// The rule book from `rules.dir`, or `None` when rules are disabled. Broken rules stop the
-/// command with every error listed: nothing is registered under rules nobody meant.
-fn load_rules(config: &Config) -> Result<Option<RuleBook>> {
-    if !config.rules.enabled {
-        return Ok(None);
-    }
-    rule_files::load(&config.rules.dir)
-        .map(Some)
-        .map_err(|problem| anyhow::anyhow!("rules in {}: {}", config.rules.dir.display(), problem.to_string().replace('\n', "; ")))
+/// The units of the rules in force (empty when rules are off: then any unit is taken).
+fn assistant_units(config: &Config) -> Result<Vec<String>> {
+    Ok(load_rules(config)?.map(|book| book.units().iter().map(|u| u.id.clone()).collect()).unwrap_or_default())
 }
 
-/// Every acknowledgement template a rule names must exist, or its letters would silently go
-/// unanswered.
-fn check_templates(book: &RuleBook, templates: &crate::core::reply::Templates) -> Result<()> {
-    let missing: Vec<String> = book
-        .acknowledgement_templates()
-        .into_iter()
-        .filter(|(_, template)| !templates.knows(template))
-        .map(|(rule, template)| format!("rule {rule:?} names acknowledgement template {template:?}, which the templates folder lacks"))
-        .collect();
-    if missing.is_empty() { Ok(()) } else { bail!("{}", missing.join("; ")) }
+/// `chancery chat`: the assistant's commands in the terminal, answered as in a direct message.
+async fn chat(config: &Config, store: &Store, person: &str, line: &str) -> Result<i32> {
+    use std::io::BufRead;
+    if store.staff().find(person).await?.is_none() {
+        bail!(
+            "{person} is not in the staff directory; add them with `chancery staff add {person} --name … --unit … --role … --clearance …`"
+        );
+    }
+    let rules = load_rules(config)?;
+    let parts = crate::service::assistant_parts(config, rules.as_ref())?;
+    let context = crate::commands::Context { store, catalog: &parts.catalog, settings: &parts.settings };
+    let ask = |text: String| {
+        let context = &context;
+        async move {
+            let request =
+                crate::commands::Request { sender: person, text: &text, audience: Audience::Private, room: None, now: Utc::now() };
+            crate::commands::answer(context, &request).await
+        }
+    };
+    if !line.trim().is_empty() {
+        match ask(line.to_string()).await {
+            Some(reply) => println!("{}", reply.markdown),
+            None => println!("(no answer: commands start with !, as in `!help`)"),
+        }
+        return Ok(0);
+    }
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    if interactive {
+        eprintln!("Chancery as {person}. Type !help; an empty line or Ctrl-D ends.");
+    }
+    for text in std::io::stdin().lock().lines() {
+        let text = text?;
+        if text.trim().is_empty() {
+            if interactive {
+                break;
+            }
+            continue;
+        }
+        match ask(text).await {
+            Some(reply) => println!("{}\n", reply.markdown),
+            None => println!("(no answer: commands start with !, as in `!help`)\n"),
+        }
+    }
+    Ok(0)
 }
 
 fn check_rules(config: &Config) -> Result<i32> {
@@ -531,7 +654,9 @@ fn canonical_number(text: &str) -> Result<String> {
 }
 
 fn print_documents(out: &mut impl Write, documents: Vec<DocumentRecord>, json: bool, zone: chrono_tz::Tz, words: FlagWords) -> Result<()> {
-    let documents: Vec<DocumentRecord> = documents.into_iter().map(DocumentRecord::redacted).collect();
+    // A list may be printed or passed on: the console's list viewer hides restricted subjects.
+    let viewer = Viewer::console_list();
+    let documents: Vec<DocumentRecord> = documents.into_iter().map(|d| d.seen_by(&viewer).0).collect();
     if json {
         serde_json::to_writer_pretty(&mut *out, &documents)?;
         writeln!(out)?;
@@ -543,82 +668,16 @@ fn print_documents(out: &mut impl Write, documents: Vec<DocumentRecord>, json: b
     Ok(())
 }
 
-async fn serve(config: Config, store: Store) -> Result<()> {
-    if !config.imap.enabled && !config.smtp.enabled {
-        bail!("nothing to serve: imap.enabled and smtp.enabled are both false");
-    }
-    let (stop, stopped) = watch::channel(false);
-    let stop = Arc::new(stop);
-    let on_signal = Arc::clone(&stop);
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        info!("shutting down");
-        on_signal.send_replace(true);
-    });
-    let replies = if config.smtp.enabled { Some(Arc::new(crate::smtp::reply_policy(&config.smtp)?)) } else { None };
-    let mut tasks = tokio::task::JoinSet::new();
-    if config.smtp.enabled {
-        let password = config.smtp.password().map_err(anyhow::Error::msg)?;
-        let dispatcher = Dispatcher::new(&config.smtp, password, store.clone())?;
-        store.wake_on_mail(dispatcher.waker());
-        info!(host = %config.smtp.host, port = config.smtp.port(), from = %config.smtp.from, "sending the outbox");
-        let stopped = stopped.clone();
-        tasks.spawn(async move { dispatcher.run(stopped).await });
-    }
-    if config.imap.enabled {
-        let password = config.imap.password().map_err(anyhow::Error::msg)?;
-        let base = IntakePolicy { replies: replies.clone(), ..config.register.policy() };
-        let policy = match load_rules(&config)? {
-            Some(book) => {
-                if let Some(replies) = &replies {
-                    check_templates(&book, &replies.templates)?;
-                }
-                info!(dir = %config.rules.dir.display(), rules = book.rule_count(), units = book.units().len(), "rules in force");
-                let live = Arc::new(LiveRules::new(config.rules.dir.clone(), book));
-                tokio::spawn(Arc::clone(&live).watch(stopped.clone()));
-                PolicySource::Live { base, rules: live }
-            }
-            None => PolicySource::Fixed(base),
-        };
-        let listener = Listener::new(config.imap.clone(), password, store.clone(), policy);
-        info!(host = %config.imap.host, port = config.imap.port(), user = %config.imap.user, mailbox = %config.imap.mailbox, "listening");
-        let stopped = stopped.clone();
-        tasks.spawn(async move { listener.run(stopped).await });
-    }
-    // A task that fails (the listener whose login is refused at start) stops the others, which
-    // finish what they are doing; the first error is what `serve` ends with.
-    let mut failure = None;
-    while let Some(finished) = tasks.join_next().await {
-        let outcome = finished.map_err(|e| anyhow::anyhow!("a service task failed: {e}")).and_then(|result| result);
-        if let Err(error) = outcome
-            && failure.is_none()
-        {
-            stop.send_replace(true);
-            failure = Some(error);
-        }
-    }
-    store.close().await;
-    failure.map_or(Ok(()), Err)
-}
-
-async fn wait_for_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
-}
+/// The Matrix SDK's own chatter, quieted unless `log.level` or `RUST_LOG` names it: it logs
+/// each HTTP error itself (an absent key backup is a 404 at every start), while the assistant
+/// logs what a failure means for the register. Without a key backup, which a bot has no use
+/// for, the crypto crate warns at every sync.
+const QUIET_MATRIX_SDK: &str = "matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn,matrix_sdk_crypto::backups=error,matrix_sdk_sqlite=warn,matrix_sdk::http_client=off";
 
 fn init_logging(level: &str) {
+    let level = if level.contains("matrix_sdk") { level.to_string() } else { format!("{level},{QUIET_MATRIX_SDK}") };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colours).with_target(false).try_init().ok();

@@ -24,6 +24,12 @@ pub struct Config {
     pub rules: RulesConfig,
     #[serde(default)]
     pub smtp: SmtpConfig,
+    #[serde(default)]
+    pub matrix: MatrixConfig,
+    #[serde(default)]
+    pub assistant: AssistantConfig,
+    #[serde(default)]
+    pub university: UniversityConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -273,6 +279,113 @@ impl SmtpConfig {
     }
 }
 
+/// The Matrix side of the assistant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatrixConfig {
+    /// Run the assistant in `serve`.
+    pub enabled: bool,
+    /// The homeserver's client URL, e.g. `https://matrix.uni.example`.
+    pub homeserver: String,
+    /// The bot's full Matrix ID, e.g. `@chancery:uni.example`.
+    pub user: String,
+    pub password: Secret,
+    pub password_file: Option<PathBuf>,
+    /// The session and the end-to-end crypto store: keep it, or each start is a new device
+    /// that cannot read what was encrypted for the old one.
+    pub state_dir: PathBuf,
+    /// Where problems found while serving are told (rule-file errors): a room ID or alias.
+    pub admin_room: Option<String>,
+    /// The longest wait between two attempts to reach a lost homeserver.
+    pub reconnect_max_secs: u64,
+}
+
+impl Default for MatrixConfig {
+    fn default() -> Self {
+        MatrixConfig {
+            enabled: false,
+            homeserver: String::new(),
+            user: String::new(),
+            password: Secret::default(),
+            password_file: None,
+            state_dir: PathBuf::from("matrix-state"),
+            admin_room: None,
+            reconnect_max_secs: 60,
+        }
+    }
+}
+
+impl MatrixConfig {
+    /// The password, from the config or from `password_file` (its first line).
+    pub fn password(&self) -> Result<Secret, String> {
+        match &self.password_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map(|text| Secret(text.lines().next().unwrap_or("").to_string()))
+                .map_err(|e| format!("cannot read matrix.password_file {}: {e}", path.display())),
+            None => Ok(self.password.clone()),
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if !self.enabled {
+            return Ok(());
+        }
+        if !(self.homeserver.starts_with("https://") || self.homeserver.starts_with("http://")) {
+            return Err(format!("matrix.homeserver must be a URL like https://matrix.uni.example, not '{}'", self.homeserver));
+        }
+        if self.homeserver.starts_with("http://") {
+            let host = self.homeserver.trim_start_matches("http://").split(['/', ':']).next().unwrap_or("");
+            if !is_loopback(host) {
+                return Err(format!("matrix.homeserver {} is plain http to a host that is not loopback: use https", self.homeserver));
+            }
+        }
+        let valid_user =
+            self.user.strip_prefix('@').and_then(|rest| rest.split_once(':')).is_some_and(|(l, s)| !l.is_empty() && !s.is_empty());
+        if !valid_user {
+            return Err(format!("matrix.user must be a full Matrix ID like @chancery:uni.example, not '{}'", self.user));
+        }
+        Ok(())
+    }
+}
+
+/// The chat commands, for Matrix and `chancery chat` alike.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssistantConfig {
+    /// The folder of command files (`commands/NAME.toml`).
+    pub commands_dir: PathBuf,
+}
+
+impl Default for AssistantConfig {
+    fn default() -> Self {
+        AssistantConfig { commands_dir: PathBuf::from("commands") }
+    }
+}
+
+/// What press releases say about the university.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UniversityConfig {
+    pub name: String,
+    /// The city of press releases' dateline.
+    pub city: String,
+    /// The paragraph "About the university" at the end of a press release.
+    pub boilerplate: String,
+    /// Who journalists write to: name, address, telephone.
+    pub media_contact: String,
+}
+
+impl Default for UniversityConfig {
+    fn default() -> Self {
+        UniversityConfig {
+            name: "The University".into(),
+            city: "Baku".into(),
+            boilerplate: "The University is a public research university.".into(),
+            media_contact: "International Relations Office".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
@@ -332,6 +445,7 @@ impl RegisterConfig {
             rules: None,
             replies: None,
             holidays: self.holidays.clone(),
+            notify_rooms: false,
         }
     }
 }
@@ -394,6 +508,7 @@ impl Config {
             ));
         }
         self.smtp.check()?;
+        self.matrix.check()?;
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::cli::local;
+use crate::core::viewer::Viewer;
 use crate::store::DocumentRecord;
 
 fn people(list: &[crate::core::letter::Correspondent]) -> String {
@@ -60,6 +61,16 @@ pub fn document_table(documents: &[DocumentRecord], zone: chrono_tz::Tz, width: 
         give_way.insert(1, (6, 12));
     }
     table.render(width, &give_way)
+}
+
+/// The staff directory, as `staff list` prints it.
+pub fn staff_table(members: &[crate::core::viewer::StaffMember], width: Option<usize>) -> String {
+    let mut table = Table::new(&["MATRIX ID", "NAME", "UNIT", "ROLE", "CLEARANCE"]);
+    table.rows = members
+        .iter()
+        .map(|m| vec![m.id.clone(), m.name.clone(), m.unit.clone(), m.role.name().into(), m.clearance.as_str().into()])
+        .collect();
+    table.render(width, &[(1, 12)])
 }
 
 /// Rows of text under a header row, for people.
@@ -224,9 +235,11 @@ pub struct DailyRow {
 }
 
 pub fn daily_rows(documents: Vec<DocumentRecord>, zone: chrono_tz::Tz) -> Vec<DailyRow> {
+    // The register is kept and passed on: it is read as the console reads its lists.
+    let viewer = Viewer::console_list();
     documents
         .into_iter()
-        .map(DocumentRecord::redacted)
+        .map(|d| d.seen_by(&viewer).0)
         .map(|d| DailyRow {
             registered_at: local(&d.registered_at, zone),
             received_at: local(&d.received_at, zone),
@@ -376,6 +389,9 @@ mod tests {
             routing: None,
             tags: Vec::new(),
             due_on: None,
+            assignee: None,
+            acknowledged_at: None,
+            acknowledged_by: None,
             history: None,
         }
     }

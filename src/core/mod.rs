@@ -1,13 +1,20 @@
 //! The functional core: plain data in, decisions out. No I/O, no clocks, no SQL or IMAP types.
 
+pub mod announce;
 pub mod bounce;
+pub mod dates;
+pub mod effects;
 pub mod flags;
 pub mod fold;
 pub mod intake;
 pub mod letter;
 pub mod number;
 pub mod outbound;
+pub mod partner;
+pub mod press;
 pub mod reply;
 pub mod rules;
 pub mod status;
 pub mod time;
+pub mod viewer;
+pub mod visa;

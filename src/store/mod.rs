@@ -1,11 +1,18 @@
 //! The EDMS store: the only module that speaks SQL. One code path for SQLite (the embedded
 //! default) and PostgreSQL (several instances sharing one register), through sqlx's `Any` driver.
 
+mod bulk;
+mod documents;
 pub mod outbox;
+mod partners;
+mod press;
 mod records;
 mod register;
+mod room_outbox;
 mod rows;
 mod search;
+mod staff;
+mod visas;
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,8 +27,21 @@ use crate::core::letter::{Letter, fingerprint};
 use crate::core::number::{Direction, numbers_in, without_numbers};
 use crate::core::time::stamp;
 
+pub use documents::{Acknowledgement, Documents, ThreadMember};
+pub use partners::{Contact, PartnerFilter, PartnerLetter, Partners};
+pub use press::PressReleases;
 pub use records::{AttachmentInfo, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
 pub use register::AnsweredLetter;
+pub use room_outbox::{RoomMessage, RoomMessageRecord, RoomMessages};
+pub use staff::StaffDirectory;
+pub use visas::{Closing, VisaCases, VisaFilter};
+
+/// A search ranks the newest this many of its matches: ranking reads each match, and a common
+/// word matches a good part of a register of a million letters; the newest come from the index
+/// at no cost. A search with fewer matches ranks them all.
+const RANKED_MATCHES: i64 = 2000;
+/// Documents whose attachments are looked up in one statement.
+const ATTACHMENT_LOOKUP_CHUNK: usize = 500;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -99,6 +119,8 @@ pub struct Store {
     checkpointing: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Told when a registration queued mail, so the dispatcher sends it at once.
     outbox_waker: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<tokio::sync::Notify>>>,
+    /// Told when a room message was written, so the Matrix adapter posts it at once.
+    room_waker: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<tokio::sync::Notify>>>,
 }
 
 impl Store {
@@ -147,7 +169,14 @@ impl Store {
             });
         }
         let pool = options.connect(&url).await?;
-        let store = Store { pool, backend, zone, checkpointing: Default::default(), outbox_waker: Default::default() };
+        let store = Store {
+            pool,
+            backend,
+            zone,
+            checkpointing: Default::default(),
+            outbox_waker: Default::default(),
+            room_waker: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -206,6 +235,9 @@ impl Store {
             && let Some(waker) = self.outbox_waker.get()
         {
             waker.notify_one();
+        }
+        if registered.room_queued {
+            self.room_message_committed();
         }
         Ok(registered.outcomes)
     }
@@ -312,24 +344,33 @@ impl Store {
         Ok(found)
     }
 
-    /// Documents whose index holds every word (each as a word prefix), best first.
+    /// Documents whose index holds every word (each as a word prefix), best first among the
+    /// newest `RANKED_MATCHES` of them.
     async fn search_text(&self, words: &[String]) -> Result<Vec<DocumentRecord>> {
         while self.index_pending(1000).await? > 0 {}
         let ids: Vec<i64> = match self.backend {
             Backend::Sqlite => {
                 let query = words.iter().map(|w| format!("\"{w}\" *")).collect::<Vec<_>>().join(" AND ");
-                sqlx::query("SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 ORDER BY rank LIMIT 200")
-                    .bind(query)
-                    .fetch_all(&self.pool)
-                    .await?
+                // The newest matches come cheap from the index; ranking reads every match.
+                sqlx::query(
+                    "SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 AND rowid >= \
+                     (SELECT COALESCE(MIN(rowid), 0) FROM (SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 \
+                     ORDER BY rowid DESC LIMIT $2)) ORDER BY rank LIMIT 200",
+                )
+                .bind(query)
+                .bind(RANKED_MATCHES)
+                .fetch_all(&self.pool)
+                .await?
             }
             Backend::Postgres => {
                 let query = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
                 sqlx::query(
-                    "SELECT document_id FROM document_search WHERE vector @@ to_tsquery('simple', $1) \
+                    "SELECT document_id FROM (SELECT document_id, vector FROM document_search \
+                     WHERE vector @@ to_tsquery('simple', $1) ORDER BY document_id DESC LIMIT $2) AS newest \
                      ORDER BY ts_rank(vector, to_tsquery('simple', $1)) DESC LIMIT 200",
                 )
                 .bind(query)
+                .bind(RANKED_MATCHES)
                 .fetch_all(&self.pool)
                 .await?
             }
@@ -516,7 +557,8 @@ impl Store {
         let sql = format!(
             "SELECT d.id, d.number, d.direction, d.status, d.unit, d.classification, d.confidentiality, d.subject, \
              d.from_json, d.to_json, d.cc_json, d.message_id, d.sha256, d.size, d.sent_at, d.received_at, d.registered_at, \
-             COALESCE(t.number, d.number), d.flags_json, d.source, d.annul_reason, d.routing_json, d.tags_json, d.due_on \
+             COALESCE(t.number, d.number), d.flags_json, d.source, d.annul_reason, d.routing_json, d.tags_json, d.due_on, \
+             d.assignee, d.acknowledged_at, d.acknowledged_by \
              FROM documents d LEFT JOIN documents t ON t.id = d.thread_id WHERE {clause} ORDER BY d.id"
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -525,16 +567,19 @@ impl Store {
         }
         let rows = query.fetch_all(&self.pool).await?;
         let mut records: Vec<DocumentRecord> = rows.iter().map(records::document_from_row).collect::<Result<_>>()?;
-        if let (Some(first), Some(last)) = (records.first().map(|r| r.id), records.last().map(|r| r.id)) {
-            let attachments = sqlx::query(
+        // The attachments of exactly these documents: a range from the first id to the last
+        // would read those of every document in between, most of a large register for the hits
+        // of a search.
+        let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+        let mut by_document: HashMap<i64, Vec<AttachmentInfo>> = HashMap::new();
+        for chunk in ids.chunks(ATTACHMENT_LOOKUP_CHUNK) {
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let attachments = sqlx::query(AssertSqlSafe(format!(
                 "SELECT document_id, position, name, media_type, size, sha256 FROM attachments \
-                 WHERE document_id >= $1 AND document_id <= $2 ORDER BY document_id, position",
-            )
-            .bind(first.min(last))
-            .bind(first.max(last))
+                 WHERE document_id IN ({list}) ORDER BY document_id, position"
+            )))
             .fetch_all(&self.pool)
             .await?;
-            let mut by_document: HashMap<i64, Vec<AttachmentInfo>> = HashMap::new();
             for row in &attachments {
                 by_document.entry(row.get(0)).or_default().push(AttachmentInfo {
                     position: row.get(1),
@@ -544,9 +589,9 @@ impl Store {
                     sha256: row.get(5),
                 });
             }
-            for record in &mut records {
-                record.attachments = by_document.remove(&record.id).unwrap_or_default();
-            }
+        }
+        for record in &mut records {
+            record.attachments = by_document.remove(&record.id).unwrap_or_default();
         }
         Ok(records)
     }

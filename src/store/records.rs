@@ -6,7 +6,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::core::flags::ReviewFlag;
+use crate::core::intake::Confidentiality;
 use crate::core::letter::Correspondent;
+use crate::core::viewer::{Restriction, Sight, Viewer};
 
 use super::Result;
 
@@ -69,6 +71,14 @@ pub struct DocumentRecord {
     pub tags: Vec<String>,
     /// The answer is due on this day (working days from registration, as the rule said).
     pub due_on: Option<String>,
+    /// The Matrix ID of the person working on it (`!doc assign`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// When and by whom its unit confirmed having it (`!doc ack`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryEntry>>,
 }
@@ -124,6 +134,9 @@ pub(super) fn document_from_row(row: &AnyRow) -> Result<DocumentRecord> {
         routing: row.try_get::<Option<String>, _>(21)?.and_then(|text| serde_json::from_str(&text).ok()),
         tags: serde_json::from_str(&row.try_get::<String, _>(22)?).unwrap_or_default(),
         due_on: row.try_get(23)?,
+        assignee: row.try_get(24)?,
+        acknowledged_at: row.try_get(25)?,
+        acknowledged_by: row.try_get(26)?,
         history: None,
     })
 }
@@ -140,14 +153,27 @@ impl DocumentRecord {
         if self.direction == "incoming" { &self.from } else { &self.to }
     }
 
-    /// Whether subject and correspondents may be shown without clearance.
-    pub fn is_restricted(&self) -> bool {
-        matches!(self.confidentiality.as_str(), "confidential" | "secret")
+    /// The facts the viewer decides by. A level the register does not know is taken as
+    /// secret: a damaged entry must not show more than it should.
+    pub fn restriction(&self) -> Restriction<'_> {
+        Restriction { confidentiality: Confidentiality::parse(&self.confidentiality).unwrap_or(Confidentiality::Secret), unit: &self.unit }
     }
 
-    /// The same record with what the uncleared may not see replaced by a notice.
+    /// This record as `viewer` may see it, and what they see: the viewer decides, this only
+    /// hides what it said to hide. A `Sight::Full { disclosed: true }` must be written to the
+    /// history (`store.documents().show` does both).
+    pub fn seen_by(self, viewer: &Viewer) -> (DocumentRecord, Sight) {
+        match viewer.sight(self.restriction()) {
+            full @ Sight::Full { .. } => (self, full),
+            redacted @ Sight::Redacted { .. } => (self.redacted(), redacted),
+        }
+    }
+
+    /// The same record with what the uncleared may not see replaced by a notice. Who is
+    /// uncleared is the `Viewer`'s to say: show documents through `seen_by`; this only never
+    /// hides anything of an unrestricted document.
     pub fn redacted(mut self) -> DocumentRecord {
-        if self.is_restricted() {
+        if self.restriction().confidentiality.is_restricted() {
             self.subject = format!("[{}]", self.confidentiality);
             self.from = Vec::new();
             self.to = Vec::new();

@@ -1,0 +1,268 @@
+//! The assistant's commands: one file per command (parse and run), reached through one
+//! dispatch from Matrix, from `chancery chat` and from the command line.
+//!
+//! What each command is called, who may run it, its usage and its examples live in
+//! `commands/NAME.toml` (the `Catalog`); `!help` is rendered from there. The handlers here
+//! and those files must name the same commands, or loading fails.
+
+pub mod args;
+pub mod catalog;
+
+mod contact;
+mod contacts;
+mod doc;
+mod docs;
+mod help;
+mod partner;
+mod partners;
+mod ping;
+mod press;
+mod room;
+pub mod staff;
+mod visa;
+
+use chrono::{DateTime, Utc};
+
+use crate::core::number::numbers_in;
+use crate::core::viewer::{Audience, Role, Viewer};
+use crate::store::{Store, StoreError};
+
+pub use args::Args;
+pub use catalog::{Catalog, CatalogError, CommandSpec, Example};
+
+/// The commands that have a handler, by their name in `commands/`.
+pub const HANDLERS: &[&str] =
+    &["contact", "contacts", "doc", "docs", "help", "partner", "partners", "ping", "press", "room", "staff", "visa"];
+
+/// The most registration numbers one message answers by itself (a pasted list is not a question).
+const MENTIONED_NUMBERS_ANSWERED: usize = 3;
+
+/// What the adapters need to answer: the store and the settings commands read.
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub catalog: &'a Catalog,
+    pub settings: &'a Settings,
+}
+
+/// The settings commands read, taken from the configuration once.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The office's time zone: dates people type and dates shown are in it.
+    pub zone: chrono_tz::Tz,
+    /// The units of `mail-rules/units.toml`, for checking names people type.
+    pub units: Vec<String>,
+    /// The university's name, its boilerplate and its media contact, for press releases.
+    pub university: crate::config::UniversityConfig,
+    /// The address outgoing correspondence is sent from (press releases).
+    pub from_address: String,
+    /// Where the press release templates are, and whether mail can go out at all.
+    pub press: crate::core::press::PressSettings,
+}
+
+/// A message that may be a command.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// The Matrix ID of the person who wrote it.
+    pub sender: &'a str,
+    pub text: &'a str,
+    /// Who else reads the answer.
+    pub audience: Audience,
+    /// The room it was written in (a Matrix room ID), when there is one.
+    pub room: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+/// An answer, in Markdown (clients show it formatted; its text is the plain-text body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub markdown: String,
+}
+
+impl Reply {
+    pub fn new(markdown: impl Into<String>) -> Reply {
+        Reply { markdown: markdown.into() }
+    }
+}
+
+/// Why a command did not do what was asked, in words a reply can use.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The arguments do not fit: the reply adds the command's usage.
+    #[error("{0}")]
+    Usage(String),
+    /// The person's role does not reach the command's (or this subcommand's).
+    #[error("this needs the role {}", .0.name())]
+    NotAllowed(Role),
+    #[error("{0}")]
+    NotFound(String),
+    /// A well-formed request that cannot be carried out (an unknown unit, an approval missing).
+    #[error("{0}")]
+    Refused(String),
+    /// Anything else: logged with an id; the person is told only the id.
+    #[error("{0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for CommandError {
+    fn from(error: StoreError) -> CommandError {
+        match error {
+            StoreError::NotFound(text) => CommandError::NotFound(text),
+            StoreError::Refused(text) => CommandError::Refused(text),
+            other => CommandError::Internal(other.into()),
+        }
+    }
+}
+
+pub type Outcome = Result<Reply, CommandError>;
+
+/// What a handler is given besides its arguments.
+pub struct Call<'a, 'c> {
+    pub context: &'a Context<'c>,
+    pub viewer: &'a Viewer,
+    pub request: &'a Request<'a>,
+}
+
+impl Call<'_, '_> {
+    pub fn store(&self) -> &Store {
+        self.context.store
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.request.now
+    }
+
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.context.settings.zone
+    }
+
+    /// Who did it, as the history writes it: the Matrix ID.
+    pub fn actor(&self) -> &str {
+        &self.viewer.member.id
+    }
+
+    /// Refuses unless the person's role reaches `needed` (for subcommands stricter than
+    /// their command).
+    pub fn require(&self, needed: Role) -> Result<(), CommandError> {
+        if self.viewer.may(needed) { Ok(()) } else { Err(CommandError::NotAllowed(needed)) }
+    }
+}
+
+/// Answers one message, or says nothing (`None`) when it is not for the assistant.
+pub async fn answer(context: &Context<'_>, request: &Request<'_>) -> Option<Reply> {
+    let text = request.text.trim();
+    let command = text.strip_prefix('!').filter(|rest| rest.starts_with(|c: char| c.is_alphabetic()));
+    let mentioned = if command.is_none() { numbers_in(text) } else { Vec::new() };
+    if command.is_none() && mentioned.is_empty() {
+        return None;
+    }
+    let member = match context.store.staff().find(request.sender).await {
+        Ok(Some(member)) => member,
+        Ok(None) => {
+            // Mentioning a number in passing is not a question; a command gets one refusal.
+            return command.map(|_| {
+                Reply::new(
+                    "Sorry, I answer only the staff of the university's registry and international office. \
+                     Ask your unit's administrator to add you to Chancery's staff directory.",
+                )
+            });
+        }
+        Err(error) => return Some(internal_error(&error.into())),
+    };
+    let viewer = Viewer::new(member, request.audience);
+    let call = Call { context, viewer: &viewer, request };
+    match command {
+        Some(command) => Some(run(&call, command).await),
+        None => {
+            let mut cards = Vec::new();
+            for number in mentioned.iter().take(MENTIONED_NUMBERS_ANSWERED) {
+                match doc::card(&call, &number.to_string()).await {
+                    Ok(card) => cards.push(card.markdown),
+                    Err(CommandError::NotFound(_)) => {}
+                    Err(error) => cards.push(word_error(&call, None, error).markdown),
+                }
+            }
+            (!cards.is_empty()).then(|| Reply::new(cards.join("\n\n")))
+        }
+    }
+}
+
+/// Runs one command line (without its `!`) as the caller.
+async fn run(call: &Call<'_, '_>, line: &str) -> Reply {
+    let (name, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let name = name.to_lowercase();
+    let Some(spec) = call.context.catalog.find(&name) else {
+        let hint = match call.context.catalog.closest(&name) {
+            Some(near) => format!("did you mean `!{near}`? "),
+            None => String::new(),
+        };
+        return Reply::new(format!("I do not know `!{name}`: {hint}`!help` lists what I can do."));
+    };
+    if !call.viewer.may(spec.role) {
+        return word_error(call, Some(spec), CommandError::NotAllowed(spec.role));
+    }
+    let args = match Args::parse(rest) {
+        Ok(args) => args,
+        Err(error) => return word_error(call, Some(spec), error),
+    };
+    let outcome = match spec.name.as_str() {
+        "contact" => contact::run(call, args).await,
+        "contacts" => contacts::run(call, args).await,
+        "doc" => doc::run(call, args).await,
+        "docs" => docs::run(call, args).await,
+        "help" => help::run(call, args).await,
+        "partner" => partner::run(call, args).await,
+        "partners" => partners::run(call, args).await,
+        "ping" => ping::run(call, args).await,
+        "press" => press::run(call, args).await,
+        "room" => room::run(call, args).await,
+        "staff" => staff::run(call, args).await,
+        "visa" => visa::run(call, args).await,
+        other => Err(CommandError::Internal(anyhow::anyhow!("command file {other}.toml has no handler"))),
+    };
+    outcome.unwrap_or_else(|error| word_error(call, Some(spec), error))
+}
+
+/// The reply for a command that did not succeed.
+fn word_error(call: &Call<'_, '_>, spec: Option<&CommandSpec>, error: CommandError) -> Reply {
+    match error {
+        CommandError::Usage(problem) => {
+            let usage = spec.map(|spec| format!("\n\nUsage: `{}`", spec.usage_line())).unwrap_or_default();
+            Reply::new(format!("{problem}{usage}"))
+        }
+        CommandError::NotAllowed(role) => Reply::new(format!(
+            "Sorry, {} may not do that: it needs the role {} (you are {}).",
+            call.viewer.member.name,
+            role.name(),
+            call.viewer.member.role.name()
+        )),
+        CommandError::NotFound(text) | CommandError::Refused(text) => Reply::new(text),
+        CommandError::Internal(error) => internal_error(&error),
+    }
+}
+
+/// Logs an unexpected failure under a short id and tells the person only the id.
+fn internal_error(error: &anyhow::Error) -> Reply {
+    let id = error_id();
+    tracing::error!(error_id = %id, error = %crate::errors::one_line_of(error), "a command failed");
+    Reply::new(format!("Something went wrong on my side; nothing was changed. The log has the details under error id `{id}`."))
+}
+
+/// A short id, unique enough to find one line in a log.
+fn error_id() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("E{:05x}{:03}", nanos >> 12, COUNTER.fetch_add(1, Ordering::Relaxed) % 1000)
+}
+
+/// Markdown table of rows (the first is the header); cells have `|` escaped.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let escape = |cell: &str| cell.replace('|', "\\|").replace('\n', " ");
+    let mut out = format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
+    for row in rows {
+        out.push_str("| ");
+        out.push_str(&row.iter().map(|cell| escape(cell)).collect::<Vec<_>>().join(" | "));
+        out.push_str(" |\n");
+    }
+    out
+}

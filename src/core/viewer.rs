@@ -1,0 +1,209 @@
+//! Who may see what. Every place that shows documents to a person (chat replies, search, the
+//! command line's lists, the daily register) asks a `Viewer`, so no new command can forget it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::intake::Confidentiality;
+
+/// What a staff member may do: each role may do what the ones before it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Staff,
+    Manager,
+    Registrar,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Staff, Role::Manager, Role::Registrar, Role::Admin];
+
+    pub fn parse(text: &str) -> Result<Role, String> {
+        let wanted = text.trim().to_ascii_lowercase();
+        Role::ALL
+            .into_iter()
+            .find(|role| role.name() == wanted)
+            .ok_or_else(|| format!("there is no role '{}' (roles: staff, manager, registrar, admin)", text.trim()))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Staff => "staff",
+            Role::Manager => "manager",
+            Role::Registrar => "registrar",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether this role may run what `needed` may run. A manager is not a registrar's
+    /// superior in the register, but the order stays simple: admin > registrar > manager > staff.
+    pub fn reaches(self, needed: Role) -> bool {
+        self >= needed
+    }
+}
+
+/// How far a person's clearance reaches: the same levels as documents' confidentiality.
+pub type Clearance = Confidentiality;
+
+/// A member of the staff directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaffMember {
+    /// The Matrix ID, `@name:server`.
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub role: Role,
+    pub clearance: Clearance,
+}
+
+/// Where an answer will be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Only the person asking reads it: a direct message, the terminal of `chancery chat`.
+    Private,
+    /// Others may read it: a room with more members than the bot and the person.
+    Shared,
+}
+
+/// A person asking, and where the answer goes.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub member: StaffMember,
+    pub audience: Audience,
+}
+
+/// What a viewer may see of one document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sight {
+    /// Everything; `disclosed` when the document is restricted, so that the showing is
+    /// written to its history.
+    Full { disclosed: bool },
+    /// Number, status, unit and dates only; `ask_privately` when the person would see it in
+    /// a direct message.
+    Redacted { ask_privately: bool },
+}
+
+/// The facts about a document that decide who may see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Restriction<'a> {
+    pub confidentiality: Confidentiality,
+    pub unit: &'a str,
+}
+
+impl Viewer {
+    pub fn new(member: StaffMember, audience: Audience) -> Viewer {
+        Viewer { member, audience }
+    }
+
+    /// The operator at the command line, reading a list or a register that may be printed or
+    /// passed on: restricted subjects are hidden, as they are in a shared room.
+    pub fn console_list() -> Viewer {
+        Viewer::new(
+            StaffMember {
+                id: "console".into(),
+                name: "console".into(),
+                unit: String::new(),
+                role: Role::Registrar,
+                clearance: Confidentiality::Public,
+            },
+            Audience::Shared,
+        )
+    }
+
+    /// The operator at the command line asking for one document by number (`docs show`): the
+    /// registry's own console, cleared for everything; the disclosure is recorded.
+    pub fn console_operator(actor: &str) -> Viewer {
+        Viewer::new(
+            StaffMember {
+                id: actor.into(),
+                name: actor.into(),
+                unit: String::new(),
+                role: Role::Admin,
+                clearance: Confidentiality::Secret,
+            },
+            Audience::Private,
+        )
+    }
+
+    /// Whether this person's role reaches `needed`.
+    pub fn may(&self, needed: Role) -> bool {
+        self.member.role.reaches(needed)
+    }
+
+    /// Whether this person may work on a document of `unit` (acknowledge, assign, set its
+    /// status, add a note): its unit's staff, the person it is assigned to, and the registry
+    /// (registrars and admins), which keeps the register as a whole.
+    pub fn may_work_on(&self, unit: &str, assignee: Option<&str>) -> bool {
+        self.member.unit == unit || assignee == Some(self.member.id.as_str()) || self.member.role.reaches(Role::Registrar)
+    }
+
+    /// What this viewer may see of a document.
+    pub fn sight(&self, document: Restriction<'_>) -> Sight {
+        if !document.confidentiality.is_restricted() {
+            return Sight::Full { disclosed: false };
+        }
+        let cleared = self.member.clearance >= document.confidentiality
+            && (self.member.role.reaches(Role::Registrar) || self.member.unit == document.unit);
+        match (cleared, self.audience) {
+            (true, Audience::Private) => Sight::Full { disclosed: true },
+            (true, Audience::Shared) => Sight::Redacted { ask_privately: true },
+            (false, _) => Sight::Redacted { ask_privately: false },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(role: Role, clearance: Confidentiality, unit: &str, audience: Audience) -> Viewer {
+        Viewer::new(StaffMember { id: "@p:x".into(), name: "P".into(), unit: unit.into(), role, clearance }, audience)
+    }
+
+    fn doc(confidentiality: Confidentiality, unit: &str) -> Restriction<'_> {
+        Restriction { confidentiality, unit }
+    }
+
+    #[test]
+    fn public_and_internal_documents_are_shown_to_every_staff_member() {
+        let clerk = person(Role::Staff, Confidentiality::Public, "finance", Audience::Shared);
+        assert_eq!(clerk.sight(doc(Confidentiality::Public, "hr")), Sight::Full { disclosed: false });
+        assert_eq!(clerk.sight(doc(Confidentiality::Internal, "hr")), Sight::Full { disclosed: false });
+    }
+
+    #[test]
+    fn a_confidential_document_needs_clearance_and_the_unit_or_the_registry() {
+        let in_unit = person(Role::Staff, Confidentiality::Confidential, "hr", Audience::Private);
+        assert_eq!(in_unit.sight(doc(Confidentiality::Confidential, "hr")), Sight::Full { disclosed: true });
+        let other_unit = person(Role::Manager, Confidentiality::Secret, "finance", Audience::Private);
+        assert_eq!(other_unit.sight(doc(Confidentiality::Confidential, "hr")), Sight::Redacted { ask_privately: false });
+        let registrar = person(Role::Registrar, Confidentiality::Confidential, "registry", Audience::Private);
+        assert_eq!(registrar.sight(doc(Confidentiality::Confidential, "hr")), Sight::Full { disclosed: true });
+        assert_eq!(registrar.sight(doc(Confidentiality::Secret, "hr")), Sight::Redacted { ask_privately: false });
+        let uncleared = person(Role::Staff, Confidentiality::Internal, "hr", Audience::Private);
+        assert_eq!(uncleared.sight(doc(Confidentiality::Confidential, "hr")), Sight::Redacted { ask_privately: false });
+    }
+
+    #[test]
+    fn a_shared_room_never_shows_a_restricted_document_even_to_the_cleared() {
+        let in_room = person(Role::Admin, Confidentiality::Secret, "hr", Audience::Shared);
+        assert_eq!(in_room.sight(doc(Confidentiality::Secret, "hr")), Sight::Redacted { ask_privately: true });
+    }
+
+    #[test]
+    fn the_unit_the_assignee_and_the_registry_work_on_a_document() {
+        let officer = person(Role::Staff, Confidentiality::Internal, "international", Audience::Shared);
+        assert!(officer.may_work_on("international", None));
+        assert!(!officer.may_work_on("finance", None));
+        assert!(officer.may_work_on("finance", Some("@p:x")), "the assignee may, whatever the unit");
+        let manager = person(Role::Manager, Confidentiality::Secret, "rectorate", Audience::Private);
+        assert!(!manager.may_work_on("finance", Some("@other:x")));
+        assert!(person(Role::Registrar, Confidentiality::Internal, "registry", Audience::Shared).may_work_on("hr", None));
+    }
+
+    #[test]
+    fn the_console_lists_hide_and_the_console_operator_sees() {
+        assert_eq!(Viewer::console_list().sight(doc(Confidentiality::Confidential, "hr")), Sight::Redacted { ask_privately: false });
+        assert_eq!(Viewer::console_operator("op").sight(doc(Confidentiality::Secret, "hr")), Sight::Full { disclosed: true });
+    }
+}

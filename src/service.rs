@@ -1,0 +1,156 @@
+//! `chancery serve`: wires the IMAP listener, the SMTP dispatcher, the rule watcher and the
+//! Matrix assistant, and runs them until `shutdown` resolves. The tests start it the same way.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::{Result, bail};
+use tokio::sync::watch;
+use tracing::info;
+
+use crate::commands::{Catalog, Settings};
+use crate::config::Config;
+use crate::core::intake::IntakePolicy;
+use crate::core::rules::RuleBook;
+use crate::imap::Listener;
+use crate::matrix::Assistant;
+use crate::rule_files::{self, LiveRules, PolicySource};
+use crate::smtp::Dispatcher;
+use crate::store::Store;
+
+/// Runs every part the configuration enables until `shutdown` resolves or a part fails at
+/// start (a refused login). Losing a server later is not a failure: each part reconnects.
+pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+    if !config.imap.enabled && !config.smtp.enabled && !config.matrix.enabled {
+        bail!("nothing to serve: imap.enabled, smtp.enabled and matrix.enabled are all false");
+    }
+    let (stop, stopped) = watch::channel(false);
+    let stop = Arc::new(stop);
+    let on_shutdown = Arc::clone(&stop);
+    tokio::spawn(async move {
+        shutdown.await;
+        info!("shutting down");
+        on_shutdown.send_replace(true);
+    });
+    let replies = if config.smtp.enabled { Some(Arc::new(crate::smtp::reply_policy(&config.smtp)?)) } else { None };
+    let rules = load_rules(&config)?;
+    if let (Some(book), Some(replies)) = (&rules, &replies) {
+        check_templates(book, &replies.templates)?;
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    if config.smtp.enabled {
+        let password = config.smtp.password().map_err(anyhow::Error::msg)?;
+        let dispatcher = Dispatcher::new(&config.smtp, password, store.clone())?;
+        store.wake_on_mail(dispatcher.waker());
+        info!(host = %config.smtp.host, port = config.smtp.port(), from = %config.smtp.from, "sending the outbox");
+        let stopped = stopped.clone();
+        tasks.spawn(async move { dispatcher.run(stopped).await });
+    }
+    if config.matrix.enabled {
+        let assistant = Assistant::new(&config, store.clone(), assistant_parts(&config, rules.as_ref())?)?;
+        info!(homeserver = %config.matrix.homeserver, user = %config.matrix.user, "answering in Matrix");
+        let stopped = stopped.clone();
+        tasks.spawn(async move { assistant.run(stopped).await });
+    }
+    if config.imap.enabled {
+        let password = config.imap.password().map_err(anyhow::Error::msg)?;
+        let base = IntakePolicy { replies: replies.clone(), notify_rooms: config.matrix.enabled, ..config.register.policy() };
+        let policy = match rules {
+            Some(book) => {
+                info!(dir = %config.rules.dir.display(), rules = book.rule_count(), units = book.units().len(), "rules in force");
+                let live = Arc::new(LiveRules::new(config.rules.dir.clone(), book));
+                if config.matrix.enabled && config.matrix.admin_room.is_some() {
+                    live.report_errors_to_admin_room(store.clone());
+                }
+                tokio::spawn(Arc::clone(&live).watch(stopped.clone()));
+                PolicySource::Live { base, rules: live }
+            }
+            None => PolicySource::Fixed(base),
+        };
+        let listener = Listener::new(config.imap.clone(), password, store.clone(), policy);
+        info!(host = %config.imap.host, port = config.imap.port(), user = %config.imap.user, mailbox = %config.imap.mailbox, "listening");
+        let stopped = stopped.clone();
+        tasks.spawn(async move { listener.run(stopped).await });
+    }
+    // A task that fails (the listener whose login is refused at start) stops the others, which
+    // finish what they are doing; the first error is what `serve` ends with.
+    let mut failure = None;
+    while let Some(finished) = tasks.join_next().await {
+        let outcome = finished.map_err(|e| anyhow::anyhow!("a service task failed: {e}")).and_then(|result| result);
+        if let Err(error) = outcome
+            && failure.is_none()
+        {
+            stop.send_replace(true);
+            failure = Some(error);
+        }
+    }
+    store.close().await;
+    failure.map_or(Ok(()), Err)
+}
+
+/// What the chat commands read, from the configuration and the rules: the same for Matrix and
+/// `chancery chat`.
+pub fn assistant_parts(config: &Config, rules: Option<&RuleBook>) -> Result<AssistantParts> {
+    let catalog = Catalog::load(&config.assistant.commands_dir)?;
+    let settings = Settings {
+        zone: config.register.zone().map_err(anyhow::Error::msg)?,
+        units: rules.map(|book| book.units().iter().map(|unit| unit.id.clone()).collect()).unwrap_or_default(),
+        university: config.university.clone(),
+        from_address: config.smtp.from.clone(),
+        press: crate::core::press::PressSettings {
+            templates_dir: config.smtp.templates_dir.join("press"),
+            mail_enabled: config.smtp.enabled,
+        },
+    };
+    let unit_rooms = rules
+        .map(|book| book.units().iter().filter(|u| !u.room.is_empty()).map(|u| (u.id.clone(), u.room.clone())).collect())
+        .unwrap_or_default();
+    Ok(AssistantParts { catalog: Arc::new(catalog), settings: Arc::new(settings), unit_rooms })
+}
+
+/// The commands, their settings, and the rooms `units.toml` names for units.
+pub struct AssistantParts {
+    pub catalog: Arc<Catalog>,
+    pub settings: Arc<Settings>,
+    /// (unit, room ID or alias) from `units.toml`.
+    pub unit_rooms: Vec<(String, String)>,
+}
+
+/// The rule book from `rules.dir`, or `None` when rules are disabled. Broken rules stop the
+/// command with every error listed: nothing is registered under rules nobody meant.
+pub fn load_rules(config: &Config) -> Result<Option<RuleBook>> {
+    if !config.rules.enabled {
+        return Ok(None);
+    }
+    rule_files::load(&config.rules.dir)
+        .map(Some)
+        .map_err(|problem| anyhow::anyhow!("rules in {}: {}", config.rules.dir.display(), problem.to_string().replace('\n', "; ")))
+}
+
+/// Every acknowledgement template a rule names must exist, or its letters would silently go
+/// unanswered.
+pub fn check_templates(book: &RuleBook, templates: &crate::core::reply::Templates) -> Result<()> {
+    let missing: Vec<String> = book
+        .acknowledgement_templates()
+        .into_iter()
+        .filter(|(_, template)| !templates.knows(template))
+        .map(|(rule, template)| format!("rule {rule:?} names acknowledgement template {template:?}, which the templates folder lacks"))
+        .collect();
+    if missing.is_empty() { Ok(()) } else { bail!("{}", missing.join("; ")) }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,217 @@
+//! Work on documents after registration, `store.documents()`: acknowledging, assigning, setting
+//! the status and adding notes, each written to the history with who did it; the lists staff
+//! ask for; and showing a document as a viewer may see it, with the disclosure recorded.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::Row;
+
+use crate::core::status::{SETTLED_STATUSES, check_status_change};
+use crate::core::time::stamp;
+use crate::core::viewer::{Sight, Viewer};
+
+use super::{DocumentRecord, Result, Store, StoreError, document_id, record_history};
+
+/// The documents' view of the store.
+pub struct Documents<'a> {
+    store: &'a Store,
+}
+
+impl Store {
+    pub fn documents(&self) -> Documents<'_> {
+        Documents { store: self }
+    }
+}
+
+/// What `acknowledge` did: a unit confirms having a document once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acknowledgement {
+    Recorded,
+    /// It was acknowledged before: by whom and when (a stamp).
+    Earlier {
+        by: String,
+        at: String,
+    },
+}
+
+/// One document of a thread, as a card lists it: nothing a viewer could be refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadMember {
+    pub number: String,
+    pub direction: String,
+    pub status: String,
+}
+
+impl Documents<'_> {
+    /// `record` as `viewer` may see it; a restricted document shown in full is written to its
+    /// history as disclosed to the viewer. Every reply and list that shows documents to a
+    /// person passes them through here.
+    pub async fn show(&self, record: DocumentRecord, viewer: &Viewer, now: DateTime<Utc>) -> Result<(DocumentRecord, Sight)> {
+        let (record, sight) = record.seen_by(viewer);
+        if sight == (Sight::Full { disclosed: true }) {
+            self.store.record_disclosure(&record.number, &viewer.member.id, now).await?;
+        }
+        Ok((record, sight))
+    }
+
+    /// Records that the document's unit has it. Only the first acknowledgement counts; an
+    /// annulled entry needs none.
+    pub async fn acknowledge(&self, number: &str, actor: &str, now: DateTime<Utc>) -> Result<Acknowledgement> {
+        let mut tx = self.store.pool.begin().await?;
+        // One conditional UPDATE, so two people acknowledging at once cannot both succeed.
+        let updated = sqlx::query(
+            "UPDATE documents SET acknowledged_at = $1, acknowledged_by = $2 \
+             WHERE number = $3 AND acknowledged_at IS NULL AND status <> 'annulled' RETURNING id",
+        )
+        .bind(stamp(now))
+        .bind(actor)
+        .bind(number)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = updated else {
+            let row = sqlx::query("SELECT status, acknowledged_by, acknowledged_at FROM documents WHERE number = $1")
+                .bind(number)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| not_found(number))?;
+            let (status, by, at): (String, Option<String>, Option<String>) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            return match (by, at) {
+                (Some(by), Some(at)) => Ok(Acknowledgement::Earlier { by, at }),
+                _ => Err(StoreError::Refused(format!("{number} is {status}; it needs no acknowledgement"))),
+            };
+        };
+        record_history(&mut tx, row.try_get(0)?, now, actor, "acknowledged", None, None, None, None).await?;
+        tx.commit().await?;
+        Ok(Acknowledgement::Recorded)
+    }
+
+    /// Gives the document to `assignee` (a Matrix ID); returns who had it before.
+    pub async fn assign(&self, number: &str, assignee: &str, actor: &str, now: DateTime<Utc>) -> Result<Option<String>> {
+        let mut tx = self.store.pool.begin().await?;
+        let row = sqlx::query("SELECT id, status, assignee FROM documents WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| not_found(number))?;
+        let (id, status, before): (i64, String, Option<String>) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        if status == "annulled" {
+            return Err(StoreError::Refused(format!("{number} is annulled; there is nothing to assign")));
+        }
+        if before.as_deref() == Some(assignee) {
+            return Err(StoreError::Refused(format!("{number} is assigned to {assignee} already")));
+        }
+        let done = sqlx::query("UPDATE documents SET assignee = $1 WHERE id = $2 AND COALESCE(assignee, '') = $3")
+            .bind(assignee)
+            .bind(id)
+            .bind(before.as_deref().unwrap_or(""))
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(changed_meanwhile(number));
+        }
+        record_history(&mut tx, id, now, actor, "assigned", Some("assignee"), before.as_deref(), Some(assignee), None).await?;
+        tx.commit().await?;
+        Ok(before)
+    }
+
+    /// Sets a status staff may set (`core::status::WORK_STATUSES`); the core says whether the
+    /// change is allowed. Returns the status it had.
+    pub async fn set_status(&self, number: &str, status: &str, actor: &str, now: DateTime<Utc>) -> Result<String> {
+        let mut tx = self.store.pool.begin().await?;
+        let row = sqlx::query("SELECT id, status FROM documents WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| not_found(number))?;
+        let (id, before): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+        check_status_change(number, &before, status).map_err(StoreError::Refused)?;
+        let done = sqlx::query("UPDATE documents SET status = $1 WHERE id = $2 AND status = $3")
+            .bind(status)
+            .bind(id)
+            .bind(&before)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(changed_meanwhile(number));
+        }
+        record_history(&mut tx, id, now, actor, "changed", Some("status"), Some(&before), Some(status), None).await?;
+        tx.commit().await?;
+        Ok(before)
+    }
+
+    /// Adds a note to the document's history.
+    pub async fn note(&self, number: &str, text: &str, actor: &str, now: DateTime<Utc>) -> Result<()> {
+        if text.trim().is_empty() {
+            return Err(StoreError::Refused("a note needs some text".into()));
+        }
+        let mut tx = self.store.pool.begin().await?;
+        let id = document_id(&mut tx, number).await?;
+        record_history(&mut tx, id, now, actor, "note", None, None, Some(text.trim()), None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The documents of `number`'s thread, oldest first (the document itself among them).
+    pub async fn thread(&self, number: &str) -> Result<Vec<ThreadMember>> {
+        // The thread's first document, then its members by the thread index: no scan.
+        let root: i64 = sqlx::query("SELECT COALESCE(thread_id, id) FROM documents WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or_else(|| not_found(number))?
+            .try_get(0)?;
+        let rows = sqlx::query("SELECT number, direction, status FROM documents WHERE id = $1 OR thread_id = $1 ORDER BY id")
+            .bind(root)
+            .fetch_all(&self.store.pool)
+            .await?;
+        rows.iter().map(|row| Ok(ThreadMember { number: row.try_get(0)?, direction: row.try_get(1)?, status: row.try_get(2)? })).collect()
+    }
+
+    /// The open documents assigned to a person, newest first.
+    pub async fn assigned_to(&self, person: &str, limit: usize) -> Result<Vec<DocumentRecord>> {
+        self.newest(&format!("assignee = $1 AND {}", open_condition()), &[person.to_string()], limit).await
+    }
+
+    /// The open documents of a unit, newest first.
+    pub async fn open_of_unit(&self, unit: &str, limit: usize) -> Result<Vec<DocumentRecord>> {
+        self.newest(&format!("unit = $1 AND {}", open_condition()), &[unit.to_string()], limit).await
+    }
+
+    /// The open documents whose answer was due before `today`, newest first.
+    pub async fn overdue(&self, today: NaiveDate, limit: usize) -> Result<Vec<DocumentRecord>> {
+        // Due dates are `YYYY-MM-DD` text: text order is date order.
+        let today = today.format("%Y-%m-%d").to_string();
+        self.newest(&format!("due_on IS NOT NULL AND due_on < $1 AND {}", open_condition()), &[today], limit).await
+    }
+
+    /// At most `limit` documents matching `condition` (over `documents`' own columns), newest first.
+    async fn newest(&self, condition: &str, binds: &[String], limit: usize) -> Result<Vec<DocumentRecord>> {
+        let clause = format!("d.id IN (SELECT id FROM documents WHERE {condition} ORDER BY id DESC LIMIT {limit})");
+        let mut documents = self.store.documents_where(&clause, binds).await?;
+        documents.reverse();
+        Ok(documents)
+    }
+}
+
+/// Documents that still need someone: not answered, closed or annulled (`core::status`).
+fn open_condition() -> String {
+    let settled: Vec<String> = SETTLED_STATUSES.iter().map(|status| format!("'{status}'")).collect();
+    format!("status NOT IN ({})", settled.join(", "))
+}
+
+fn not_found(number: &str) -> StoreError {
+    StoreError::NotFound(format!("There is no document {number} in the register."))
+}
+
+fn changed_meanwhile(number: &str) -> StoreError {
+    StoreError::Refused(format!("{number} was changed by someone else just now; look at it again and retry"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_documents_exclude_the_settled_statuses() {
+        assert_eq!(open_condition(), "status NOT IN ('answered', 'closed', 'annulled')");
+    }
+}
