@@ -11,8 +11,19 @@
 //!   - `flags`: review flags; `status`: a document's states; `time`: stamps, days and years
 //!     in the office's zone.
 //!   - `fold`: folding text for comparison, shared by the rules and the search index.
+//!   - `viewer`: who may see what; every reply, list and register asks it.
+//!   - `dates`: dates as people type them (`15.12.2026`, `next friday`, `in 3 weeks`).
+//!   - `partner`, `press`, `visa`: the International Relations Office's records, as rules.
+//!   - `effects`: what follows a registration (mail, history, room cards), as a plan.
+//!   - `announce`: what Chancery posts in rooms on its own (a letter's card, rule-file errors).
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
-//!   registration, the outbox, the search index.
+//!   registration, the outbox, the search index, and one view per area (`store.staff()`,
+//!   `store.documents()`, `store.partners()`, `store.press()`, `store.visas()`,
+//!   `store.room_messages()`).
+//! - `commands/`: the assistant's chat commands, one file each, reached through one `answer`
+//!   from Matrix, `chancery chat` and the command line; `commands/*.toml` describes them.
+//! - `matrix/`: the Matrix adapter: session and device, invites, messages, room cards.
+//! - `service`: `run(config, store, shutdown)` wires listener, dispatcher, rules and assistant.
 //! - `imap/`: the IMAP adapter: connect (TLS, STARTTLS), catch up, IDLE, mark on the server.
 //! - `smtp/`: the SMTP adapter: sends the outbox with retries and backoff; composes MIME.
 //! - `rule_files`: reads `mail-rules/` and reloads it when staff edit it.
@@ -20,17 +31,20 @@
 //! - `report`: what people read: tables, one document, the daily register.
 //! - `errors`: errors as people read them: one line, each cause once.
 //! - `config`: the TOML file and `CHANCERY_<SECTION>__<KEY>` overrides.
-//! - `cli`: the command line; `main.rs` is a few lines of glue.
+//! - `cli`: the command line (`chancery chat` included); `main.rs` is a few lines of glue.
 
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod core;
 pub mod errors;
 pub mod imap;
 pub mod ingest;
+pub mod matrix;
 pub mod report;
 pub mod rule_files;
+pub mod service;
 pub mod smtp;
 pub mod store;

@@ -3,6 +3,8 @@
 //! them the tests fail loudly rather than skip.
 #![allow(dead_code)] // each test binary uses its own part of this
 
+pub mod matrix;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};

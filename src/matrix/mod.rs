@@ -1,0 +1,174 @@
+//! The Matrix adapter: the assistant's session on the homeserver. It turns room messages into
+//! `commands::Request`s and posts the answers and the room cards of the outbox; it decides
+//! nothing itself.
+//!
+//! - `session`: logging in once and restoring the same device afterwards (end-to-end
+//!   encryption needs the same device and its crypto store across restarts).
+//! - `rooms`: which room a unit's cards go to.
+//! - `handlers`: invites and messages.
+
+mod handlers;
+mod rooms;
+mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use matrix_sdk::Client;
+use matrix_sdk::config::SyncSettings;
+use tokio::sync::{Notify, watch};
+use tracing::{info, warn};
+
+use crate::config::{Config, MatrixConfig, Secret};
+use crate::service::AssistantParts;
+use crate::store::Store;
+
+pub use rooms::RoomDirectory;
+
+/// How long a posted room card may stay claimed before another instance may post it.
+const CARD_LEASE: chrono::Duration = chrono::Duration::minutes(2);
+
+/// The assistant as `serve` runs it: reconnects with backoff, never stops the register.
+pub struct Assistant {
+    config: MatrixConfig,
+    password: Secret,
+    store: Store,
+    parts: Arc<AssistantParts>,
+    /// Woken when a registration queues a room card.
+    cards: Arc<Notify>,
+}
+
+impl Assistant {
+    pub fn new(config: &Config, store: Store, parts: AssistantParts) -> Result<Assistant> {
+        let password = config.matrix.password().map_err(anyhow::Error::msg)?;
+        let cards = Arc::new(Notify::new());
+        store.wake_on_room_message(Arc::clone(&cards));
+        Ok(Assistant { config: config.matrix.clone(), password, store, parts: Arc::new(parts), cards })
+    }
+
+    /// Serves until `stopped` turns true. Losing the homeserver (or a refused login) is logged
+    /// and retried with a growing pause; it never ends the register's other work.
+    pub async fn run(self, mut stopped: watch::Receiver<bool>) -> Result<()> {
+        let mut failures = 0u32;
+        loop {
+            if *stopped.borrow() {
+                return Ok(());
+            }
+            let started = std::time::Instant::now();
+            match self.serve_session(stopped.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(error) => {
+                    // A session that ran a while was a success: start the backoff over.
+                    if started.elapsed() > Duration::from_secs(60) {
+                        failures = 0;
+                    }
+                    failures += 1;
+                    let pause = reconnect_pause(failures, self.config.reconnect_max_secs);
+                    warn!(
+                        homeserver = %self.config.homeserver,
+                        error = %crate::errors::one_line_of(&error),
+                        retry_in_secs = pause.as_secs(),
+                        "lost the Matrix homeserver; the register goes on, and the assistant reconnects"
+                    );
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = stopped.changed() => return Ok(()),
+                    }
+                }
+            }
+        }
+    }
+
+    /// One session: log in (or restore), skip what was said before, then answer and post
+    /// cards until stopped (`Ok`) or until the homeserver is lost (`Err`).
+    async fn serve_session(&self, mut stopped: watch::Receiver<bool>) -> Result<()> {
+        tokio::select! {
+            outcome = self.session(stopped.clone()) => outcome,
+            _ = stopped.changed() => Ok(()),
+        }
+    }
+
+    async fn session(&self, stopped: watch::Receiver<bool>) -> Result<()> {
+        let client = session::connect(&self.config, &self.password).await?;
+        // What was said before this start was answered by the last run (or not meant for a
+        // bot that was away): only what arrives after this first sync gets an answer. It
+        // returns at once with what is new since the saved sync token.
+        client.sync_once(SyncSettings::default().timeout(Duration::ZERO)).await?;
+        handlers::install(&client, self.store.clone(), Arc::clone(&self.parts));
+        handlers::answer_pending_invites(&client, &self.store).await;
+        info!(user = %self.config.user, "the assistant is online");
+        // Ends with the session, however it ends: a poster left behind would keep the old
+        // client, and its crypto store, open beside the next session's.
+        let _poster = AbortOnDrop(tokio::spawn(post_cards(
+            client.clone(),
+            self.store.clone(),
+            Arc::clone(&self.parts),
+            self.config.admin_room.clone(),
+            Arc::clone(&self.cards),
+            stopped,
+        )));
+        client.sync(SyncSettings::default()).await.map_err(anyhow::Error::from)
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// 1, 2, 4, … seconds, up to `max_secs`.
+fn reconnect_pause(failures: u32, max_secs: u64) -> Duration {
+    let secs = 1u64.checked_shl(failures.saturating_sub(1)).unwrap_or(u64::MAX);
+    Duration::from_secs(secs.min(max_secs.max(1)))
+}
+
+/// Posts the room cards of the outbox as they come due: claimed, posted, marked, so that each
+/// is posted once even with several instances.
+async fn post_cards(
+    client: Client,
+    store: Store,
+    parts: Arc<AssistantParts>,
+    admin_room: Option<String>,
+    wake: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    // Resolving aliases may wait on other servers: here it delays cards, never answers.
+    let rooms = RoomDirectory::resolve(&client, &parts.unit_rooms, admin_room.as_deref()).await;
+    loop {
+        let now = chrono::Utc::now();
+        match store.room_messages().claim_due(now, 20, CARD_LEASE).await {
+            Ok(messages) => {
+                for message in messages {
+                    rooms::post(&client, &store, &rooms, message).await;
+                }
+            }
+            Err(error) => warn!(error = %crate::errors::one_line(&error), "cannot read the room outbox"),
+        }
+        let next = store.room_messages().next_due().await.ok().flatten();
+        let pause = next
+            .map(|at| (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
+            .unwrap_or(Duration::from_secs(30))
+            .min(Duration::from_secs(30));
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(pause) => {}
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnecting_waits_longer_each_time_up_to_the_limit() {
+        let pauses: Vec<u64> = (1..=8).map(|n| reconnect_pause(n, 60).as_secs()).collect();
+        assert_eq!(pauses, vec![1, 2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(reconnect_pause(200, 60).as_secs(), 60);
+    }
+}

@@ -1,0 +1,120 @@
+//! Which room a card goes to: a room bound with `!room bind` (kept in the store) wins over the
+//! room `units.toml` names; `admin` is `matrix.admin_room`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use matrix_sdk::Client;
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use matrix_sdk::ruma::{OwnedRoomId, RoomAliasId, RoomId};
+use tracing::{info, warn};
+
+use crate::core::announce::RoomTarget;
+use crate::store::{RoomMessage, Store};
+
+const ALIAS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Rooms resolved at the start of a session.
+#[derive(Debug, Default)]
+pub struct RoomDirectory {
+    units: HashMap<String, OwnedRoomId>,
+    admin: Option<OwnedRoomId>,
+}
+
+impl RoomDirectory {
+    /// Resolves the rooms of `units.toml` and the admin room. One that cannot be resolved is a
+    /// warning: cards for that unit wait (and fail visibly in the outbox) until it is bound.
+    pub async fn resolve(client: &Client, unit_rooms: &[(String, String)], admin_room: Option<&str>) -> RoomDirectory {
+        let mut directory = RoomDirectory::default();
+        // Together: each may wait for its timeout, and cards wait for all of them.
+        let units =
+            futures::future::join_all(unit_rooms.iter().map(|(unit, room)| async move { (unit, room, resolve_one(client, room).await) }));
+        let admin = async {
+            match admin_room {
+                Some(room) => Some((room, resolve_one(client, room).await)),
+                None => None,
+            }
+        };
+        let (units, admin) = tokio::join!(units, admin);
+        for (unit, room, resolved) in units {
+            match resolved {
+                Ok(id) => {
+                    directory.units.insert(unit.clone(), id);
+                }
+                Err(problem) => warn!(unit = %unit, room = %room, %problem, "cannot resolve the unit's room; bind one with !room bind"),
+            }
+        }
+        match admin {
+            Some((_, Ok(id))) => directory.admin = Some(id),
+            Some((room, Err(problem))) => warn!(room = %room, %problem, "cannot resolve matrix.admin_room; problems are only logged"),
+            None => {}
+        }
+        info!(units = directory.units.len(), admin_room = directory.admin.is_some(), "resolved the units' rooms");
+        directory
+    }
+
+    /// The room for a target: a unit's bound room, its `units.toml` room, or the admin room.
+    async fn room_for(&self, store: &Store, target: &RoomTarget) -> Result<OwnedRoomId, String> {
+        let target = match target {
+            RoomTarget::Admin => {
+                return self.admin.clone().ok_or_else(|| "matrix.admin_room is not set or cannot be resolved".to_string());
+            }
+            RoomTarget::Unit(unit) => unit.as_str(),
+        };
+        let bound = store.staff().bound_rooms().await.map_err(|e| crate::errors::one_line(&e))?;
+        if let Some((_, room)) = bound.into_iter().find(|(unit, _)| unit == target) {
+            return RoomId::parse(room.as_str()).map_err(|e| format!("bound room {room}: {e}"));
+        }
+        self.units.get(target).cloned().ok_or_else(|| format!("the unit {target} has no room: bind one with !room bind {target}"))
+    }
+}
+
+async fn resolve_one(client: &Client, room: &str) -> Result<OwnedRoomId, String> {
+    if room.starts_with('!') {
+        return RoomId::parse(room).map_err(|e| e.to_string());
+    }
+    let alias = RoomAliasId::parse(room).map_err(|e| e.to_string())?;
+    // An alias on another server is asked over federation, which may not answer at all.
+    match tokio::time::timeout(ALIAS_TIMEOUT, client.resolve_room_alias(&alias)).await {
+        Ok(answer) => answer.map(|response| response.room_id).map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no answer within {} s", ALIAS_TIMEOUT.as_secs())),
+    }
+}
+
+/// Posts one claimed room message and marks it; a failure is retried later, a message that
+/// has no room to go to fails visibly (`chancery outbox`).
+pub(super) async fn post(client: &Client, store: &Store, rooms: &RoomDirectory, message: RoomMessage) {
+    let now = chrono::Utc::now();
+    let room_id = match rooms.room_for(store, &message.target).await {
+        Ok(id) => id,
+        Err(problem) => {
+            warn!(id = message.id, target = %message.target, %problem, "a room message has nowhere to go");
+            store.room_messages().mark_failed(message.id, &problem, now).await.ok();
+            return;
+        }
+    };
+    let room = match client.get_room(&room_id) {
+        Some(room) => room,
+        // Not a member yet (a room named in units.toml): joining needs an invite or a public room.
+        None => match client.join_room_by_id(&room_id).await {
+            Ok(room) => room,
+            Err(error) => {
+                retry_later(store, &message, &format!("cannot join {room_id}: {error}")).await;
+                return;
+            }
+        },
+    };
+    match room.send(RoomMessageEventContent::notice_markdown(&message.markdown)).await {
+        Ok(_) => {
+            store.room_messages().mark_sent(message.id, chrono::Utc::now()).await.ok();
+        }
+        Err(error) => retry_later(store, &message, &format!("cannot post in {room_id}: {error}")).await,
+    }
+}
+
+async fn retry_later(store: &Store, message: &RoomMessage, problem: &str) {
+    let pause = Duration::from_secs(30u64 << message.attempts.min(5));
+    warn!(id = message.id, target = %message.target, %problem, retry_in_secs = pause.as_secs(), "a room message waits");
+    let next = chrono::Utc::now() + chrono::Duration::from_std(pause).unwrap_or_default();
+    store.room_messages().mark_retry(message.id, problem, next).await.ok();
+}

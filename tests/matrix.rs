@@ -1,0 +1,192 @@
+//! Chat tests against a real homeserver: the dev Synapse from `scripts/dev-services`, with real
+//! matrix-sdk clients (tests/support/matrix.rs) on both sides, end-to-end encryption included.
+
+mod seed;
+mod support;
+
+use std::time::Duration;
+
+use chancery::core::intake::Confidentiality;
+use chancery::core::viewer::{Role, StaffMember};
+use matrix_sdk::ruma::events::room::member::MembershipState;
+use support::matrix::{ReceivedMessage, TestClient, register_user};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn messages_in_an_encrypted_room_reach_the_other_member_decrypted() {
+    let (alice_id, alice_password) = register_user("alice");
+    let (bob_id, bob_password) = register_user("bob");
+    let alice = TestClient::login(&alice_id, &alice_password).await;
+    let bob = TestClient::login(&bob_id, &bob_password).await;
+
+    let room = alice.create_room(true, &[&bob_id]).await;
+    bob.join(&room).await;
+    assert!(alice.wait_until_joined(&room, &bob_id, WAIT).await, "alice never saw bob join");
+
+    // Both ways, as a person and the assistant will talk: each waits for the other's answer.
+    let mark = alice.last_event_id(&room).await;
+    let ready = bob.send_text(&room, "ready").await;
+    let seen = alice.next_reply(&room, &bob_id, &mark, WAIT).await;
+    assert_eq!(seen.expect("alice received bob's message").body, "ready");
+
+    let hello = alice.send_text(&room, "hello").await;
+    let received = bob.next_reply(&room, &alice_id, &ready, WAIT).await.expect("bob received alice's message");
+    assert_eq!(received.body, "hello");
+    assert_eq!(received.event_id, hello);
+    assert!(received.was_encrypted, "the message went unencrypted");
+    assert_eq!(received.in_reply_to, None);
+}
+
+// ---- The assistant on the real homeserver ----
+
+/// `chancery serve` with only the assistant enabled, run in this process as `serve` runs it.
+struct Assistant {
+    serve: tokio::task::JoinHandle<anyhow::Result<()>>,
+    stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Assistant {
+    fn start(store: chancery::store::Store, bot: &str, password: &str, state: &std::path::Path) -> Assistant {
+        // The assistant's log, shown with a failing test's output.
+        let filter = tracing_subscriber::EnvFilter::new(
+            "chancery=debug,matrix_sdk=warn,matrix_sdk_crypto=warn,matrix_sdk_crypto::backups=error,matrix_sdk::http_client=off",
+        );
+        tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init().ok();
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut config = chancery::config::Config::load(&state.join("absent.toml"), false).expect("default configuration");
+        config.imap.enabled = false;
+        config.rules.dir = manifest.join("mail-rules");
+        config.assistant.commands_dir = manifest.join("commands");
+        config.matrix.enabled = true;
+        config.matrix.homeserver = support::matrix::matrix_services().url;
+        config.matrix.user = bot.to_string();
+        config.matrix.password = chancery::config::Secret::new(password);
+        config.matrix.state_dir = state.join("matrix");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serve = tokio::spawn(chancery::service::run(config, store, async move {
+            stopped.await.ok();
+        }));
+        Assistant { serve, stop }
+    }
+
+    /// Stops it as Ctrl-C does and waits until it has stopped.
+    async fn stop(self) {
+        self.stop.send(()).ok();
+        let ended = tokio::time::timeout(Duration::from_secs(30), self.serve).await.expect("serve stops within 30 s");
+        ended.expect("serve task").expect("serve ends without an error");
+    }
+}
+
+/// A staff member of the directory, with a real account on the homeserver.
+async fn staff_member(store: &chancery::store::Store, tag: &str, unit: &str, role: Role, clearance: Confidentiality) -> TestClient {
+    let (id, password) = register_user(tag);
+    let member = StaffMember { id: id.clone(), name: format!("Test {tag}"), unit: unit.into(), role, clearance };
+    store.staff().put(&member, "test", chrono::Utc::now()).await.expect("add to the staff directory");
+    TestClient::login(&id, &password).await
+}
+
+/// What the bot answers to `text`, said by `client` in `room`.
+async fn ask(
+    client: &TestClient,
+    room: &matrix_sdk::ruma::RoomId,
+    bot: &str,
+    text: &str,
+) -> (matrix_sdk::ruma::OwnedEventId, ReceivedMessage) {
+    let asked = client.send_text(room, text).await;
+    let reply = client.next_reply(room, bot, &asked, WAIT).await.unwrap_or_else(|| panic!("no answer to {text:?} within {WAIT:?}"));
+    (asked, reply)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assistant_answers_staff_in_a_shared_room_redacts_there_and_refuses_strangers() {
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let (bot, bot_password) = register_user("bot");
+    let state = tempfile::tempdir().expect("temp dir");
+    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let registrar = staff_member(&store, "registrar", "registry", Role::Registrar, Confidentiality::Confidential).await;
+    let (stranger_id, stranger_password) = register_user("stranger");
+    let stranger = TestClient::login(&stranger_id, &stranger_password).await;
+
+    let room = registrar.create_room(false, &[&bot, &stranger_id]).await;
+    stranger.join(&room).await;
+    assert!(registrar.wait_until_joined(&room, &bot, WAIT).await, "the bot accepts a staff member's invite");
+
+    let (asked, reply) = ask(&registrar, &room, &bot, "!ping").await;
+    assert!(reply.body.contains("pong"), "{reply:?}");
+    assert_eq!(reply.in_reply_to.as_ref(), Some(&asked), "the answer is a reply to the question");
+
+    // Three people read this room: a confidential letter shows only what anyone may see.
+    let (_, card) = ask(&registrar, &room, &bot, "Any news on IN-2026-000002?").await;
+    assert!(card.body.contains("IN-2026-000002"), "{card:?}");
+    assert!(!card.body.contains("Personal file"), "no confidential subject in a shared room: {card:?}");
+    assert!(card.body.contains("direct message"), "the cleared are told where to ask: {card:?}");
+
+    let (_, table) = ask(&registrar, &room, &bot, "!help").await;
+    assert!(table.formatted_body.as_deref().is_some_and(|html| html.contains("<table>")), "lists are tables: {table:?}");
+
+    let (_, refusal) = ask(&stranger, &room, &bot, "!docs search erasmus").await;
+    assert!(refusal.body.contains("staff directory") && !refusal.body.contains("IN-2026"), "{refusal:?}");
+
+    // A stranger's invite is declined.
+    let theirs = stranger.create_room(false, &[&bot]).await;
+    assert!(stranger.wait_until_membership(&theirs, &bot, MembershipState::Leave, WAIT).await, "the bot declines a stranger's invite");
+
+    assistant.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assistant_answers_in_an_encrypted_direct_chat_across_a_restart() {
+    let (store, url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let (bot, bot_password) = register_user("bot");
+    let state = tempfile::tempdir().expect("temp dir");
+    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let hr = staff_member(&store, "hr", "hr", Role::Staff, Confidentiality::Confidential).await;
+
+    let room = hr.create_dm(&bot, true).await;
+    assert!(hr.wait_until_joined(&room, &bot, WAIT).await, "the bot joins the encrypted direct chat");
+    let (first, pong) = ask(&hr, &room, &bot, "!ping").await;
+    assert!(pong.body.contains("pong"), "the bot read and answered an encrypted question: {pong:?}");
+    assert_eq!(pong.in_reply_to.as_ref(), Some(&first));
+
+    // A restart: the same device, the same keys, and the first question is not answered again.
+    assistant.stop().await;
+    let store = chancery::store::Store::open(&url, chrono_tz::Asia::Baku, chancery::store::OpenMode::Existing).await.expect("reopen");
+    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let (second, card) = ask(&hr, &room, &bot, "!doc IN-2026-000002").await;
+    assert_eq!(card.in_reply_to.as_ref(), Some(&second), "the next answer after the restart is to the new question: {card:?}");
+    assert!(card.body.contains("Personal file"), "HR's officer, cleared and in a direct chat, sees the subject: {card:?}");
+    let after = hr.next_reply(&room, &bot, &card.event_id, Duration::from_secs(3)).await;
+    assert!(after.is_none(), "nothing said before the restart is answered again: {after:?}");
+
+    let history = store.document("IN-2026-000002").await.expect("document").history.unwrap_or_default();
+    assert!(history.iter().any(|h| h.action == "disclosed" && h.actor == hr.user_id().as_str()), "the disclosure is in the history");
+    assistant.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_letter_routed_with_notify_room_is_announced_once_in_the_room_bound_to_its_unit() {
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let (bot, bot_password) = register_user("bot");
+    let state = tempfile::tempdir().expect("temp dir");
+    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let registrar = staff_member(&store, "registrar", "registry", Role::Registrar, Confidentiality::Confidential).await;
+    let room = registrar.create_room(false, &[&bot]).await;
+    assert!(registrar.wait_until_joined(&room, &bot, WAIT).await);
+    let (_, bound) = ask(&registrar, &room, &bot, "!room bind international").await;
+    assert!(bound.body.contains("international"), "{bound:?}");
+
+    let raw = b"From: Partner Office <office@metu.edu.tr>\r\nTo: registry@uni.example\r\nSubject: Erasmus+ staff mobility week\r\n\
+                Message-ID: <card-test@metu.edu.tr>\r\nDate: Tue, 1 Dec 2026 10:00:00 +0400\r\n\r\nInvitation.\r\n";
+    // As `serve` registers when the assistant runs: routing's room cards are written.
+    let policy = chancery::core::intake::IntakePolicy { notify_rooms: true, ..seed::policy() };
+    let number = seed::register(&store, &policy, raw, chrono::Utc::now()).await;
+    let card = registrar.next_reply(&room, &bot, &bound.event_id, WAIT).await.expect("the unit's room gets a card");
+    assert!(card.body.contains(&number) && card.body.contains("Erasmus+ staff mobility week"), "{card:?}");
+    let again = registrar.next_reply(&room, &bot, &card.event_id, Duration::from_secs(3)).await;
+    assert!(again.is_none(), "one card per letter: {again:?}");
+    assistant.stop().await;
+}
