@@ -161,12 +161,7 @@ impl ImapConfig {
 
     /// The password, from the config or from `password_file` (its first line).
     pub fn password(&self) -> Result<Secret, String> {
-        match &self.password_file {
-            Some(path) => std::fs::read_to_string(path)
-                .map(|text| Secret(text.lines().next().unwrap_or("").to_string()))
-                .map_err(|e| format!("cannot read imap.password_file {}: {e}", path.display())),
-            None => Ok(self.password.clone()),
-        }
+        password_of("imap", &self.password, self.password_file.as_deref())
     }
 }
 
@@ -250,12 +245,7 @@ impl SmtpConfig {
 
     /// The password, from the config or from `password_file` (its first line).
     pub fn password(&self) -> Result<Secret, String> {
-        match &self.password_file {
-            Some(path) => std::fs::read_to_string(path)
-                .map(|text| Secret(text.lines().next().unwrap_or("").to_string()))
-                .map_err(|e| format!("cannot read smtp.password_file {}: {e}", path.display())),
-            None => Ok(self.password.clone()),
-        }
+        password_of("smtp", &self.password, self.password_file.as_deref())
     }
 
     fn check(&self) -> Result<(), String> {
@@ -318,12 +308,7 @@ impl Default for MatrixConfig {
 impl MatrixConfig {
     /// The password, from the config or from `password_file` (its first line).
     pub fn password(&self) -> Result<Secret, String> {
-        match &self.password_file {
-            Some(path) => std::fs::read_to_string(path)
-                .map(|text| Secret(text.lines().next().unwrap_or("").to_string()))
-                .map_err(|e| format!("cannot read matrix.password_file {}: {e}", path.display())),
-            None => Ok(self.password.clone()),
-        }
+        password_of("matrix", &self.password, self.password_file.as_deref())
     }
 
     fn check(&self) -> Result<(), String> {
@@ -510,6 +495,16 @@ impl Config {
         self.smtp.check()?;
         self.matrix.check()?;
         Ok(())
+    }
+}
+
+/// A section's password: the first line of its `password_file` when one is set, else `password`.
+fn password_of(section: &str, password: &Secret, file: Option<&Path>) -> Result<Secret, String> {
+    match file {
+        Some(path) => std::fs::read_to_string(path)
+            .map(|text| Secret(text.lines().next().unwrap_or("").to_string()))
+            .map_err(|e| format!("cannot read {section}.password_file {}: {e}", path.display())),
+        None => Ok(password.clone()),
     }
 }
 

@@ -107,10 +107,11 @@ impl Args {
 
 /// `key=value` when the key is a plain lower-case name; anything else is a word.
 fn token(text: String) -> Token {
-    if let Some((key, value)) = text.split_once('=') {
-        if !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == '_') {
-            return Token::Option { key: key.to_string(), value: value.to_string() };
-        }
+    if let Some((key, value)) = text.split_once('=')
+        && !key.is_empty()
+        && key.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
+    {
+        return Token::Option { key: key.to_string(), value: value.to_string() };
     }
     Token::Word(text)
 }
