@@ -36,9 +36,10 @@ pub use room_outbox::{RoomMessage, RoomMessageRecord, RoomMessages};
 pub use staff::StaffDirectory;
 pub use visas::{Closing, VisaCases, VisaFilter};
 
-/// A search ranks the newest this many of its matches: ranking reads each match, and a common
-/// word matches a good part of a register of a million letters; the newest come from the index
-/// at no cost. A search with fewer matches ranks them all.
+/// The most documents a full-text search returns.
+const SEARCH_RESULTS: i64 = 200;
+/// A full-text search with at most this many matches returns the best first (bm25, ts_rank);
+/// one with more, the newest first (see `search_text`).
 const RANKED_MATCHES: i64 = 2000;
 /// Documents whose attachments are looked up in one statement.
 const ATTACHMENT_LOOKUP_CHUNK: usize = 500;
@@ -344,40 +345,34 @@ impl Store {
         Ok(found)
     }
 
-    /// Documents whose index holds every word (each as a word prefix), best first among the
-    /// newest `RANKED_MATCHES` of them.
+    /// Documents whose index holds every word (each as a word prefix), best first, or newest
+    /// first when more than `RANKED_MATCHES` match.
     async fn search_text(&self, words: &[String]) -> Result<Vec<DocumentRecord>> {
         while self.index_pending(1000).await? > 0 {}
-        let ids: Vec<i64> = match self.backend {
-            Backend::Sqlite => {
-                let query = words.iter().map(|w| format!("\"{w}\" *")).collect::<Vec<_>>().join(" AND ");
-                // The newest matches come cheap from the index; ranking reads every match.
-                sqlx::query(
-                    "SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 AND rowid >= \
-                     (SELECT COALESCE(MIN(rowid), 0) FROM (SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 \
-                     ORDER BY rowid DESC LIMIT $2)) ORDER BY rank LIMIT 200",
-                )
-                .bind(query)
-                .bind(RANKED_MATCHES)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            Backend::Postgres => {
-                let query = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
-                sqlx::query(
-                    "SELECT document_id FROM (SELECT document_id, vector FROM document_search \
-                     WHERE vector @@ to_tsquery('simple', $1) ORDER BY document_id DESC LIMIT $2) AS newest \
-                     ORDER BY ts_rank(vector, to_tsquery('simple', $1)) DESC LIMIT 200",
-                )
-                .bind(query)
-                .bind(RANKED_MATCHES)
-                .fetch_all(&self.pool)
-                .await?
-            }
+        let (query, newest, best) = match self.backend {
+            Backend::Sqlite => (
+                words.iter().map(|w| format!("\"{w}\" *")).collect::<Vec<_>>().join(" AND "),
+                "SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 ORDER BY rowid DESC LIMIT $2",
+                "SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 ORDER BY rank LIMIT $2",
+            ),
+            Backend::Postgres => (
+                words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & "),
+                "SELECT document_id FROM document_search WHERE vector @@ to_tsquery('simple', $1) ORDER BY document_id DESC LIMIT $2",
+                "SELECT document_id FROM document_search WHERE vector @@ to_tsquery('simple', $1) \
+                 ORDER BY ts_rank(vector, to_tsquery('simple', $1)) DESC LIMIT $2",
+            ),
+        };
+        let ids_of =
+            |rows: Vec<sqlx::any::AnyRow>| rows.iter().map(|row| row.try_get::<i64, _>(0)).collect::<std::result::Result<Vec<_>, _>>();
+        // The newest matches come from the index at once. Ranking reads every match (bm25 also
+        // counts them all), which for a common word is much of a large register and tells its
+        // letters little apart: only a search with a few matches is ranked.
+        let mut ids = ids_of(sqlx::query(newest).bind(query.as_str()).bind(RANKED_MATCHES + 1).fetch_all(&self.pool).await?)?;
+        if ids.len() as i64 > RANKED_MATCHES {
+            ids.truncate(SEARCH_RESULTS as usize);
+        } else if !ids.is_empty() {
+            ids = ids_of(sqlx::query(best).bind(query.as_str()).bind(SEARCH_RESULTS).fetch_all(&self.pool).await?)?;
         }
-        .iter()
-        .map(|row| row.get::<i64, _>(0))
-        .collect();
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -573,13 +568,15 @@ impl Store {
         let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
         let mut by_document: HashMap<i64, Vec<AttachmentInfo>> = HashMap::new();
         for chunk in ids.chunks(ATTACHMENT_LOOKUP_CHUNK) {
-            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            let attachments = sqlx::query(AssertSqlSafe(format!(
+            let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let mut query = sqlx::query(AssertSqlSafe(format!(
                 "SELECT document_id, position, name, media_type, size, sha256 FROM attachments \
                  WHERE document_id IN ({list}) ORDER BY document_id, position"
-            )))
-            .fetch_all(&self.pool)
-            .await?;
+            )));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            let attachments = query.fetch_all(&self.pool).await?;
             for row in &attachments {
                 by_document.entry(row.get(0)).or_default().push(AttachmentInfo {
                     position: row.get(1),
