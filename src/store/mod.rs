@@ -352,27 +352,38 @@ impl Store {
         let (query, newest, best) = match self.backend {
             Backend::Sqlite => (
                 words.iter().map(|w| format!("\"{w}\" *")).collect::<Vec<_>>().join(" AND "),
-                "SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 ORDER BY rowid DESC LIMIT $2",
+                "SELECT rowid AS id FROM documents_fts WHERE documents_fts MATCH $1 ORDER BY rowid DESC LIMIT $2",
                 "SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 ORDER BY rank LIMIT $2",
             ),
             Backend::Postgres => (
                 words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & "),
-                "SELECT document_id FROM document_search WHERE vector @@ to_tsquery('simple', $1) ORDER BY document_id DESC LIMIT $2",
+                "SELECT document_id AS id FROM document_search WHERE vector @@ to_tsquery('simple', $1) ORDER BY document_id DESC LIMIT $2",
                 "SELECT document_id FROM document_search WHERE vector @@ to_tsquery('simple', $1) \
                  ORDER BY ts_rank(vector, to_tsquery('simple', $1)) DESC LIMIT $2",
             ),
         };
-        let ids_of =
-            |rows: Vec<sqlx::any::AnyRow>| rows.iter().map(|row| row.try_get::<i64, _>(0)).collect::<std::result::Result<Vec<_>, _>>();
         // The newest matches come from the index at once. Ranking reads every match (bm25 also
         // counts them all), which for a common word is much of a large register and tells its
-        // letters little apart: only a search with a few matches is ranked.
-        let mut ids = ids_of(sqlx::query(newest).bind(query.as_str()).bind(RANKED_MATCHES + 1).fetch_all(&self.pool).await?)?;
-        if ids.len() as i64 > RANKED_MATCHES {
-            ids.truncate(SEARCH_RESULTS as usize);
-        } else if !ids.is_empty() {
-            ids = ids_of(sqlx::query(best).bind(query.as_str()).bind(SEARCH_RESULTS).fetch_all(&self.pool).await?)?;
-        }
+        // letters little apart: only a search with a few matches is ranked. One pass finds the
+        // newest and whether there are more than `RANKED_MATCHES`.
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT id, matches FROM (SELECT id, COUNT(*) OVER () AS matches FROM ({newest}) AS newest) AS counted \
+             ORDER BY id DESC LIMIT $3"
+        )))
+        .bind(query.as_str())
+        .bind(RANKED_MATCHES + 1)
+        .bind(SEARCH_RESULTS)
+        .fetch_all(&self.pool)
+        .await?;
+        let matches: i64 = rows.first().map(|row| row.try_get(1)).transpose()?.unwrap_or(0);
+        let ids: Vec<i64> = if matches > RANKED_MATCHES {
+            rows.iter().map(|row| row.try_get(0)).collect::<std::result::Result<_, _>>()?
+        } else if matches > 0 {
+            let rows = sqlx::query(best).bind(query.as_str()).bind(SEARCH_RESULTS).fetch_all(&self.pool).await?;
+            rows.iter().map(|row| row.try_get(0)).collect::<std::result::Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
         if ids.is_empty() {
             return Ok(Vec::new());
         }
