@@ -272,6 +272,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
         _ => OpenMode::Existing,
     };
     let store = Store::open(&config.database.url, zone, mode).await.context("cannot open the store")?;
+    // Commands that schedule reminders (`chat`) need the rules they fire by; a broken rules
+    // folder is reported by the commands that use rules, not by every command.
+    store.set_reminder_policy(crate::service::reminder_policy(&config, load_rules(&config).ok().flatten().as_ref())?);
     let now = Utc::now();
     let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
     let mut out = std::io::stdout().lock();

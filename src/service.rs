@@ -101,11 +101,22 @@ pub fn assistant_parts(config: &Config, rules: Option<&RuleBook>) -> Result<Assi
             templates_dir: config.smtp.templates_dir.join("press"),
             mail_enabled: config.smtp.enabled,
         },
+        visa_kinds: crate::core::visa::VisaKinds::new(config.reminders.visa_kinds.clone()),
     };
     let unit_rooms = rules
         .map(|book| book.units().iter().filter(|u| !u.room.is_empty()).map(|u| (u.id.clone(), u.room.clone())).collect())
         .unwrap_or_default();
     Ok(AssistantParts { catalog: Arc::new(catalog), settings: Arc::new(settings), unit_rooms })
+}
+
+/// When reminders fire: `[reminders]` with the office's calendar, the units' heads of
+/// `units.toml`, and the address they are e-mailed from when mail is on.
+pub fn reminder_policy(config: &Config, rules: Option<&RuleBook>) -> Result<crate::core::remind::Policy> {
+    let heads = rules
+        .map(|book| book.units().iter().filter(|u| !u.head.email.is_empty()).map(|u| (u.id.clone(), u.head.email.clone())).collect())
+        .unwrap_or_default();
+    let from = config.smtp.enabled.then(|| config.smtp.from.clone());
+    config.reminders.policy(&config.register, heads, from).map_err(anyhow::Error::msg)
 }
 
 /// The commands, their settings, and the rooms `units.toml` names for units.

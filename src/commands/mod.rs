@@ -57,6 +57,8 @@ pub struct Settings {
     pub from_address: String,
     /// Where the press release templates are, and whether mail can go out at all.
     pub press: crate::core::press::PressSettings,
+    /// The visa kinds `!visa add` accepts (`reminders.visa_kinds`).
+    pub visa_kinds: crate::core::visa::VisaKinds,
 }
 
 /// A message that may be a command.

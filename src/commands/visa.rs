@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use crate::core::dates::{parse_date, parse_range};
-use crate::core::visa::{CaseStatus, Draft, VisaCase, VisaKinds, due, due_horizon, new_trip, warnings};
+use crate::core::visa::{CaseStatus, Draft, VisaCase, due, due_horizon, new_trip, warnings};
 use crate::store::{Closing, VisaFilter};
 
 use super::{Args, Call, CommandError, Outcome, Reply, table};
@@ -67,7 +67,7 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     };
     let draft =
         Draft { traveller: &traveller, traveller_mxid, country: &country, kind: &kind, travel, apply_by, visa_expires, passport_expires };
-    let trip = new_trip(draft, today, &VisaKinds::default()).map_err(|problem| CommandError::Refused(sentence(&problem)))?;
+    let trip = new_trip(draft, today, &call.context.settings.visa_kinds).map_err(|problem| CommandError::Refused(sentence(&problem)))?;
     let id = call.store().visas().add(&trip, call.actor(), call.now()).await?;
     let case = call.store().visas().get(id).await?;
     Ok(Reply::new(format!("Visa case {id} is open.\n\n{}", card(call, &case))))

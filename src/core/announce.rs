@@ -19,27 +19,41 @@ const MAX_FIELD_CHARS: usize = 200;
 const MAX_ERRORS_LISTED: usize = 10;
 
 /// Where a room message goes. The Matrix adapter resolves it: a unit's room is the one bound with
-/// `!room bind`, else the one `units.toml` names; `Admin` is the configuration's `admin_room`.
+/// `!room bind`, else the one `units.toml` names; `Admin` is the configuration's `admin_room`;
+/// a person gets a direct message; a room is named by its ID or alias.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(into = "String")]
 pub enum RoomTarget {
     Unit(String),
     Admin,
+    /// A direct message to a Matrix ID (`@name:server`).
+    Person(String),
+    /// A room ID (`!id:server`) or alias (`#name:server`).
+    Room(String),
 }
 
 impl RoomTarget {
     /// How the outbox stores the admin room's target.
     pub const ADMIN: &'static str = "admin";
 
+    /// The stored form: a Matrix ID, room ID or alias as it is (their sigils tell them apart
+    /// from unit ids, which are plain words), `admin`, or the unit's id.
     pub fn as_str(&self) -> &str {
         match self {
             RoomTarget::Unit(unit) => unit,
             RoomTarget::Admin => RoomTarget::ADMIN,
+            RoomTarget::Person(mxid) => mxid,
+            RoomTarget::Room(room) => room,
         }
     }
 
     pub fn parse(text: &str) -> RoomTarget {
-        if text == RoomTarget::ADMIN { RoomTarget::Admin } else { RoomTarget::Unit(text.to_string()) }
+        match text.chars().next() {
+            Some('@') => RoomTarget::Person(text.to_string()),
+            Some('!' | '#') => RoomTarget::Room(text.to_string()),
+            _ if text == RoomTarget::ADMIN => RoomTarget::Admin,
+            _ => RoomTarget::Unit(text.to_string()),
+        }
     }
 }
 

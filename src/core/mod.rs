@@ -12,6 +12,7 @@ pub mod number;
 pub mod outbound;
 pub mod partner;
 pub mod press;
+pub mod remind;
 pub mod reply;
 pub mod rules;
 pub mod status;

@@ -18,6 +18,8 @@ pub enum MailKind {
     Forward,
     /// A letter of the university's own (an outgoing document).
     Correspondence,
+    /// A reminder of a deadline, for a member of staff.
+    Reminder,
 }
 
 impl MailKind {
@@ -26,6 +28,7 @@ impl MailKind {
             MailKind::Acknowledgement => "acknowledgement",
             MailKind::Forward => "forward",
             MailKind::Correspondence => "correspondence",
+            MailKind::Reminder => "reminder",
         }
     }
 
@@ -34,6 +37,7 @@ impl MailKind {
             "acknowledgement" => Some(MailKind::Acknowledgement),
             "forward" => Some(MailKind::Forward),
             "correspondence" => Some(MailKind::Correspondence),
+            "reminder" => Some(MailKind::Reminder),
             _ => None,
         }
     }
@@ -43,7 +47,7 @@ impl MailKind {
     pub fn auto_submitted_value(self) -> &'static str {
         match self {
             MailKind::Acknowledgement => "auto-replied",
-            MailKind::Forward | MailKind::Correspondence => "auto-generated",
+            MailKind::Forward | MailKind::Correspondence | MailKind::Reminder => "auto-generated",
         }
     }
 }
@@ -82,6 +86,7 @@ pub fn message_id(kind: MailKind, number: &str, unique: &str, domain: &str) -> S
         MailKind::Acknowledgement => "ack",
         MailKind::Forward => "fwd",
         MailKind::Correspondence => "out",
+        MailKind::Reminder => "rem",
     };
     let clean = |text: &str| text.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')).collect::<String>();
     let number = if number.is_empty() { String::new() } else { format!("{}.", clean(number)) };
@@ -108,7 +113,7 @@ mod tests {
 
     #[test]
     fn kinds_round_trip() {
-        for kind in [MailKind::Acknowledgement, MailKind::Forward, MailKind::Correspondence] {
+        for kind in [MailKind::Acknowledgement, MailKind::Forward, MailKind::Correspondence, MailKind::Reminder] {
             assert_eq!(MailKind::parse(kind.as_str()), Some(kind));
             assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.as_str()));
         }

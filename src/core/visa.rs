@@ -14,8 +14,8 @@ const PASSPORT_MARGIN_MONTHS: u32 = 6;
 /// The longest traveller's name kept: a name, not a note.
 const NAME_MAX_CHARS: usize = 200;
 
-/// The kinds of visa a case may be for. The list will come from the configuration; this is
-/// what the office uses when none is configured.
+/// The kinds of visa a case may be for (`reminders.visa_kinds`); the default is what the office
+/// uses when none is configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisaKinds(Vec<String>);
 

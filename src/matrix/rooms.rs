@@ -6,13 +6,16 @@ use std::time::Duration;
 
 use matrix_sdk::Client;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
-use matrix_sdk::ruma::{OwnedRoomId, RoomAliasId, RoomId};
+use matrix_sdk::ruma::{OwnedRoomId, RoomAliasId, RoomId, UserId};
 use tracing::{info, warn};
 
 use crate::core::announce::RoomTarget;
 use crate::store::{RoomMessage, Store};
 
 const ALIAS_TIMEOUT: Duration = Duration::from_secs(10);
+/// Attempts to reach a person or a named room before a message is given up (about a day with
+/// the pauses of `retry_later`).
+const MAX_ATTEMPTS: u32 = 40;
 
 /// Rooms resolved at the start of a session.
 #[derive(Debug, Default)]
@@ -53,12 +56,15 @@ impl RoomDirectory {
         directory
     }
 
-    /// The room for a target: a unit's bound room, its `units.toml` room, or the admin room.
-    async fn room_for(&self, store: &Store, target: &RoomTarget) -> Result<OwnedRoomId, String> {
+    /// The room for a target: a unit's bound room, its `units.toml` room, the admin room, a
+    /// named room, or the direct message room with a person (made when there is none).
+    async fn room_for(&self, client: &Client, store: &Store, target: &RoomTarget) -> Result<OwnedRoomId, String> {
         let target = match target {
             RoomTarget::Admin => {
                 return self.admin.clone().ok_or_else(|| "matrix.admin_room is not set or cannot be resolved".to_string());
             }
+            RoomTarget::Room(room) => return resolve_one(client, room).await,
+            RoomTarget::Person(mxid) => return direct_room(client, mxid).await,
             RoomTarget::Unit(unit) => unit.as_str(),
         };
         let bound = store.staff().bound_rooms().await.map_err(|e| crate::errors::one_line(&e))?;
@@ -67,6 +73,18 @@ impl RoomDirectory {
         }
         self.units.get(target).cloned().ok_or_else(|| format!("the unit {target} has no room: bind one with !room bind {target}"))
     }
+}
+
+/// The direct message room with a person: the one they opened with the bot or the bot opened
+/// with them, else a new encrypted one (the person is invited).
+async fn direct_room(client: &Client, mxid: &str) -> Result<OwnedRoomId, String> {
+    let user = UserId::parse(mxid).map_err(|e| format!("{mxid}: {e}"))?;
+    if let Some(room) = client.get_dm_room(&user) {
+        return Ok(room.room_id().to_owned());
+    }
+    let room = client.create_dm(&user).await.map_err(|e| format!("cannot open a direct message with {mxid}: {e}"))?;
+    info!(person = %mxid, room = %room.room_id(), "opened a direct message room for reminders");
+    Ok(room.room_id().to_owned())
 }
 
 async fn resolve_one(client: &Client, room: &str) -> Result<OwnedRoomId, String> {
@@ -85,11 +103,18 @@ async fn resolve_one(client: &Client, room: &str) -> Result<OwnedRoomId, String>
 /// has no room to go to fails visibly (`chancery outbox`).
 pub(super) async fn post(client: &Client, store: &Store, rooms: &RoomDirectory, message: RoomMessage) {
     let now = chrono::Utc::now();
-    let room_id = match rooms.room_for(store, &message.target).await {
+    let room_id = match rooms.room_for(client, store, &message.target).await {
         Ok(id) => id,
         Err(problem) => {
-            warn!(id = message.id, target = %message.target, %problem, "a room message has nowhere to go");
-            store.room_messages().mark_failed(message.id, &problem, now).await.ok();
+            // A person or a named room may be out of reach for a while (the homeserver, an
+            // alias on another server); a unit without a room stays so until someone binds one.
+            let passing = matches!(message.target, RoomTarget::Person(_) | RoomTarget::Room(_)) && message.attempts < MAX_ATTEMPTS;
+            if passing {
+                retry_later(store, &message, &problem).await;
+            } else {
+                warn!(id = message.id, target = %message.target, %problem, "a room message has nowhere to go");
+                store.room_messages().mark_failed(message.id, &problem, now).await.ok();
+            }
             return;
         }
     };

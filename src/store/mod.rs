@@ -1,13 +1,17 @@
 //! The EDMS store: the only module that speaks SQL. One code path for SQLite (the embedded
 //! default) and PostgreSQL (several instances sharing one register), through sqlx's `Any` driver.
 
+mod agreements;
 mod bulk;
+mod digest;
 mod documents;
 pub mod outbox;
 mod partners;
 mod press;
 mod records;
+mod meetings;
 mod register;
+mod reminders;
 mod room_outbox;
 mod rows;
 mod search;
@@ -32,6 +36,7 @@ pub use partners::{Contact, PartnerFilter, PartnerLetter, Partners};
 pub use press::PressReleases;
 pub use records::{AttachmentInfo, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
 pub use register::AnsweredLetter;
+pub use reminders::{FiringReport, ReminderRecord, Reminders};
 pub use room_outbox::{RoomMessage, RoomMessageRecord, RoomMessages};
 pub use staff::StaffDirectory;
 pub use visas::{Closing, VisaCases, VisaFilter};
@@ -122,6 +127,10 @@ pub struct Store {
     outbox_waker: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<tokio::sync::Notify>>>,
     /// Told when a room message was written, so the Matrix adapter posts it at once.
     room_waker: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<tokio::sync::Notify>>>,
+    /// Told when a reminder was scheduled or moved, so the scheduler looks again.
+    reminder_waker: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<tokio::sync::Notify>>>,
+    /// When reminders fire (`set_reminder_policy`); the defaults until set.
+    reminder_policy: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<crate::core::remind::Policy>>>>,
 }
 
 impl Store {
@@ -177,6 +186,8 @@ impl Store {
             checkpointing: Default::default(),
             outbox_waker: Default::default(),
             room_waker: Default::default(),
+            reminder_waker: Default::default(),
+            reminder_policy: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -185,6 +196,13 @@ impl Store {
     /// The dispatcher's wake-up: registrations that queue mail notify it.
     pub fn wake_on_mail(&self, waker: std::sync::Arc<tokio::sync::Notify>) {
         self.outbox_waker.set(waker).ok();
+    }
+
+    /// Tells the dispatcher, if one runs, that mail was committed.
+    pub(crate) fn mail_committed(&self) {
+        if let Some(waker) = self.outbox_waker.get() {
+            waker.notify_one();
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -62,7 +62,7 @@ pub(super) async fn enqueue_in(
 ) -> Result<i64> {
     let ack_recipient = match mail.kind {
         MailKind::Acknowledgement => mail.to.first().map(|to| to.trim().to_lowercase()),
-        MailKind::Forward | MailKind::Correspondence => None,
+        MailKind::Forward | MailKind::Correspondence | MailKind::Reminder => None,
     };
     let row = sqlx::query(
         "INSERT INTO outbox (document_id, kind, recipients_json, ack_recipient, message_id, mail_json, status, attempts, \

@@ -38,6 +38,7 @@ pub fn settings() -> Settings {
             templates_dir: manifest_dir().join("mail-rules/templates/press"),
             mail_enabled: true,
         },
+        visa_kinds: chancery::core::visa::VisaKinds::default(),
     }
 }
 
