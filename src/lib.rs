@@ -15,6 +15,7 @@
 //!   - `dates`: dates as people type them (`15.12.2026`, `next friday`, `in 3 weeks`).
 //!   - `partner`, `press`, `visa`: the International Relations Office's records, as rules.
 //!   - `effects`: what follows a registration (mail, history, room cards), as a plan.
+//!   - `remind`: when reminders fire (lead times, working days, repeats) and what they say.
 //!   - `announce`: what Chancery posts in rooms on its own (a letter's card, rule-file errors).
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
 //!   registration, the outbox, the search index, and one view per area (`store.staff()`,
@@ -23,7 +24,9 @@
 //! - `commands/`: the assistant's chat commands, one file each, reached through one `answer`
 //!   from Matrix, `chancery chat` and the command line; `commands/*.toml` describes them.
 //! - `matrix/`: the Matrix adapter: session and device, invites, messages, room cards.
-//! - `service`: `run(config, store, shutdown)` wires listener, dispatcher, rules and assistant.
+//! - `service`: `run(config, store, shutdown)` wires listener, dispatcher, rules, assistant and
+//!   scheduler.
+//! - `scheduler`: sleeps until the next reminder is due, fires it (once), sleeps again.
 //! - `imap/`: the IMAP adapter: connect (TLS, STARTTLS), catch up, IDLE, mark on the server.
 //! - `smtp/`: the SMTP adapter: sends the outbox with retries and backoff; composes MIME.
 //! - `rule_files`: reads `mail-rules/` and reloads it when staff edit it.
@@ -45,6 +48,7 @@ pub mod ingest;
 pub mod matrix;
 pub mod report;
 pub mod rule_files;
+pub mod scheduler;
 pub mod service;
 pub mod smtp;
 pub mod store;

@@ -15,6 +15,7 @@ use crate::core::rules::RuleBook;
 use crate::imap::Listener;
 use crate::matrix::Assistant;
 use crate::rule_files::{self, LiveRules, PolicySource};
+use crate::scheduler::{Scheduler, SystemClock};
 use crate::smtp::Dispatcher;
 use crate::store::Store;
 
@@ -38,6 +39,14 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
         check_templates(book, &replies.templates)?;
     }
     let mut tasks = tokio::task::JoinSet::new();
+    store.set_reminder_policy(reminder_policy(&config, rules.as_ref())?);
+    if config.reminders.enabled {
+        let units = rules.as_ref().map(|book| book.units().iter().map(|unit| unit.id.clone()).collect()).unwrap_or_default();
+        let scheduler = Scheduler::new(store.clone(), Arc::new(SystemClock), units);
+        info!("firing reminders");
+        let stopped = stopped.clone();
+        tasks.spawn(async move { scheduler.run(stopped).await });
+    }
     if config.smtp.enabled {
         let password = config.smtp.password().map_err(anyhow::Error::msg)?;
         let dispatcher = Dispatcher::new(&config.smtp, password, store.clone())?;
@@ -148,6 +157,17 @@ pub fn check_templates(book: &RuleBook, templates: &crate::core::reply::Template
         .map(|(rule, template)| format!("rule {rule:?} names acknowledgement template {template:?}, which the templates folder lacks"))
         .collect();
     if missing.is_empty() { Ok(()) } else { bail!("{}", missing.join("; ")) }
+}
+
+/// This instance's name in the shared store: `HOST:PID`.
+pub fn instance_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -22,7 +22,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
                 .trim_start_matches('#')
                 .parse::<i64>()
                 .map_err(|_| CommandError::Usage(format!("'{typed}' is not a contact's ID (like #12)")))?;
-            let contact = call.store().partners().settle_follow_up(id).await?;
+            let contact = call.store().partners().settle_follow_up(id, call.actor(), call.now()).await?;
             let on = contact.follow_up.map(|day| day.to_string()).unwrap_or_default();
             Ok(Reply::new(format!("The follow-up of #{id} ({} with {}, on {on}) is done.", contact.via.as_str(), contact.handle)))
         }

@@ -149,10 +149,20 @@ impl Call<'_, '_> {
     }
 }
 
+/// Whether `answer` may say something to this text: a command, or a registration number
+/// mentioned. Everything else is people talking to each other.
+pub fn may_answer(text: &str) -> bool {
+    command_of(text.trim()).is_some() || !numbers_in(text).is_empty()
+}
+
+fn command_of(text: &str) -> Option<&str> {
+    text.strip_prefix('!').filter(|rest| rest.starts_with(|c: char| c.is_alphabetic()))
+}
+
 /// Answers one message, or says nothing (`None`) when it is not for the assistant.
 pub async fn answer(context: &Context<'_>, request: &Request<'_>) -> Option<Reply> {
     let text = request.text.trim();
-    let command = text.strip_prefix('!').filter(|rest| rest.starts_with(|c: char| c.is_alphabetic()));
+    let command = command_of(text);
     let mentioned = if command.is_none() { numbers_in(text) } else { Vec::new() };
     if command.is_none() && mentioned.is_empty() {
         return None;

@@ -22,10 +22,13 @@ use crate::store::Store;
 struct Assistant {
     store: Store,
     parts: Arc<AssistantParts>,
+    /// This instance's name, for the claim on each message it answers.
+    instance: Arc<str>,
 }
 
 pub(super) fn install(client: &Client, store: Store, parts: Arc<AssistantParts>) {
-    client.add_event_handler_context(Assistant { store, parts });
+    let instance = crate::service::instance_name().into();
+    client.add_event_handler_context(Assistant { store, parts, instance });
     client.add_event_handler(on_invite);
     client.add_event_handler(on_message);
 }
@@ -91,12 +94,25 @@ async fn on_message(event: OriginalSyncRoomMessageEvent, client: Client, room: R
     if matches!(event.content.relates_to, Some(Relation::Replacement(_))) {
         return;
     }
+    let body = without_reply_fallback(&text.body);
+    if !commands::may_answer(body) {
+        return;
+    }
+    // Several instances may serve one register, each seeing every message: one answers.
+    match assistant.store.answered_events().claim(event.event_id.as_str(), &assistant.instance, chrono::Utc::now()).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(error) => {
+            warn!(error = %crate::errors::one_line(&error), "cannot claim a message to answer; leaving it to another instance");
+            return;
+        }
+    }
     let audience = audience(&room).await;
     let parts = &assistant.parts;
     let context = Context { store: &assistant.store, catalog: &parts.catalog, settings: &parts.settings };
     let request = Request {
         sender: event.sender.as_str(),
-        text: without_reply_fallback(&text.body),
+        text: body,
         audience,
         room: Some(room.room_id().as_str()),
         now: chrono::Utc::now(),

@@ -97,6 +97,9 @@ impl Assistant {
         client.sync_once(SyncSettings::default().timeout(Duration::ZERO)).await?;
         handlers::install(&client, self.store.clone(), Arc::clone(&self.parts));
         handlers::answer_pending_invites(&client, &self.store).await;
+        if let Err(error) = self.store.answered_events().prune(chrono::Utc::now()).await {
+            warn!(error = %crate::errors::one_line(&error), "cannot forget old answered messages");
+        }
         info!(user = %self.config.user, "the assistant is online");
         // Ends with the session, however it ends: a poster left behind would keep the old
         // client, and its crypto store, open beside the next session's.

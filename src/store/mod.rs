@@ -5,6 +5,7 @@ mod agreements;
 mod bulk;
 mod digest;
 mod documents;
+mod events;
 pub mod outbox;
 mod partners;
 mod press;
@@ -31,6 +32,7 @@ use crate::core::letter::{Letter, fingerprint};
 use crate::core::number::{Direction, numbers_in, without_numbers};
 use crate::core::time::stamp;
 
+pub use events::AnsweredEvents;
 pub use documents::{Acknowledgement, Documents, ThreadMember};
 pub use partners::{Contact, PartnerFilter, PartnerLetter, Partners};
 pub use press::PressReleases;
@@ -247,7 +249,7 @@ impl Store {
     /// outcomes come in the order of the arrivals.
     pub async fn register_incoming(&self, arrivals: Vec<Arrival>, policy: &IntakePolicy, now: DateTime<Utc>) -> Result<Vec<Outcome>> {
         let mut tx = self.pool.begin().await?;
-        let registered = register::register_incoming(&mut tx, self.zone, arrivals, policy, now).await?;
+        let registered = register::register_incoming(&mut tx, self.zone, arrivals, policy, &self.reminder_policy(), now).await?;
         tx.commit().await?;
         self.checkpoint_soon();
         if registered.mail_queued
@@ -257,6 +259,9 @@ impl Store {
         }
         if registered.room_queued {
             self.room_message_committed();
+        }
+        if registered.reminders_scheduled {
+            self.reminder_committed();
         }
         Ok(registered.outcomes)
     }

@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::core::partner::{Channel, NewContact, Partner, PartnerKind, PartnerPerson, address_domain, domain_covers};
+use crate::core::remind::Kind;
 use crate::core::time::{parse_stamp, stamp};
 
 use super::{DocumentRecord, Result, Store, StoreError};
@@ -194,7 +195,12 @@ impl Partners<'_> {
         .fetch_one(&mut *tx)
         .await?;
         let contact_id = row.try_get(0)?;
+        if let Some(day) = contact.follow_up {
+            let policy = self.store.reminder_policy();
+            super::reminders::schedule_deadline_in(&mut tx, &policy, Kind::FollowUp, contact_id, day, None, by, now).await?;
+        }
         tx.commit().await?;
+        self.store.reminder_committed();
         Ok(contact_id)
     }
 
@@ -229,8 +235,8 @@ impl Partners<'_> {
         rows.iter().map(contact_from_row).collect()
     }
 
-    /// Marks a contact's follow-up done; returns the contact as it was.
-    pub async fn settle_follow_up(&self, id: i64) -> Result<Contact> {
+    /// Marks a contact's follow-up done, and its reminder with it; returns the contact as it was.
+    pub async fn settle_follow_up(&self, id: i64, by: &str, now: DateTime<Utc>) -> Result<Contact> {
         let mut tx = self.store.pool.begin().await?;
         let row = sqlx::query(AssertSqlSafe(format!("SELECT {CONTACT_COLUMNS} WHERE c.id = $1")))
             .bind(id)
@@ -245,6 +251,7 @@ impl Partners<'_> {
             return Err(StoreError::Refused(format!("The follow-up of contact #{id} is done already.")));
         }
         sqlx::query("UPDATE contacts SET follow_up_done = 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        super::reminders::close_subject_in(&mut tx, &[Kind::FollowUp], id, by, now).await?;
         tx.commit().await?;
         Ok(contact)
     }

@@ -19,6 +19,7 @@ use crate::core::intake::{self, Decision, IntakePolicy, Known, NewEntry, Source}
 use crate::core::letter::Letter;
 use crate::core::number::{Direction, RegistrationNumber};
 use crate::core::outbound::{MailKind, OutgoingMail};
+use crate::core::remind;
 use crate::core::rules::due_date_skipping;
 use crate::core::time::{stamp, year_in};
 
@@ -145,6 +146,7 @@ pub(super) async fn register_incoming(
     zone: chrono_tz::Tz,
     mut arrivals: Vec<Arrival>,
     policy: &IntakePolicy,
+    reminders: &remind::Policy,
     now: DateTime<Utc>,
 ) -> Result<Registered> {
     let direction = Direction::Incoming;
@@ -158,6 +160,7 @@ pub(super) async fn register_incoming(
     let mut imap_rows = Vec::new();
     let registered_at = stamp(now);
     let mut written = Written::default();
+    let mut reminders_scheduled = false;
 
     for (index, arrival) in arrivals.iter().enumerate() {
         if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source
@@ -188,6 +191,14 @@ pub(super) async fn register_incoming(
                 let known = plan_facts(tx, &registered, &arrival.raw, policy, zone, now).await?;
                 let plan = effects::plan(&registered, &known, policy, zone, now);
                 written.add(write_plan(tx, id, plan, now, &mut history_rows).await?);
+                // A due date is reminded of: to whoever has the letter before it, to the unit's
+                // head once it passes.
+                if let Some(due_on) = due_on {
+                    for kind in [remind::Kind::LetterDue, remind::Kind::LetterOverdue] {
+                        let scheduled = super::reminders::schedule_deadline_in(tx, reminders, kind, id, due_on, None, "chancery", now).await?;
+                        reminders_scheduled |= scheduled.is_some();
+                    }
+                }
                 let flags = entry.flags.iter().map(ReviewFlag::name).collect();
                 (id, Outcome::Registered { number: number_text, flags })
             }
@@ -208,7 +219,7 @@ pub(super) async fn register_incoming(
     insert_rows(tx, "history", HISTORY_COLUMNS, history_rows).await?;
     insert_rows(tx, "imap_messages", &["mailbox", "uid_validity", "uid", "document_id"], imap_rows).await?;
     save_counter(tx, direction, year, last).await?;
-    Ok(Registered { outcomes, mail_queued: written.mail, room_queued: written.room })
+    Ok(Registered { outcomes, mail_queued: written.mail, room_queued: written.room, reminders_scheduled })
 }
 
 /// The year's counter after this transaction's numbers (its row is locked since `lock_counter`).
@@ -347,6 +358,8 @@ pub(super) struct Registered {
     pub mail_queued: bool,
     /// A room message was written: the Matrix adapter should look.
     pub room_queued: bool,
+    /// Due dates were given reminders.
+    pub reminders_scheduled: bool,
 }
 
 /// Which outboxes a plan wrote to.

@@ -7,16 +7,18 @@ use sqlx::{AnyPool, AssertSqlSafe, Row};
 use crate::core::time::{parse_stamp, stamp};
 use crate::core::visa::{CaseStatus, Trip, VisaCase};
 
-use super::{Result, Store, StoreError};
+use super::{Result, Store, StoreError, reminders};
+use crate::core::remind::Kind;
 
 /// The visa cases' view of the store.
 pub struct VisaCases<'a> {
+    store: &'a Store,
     pool: &'a AnyPool,
 }
 
 impl Store {
     pub fn visas(&self) -> VisaCases<'_> {
-        VisaCases { pool: &self.pool }
+        VisaCases { store: self, pool: &self.pool }
     }
 }
 
@@ -36,8 +38,10 @@ const COLUMNS: &str = "id, traveller, traveller_mxid, country, kind, travel_from
      status, created_by, created_at, done_at, done_by FROM visa_cases";
 
 impl VisaCases<'_> {
-    /// Opens a case; returns its id.
+    /// Opens a case and schedules the reminders of its apply-by date and visa expiry, together;
+    /// returns its id.
     pub async fn add(&self, trip: &Trip, by: &str, now: DateTime<Utc>) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO visa_cases (traveller, traveller_mxid, country, kind, travel_from, travel_to, apply_by, visa_expires, \
              passport_expires, status, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11) RETURNING id",
@@ -53,9 +57,18 @@ impl VisaCases<'_> {
         .bind(trip.passport_expires.map(|day| day.to_string()))
         .bind(by)
         .bind(stamp(now))
-        .fetch_one(self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(row.try_get(0)?)
+        let id: i64 = row.try_get(0)?;
+        let policy = self.store.reminder_policy();
+        for (kind, deadline) in [(Kind::VisaApplyBy, trip.apply_by), (Kind::VisaExpiry, trip.visa_expires)] {
+            if let Some(deadline) = deadline {
+                reminders::schedule_deadline_in(&mut tx, &policy, kind, id, deadline, Some(&trip.kind), by, now).await?;
+            }
+        }
+        tx.commit().await?;
+        self.store.reminder_committed();
+        Ok(id)
     }
 
     pub async fn get(&self, id: i64) -> Result<VisaCase> {
@@ -83,12 +96,16 @@ impl VisaCases<'_> {
     /// Closes an open case. A case closed already stays as it was, and says so, so that the
     /// reply can name who closed it and when.
     pub async fn mark_done(&self, id: i64, by: &str, now: DateTime<Utc>) -> Result<Closing> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("UPDATE visa_cases SET status = 'done', done_at = $2, done_by = $3 WHERE id = $1 AND status = 'open'")
             .bind(id)
             .bind(stamp(now))
             .bind(by)
-            .execute(self.pool)
+            .execute(&mut *tx)
             .await?;
+        // A closed case is reminded of no more.
+        reminders::close_subject_in(&mut tx, &[Kind::VisaApplyBy, Kind::VisaExpiry], id, by, now).await?;
+        tx.commit().await?;
         let case = self.get(id).await?;
         Ok(if done.rows_affected() == 0 { Closing::AlreadyDone(case) } else { Closing::Closed(case) })
     }
