@@ -1,0 +1,181 @@
+//! Reminders in the store, on the backend under test: what schedules them, whom a firing tells,
+//! and that each step fires exactly once, also with two instances firing at the same moment.
+
+mod seed;
+mod support;
+
+use chancery::core::announce::RoomTarget;
+use chancery::core::remind::{Kind, Policy};
+use chancery::core::visa::Trip;
+use chancery::store::{RoomMessageRecord, Store};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+/// 09:00 in Baku on a day.
+fn nine(text: &str) -> DateTime<Utc> {
+    chrono_tz::Asia::Baku.from_local_datetime(&day(text).and_hms_opt(9, 0, 0).unwrap()).unwrap().with_timezone(&Utc)
+}
+
+async fn staffed_store() -> (Store, String, Option<tempfile::TempDir>) {
+    let (store, url, guard) = support::fresh_store().await;
+    for member in seed::staff() {
+        store.staff().put(&member, "seed", seed::now()).await.expect("staff");
+    }
+    (store, url, guard)
+}
+
+fn trip(apply_by: &str) -> Trip {
+    Trip {
+        traveller: "Orxan Officer".into(),
+        traveller_mxid: Some(seed::IRO_OFFICER.into()),
+        country: "DE".into(),
+        kind: "schengen".into(),
+        travel_from: day("2026-12-20"),
+        travel_to: day("2026-12-28"),
+        apply_by: Some(day(apply_by)),
+        visa_expires: None,
+        passport_expires: None,
+    }
+}
+
+fn messages_to(messages: &[RoomMessageRecord], mxid: &str) -> Vec<String> {
+    messages.iter().filter(|m| m.target == RoomTarget::Person(mxid.into())).map(|m| m.markdown.clone()).collect()
+}
+
+#[tokio::test]
+async fn a_visa_case_is_reminded_at_each_lead_time_to_its_owner_and_the_office_until_it_is_done() {
+    let (store, _url, _guard) = staffed_store().await;
+    // Opened by the registrar for the officer; the office's manager hears of it too.
+    let id = store.visas().add(&trip("2026-12-16"), seed::REGISTRAR, seed::now()).await.expect("case");
+    let scheduled = store.reminders().of_subject(&[Kind::VisaApplyBy, Kind::VisaExpiry], id).await.unwrap();
+    assert_eq!(scheduled.len(), 1, "one deadline, one reminder: {scheduled:?}");
+    // 60 and 30 days before are past; 14 days before is Wednesday 2 December.
+    assert_eq!(scheduled[0].due_at, nine("2026-12-02"));
+
+    let early = store.reminders().fire_due(nine("2026-12-02") - Duration::seconds(1), 100).await.unwrap();
+    assert_eq!(early.fired, 0, "nothing before its time");
+    let report = store.reminders().fire_due(nine("2026-12-02"), 100).await.unwrap();
+    assert_eq!((report.fired, report.messages, report.late), (1, 3, 0));
+    let messages = store.room_messages().list().await.unwrap();
+    for person in [seed::REGISTRAR, seed::IRO_OFFICER, seed::IRO_MANAGER] {
+        let told = messages_to(&messages, person);
+        assert_eq!(told.len(), 1, "{person} is told once: {messages:?}");
+        assert!(told[0].contains("apply for the visa by 2026-12-16 (in 14 days)"), "{}", told[0]);
+        assert!(told[0].contains(&format!("visa case {id}, Orxan Officer to DE (schengen)")), "{}", told[0]);
+    }
+    let again = store.reminders().fire_due(nine("2026-12-02") + Duration::hours(1), 100).await.unwrap();
+    assert_eq!(again.fired, 0, "a step fires once");
+    let next = store.reminders().of_subject(&[Kind::VisaApplyBy], id).await.unwrap();
+    assert_eq!(next[0].due_at, nine("2026-12-09"), "then 7 days before");
+    assert_eq!(next[0].step, 1);
+
+    store.visas().mark_done(id, seed::IRO_MANAGER, nine("2026-12-03")).await.unwrap();
+    assert!(store.reminders().of_subject(&[Kind::VisaApplyBy], id).await.unwrap().is_empty(), "a closed case is not reminded");
+    let after = store.reminders().fire_due(nine("2027-01-30"), 100).await.unwrap();
+    assert_eq!(after.fired, 0);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn what_came_due_while_nothing_ran_fires_once_and_says_it_is_late() {
+    let (store, _url, _guard) = staffed_store().await;
+    let due = seed::now() + Duration::minutes(30);
+    let id = store.reminders().add_personal(seed::CLERK, seed::CLERK, due, "call the embassy", seed::now()).await.unwrap();
+    let on_time = store.reminders().add_personal(seed::CLERK, "!room:uni.example", due, "stand-up", seed::now()).await.unwrap();
+    // The instance was down from before `due` until three hours later.
+    let report = store.reminders().fire_due(due + Duration::hours(3), 100).await.unwrap();
+    assert_eq!((report.fired, report.late), (2, 2));
+    let messages = store.room_messages().list().await.unwrap();
+    let direct = messages_to(&messages, seed::CLERK);
+    assert_eq!(direct, [format!("⏰ **Reminder {id}**: call the embassy _(late: was due at 13:30)_")]);
+    let room: Vec<_> = messages.iter().filter(|m| m.target == RoomTarget::Room("!room:uni.example".into())).collect();
+    assert_eq!(room.len(), 1);
+    assert!(room[0].markdown.starts_with(&format!("⏰ **Reminder {on_time}** from {}: stand-up", seed::CLERK)), "{}", room[0].markdown);
+    let record = store.reminders().get(id).await.unwrap();
+    assert_eq!(record.status, "done", "a personal reminder fires once");
+    assert_eq!(store.reminders().fire_due(due + Duration::days(3), 100).await.unwrap().fired, 0);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn two_instances_firing_at_the_same_moment_fire_each_reminder_once() {
+    let (store, url, _guard) = staffed_store().await;
+    let due = seed::now() + Duration::minutes(5);
+    const COUNT: usize = 300;
+    for n in 0..COUNT {
+        store.reminders().add_personal(seed::CLERK, seed::CLERK, due, &format!("note {n}"), seed::now()).await.unwrap();
+    }
+    let other = Store::open(&url, chrono_tz::Asia::Baku, chancery::store::OpenMode::Existing).await.expect("second instance");
+    let at = due + Duration::seconds(1);
+    let mut fired = 0;
+    // Both instances, batch after batch, at once. SQLite lets one writer through at a time (the
+    // other may be told the database is busy: it tries again, as the scheduler does).
+    loop {
+        let (mine, theirs) = (store.reminders(), other.reminders());
+        let (a, b) = tokio::join!(mine.fire_due(at, 40), theirs.fire_due(at, 40));
+        let round = a.map(|r| r.fired).unwrap_or(0) + b.map(|r| r.fired).unwrap_or(0);
+        fired += round;
+        if store.reminders().fire_due(at, 0).await.is_ok() && store.reminders().next_due().await.unwrap().is_none_or(|next| next > at) {
+            break;
+        }
+    }
+    assert_eq!(fired, COUNT);
+    let messages = store.room_messages().list().await.unwrap();
+    assert_eq!(messages.len(), COUNT, "one message per reminder");
+    let mut bodies: Vec<_> = messages.iter().map(|m| m.markdown.split(": ").nth(1).unwrap_or_default().to_string()).collect();
+    bodies.sort();
+    bodies.dedup();
+    assert_eq!(bodies.len(), COUNT, "no reminder told twice");
+    other.close().await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_letter_with_a_due_date_reminds_its_unit_before_and_its_head_weekly_until_it_is_answered() {
+    let (store, _url, _guard) = support::fresh_store().await;
+    let mut policy = Policy::new(chrono_tz::Asia::Baku);
+    policy.unit_head_emails.insert("international".into(), "l.aliyeva@uni.example".into());
+    policy.mail_from = Some("University Registry <registry@uni.example>".into());
+    store.set_reminder_policy(policy);
+    // The Erasmus letter came on Monday 16 November for the international office, due in 10
+    // working days: Monday 30 November.
+    seed::seed(&store).await;
+    let letters = store.reminders().of_owner("chancery").await.unwrap();
+    let erasmus = store.document(seed::documents::ERASMUS).await.unwrap().id;
+    let of_erasmus: Vec<_> = letters.iter().filter(|r| r.subject_id == Some(erasmus)).map(|r| (r.kind, r.due_at)).collect();
+    assert_eq!(
+        of_erasmus,
+        [(Kind::LetterDue, nine("2026-11-26")), (Kind::LetterOverdue, nine("2026-12-01"))],
+        "two working days before, and the first working day after"
+    );
+
+    // The instance starts on 1 December at 13:00: both came due meanwhile.
+    store.reminders().fire_due(seed::now(), 100).await.unwrap();
+    let told = messages_to(&store.room_messages().list().await.unwrap(), seed::IRO_MANAGER);
+    assert_eq!(told.len(), 2, "nobody is assigned: the unit's manager hears both: {told:?}");
+    assert!(told[0].contains("the letter is due on 2026-11-30") && told[0].contains("late: was due at 2026-11-26 09:00"), "{}", told[0]);
+    assert!(told[1].contains("was due on 2026-11-30 and is still open") && told[1].contains(seed::documents::ERASMUS), "{}", told[1]);
+    let head_mail = |store: &Store| {
+        let store = store.clone();
+        async move {
+            store.outbox().await.unwrap().into_iter().filter(|m| m.recipients == ["l.aliyeva@uni.example"]).collect::<Vec<_>>()
+        }
+    };
+    let mails = head_mail(&store).await;
+    assert_eq!(mails.len(), 1, "the head, by e-mail");
+    assert_eq!(mails[0].kind, "reminder");
+    assert!(mails[0].message_id.starts_with("chancery.rem."), "{}", mails[0].message_id);
+
+    // A week on, again; then the letter is answered and the reminders stop.
+    store.reminders().fire_due(nine("2026-12-08"), 100).await.unwrap();
+    assert_eq!(head_mail(&store).await.len(), 2);
+    store.documents().set_status(seed::documents::ERASMUS, "answered", seed::IRO_MANAGER, nine("2026-12-09")).await.unwrap();
+    store.reminders().fire_due(nine("2026-12-15"), 100).await.unwrap();
+    store.reminders().fire_due(nine("2026-12-22"), 100).await.unwrap();
+    assert_eq!(head_mail(&store).await.len(), 2, "an answered letter is overdue no more");
+    assert!(store.reminders().of_owner("chancery").await.unwrap().iter().all(|r| r.subject_id != Some(erasmus)));
+    store.close().await;
+}
