@@ -263,7 +263,15 @@ pub(super) async fn deliver_in(
                     references: Vec::new(),
                     auto_submitted: true,
                     attach_original: false,
-                    message_id: outbound::message_id(MailKind::Reminder, "", &format!("r{reminder_id}-{step}-{n}"), &domain),
+                    attachments: Vec::new(),
+                    // The reminder's id and step tell the mails of one register apart; the
+                    // moment tells registers apart (another register's reminder 12).
+                    message_id: outbound::message_id(
+                        MailKind::Reminder,
+                        "",
+                        &format!("r{reminder_id}-{step}-{n}.{}", now.timestamp_micros()),
+                        &domain,
+                    ),
                 };
                 outbox::enqueue_in(tx, None, &mail, now).await?;
             }
