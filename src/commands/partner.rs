@@ -98,6 +98,7 @@ async fn show(call: &Call<'_, '_>, partner: &Partner) -> Outcome {
         let rows: Vec<Vec<String>> = people.iter().map(|p| vec![p.name.clone(), p.email.clone(), p.role.clone()]).collect();
         out.push_str(&table(&["name", "email", "role"], &rows));
     }
+    out.push_str(&super::agreements::of_partner(call, &partner.handle).await?);
     let contacts = partners.contacts(Some(&partner.handle), CONTACTS_SHOWN).await?;
     out.push_str(&format!("\n**Contact log** (the latest {CONTACTS_SHOWN})\n"));
     if contacts.is_empty() {

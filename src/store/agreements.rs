@@ -1,18 +1,314 @@
-//! Agreements with partners: `store.agreements()`. (Being written: the reminders' hook first.)
+//! Agreements with partners: `store.agreements()`. An agreement, its letters and its reminders
+//! (180, 90 and 30 days before its end and before its notice deadline, by `Policy::agreement_leads`)
+//! are written in one transaction; a renewal closes the old reminders and schedules new ones in
+//! the transaction that moves the end.
 
-use sqlx::{Any, Transaction};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
-use super::Result;
+use super::reminders::{close_subject_in, distinct, managers_in, recipient_in, schedule_deadline_in};
+use super::{Result, Store, StoreError};
+use crate::core::agreement::{self, Agreement, AgreementKind, Notice, Renewal, Terms};
+use crate::core::number::RegistrationNumber;
 use crate::core::remind::{Kind, Policy, Subject};
+use crate::core::time::{parse_stamp, stamp};
+
+/// The reminder kinds an agreement has.
+pub const AGREEMENT_REMINDERS: [Kind; 2] = [Kind::AgreementEnd, Kind::AgreementNotice];
+
+const COLUMNS: &str = "a.id, p.handle, p.name, a.kind, a.starts_on, a.ends_on, a.notice, a.created_by, a.created_at, \
+     a.renewed_by, a.renewed_at, a.previous_end FROM agreements a JOIN partners p ON p.id = a.partner_id";
+
+/// The agreements' view of the store.
+pub struct Agreements<'a> {
+    store: &'a Store,
+}
+
+impl Store {
+    pub fn agreements(&self) -> Agreements<'_> {
+        Agreements { store: self }
+    }
+}
+
+impl Agreements<'_> {
+    /// Records an agreement with its letters and schedules its reminders; returns its id.
+    /// Nothing is stored when the partner or one of the letters is not found.
+    pub async fn add(&self, terms: &Terms, by: &str, now: DateTime<Utc>) -> Result<i64> {
+        let policy = self.store.reminder_policy();
+        let mut tx = self.store.pool.begin().await?;
+        let partner_id: i64 = sqlx::query("SELECT id FROM partners WHERE handle = $1")
+            .bind(&terms.partner)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound(format!("There is no partner {}; `!partners` lists them.", terms.partner)))?;
+        let documents = document_ids_in(&mut tx, &terms.letters).await?;
+        let row = sqlx::query(
+            "INSERT INTO agreements (partner_id, kind, starts_on, ends_on, notice, notice_by, status, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8) RETURNING id",
+        )
+        .bind(partner_id)
+        .bind(terms.kind.as_str())
+        .bind(terms.start.to_string())
+        .bind(terms.end.to_string())
+        .bind(terms.notice.map(|notice| notice.to_string()))
+        .bind(terms.notice_deadline().map(|day| day.to_string()))
+        .bind(by)
+        .bind(stamp(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get(0)?;
+        link_letters_in(&mut tx, id, &documents).await?;
+        schedule_in(&mut tx, &policy, id, terms.end, terms.notice_deadline(), by, now).await?;
+        tx.commit().await?;
+        self.store.reminder_committed();
+        Ok(id)
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Agreement> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} WHERE a.id = $1")))
+            .bind(id)
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("There is no agreement {id}.")))?;
+        let mut agreement = agreement_from_row(&row)?;
+        agreement.terms.letters = self.letters(id).await?;
+        Ok(agreement)
+    }
+
+    /// Moves an active agreement's end to `new_end` (after the current one, not before
+    /// `today`), links the letters that carry the renewal, and replaces its reminders.
+    pub async fn renew(
+        &self,
+        id: i64,
+        new_end: NaiveDate,
+        letters: &[RegistrationNumber],
+        by: &str,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Agreement> {
+        let policy = self.store.reminder_policy();
+        let mut tx = self.store.pool.begin().await?;
+        let row = sqlx::query("SELECT starts_on, ends_on, notice, status, created_by FROM agreements WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("There is no agreement {id}.")))?;
+        let (starts_on, ends_on, notice, status, created_by): (String, String, Option<String>, String, String) =
+            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
+        if status != "active" {
+            return Err(StoreError::Refused(format!("Agreement {id} has ended; it cannot be renewed.")));
+        }
+        let (start, old_end) = (date(id, "start", &starts_on)?, date(id, "end", &ends_on)?);
+        let notice = notice.as_deref().map(|text| notice_of(id, text)).transpose()?;
+        agreement::check_renewal(old_end, new_end, notice, start, today).map_err(|problem| StoreError::Refused(sentence(&problem)))?;
+        let documents = document_ids_in(&mut tx, letters).await?;
+        let notice_by = notice.and_then(|notice| notice.deadline(new_end));
+        // Only if still as read: two renewals at once must not both pass the check above.
+        let moved = sqlx::query(
+            "UPDATE agreements SET ends_on = $1, notice_by = $2, renewed_by = $3, renewed_at = $4, previous_end = $5 \
+             WHERE id = $6 AND ends_on = $5 AND status = 'active'",
+        )
+        .bind(new_end.to_string())
+        .bind(notice_by.map(|day| day.to_string()))
+        .bind(by)
+        .bind(stamp(now))
+        .bind(&ends_on)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            return Err(StoreError::Refused(format!("Agreement {id} changed while it was being renewed; try again.")));
+        }
+        link_letters_in(&mut tx, id, &documents).await?;
+        close_subject_in(&mut tx, &AGREEMENT_REMINDERS, id, by, now).await?;
+        // The reminders stay with whoever added the agreement: they hear of it, with the office.
+        schedule_in(&mut tx, &policy, id, new_end, notice_by, &created_by, now).await?;
+        tx.commit().await?;
+        self.store.reminder_committed();
+        self.get(id).await
+    }
+
+    /// Active agreements that end between `from` and `horizon` (both included), soonest first.
+    pub async fn expiring(&self, from: NaiveDate, horizon: NaiveDate) -> Result<Vec<Agreement>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} WHERE a.status = 'active' AND a.ends_on >= $1 AND a.ends_on <= $2 ORDER BY a.ends_on, a.id"
+        )))
+        .bind(from.to_string())
+        .bind(horizon.to_string())
+        .fetch_all(&self.store.pool)
+        .await?;
+        rows.iter().map(agreement_from_row).collect()
+    }
+
+    /// Every active agreement, soonest end first.
+    pub async fn active(&self) -> Result<Vec<Agreement>> {
+        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} WHERE a.status = 'active' ORDER BY a.ends_on, a.id")))
+            .fetch_all(&self.store.pool)
+            .await?;
+        rows.iter().map(agreement_from_row).collect()
+    }
+
+    /// A partner's agreements with their letters (`!partner show`), the latest end first.
+    pub async fn of_partner(&self, handle: &str) -> Result<Vec<Agreement>> {
+        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} WHERE p.handle = $1 ORDER BY a.ends_on DESC, a.id DESC")))
+            .bind(handle)
+            .fetch_all(&self.store.pool)
+            .await?;
+        let mut agreements = rows.iter().map(agreement_from_row).collect::<Result<Vec<_>>>()?;
+        for agreement in &mut agreements {
+            agreement.terms.letters = self.letters(agreement.id).await?;
+        }
+        Ok(agreements)
+    }
+
+    /// The registration numbers of the letters that carry an agreement, in register order.
+    async fn letters(&self, id: i64) -> Result<Vec<RegistrationNumber>> {
+        let rows = sqlx::query(
+            "SELECT d.number FROM agreement_letters al JOIN documents d ON d.id = al.document_id WHERE al.agreement_id = $1 \
+             ORDER BY d.direction, d.year, d.sequence",
+        )
+        .bind(id)
+        .fetch_all(&self.store.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let number: String = row.try_get(0)?;
+                number.parse().map_err(|_| corrupt(id, "letter number", &number))
+            })
+            .collect()
+    }
+}
+
+/// The register's ids of these letters; refused, naming it, when one is not registered.
+async fn document_ids_in(tx: &mut Transaction<'static, Any>, letters: &[RegistrationNumber]) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(letters.len());
+    for number in letters {
+        let row = sqlx::query("SELECT id FROM documents WHERE number = $1").bind(number.to_string()).fetch_optional(&mut **tx).await?;
+        match row {
+            Some(row) => ids.push(row.try_get(0)?),
+            None => return Err(StoreError::NotFound(format!("There is no letter {number} in the register."))),
+        }
+    }
+    Ok(ids)
+}
+
+/// Links letters to an agreement; one linked already stays as it is.
+async fn link_letters_in(tx: &mut Transaction<'static, Any>, id: i64, documents: &[i64]) -> Result<()> {
+    for document in documents {
+        sqlx::query("INSERT INTO agreement_letters (agreement_id, document_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(document)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Schedules an agreement's reminders before its end and its notice deadline (those with a
+/// firing still ahead).
+async fn schedule_in(
+    tx: &mut Transaction<'static, Any>,
+    policy: &Policy,
+    id: i64,
+    end: NaiveDate,
+    notice_by: Option<NaiveDate>,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    schedule_deadline_in(tx, policy, Kind::AgreementEnd, id, end, None, owner, now).await?;
+    if let Some(notice_by) = notice_by {
+        schedule_deadline_in(tx, policy, Kind::AgreementNotice, id, notice_by, None, owner, now).await?;
+    }
+    Ok(())
+}
 
 /// What an agreement reminder is about, read in the scheduler's firing transaction: the
 /// agreement's title and whether it still ends on the reminder's date; the office's managers
 /// and the person who added it hear of it. `None` when it no longer exists.
+///
+/// "Still ends on that date" is kept by renewals: they close the old end's reminders in the
+/// transaction that moves the end, so an active agreement's active reminder is about its end.
 pub(super) async fn reminder_subject_in(
-    _tx: &mut Transaction<'static, Any>,
-    _policy: &Policy,
+    tx: &mut Transaction<'static, Any>,
+    policy: &Policy,
     _kind: Kind,
-    _id: i64,
+    id: i64,
 ) -> Result<Option<Subject>> {
-    Ok(None)
+    let row = sqlx::query(
+        "SELECT a.kind, a.status, a.created_by, p.handle, p.name FROM agreements a JOIN partners p ON p.id = a.partner_id WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let (kind, status, created_by, handle, name): (String, String, String, String, String) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
+    let kind = AgreementKind::parse(&kind).map_err(|_| corrupt(id, "kind", &kind))?;
+    let mut recipients = managers_in(tx, &policy.office_unit).await?;
+    recipients.push(recipient_in(tx, &created_by).await?);
+    Ok(Some(Subject {
+        title: agreement::title(id, kind, &handle, &name),
+        open: status == "active",
+        visa_kind: None,
+        recipients: distinct(recipients),
+        show: Some(format!("!agreement show {id}")),
+    }))
+}
+
+/// An agreement from a row of `COLUMNS`, without its letters.
+fn agreement_from_row(row: &AnyRow) -> Result<Agreement> {
+    let id: i64 = row.try_get(0)?;
+    let kind: String = row.try_get(3)?;
+    let (starts_on, ends_on): (String, String) = (row.try_get(4)?, row.try_get(5)?);
+    let notice: Option<String> = row.try_get(6)?;
+    let created_at: String = row.try_get(8)?;
+    let renewal = match (row.try_get::<Option<String>, _>(9)?, row.try_get::<Option<String>, _>(10)?, row.try_get::<Option<String>, _>(11)?)
+    {
+        (Some(by), Some(at), Some(previous_end)) => Some(Renewal {
+            at: parse_stamp(&at).ok_or_else(|| corrupt(id, "renewal time", &at))?,
+            by,
+            previous_end: date(id, "previous end", &previous_end)?,
+        }),
+        _ => None,
+    };
+    Ok(Agreement {
+        id,
+        terms: Terms {
+            partner: row.try_get(1)?,
+            kind: AgreementKind::parse(&kind).map_err(|_| corrupt(id, "kind", &kind))?,
+            start: date(id, "start", &starts_on)?,
+            end: date(id, "end", &ends_on)?,
+            notice: notice.as_deref().map(|text| notice_of(id, text)).transpose()?,
+            letters: Vec::new(),
+        },
+        partner_name: row.try_get(2)?,
+        created_by: row.try_get(7)?,
+        created_at: parse_stamp(&created_at).ok_or_else(|| corrupt(id, "creation time", &created_at))?,
+        renewal,
+    })
+}
+
+fn date(id: i64, what: &str, text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| corrupt(id, what, text))
+}
+
+fn notice_of(id: i64, text: &str) -> Result<Notice> {
+    Notice::parse(text).ok().flatten().ok_or_else(|| corrupt(id, "notice period", text))
+}
+
+fn corrupt(id: i64, what: &str, value: &str) -> StoreError {
+    StoreError::Refused(format!("agreement {id} holds an unreadable {what} '{value}'"))
+}
+
+/// The core's message as a sentence of a reply.
+fn sentence(problem: &str) -> String {
+    let mut chars = problem.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
 }
