@@ -130,6 +130,7 @@ fn correspondence(to: &str, subject: &str) -> OutgoingMail {
         references: Vec::new(),
         auto_submitted: false,
         attach_original: false,
+        attachments: Vec::new(),
         message_id: fresh_message_id(MailKind::Correspondence, "", FROM),
     }
 }

@@ -72,9 +72,25 @@ pub struct OutgoingMail {
     pub auto_submitted: bool,
     /// Attach the registered letter (the outbox row's document) as `message/rfc822`.
     pub attach_original: bool,
+    /// Files of other registered documents to attach (an agenda pack's), loaded by the adapter
+    /// when it sends; the register keeps them once, under their own documents.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentRef>,
     /// Fixed when the mail is enqueued, without angle brackets, so that a resend after a crash
     /// is recognisable as the same message and a bounce can be tied back to it.
     pub message_id: String,
+}
+
+/// One file of a registered document, attached to a mail by reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub document_id: i64,
+    /// The attachment's position in its document (1, 2, ...); 0 is the document's original
+    /// message itself, attached as `message/rfc822` (a letter that came without attachments).
+    pub position: u32,
+    /// Its file name as the register has it, for people reading the outbox (the adapter takes
+    /// the name from the register again, and makes it safe).
+    pub name: String,
 }
 
 /// A Message-ID (without angle brackets) for a mail about a registered document, such as

@@ -389,6 +389,7 @@ pub fn media_mails(
         // A person's release, not an automatic answer: out-of-office replies may come back.
         auto_submitted: false,
         attach_original: false,
+        attachments: Vec::new(),
         message_id,
     };
     let record = mail(recipients.to_vec(), message_id());

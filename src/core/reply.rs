@@ -267,6 +267,7 @@ pub fn acknowledgement(
         references: references_of(letter),
         auto_submitted: true,
         attach_original: false,
+        attachments: Vec::new(),
         message_id,
     })
 }
@@ -312,6 +313,7 @@ pub fn forward_to_unit(
         references: letter.message_id.iter().cloned().collect(),
         auto_submitted: true,
         attach_original: !registration.confidential,
+        attachments: Vec::new(),
         message_id,
     })
 }

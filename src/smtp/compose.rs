@@ -1,5 +1,6 @@
 //! An `OutgoingMail` as MIME: plain text, and with `attach_original` the registered letter as a
-//! `message/rfc822` part, its bytes unchanged.
+//! `message/rfc822` part, its bytes unchanged; files attached by reference (`attachments`) after
+//! it, each byte for byte.
 
 use lettre::Message;
 use lettre::message::header::{ContentDisposition, ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
@@ -15,11 +16,36 @@ const MAX_LINE: usize = 998;
 /// Builds the message. A mail that cannot be built (an address that does not parse, a missing
 /// recipient) will never be sent: the failure is permanent.
 pub fn compose(mail: &OutgoingMail, original: Option<&[u8]>) -> Result<Message, Failure> {
-    compose_with_files(mail, original, &[])
+    build(mail, original, &[], &[])
+}
+
+/// A file of the register attached by reference (`OutgoingMail::attachments`), as loaded.
+#[derive(Debug, Clone, Copy)]
+pub struct AttachedFile<'a> {
+    /// The name the register has; only its last component is used, made safe.
+    pub name: &'a str,
+    pub media_type: &'a str,
+    pub content: &'a [u8],
+}
+
+/// `compose`, with the files `mail.attachments` names attached after the text, in that order
+/// (the dispatcher loads them from the register): a `message/rfc822` file unchanged as the
+/// original is, any other base64-encoded, so that each arrives byte for byte.
+pub fn compose_with_attachments(mail: &OutgoingMail, original: Option<&[u8]>, files: &[AttachedFile<'_>]) -> Result<Message, Failure> {
+    build(mail, original, &[], files)
 }
 
 /// `compose`, with files attached after the text (outgoing correspondence).
 fn compose_with_files(mail: &OutgoingMail, original: Option<&[u8]>, files: &[(String, Vec<u8>)]) -> Result<Message, Failure> {
+    build(mail, original, files, &[])
+}
+
+fn build(
+    mail: &OutgoingMail,
+    original: Option<&[u8]>,
+    files: &[(String, Vec<u8>)],
+    attached: &[AttachedFile<'_>],
+) -> Result<Message, Failure> {
     let bad = |what: String| Failure::Permanent(what);
     let from: Mailbox = mail.from.parse().map_err(|e| bad(format!("sender {:?} is not an address: {e}", mail.from)))?;
     let mut builder = Message::builder().from(from.clone()).subject(mail.subject.clone()).date_now();
@@ -46,22 +72,28 @@ fn compose_with_files(mail: &OutgoingMail, original: Option<&[u8]>, files: &[(St
     builder = builder.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str(LOOP_HEADER), from.email.to_string()));
 
     let text = SinglePart::plain(mail.text.clone());
-    let message = match (mail.attach_original, original) {
-        (false, _) if files.is_empty() => builder.singlepart(text),
-        (false, _) => {
-            let mut parts = MultiPart::mixed().singlepart(text);
-            for (name, bytes) in files {
-                let name = crate::core::letter::safe_attachment_name(name, 1);
-                let content_type = ContentType::parse(media_type_of(&name)).unwrap_or(ContentType::TEXT_PLAIN);
-                parts = parts.singlepart(lettre::message::Attachment::new(name).body(bytes.clone(), content_type));
-            }
-            builder.multipart(parts)
+    let mut extra = Vec::new();
+    if mail.attach_original {
+        let Some(raw) = original else { return Err(bad("the registered letter to attach is missing".into())) };
+        let name = numbers_in(&mail.subject).first().map_or_else(|| "letter.eml".to_string(), |n| format!("{n}.eml"));
+        extra.push(attachment(raw, &name));
+    }
+    for (name, bytes) in files {
+        let name = crate::core::letter::safe_attachment_name(name, 1);
+        let content_type = ContentType::parse(media_type_of(&name)).unwrap_or(ContentType::TEXT_PLAIN);
+        extra.push(lettre::message::Attachment::new(name).body(bytes.clone(), content_type));
+    }
+    for (n, file) in attached.iter().enumerate() {
+        extra.push(attached_part(file, n + 1));
+    }
+    let message = if extra.is_empty() {
+        builder.singlepart(text)
+    } else {
+        let mut parts = MultiPart::mixed().singlepart(text);
+        for part in extra {
+            parts = parts.singlepart(part);
         }
-        (true, None) => return Err(bad("the registered letter to attach is missing".into())),
-        (true, Some(raw)) => {
-            let name = numbers_in(&mail.subject).first().map_or_else(|| "letter.eml".to_string(), |n| format!("{n}.eml"));
-            builder.multipart(MultiPart::mixed().singlepart(text).singlepart(attachment(raw, &name)))
-        }
+        builder.multipart(parts)
     };
     message.map_err(|e| bad(format!("the mail cannot be built: {e}")))
 }
@@ -84,6 +116,22 @@ fn attachment(raw: &[u8], name: &str) -> SinglePart {
         .header(ContentType::parse("message/rfc822").expect("a valid media type"))
         .header(disposition)
         .body(Body::dangerous_pre_encoded(crlf, encoding))
+}
+
+/// A file of the register: a message as `attachment` attaches one, anything else base64-encoded
+/// under its media type (`application/octet-stream` when the register's does not parse).
+fn attached_part(file: &AttachedFile<'_>, position: usize) -> SinglePart {
+    let name = crate::core::letter::safe_attachment_name(file.name, position);
+    let media_type = file.media_type.trim();
+    if media_type.eq_ignore_ascii_case("message/rfc822") {
+        return attachment(file.content, &name);
+    }
+    let content_type =
+        ContentType::parse(media_type).unwrap_or_else(|_| ContentType::parse("application/octet-stream").expect("a valid media type"));
+    SinglePart::builder()
+        .header(content_type)
+        .header(ContentDisposition::attachment(&name))
+        .body(Body::new_with_encoding(file.content.to_vec(), ContentTransferEncoding::Base64).unwrap_or_else(Body::new))
 }
 
 /// Bare LF and bare CR as CRLF; CRLF stays.
@@ -147,6 +195,7 @@ pub fn compose_correspondence(
         references,
         auto_submitted: false,
         attach_original: false,
+        attachments: Vec::new(),
         message_id,
     };
     let raw = compose_with_files(&mail, None, letter.attachments).map_err(|f| f.message().to_string())?.formatted();
@@ -183,6 +232,7 @@ mod tests {
             references: vec!["m0@uni-x.edu.tr".into(), "m2@uni-x.edu.tr".into()],
             auto_submitted: true,
             attach_original: attach,
+            attachments: Vec::new(),
             message_id: "chancery.ack.IN-2026-000123.x@uni.example".into(),
         }
     }
@@ -213,6 +263,30 @@ mod tests {
         assert_eq!(attached.raw_message(), original);
         assert!(String::from_utf8_lossy(&bytes).contains("filename=\"IN-2026-000123.eml\""));
         assert!(matches!(compose(&forward, None), Err(Failure::Permanent(_))));
+    }
+
+    #[test]
+    fn files_attached_by_reference_arrive_byte_for_byte_under_safe_names() {
+        use mail_parser::MimeHeaders;
+        let mut pack = mail(false);
+        pack.kind = MailKind::Correspondence;
+        let letter = b"From: a@x\r\nSubject: s\r\n\r\nbody\r\n".to_vec();
+        let binary = b"\x00\x01\xff text\r\nand\n bytes".to_vec();
+        let files = [
+            AttachedFile { name: "../../etc/Müqavilə \"final\".pdf", media_type: "application/pdf", content: &binary },
+            AttachedFile { name: "notes.txt", media_type: "not a media type", content: b"plain\nlines\n" },
+            AttachedFile { name: "IN-2026-000001.eml", media_type: "message/rfc822", content: &letter },
+        ];
+        let bytes = compose_with_attachments(&pack, None, &files).unwrap().formatted();
+        let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+        let parts: Vec<_> = parsed.attachments().collect();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[0].attachment_name(), Some("Müqavilə \"final\".pdf"));
+        assert_eq!(parts[0].contents(), &binary[..]);
+        assert_eq!(parts[1].content_type().map(|t| t.ctype()), Some("application"));
+        assert_eq!(parts[1].contents(), b"plain\nlines\n");
+        assert_eq!(parts[2].message().expect("a message/rfc822 part").raw_message(), &letter[..]);
+        assert!(bytes.is_ascii(), "names are encoded, not raw, in the headers");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use tokio::sync::{Notify, watch};
 use tracing::{debug, error, info, warn};
 
-use super::compose::compose;
+use super::compose::{AttachedFile, compose_with_attachments};
 use super::failure::{Failure, classify, login_refused};
 use super::transport::transport;
 use crate::config::{Secret, SmtpConfig};
@@ -238,7 +238,11 @@ impl Dispatcher {
     }
 
     async fn send(&self, item: &OutboxItem) -> Result<(), Failure> {
-        if let (MailKind::Correspondence, Some(document_id)) = (item.mail.kind, item.document_id) {
+        // A letter with files attached by reference (an agenda pack) is built from its parts;
+        // the register keeps its text under its number and each file under its own document.
+        if let (MailKind::Correspondence, Some(document_id)) = (item.mail.kind, item.document_id)
+            && item.mail.attachments.is_empty()
+        {
             return self.send_registered(item, document_id).await;
         }
         let original = match (item.mail.attach_original, item.document_id) {
@@ -250,7 +254,17 @@ impl Dispatcher {
                 Err(other) => return Err(Failure::Transient(format!("cannot read the letter to attach: {other}"))),
             },
         };
-        let message = compose(&item.mail, original.as_deref())?;
+        let mut loaded = Vec::with_capacity(item.mail.attachments.len());
+        for file in &item.mail.attachments {
+            match self.store.attached_file(file).await {
+                Ok(stored) => loaded.push(stored),
+                Err(StoreError::NotFound(what)) => return Err(Failure::Permanent(what)),
+                Err(other) => return Err(Failure::Transient(format!("cannot read a file to attach: {other}"))),
+            }
+        }
+        let files: Vec<AttachedFile<'_>> =
+            loaded.iter().map(|f| AttachedFile { name: &f.name, media_type: &f.media_type, content: &f.content }).collect();
+        let message = compose_with_attachments(&item.mail, original.as_deref(), &files)?;
         debug!(id = item.id, "sending");
         self.transport.send(message).await.map(|_| ()).map_err(|e| classify(&e))
     }

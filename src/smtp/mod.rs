@@ -2,7 +2,8 @@
 //!
 //! - `dispatcher`: claims due mail, sends it, marks it sent, to retry, or failed; wakes when
 //!   mail is enqueued and polls for mail other processes enqueued.
-//! - `compose`: an `OutgoingMail` (and the registered letter it attaches) into a MIME message.
+//! - `compose`: an `OutgoingMail` (and the registered letter and files it attaches) into a MIME
+//!   message.
 //! - `failure`: which SMTP errors pass (4xx, a server that is down) and which do not (5xx).
 //! - `transport`: the connection: implicit TLS, STARTTLS, or plain on loopback.
 //! - `templates`: reads `mail-rules/templates/` for the core to check.
@@ -15,7 +16,7 @@ mod transport;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-pub use compose::{Correspondence, compose, compose_correspondence};
+pub use compose::{AttachedFile, Correspondence, compose, compose_correspondence, compose_with_attachments};
 pub use dispatcher::{Delivery, DispatchStats, Dispatcher, backoff};
 pub use failure::{Failure, classify, classify_reply, login_refused};
 pub use templates::{load_templates, reply_policy};

@@ -1,18 +1,406 @@
-//! Meetings and their agendas. (Being written: the scheduler's hook first.)
+//! Meetings and their agendas: `store.meetings()`, and the scheduler's hook that sends a
+//! meeting's agenda pack.
+//!
+//! A meeting and the reminder that sends its pack are written in one transaction. The pack is
+//! sent in the scheduler's firing transaction: one outgoing letter per participant with an
+//! address, each registered under its own OUT number and queued for mail together, with the
+//! direct messages that say so. A participant without an address gets the agenda in a direct
+//! message instead. The files of the documents on the agenda are attached by reference
+//! (`OutgoingMail::attachments`): the register keeps them once, under their own documents, and
+//! the SMTP adapter loads them when it sends (`Store::attached_file`).
 
 use chrono::{DateTime, Utc};
-use sqlx::{Any, Transaction};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
 
-use super::Result;
-use crate::core::remind::{Delivery, Policy};
+use super::{Result, Store, StoreError, StoredAttachment, record_history, register, reminders};
+use crate::core::intake::Confidentiality;
+use crate::core::meeting::{self, AgendaItem, Meeting, PackDocument};
+use crate::core::outbound::{self, AttachmentRef, MailKind, OutgoingMail};
+use crate::core::remind::{Delivery, Kind, Policy};
+use crate::core::time::{parse_stamp, stamp};
+use crate::core::viewer::{Role, StaffMember};
+
+/// Who registers an agenda pack.
+const PACK_ACTOR: &str = "chancery";
+
+/// The meetings' view of the store.
+pub struct Meetings<'a> {
+    store: &'a Store,
+}
+
+impl Store {
+    pub fn meetings(&self) -> Meetings<'_> {
+        Meetings { store: self }
+    }
+
+    /// A file attached to a mail by reference, as the register holds it: an attachment of a
+    /// document, or (position 0) the document's original message, as `NUMBER.eml`.
+    pub async fn attached_file(&self, file: &AttachmentRef) -> Result<StoredAttachment> {
+        if file.position == 0 {
+            let row = sqlx::query("SELECT d.number, r.bytes FROM documents d JOIN raw_messages r ON r.document_id = d.id WHERE d.id = $1")
+                .bind(file.document_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("no stored message for document {}", file.document_id)))?;
+            let number: String = row.try_get(0)?;
+            return Ok(StoredAttachment { name: format!("{number}.eml"), media_type: "message/rfc822".into(), content: row.try_get(1)? });
+        }
+        let row = sqlx::query("SELECT name, media_type, content FROM attachments WHERE document_id = $1 AND position = $2")
+            .bind(file.document_id)
+            .bind(i64::from(file.position))
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("document {} has no attachment {}", file.document_id, file.position)))?;
+        Ok(StoredAttachment { name: row.try_get(0)?, media_type: row.try_get(1)?, content: row.try_get(2)? })
+    }
+}
+
+/// A new meeting, checked by `core::meeting`.
+#[derive(Debug, Clone)]
+pub struct NewMeeting {
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    /// Matrix IDs of staff members.
+    pub participants: Vec<String>,
+}
+
+impl Meetings<'_> {
+    /// Stores a meeting and schedules its agenda pack (`policy.agenda_pack_before` before it, or
+    /// now if that has passed), together; returns its id. Refused, with nothing stored, when it
+    /// starts in the past or a participant is not in the staff directory.
+    pub async fn add(&self, new: &NewMeeting, by: &str, now: DateTime<Utc>) -> Result<i64> {
+        let policy = self.store.reminder_policy();
+        meeting::check_start(new.starts_at, now, policy.zone).map_err(StoreError::Refused)?;
+        let mut tx = self.store.pool.begin().await?;
+        for mxid in &new.participants {
+            if staff_member_in(&mut tx, mxid).await?.is_none() {
+                return Err(StoreError::Refused(format!(
+                    "{mxid} is not in the staff directory (`!staff` lists who is); nothing was stored."
+                )));
+            }
+        }
+        let row = sqlx::query("INSERT INTO meetings (title, starts_at, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(&new.title)
+            .bind(stamp(new.starts_at))
+            .bind(by)
+            .bind(stamp(now))
+            .fetch_one(&mut *tx)
+            .await?;
+        let id: i64 = row.try_get(0)?;
+        for mxid in &new.participants {
+            sqlx::query("INSERT INTO meeting_participants (meeting_id, mxid) VALUES ($1, $2)")
+                .bind(id)
+                .bind(mxid)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let due_at = meeting::pack_due(new.starts_at, policy.agenda_pack_before, now);
+        reminders::schedule_at_in(&mut tx, Kind::AgendaPack, Some(id), due_at, by, None, None, now).await?;
+        tx.commit().await?;
+        self.store.reminder_committed();
+        Ok(id)
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Meeting> {
+        let mut tx = self.store.pool.begin().await?;
+        let meeting = meeting_in(&mut tx, id).await?;
+        tx.commit().await?;
+        meeting.ok_or_else(|| not_found(id))
+    }
+
+    /// Meetings that have not started, soonest first, at most `limit`.
+    pub async fn upcoming(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Meeting>> {
+        let mut tx = self.store.pool.begin().await?;
+        let rows = sqlx::query("SELECT id FROM meetings WHERE starts_at > $1 ORDER BY starts_at, id LIMIT $2")
+            .bind(stamp(now))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut found = Vec::new();
+        for row in &rows {
+            if let Some(meeting) = meeting_in(&mut tx, row.try_get(0)?).await? {
+                found.push(meeting);
+            }
+        }
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    /// Puts a registered document on a meeting's agenda, after the items it has; returns the
+    /// item. Not found: the meeting or the document; refused: the document is on it already.
+    pub async fn add_item(&self, meeting_id: i64, number: &str, text: &str, by: &str, now: DateTime<Utc>) -> Result<AgendaItem> {
+        let mut tx = self.store.pool.begin().await?;
+        // Touching the meeting's row first makes two people adding items at once take turns,
+        // so that they get different positions.
+        let locked =
+            sqlx::query("UPDATE meetings SET title = title WHERE id = $1").bind(meeting_id).execute(&mut *tx).await?.rows_affected();
+        if locked == 0 {
+            return Err(not_found(meeting_id));
+        }
+        let document_id: i64 = sqlx::query("SELECT id FROM documents WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound(format!("There is no document {number} in the register; nothing was added.")))?;
+        if let Some(row) = sqlx::query("SELECT position FROM agenda_items WHERE meeting_id = $1 AND document_id = $2")
+            .bind(meeting_id)
+            .bind(document_id)
+            .fetch_optional(&mut *tx)
+            .await?
+        {
+            let position: i64 = row.try_get(0)?;
+            return Err(StoreError::Refused(format!(
+                "{number} is on the agenda of meeting {meeting_id} already, as item {position}; nothing was added."
+            )));
+        }
+        let row = sqlx::query("SELECT COALESCE(MAX(position), 0) FROM agenda_items WHERE meeting_id = $1")
+            .bind(meeting_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let position = row.try_get::<i64, _>(0)? + 1;
+        sqlx::query(
+            "INSERT INTO agenda_items (meeting_id, position, document_id, text, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(meeting_id)
+        .bind(position)
+        .bind(document_id)
+        .bind(text)
+        .bind(by)
+        .bind(stamp(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(AgendaItem {
+            position: u32::try_from(position).unwrap_or(u32::MAX),
+            document_id,
+            number: number.to_string(),
+            text: text.to_string(),
+            added_by: by.to_string(),
+            added_at: now,
+        })
+    }
+
+    /// A meeting's agenda, in order.
+    pub async fn agenda(&self, meeting_id: i64) -> Result<Vec<AgendaItem>> {
+        let mut tx = self.store.pool.begin().await?;
+        let items = agenda_in(&mut tx, meeting_id).await?;
+        tx.commit().await?;
+        Ok(items)
+    }
+
+    /// When the meeting's agenda pack goes out; `None` once it has gone (or was stopped).
+    pub async fn pack_due(&self, meeting_id: i64) -> Result<Option<DateTime<Utc>>> {
+        let pending = self.store.reminders().of_subject(&[Kind::AgendaPack], meeting_id).await?;
+        Ok(pending.first().map(|reminder| reminder.due_at))
+    }
+}
+
+fn not_found(id: i64) -> StoreError {
+    StoreError::NotFound(format!("There is no meeting {id}; `!meetings` lists the coming ones."))
+}
+
+async fn meeting_in(tx: &mut Transaction<'static, Any>, id: i64) -> Result<Option<Meeting>> {
+    let Some(row) = sqlx::query("SELECT id, title, starts_at, created_by, created_at FROM meetings WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let participants = sqlx::query("SELECT mxid FROM meeting_participants WHERE meeting_id = $1 ORDER BY mxid")
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<std::result::Result<Vec<String>, _>>()?;
+    Ok(Some(Meeting {
+        id: row.try_get(0)?,
+        title: row.try_get(1)?,
+        starts_at: instant(&row, 2, id)?,
+        created_by: row.try_get(3)?,
+        created_at: instant(&row, 4, id)?,
+        participants,
+    }))
+}
+
+fn instant(row: &AnyRow, index: usize, id: i64) -> Result<DateTime<Utc>> {
+    let text: String = row.try_get(index)?;
+    parse_stamp(&text).ok_or_else(|| StoreError::Refused(format!("meeting {id} holds an unreadable time '{text}'")))
+}
+
+async fn agenda_in(tx: &mut Transaction<'static, Any>, meeting_id: i64) -> Result<Vec<AgendaItem>> {
+    let rows = sqlx::query(
+        "SELECT a.position, a.document_id, d.number, a.text, a.added_by, a.added_at FROM agenda_items a \
+         JOIN documents d ON d.id = a.document_id WHERE a.meeting_id = $1 ORDER BY a.position",
+    )
+    .bind(meeting_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(AgendaItem {
+                position: u32::try_from(row.try_get::<i64, _>(0)?).unwrap_or(u32::MAX),
+                document_id: row.try_get(1)?,
+                number: row.try_get(2)?,
+                text: row.try_get(3)?,
+                added_by: row.try_get(4)?,
+                added_at: instant(row, 5, meeting_id)?,
+            })
+        })
+        .collect()
+}
+
+/// A staff member with their address, if the directory has them.
+async fn staff_member_in(tx: &mut Transaction<'static, Any>, mxid: &str) -> Result<Option<(StaffMember, Option<String>)>> {
+    let Some(row) = sqlx::query("SELECT mxid, name, unit, role, clearance, email FROM staff WHERE mxid = $1")
+        .bind(mxid)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let (role, clearance): (String, String) = (row.try_get(3)?, row.try_get(4)?);
+    let corrupt = |what: &str, value: &str| StoreError::Refused(format!("the staff directory holds an unknown {what} '{value}'"));
+    let member = StaffMember {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        unit: row.try_get(2)?,
+        role: Role::parse(&role).map_err(|_| corrupt("role", &role))?,
+        clearance: Confidentiality::parse(&clearance).ok_or_else(|| corrupt("clearance", &clearance))?,
+    };
+    let email = row.try_get::<Option<String>, _>(5)?.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+    Ok(Some((member, email)))
+}
+
+/// The agenda's documents with what a pack needs of them.
+async fn pack_documents_in(tx: &mut Transaction<'static, Any>, items: Vec<AgendaItem>) -> Result<Vec<PackDocument>> {
+    let mut documents = Vec::with_capacity(items.len());
+    for item in items {
+        let row = sqlx::query("SELECT subject, confidentiality, unit FROM documents WHERE id = $1")
+            .bind(item.document_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let confidentiality: String = row.try_get(1)?;
+        let files = sqlx::query("SELECT position, name FROM attachments WHERE document_id = $1 ORDER BY position")
+            .bind(item.document_id)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|file| Ok((u32::try_from(file.try_get::<i64, _>(0)?).unwrap_or(u32::MAX), file.try_get(1)?)))
+            .collect::<Result<Vec<(u32, String)>>>()?;
+        documents.push(PackDocument {
+            item,
+            subject: row.try_get(0)?,
+            // An unreadable level is treated as the highest: nobody gets what nobody can judge.
+            confidentiality: Confidentiality::parse(&confidentiality).unwrap_or(Confidentiality::Secret),
+            unit: row.try_get(2)?,
+            files,
+        });
+    }
+    Ok(documents)
+}
 
 /// Sends a meeting's agenda pack, in the scheduler's firing transaction: registers the outgoing
 /// mail to each participant and returns the chat messages that go with it.
 pub(super) async fn fire_agenda_pack_in(
-    _tx: &mut Transaction<'static, Any>,
-    _policy: &Policy,
-    _meeting: i64,
-    _now: DateTime<Utc>,
+    tx: &mut Transaction<'static, Any>,
+    policy: &Policy,
+    meeting: i64,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Delivery>> {
-    Ok(Vec::new())
+    let Some(meeting) = meeting_in(tx, meeting).await? else { return Ok(Vec::new()) };
+    if now >= meeting.starts_at {
+        let markdown = meeting::pack_too_late_chat(&meeting, policy.zone);
+        return Ok(vec![Delivery::Direct { mxid: meeting.created_by.clone(), markdown }]);
+    }
+    let items = agenda_in(tx, meeting.id).await?;
+    let documents = pack_documents_in(tx, items).await?;
+    // The letters are the organiser's unit's correspondence.
+    let unit = match staff_member_in(tx, &meeting.created_by).await? {
+        Some((member, _)) if !member.unit.is_empty() => member.unit,
+        _ => policy.office_unit.clone(),
+    };
+    let mut deliveries = Vec::new();
+    for mxid in &meeting.participants {
+        // Someone who left the directory can no longer be judged cleared for anything.
+        let Some((member, email)) = staff_member_in(tx, mxid).await? else {
+            tracing::warn!(meeting = meeting.id, participant = %mxid, "not in the staff directory any more: no agenda pack");
+            continue;
+        };
+        let (Some(address), Some(from)) = (email, policy.mail_from.as_deref()) else {
+            let reason = if policy.mail_from.is_none() {
+                "mail is off".to_string()
+            } else {
+                "the staff directory has no e-mail address for you".to_string()
+            };
+            let markdown = meeting::pack_chat(&meeting, &documents, &member, &reason, policy.zone);
+            for document in &documents {
+                if meeting_disclosed(&member, document) {
+                    record_history(
+                        tx,
+                        document.item.document_id,
+                        now,
+                        &member.id,
+                        "disclosed",
+                        None,
+                        None,
+                        None,
+                        Some(&pack_reason(&meeting)),
+                    )
+                    .await?;
+                }
+            }
+            deliveries.push(Delivery::Direct { mxid: member.id.clone(), markdown });
+            continue;
+        };
+        let pack = meeting::pack_for(&meeting, &documents, &member, policy.zone);
+        let domain = outbound::domain_of(from).unwrap_or_else(|| "localhost".into());
+        let number = register::register_outgoing(tx, policy.zone, None, PACK_ACTOR, &unit, now, |number, _| {
+            let number = number.to_string();
+            let subject = format!("[{number}] {}", pack.subject);
+            // The number tells this register's packs apart; the moment, registers apart.
+            let unique = format!("agenda{}.{}", meeting.id, now.timestamp_micros());
+            let message_id = outbound::message_id(MailKind::Correspondence, &number, &unique, &domain);
+            let raw = meeting::registered_copy(from, &address, &subject, &pack.text, &message_id, now);
+            let mail = OutgoingMail {
+                kind: MailKind::Correspondence,
+                from: from.to_string(),
+                to: vec![address.clone()],
+                subject,
+                text: pack.text.clone(),
+                in_reply_to: None,
+                references: Vec::new(),
+                auto_submitted: true,
+                attach_original: false,
+                attachments: pack.attachments.clone(),
+                message_id,
+            };
+            Ok((raw, mail))
+        })
+        .await?;
+        let reason = format!("{} ({number})", pack_reason(&meeting));
+        for &document in &pack.disclosed {
+            record_history(tx, document, now, &member.id, "disclosed", None, None, None, Some(&reason)).await?;
+        }
+        deliveries.push(Delivery::Direct {
+            mxid: member.id.clone(),
+            markdown: meeting::pack_sent_chat(&meeting, &pack, &number, &address, policy.zone),
+        });
+    }
+    Ok(deliveries)
+}
+
+fn pack_reason(meeting: &Meeting) -> String {
+    format!("agenda pack of meeting {}", meeting.id)
+}
+
+/// Whether the chat agenda shows `member` a restricted document's subject (a disclosure).
+fn meeting_disclosed(member: &StaffMember, document: &PackDocument) -> bool {
+    use crate::core::viewer::{Audience, Restriction, Sight, Viewer};
+    let restriction = Restriction { confidentiality: document.confidentiality, unit: &document.unit };
+    Viewer::new(member.clone(), Audience::Private).sight(restriction) == (Sight::Full { disclosed: true })
 }

@@ -1,0 +1,86 @@
+//! `!meeting`: a meeting, who takes part, and when its agenda pack goes out. Any staff member
+//! may set one up; its participants must be in the staff directory. The rules (a title, a time
+//! not in the past, Matrix IDs) are `core::meeting`'s; the pack is sent by the scheduler a
+//! configurable time before the meeting (`[reminders] agenda_pack_hours_before`).
+
+use crate::core::dates::parse_moment;
+use crate::core::meeting::{self, Meeting, check_start, check_title, parse_participants};
+use crate::store::NewMeeting;
+
+use super::{Args, Call, CommandError, Outcome, Reply};
+
+pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
+    match args.word("what to do (add or show)")?.as_str() {
+        "add" => add(call, args).await,
+        "show" => {
+            let id = meeting_id(&args.word("ID")?)?;
+            args.finish()?;
+            let meeting = call.store().meetings().get(id).await?;
+            Ok(Reply::new(card(call, &meeting).await?))
+        }
+        other => Err(CommandError::Usage(format!("`{other}` is not a subcommand of !meeting (add, show)"))),
+    }
+}
+
+async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
+    let title = args.word("TITLE (one word or \"a quoted title\")")?;
+    let at = args.required_option("at")?;
+    let participants = args.option("participants");
+    args.finish()?;
+    let title = check_title(&title).map_err(CommandError::Usage)?;
+    let starts_at = parse_moment(&at, call.now(), call.zone()).map_err(|problem| CommandError::Usage(format!("at=: {problem}")))?;
+    check_start(starts_at, call.now(), call.zone()).map_err(CommandError::Refused)?;
+    // Without participants=, the one who sets the meeting up is its only participant.
+    let participants = match participants {
+        Some(text) => parse_participants(&text).map_err(CommandError::Usage)?,
+        None => vec![call.actor().to_string()],
+    };
+    for mxid in &participants {
+        if call.store().staff().find(mxid).await?.is_none() {
+            return Err(CommandError::Refused(format!(
+                "{mxid} is not in the staff directory (`!staff` lists who is); nothing was stored."
+            )));
+        }
+    }
+    let id = call.store().meetings().add(&NewMeeting { title, starts_at, participants }, call.actor(), call.now()).await?;
+    let meeting = call.store().meetings().get(id).await?;
+    Ok(Reply::new(format!(
+        "Meeting {id} is set. `!agenda add {id} NUMBER TEXT` puts a document on its agenda.\n\n{}",
+        card(call, &meeting).await?
+    )))
+}
+
+/// A meeting: when, who, how long its agenda is, and its agenda pack.
+pub(super) async fn card(call: &Call<'_, '_>, meeting: &Meeting) -> Result<String, CommandError> {
+    let mut people = Vec::new();
+    for mxid in &meeting.participants {
+        people.push(match call.store().staff().find(mxid).await? {
+            Some(member) => format!("{} ({mxid})", member.name),
+            None => format!("{mxid} (no longer in the staff directory)"),
+        });
+    }
+    let items = call.store().meetings().agenda(meeting.id).await?.len();
+    let pack = match call.store().meetings().pack_due(meeting.id).await? {
+        Some(at) => format!("goes out {} to each participant", meeting::local(at, call.zone())),
+        None => "sent".to_string(),
+    };
+    Ok(format!(
+        "**Meeting {}**: {}\n- participants: {}\n- agenda: {items} item{} (`!agenda {}`)\n- agenda pack: {pack}\n- set up by {} on {}",
+        meeting.id,
+        meeting::headline(meeting, call.zone()),
+        people.join(", "),
+        if items == 1 { "" } else { "s" },
+        meeting.id,
+        meeting.created_by,
+        meeting::local(meeting.created_at, call.zone()),
+    ))
+}
+
+/// A meeting's id as typed (`3` or `#3`), or the usage.
+pub(super) fn meeting_id(word: &str) -> Result<i64, CommandError> {
+    word.trim_start_matches('#')
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| CommandError::Usage(format!("'{word}' is not the number of a meeting (such as 3)")))
+}

@@ -1,0 +1,214 @@
+//! Meetings and their agenda packs, on the backend under test: a meeting schedules its pack in
+//! the transaction that stores it; the pack registers one outgoing letter per participant with
+//! an address, attaching only what each may read; composed for sending, the attachments arrive
+//! byte for byte. (Delivery through a real SMTP server is tests/smtp.rs's business.)
+
+mod seed;
+mod support;
+
+use chancery::core::announce::RoomTarget;
+use chancery::core::remind::{Kind, Policy};
+use chancery::smtp::{AttachedFile, compose_with_attachments};
+use chancery::store::{NewMeeting, Store, StoreError};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use mail_parser::MimeHeaders;
+
+const FROM: &str = "University Registry <registry@uni.example>";
+
+/// The meeting: Thursday 2026-12-10 14:00 in Baku.
+fn meeting_at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 10, 10, 0, 0).unwrap()
+}
+
+const PDF: &[u8] = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+const SHEET: &[u8] = b"PK\x03\x04\x00\x00binary\x00\xff\xfe sheet\r\nbytes\n";
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8) | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A letter with two files (a PDF, and a spreadsheet whose name tries to be a path).
+fn letter_with_files() -> Vec<u8> {
+    format!(
+        "From: Partner <office@partner.example>\r\nTo: registry@uni.example\r\nSubject: Budget figures for the committee\r\n\
+         Message-ID: <files@partner.example>\r\nDate: Mon, 16 Nov 2026 10:00:00 +0400\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         The figures are attached.\r\n--b1\r\nContent-Type: application/pdf; name=\"figures.pdf\"\r\n\
+         Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"figures.pdf\"\r\n\r\n{}\r\n\
+         --b1\r\nContent-Type: application/vnd.ms-excel\r\nContent-Transfer-Encoding: base64\r\n\
+         Content-Disposition: attachment; filename=\"../../secret/sheet.xls\"\r\n\r\n{}\r\n--b1--\r\n",
+        base64(PDF),
+        base64(SHEET)
+    )
+    .into_bytes()
+}
+
+async fn seeded() -> (Store, String, Option<tempfile::TempDir>, String) {
+    let (store, url, guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let number = seed::register(&store, &seed::policy(), &letter_with_files(), seed::now() - Duration::days(2)).await;
+    let mut policy = Policy::new(chrono_tz::Asia::Baku);
+    policy.mail_from = Some(FROM.into());
+    store.set_reminder_policy(policy);
+    for (mxid, email) in
+        [(seed::IRO_MANAGER, "leyla@uni.example"), (seed::CLERK, "kamran@uni.example"), (seed::HR_OFFICER, "hecer@uni.example")]
+    {
+        store.staff().set_reach(mxid, None, Some(email)).await.expect("set address");
+    }
+    (store, url, guard, number)
+}
+
+fn participants() -> Vec<String> {
+    [seed::IRO_MANAGER, seed::CLERK, seed::HR_OFFICER, seed::IRO_OFFICER].iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_meeting_schedules_its_pack_and_bad_meetings_store_nothing() {
+    let (store, _url, _guard, _) = seeded().await;
+    let now = seed::now();
+    let new = NewMeeting { title: "Erasmus committee".into(), starts_at: meeting_at(), participants: participants() };
+    let id = store.meetings().add(&new, seed::IRO_MANAGER, now).await.expect("meeting stored");
+    let pending = store.reminders().of_subject(&[Kind::AgendaPack], id).await.expect("reminders");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].due_at, meeting_at() - Duration::days(1), "a day before, by the default policy");
+    assert_eq!(store.meetings().pack_due(id).await.unwrap(), Some(meeting_at() - Duration::days(1)));
+
+    // In the past, or with a stranger: refused, and nothing stored (no meeting, no reminder).
+    let past = NewMeeting { starts_at: now - Duration::hours(1), ..new.clone() };
+    assert!(matches!(store.meetings().add(&past, seed::IRO_MANAGER, now).await, Err(StoreError::Refused(_))));
+    let stranger = NewMeeting { participants: vec!["@nobody:uni.example".into()], ..new.clone() };
+    assert!(matches!(store.meetings().add(&stranger, seed::IRO_MANAGER, now).await, Err(StoreError::Refused(_))));
+    assert_eq!(store.meetings().upcoming(now, 10).await.unwrap().len(), 1);
+    assert!(matches!(store.meetings().get(id + 1).await, Err(StoreError::NotFound(_))));
+    assert!(store.reminders().of_subject(&[Kind::AgendaPack], id + 1).await.unwrap().is_empty());
+
+    // Unknown meeting, unknown document, the same document twice: nothing added.
+    assert!(matches!(
+        store.meetings().add_item(id + 1, seed::documents::ERASMUS, "", seed::REGISTRAR, now).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(store.meetings().add_item(id, "IN-2026-000099", "", seed::REGISTRAR, now).await, Err(StoreError::NotFound(_))));
+    store.meetings().add_item(id, seed::documents::ERASMUS, "", seed::REGISTRAR, now).await.expect("added");
+    assert!(matches!(store.meetings().add_item(id, seed::documents::ERASMUS, "", seed::REGISTRAR, now).await, Err(StoreError::Refused(_))));
+    assert_eq!(store.meetings().agenda(id).await.unwrap().len(), 1);
+
+    // A meeting sooner than the pack's lead time gets its pack at once.
+    let soon = NewMeeting { starts_at: now + Duration::hours(3), ..new };
+    let soon = store.meetings().add(&soon, seed::IRO_MANAGER, now).await.unwrap();
+    assert_eq!(store.meetings().pack_due(soon).await.unwrap(), Some(now));
+    // The scheduler was down until after it began: no pack, and the organiser hears why.
+    store.reminders().fire_due(now + Duration::hours(4), 100).await.expect("fired");
+    assert_eq!(store.meetings().pack_due(soon).await.unwrap(), None);
+    assert!(store.outbox().await.unwrap().iter().all(|m| !m.mail.subject.contains("Agenda pack")));
+    let messages = store.room_messages().list().await.unwrap();
+    assert!(
+        messages.iter().any(|m| m.target == RoomTarget::Person(seed::IRO_MANAGER.into()) && m.markdown.contains("was not sent")),
+        "{messages:?}"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_pack_registers_one_letter_per_participant_with_the_documents_each_may_read() {
+    let (store, _url, _guard, with_files) = seeded().await;
+    let now = seed::now();
+    let new = NewMeeting { title: "Erasmus komitəsi".into(), starts_at: meeting_at(), participants: participants() };
+    let id = store.meetings().add(&new, seed::IRO_MANAGER, now).await.expect("meeting stored");
+    for (number, text) in [(with_files.as_str(), "Budget"), (seed::documents::PERSONAL_FILE, "Appointment"), (seed::documents::ERASMUS, "")]
+    {
+        store.meetings().add_item(id, number, text, seed::REGISTRAR, now).await.expect("item added");
+    }
+    let outbox_before = store.outbox().await.unwrap().len();
+
+    let report = store.reminders().fire_due(meeting_at() - Duration::hours(23), 100).await.expect("fired");
+    assert!(report.fired >= 1, "{report:?}");
+    assert_eq!(store.meetings().pack_due(id).await.unwrap(), None, "the pack went out once");
+
+    let mails: Vec<_> = store.outbox().await.unwrap().into_iter().skip(outbox_before).collect();
+    let packs: Vec<_> = mails.iter().filter(|m| m.mail.subject.contains("Agenda pack")).collect();
+    assert_eq!(packs.len(), 3, "one per participant with an address: {mails:#?}");
+    let mut numbers = Vec::new();
+    for pack in &packs {
+        assert_eq!(pack.kind, "correspondence");
+        let number = chancery::core::number::numbers_in(&pack.mail.subject)[0].to_string();
+        assert!(number.starts_with("OUT-2026-"), "{number}");
+        let document = store.document(&number).await.expect("registered");
+        assert_eq!(document.direction, "outgoing");
+        assert_eq!(Some(document.id), pack.document_id, "the mail is the registered letter's");
+        numbers.push(number);
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 3, "an OUT number each");
+
+    let to = |address: &str| packs.iter().find(|p| p.mail.to == [address.to_string()]).expect("a pack for the address");
+    let names = |address: &str| to(address).mail.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+    let files = ["figures.pdf".to_string(), "sheet.xls".to_string()];
+    // The personal file (hr, confidential) goes to the cleared HR officer only.
+    assert_eq!(names("hecer@uni.example"), [&files[..], &["IN-2026-000002.eml".into(), "IN-2026-000001.eml".into()]].concat());
+    for other in ["leyla@uni.example", "kamran@uni.example"] {
+        assert_eq!(names(other), [&files[..], &["IN-2026-000001.eml".into()]].concat(), "{other}");
+        assert!(!to(other).mail.text.contains("Personal file"), "{}", to(other).mail.text);
+        assert!(to(other).mail.text.contains("not attached: IN-2026-000002 is confidential"), "{}", to(other).mail.text);
+    }
+    // The text is registered as an internal letter: what the personal file is stays in its file.
+    assert!(!to("hecer@uni.example").mail.text.contains("Personal file"), "{}", to("hecer@uni.example").mail.text);
+    let history = store.document(seed::documents::PERSONAL_FILE).await.unwrap().history.unwrap();
+    assert!(history.iter().any(|h| h.action == "disclosed" && h.actor == seed::HR_OFFICER), "{history:?}");
+
+    // Everyone hears of it in a direct message; the officer, without an address, gets the agenda.
+    let messages = store.room_messages().list().await.unwrap();
+    let dm = |mxid: &str| {
+        messages
+            .iter()
+            .filter(|m| m.target == RoomTarget::Person(mxid.into()) && m.markdown.contains("agenda pack"))
+            .map(|m| m.markdown.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(dm(seed::IRO_OFFICER).len(), 1);
+    assert!(dm(seed::IRO_OFFICER)[0].contains("could not be e-mailed to you: the staff directory has no e-mail address for you"));
+    assert!(!dm(seed::IRO_OFFICER)[0].contains("Personal file"), "{}", dm(seed::IRO_OFFICER)[0]);
+    assert!(dm(seed::HR_OFFICER)[0].contains("was e-mailed to hecer@uni.example as **OUT-2026-"), "{:?}", dm(seed::HR_OFFICER));
+    assert!(dm(seed::CLERK)[0].contains("Not attached, as you are not cleared for them: IN-2026-000002"), "{:?}", dm(seed::CLERK));
+
+    // Composed for sending, the HR officer's mail carries each file byte for byte.
+    let hr = to("hecer@uni.example");
+    let mut loaded = Vec::new();
+    for file in &hr.mail.attachments {
+        loaded.push(store.attached_file(file).await.expect("attached file"));
+    }
+    let attached: Vec<AttachedFile<'_>> =
+        loaded.iter().map(|f| AttachedFile { name: &f.name, media_type: &f.media_type, content: &f.content }).collect();
+    let bytes = compose_with_attachments(&hr.mail, None, &attached).expect("composed").formatted();
+    let parsed = mail_parser::MessageParser::default().parse(&bytes).expect("parses");
+    let parts: Vec<_> = parsed.attachments().collect();
+    assert_eq!(parts.len(), 4);
+    assert_eq!(parts[0].attachment_name(), Some("figures.pdf"));
+    assert_eq!(parts[0].contents(), PDF);
+    assert_eq!(parts[1].attachment_name(), Some("sheet.xls"), "a name, never a path");
+    assert_eq!(parts[1].contents(), SHEET);
+    let personal = store.raw(seed::documents::PERSONAL_FILE).await.unwrap();
+    let erasmus = store.raw(seed::documents::ERASMUS).await.unwrap();
+    assert_eq!(parts[2].message().expect("a message/rfc822 part").raw_message(), &personal[..]);
+    assert_eq!(parts[3].message().expect("a message/rfc822 part").raw_message(), &erasmus[..]);
+    assert!(String::from_utf8_lossy(&bytes).contains(&format!("Message-ID: <{}>", hr.mail.message_id)));
+
+    // A second wake-up sends nothing more.
+    let again = store.outbox().await.unwrap().len();
+    store.reminders().fire_due(meeting_at() - Duration::hours(22), 100).await.unwrap();
+    assert_eq!(store.outbox().await.unwrap().iter().filter(|m| m.mail.subject.contains("Agenda pack")).count(), 3);
+    assert!(store.outbox().await.unwrap().len() >= again);
+    store.close().await;
+}
