@@ -916,3 +916,49 @@ fn search_folds_words_as_the_rules_do_and_a_number_finds_its_thread() {
     assert_eq!(reg.search(&format!("{} toplantisi", number(3))), [number(3), number(1)], "the number's thread comes first");
     assert!(reg.search(&number(99)).is_empty());
 }
+
+#[test]
+fn staff_add_keeps_a_zone_and_an_address_checks_them_and_list_shows_them() {
+    let reg = Registry::new();
+    fn add<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec!["staff", "add", "@aysel:uni.example", "--name", "Aysel Quliyeva", "--unit", "international"];
+        args.extend_from_slice(extra);
+        args
+    }
+    let first = add(&["--role", "manager", "--clearance", "confidential", "--tz", "europe/berlin", "--email", "aysel@uni.example"]);
+    let out = reg.ok(&first);
+    assert!(out.contains("cleared for confidential, zone Europe/Berlin, e-mail aysel@uni.example"), "{out}");
+    let entry = |reg: &Registry| {
+        let listed = reg.json(&["staff", "list", "--json"]);
+        listed.as_array().expect("a JSON array").iter().find(|m| m["id"] == "@aysel:uni.example").cloned().expect("Aysel is listed")
+    };
+    let aysel = entry(&reg);
+    assert_eq!(
+        (aysel["role"].as_str(), aysel["timezone"].as_str(), aysel["email"].as_str()),
+        (Some("manager"), Some("Europe/Berlin"), Some("aysel@uni.example"))
+    );
+
+    let table = reg.ok(&["staff", "list"]);
+    assert!(
+        table.contains("ZONE") && table.contains("EMAIL") && table.contains("Europe/Berlin") && table.contains("aysel@uni.example"),
+        "{table}"
+    );
+
+    // Changing the role leaves the zone and address as they were; an empty --email clears it.
+    reg.ok(&add(&["--role", "staff", "--clearance", "internal"]));
+    let aysel = entry(&reg);
+    assert_eq!(
+        (aysel["role"].as_str(), aysel["timezone"].as_str(), aysel["email"].as_str()),
+        (Some("staff"), Some("Europe/Berlin"), Some("aysel@uni.example"))
+    );
+    reg.ok(&add(&["--role", "staff", "--clearance", "internal", "--email", ""]));
+    let aysel = entry(&reg);
+    assert_eq!((aysel["timezone"].as_str(), aysel["email"].as_str()), (Some("Europe/Berlin"), None));
+
+    // A zone or address that is not one is refused in one line, and nothing changes.
+    let line = reg.fails(&add(&["--role", "admin", "--clearance", "secret", "--tz", "Baku"]));
+    assert!(line.contains("'Baku' is not a time zone") && line.contains("Asia/Baku"), "{line}");
+    let line = reg.fails(&add(&["--role", "admin", "--clearance", "secret", "--email", "aysel"]));
+    assert!(line.contains("'aysel' is not an e-mail address"), "{line}");
+    assert_eq!(entry(&reg)["role"].as_str(), Some("staff"));
+}

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::core::intake::Confidentiality;
 use crate::core::viewer::{Role, StaffMember};
-use crate::store::Store;
+use crate::store::{DirectoryEntry, Reach, Store};
 
 use super::{Args, Call, CommandError, Outcome, Reply, table};
 
@@ -13,7 +13,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     match args.optional_word().as_deref() {
         None | Some("list") => {
             args.finish()?;
-            Ok(Reply::new(directory_table(&call.store().staff().list().await?)))
+            Ok(Reply::new(directory_table(&call.store().staff().list_with_reach().await?)))
         }
         Some("add") => {
             call.require(Role::Admin)?;
@@ -22,16 +22,20 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let unit = known_unit(call, &args.required_option("unit")?)?;
             let role = args.required_option("role")?;
             let clearance = args.required_option("clearance")?;
+            let timezone = args.option("tz");
+            let email = args.option("email");
             args.finish()?;
             let member = member(&id, &name, &unit, &role, &clearance).map_err(CommandError::Usage)?;
-            add(call.store(), &member, call.actor(), call.now()).await?;
+            let reach = reach_change(timezone.as_deref(), email.as_deref()).map_err(CommandError::Usage)?;
+            let reach = add(call.store(), &member, &reach, call.actor(), call.now()).await?;
             Ok(Reply::new(format!(
-                "{} ({}) is in the directory: {}, {}, cleared for {}.",
+                "{} ({}) is in the directory: {}, {}, cleared for {}{}.",
                 member.name,
                 member.id,
                 member.unit,
                 member.role.name(),
-                member.clearance.as_str()
+                member.clearance.as_str(),
+                describe_reach(&reach)
             )))
         }
         Some("remove") => {
@@ -61,19 +65,87 @@ pub fn member(id: &str, name: &str, unit: &str, role: &str, clearance: &str) -> 
     Ok(StaffMember { id: id.to_string(), name: name.trim().to_string(), unit: unit.to_string(), role: Role::parse(role)?, clearance })
 }
 
-pub async fn add(store: &Store, member: &StaffMember, by: &str, now: DateTime<Utc>) -> crate::store::Result<()> {
-    store.staff().put(member, by, now).await
+/// A change to how a person is reached, as typed: for each of zone and address, `None` keeps
+/// what the directory has, `Some(None)` clears it (an empty value), `Some(Some(_))` sets it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReachChange {
+    pub timezone: Option<Option<String>>,
+    pub email: Option<Option<String>>,
 }
 
-pub fn directory_table(members: &[StaffMember]) -> String {
-    if members.is_empty() {
+/// Checks a typed zone (`tz=`, `--tz`) and address (`email=`, `--email`); an empty value clears.
+pub fn reach_change(timezone: Option<&str>, email: Option<&str>) -> Result<ReachChange, String> {
+    let timezone = timezone.map(|typed| nonempty(typed).map(zone_name).transpose()).transpose()?;
+    let email = email.map(|typed| nonempty(typed).map(email_address).transpose()).transpose()?;
+    Ok(ReachChange { timezone, email })
+}
+
+fn nonempty(text: &str) -> Option<&str> {
+    Some(text.trim()).filter(|text| !text.is_empty())
+}
+
+/// A zone of the tz database by its name in any case, spelt as the database spells it.
+pub fn zone_name(typed: &str) -> Result<String, String> {
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|zone| zone.name().eq_ignore_ascii_case(typed))
+        .map(|zone| zone.name().to_string())
+        .ok_or_else(|| format!("'{typed}' is not a time zone: use a name of the tz database, such as Asia/Baku, Europe/Berlin or UTC"))
+}
+
+/// An e-mail address, `name@domain`, as lettre reads one.
+pub fn email_address(typed: &str) -> Result<String, String> {
+    typed
+        .parse::<lettre::Address>()
+        .map(|address| address.to_string())
+        .map_err(|_| format!("'{typed}' is not an e-mail address: use name@domain, such as aysel@uni.example"))
+}
+
+/// Adds or replaces a directory entry and applies a change to how the person is reached (what
+/// it does not name stays as it was); returns how they are reached now.
+pub async fn add(store: &Store, member: &StaffMember, change: &ReachChange, by: &str, now: DateTime<Utc>) -> crate::store::Result<Reach> {
+    store.staff().put(member, by, now).await?;
+    let current = store.staff().reach(&member.id).await?;
+    if change == &ReachChange::default() {
+        return Ok(current);
+    }
+    let reach =
+        Reach { timezone: change.timezone.clone().unwrap_or(current.timezone), email: change.email.clone().unwrap_or(current.email) };
+    store.staff().set_reach(&member.id, reach.timezone.as_deref(), reach.email.as_deref()).await?;
+    Ok(reach)
+}
+
+/// `, zone Asia/Baku, e-mail a@uni.example` for what is known.
+pub fn describe_reach(reach: &Reach) -> String {
+    let mut text = String::new();
+    if let Some(zone) = &reach.timezone {
+        text.push_str(&format!(", zone {zone}"));
+    }
+    if let Some(email) = &reach.email {
+        text.push_str(&format!(", e-mail {email}"));
+    }
+    text
+}
+
+pub fn directory_table(entries: &[DirectoryEntry]) -> String {
+    if entries.is_empty() {
         return "The staff directory is empty.".into();
     }
-    let rows: Vec<Vec<String>> = members
+    let rows: Vec<Vec<String>> = entries
         .iter()
-        .map(|m| vec![m.id.clone(), m.name.clone(), m.unit.clone(), m.role.name().into(), m.clearance.as_str().into()])
+        .map(|DirectoryEntry { member: m, reach }| {
+            vec![
+                m.id.clone(),
+                m.name.clone(),
+                m.unit.clone(),
+                m.role.name().into(),
+                m.clearance.as_str().into(),
+                reach.timezone.clone().unwrap_or_default(),
+                reach.email.clone().unwrap_or_default(),
+            ]
+        })
         .collect();
-    table(&["Matrix ID", "name", "unit", "role", "clearance"], &rows)
+    table(&["Matrix ID", "name", "unit", "role", "clearance", "zone", "e-mail"], &rows)
 }
 
 /// `@localpart:server`, as the Matrix spec draws it.
@@ -109,5 +181,20 @@ mod tests {
         assert!(member("aysel", "A", "x", "staff", "public").unwrap_err().contains("not a Matrix ID"));
         assert!(member("@a:x", "A", "x", "boss", "public").unwrap_err().contains("no role 'boss'"));
         assert!(member("@a:x", "A", "x", "staff", "top").unwrap_err().contains("no clearance 'top'"));
+    }
+
+    #[test]
+    fn zones_and_addresses_are_checked_and_an_empty_value_clears() {
+        assert_eq!(zone_name("europe/berlin").unwrap(), "Europe/Berlin");
+        assert_eq!(zone_name("Asia/Baku").unwrap(), "Asia/Baku");
+        assert!(zone_name("Baku").unwrap_err().contains("'Baku' is not a time zone"));
+        assert_eq!(email_address("aysel@uni.example").unwrap(), "aysel@uni.example");
+        for bad in ["aysel", "aysel@", "@uni.example", "a b@uni.example", "a@@b"] {
+            assert!(email_address(bad).unwrap_err().contains("is not an e-mail address"), "{bad}");
+        }
+        let change = reach_change(Some("asia/baku"), Some("")).unwrap();
+        assert_eq!(change, ReachChange { timezone: Some(Some("Asia/Baku".into())), email: Some(None) });
+        assert_eq!(reach_change(None, None).unwrap(), ReachChange::default());
+        assert!(reach_change(Some("Mars/Olympus"), None).is_err());
     }
 }

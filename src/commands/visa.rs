@@ -70,7 +70,25 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let trip = new_trip(draft, today, &call.context.settings.visa_kinds).map_err(|problem| CommandError::Refused(sentence(&problem)))?;
     let id = call.store().visas().add(&trip, call.actor(), call.now()).await?;
     let case = call.store().visas().get(id).await?;
-    Ok(Reply::new(format!("Visa case {id} is open.\n\n{}", card(call, &case))))
+    // The office's managers hear of a passport or visa that will not do, not only the asker.
+    let warned = warnings(&case.trip);
+    let mut told = String::new();
+    if !warned.is_empty() {
+        let markdown = format!(
+            "⚠️ **Visa case {id}** ({}, {}, travel {} – {}), opened by {}:\n\n{}\n\n`!visa show {id}`",
+            case.trip.traveller,
+            case.trip.country,
+            case.trip.travel_from,
+            case.trip.travel_to,
+            call.actor(),
+            warned.iter().map(|warning| format!("- {warning}")).collect::<Vec<_>>().join("\n")
+        );
+        let managers = call.store().staff().notify_office_managers(&markdown, call.now()).await?;
+        if managers > 0 {
+            told = format!("\n\nThe warning was sent to the office's managers ({managers}).");
+        }
+    }
+    Ok(Reply::new(format!("Visa case {id} is open.\n\n{}{told}", card(call, &case))))
 }
 
 async fn list(call: &Call<'_, '_>, mut args: Args) -> Outcome {

@@ -4,21 +4,49 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
+use crate::core::announce::RoomTarget;
 use crate::core::intake::Confidentiality;
 use crate::core::time::stamp;
 use crate::core::viewer::{Role, StaffMember};
 
-use super::{Result, Store, StoreError};
+use super::{Result, Store, StoreError, reminders, room_outbox};
 
 /// The staff directory's view of the store.
 pub struct StaffDirectory<'a> {
     pool: &'a AnyPool,
+    store: &'a Store,
 }
 
 impl Store {
     pub fn staff(&self) -> StaffDirectory<'_> {
-        StaffDirectory { pool: &self.pool }
+        StaffDirectory { pool: &self.pool, store: self }
     }
+}
+
+/// How to reach a person outside the chat (`staff add … --tz --email`): their own time zone,
+/// for the times reminders show and "a date alone is 09:00", and an address for e-mail
+/// reminders. Kept apart from `StaffMember`, which says what a person may see and do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reach {
+    /// A name of the tz database (`Asia/Baku`); `None`: the office's zone.
+    pub timezone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl Reach {
+    /// The person's own zone, when they have a known one.
+    pub fn zone(&self) -> Option<chrono_tz::Tz> {
+        self.timezone.as_deref().and_then(|name| name.parse().ok())
+    }
+}
+
+/// One line of the directory with how to reach the person (`staff list`, `!staff`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DirectoryEntry {
+    #[serde(flatten)]
+    pub member: StaffMember,
+    #[serde(flatten)]
+    pub reach: Reach,
 }
 
 impl StaffDirectory<'_> {
@@ -67,6 +95,78 @@ impl StaffDirectory<'_> {
             return Err(StoreError::NotFound(format!("{mxid} is not in the staff directory")));
         }
         Ok(())
+    }
+
+    /// Sets how to reach a person: both values as given (`None` clears one). NotFound when they
+    /// are not in the directory.
+    pub async fn set_reach(&self, mxid: &str, timezone: Option<&str>, email: Option<&str>) -> Result<()> {
+        let done = sqlx::query("UPDATE staff SET timezone = $1, email = $2 WHERE mxid = $3")
+            .bind(timezone)
+            .bind(email)
+            .bind(mxid)
+            .execute(self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("{mxid} is not in the staff directory")));
+        }
+        Ok(())
+    }
+
+    /// How to reach a person; nothing known (the default) when they are not in the directory.
+    pub async fn reach(&self, mxid: &str) -> Result<Reach> {
+        let row = sqlx::query("SELECT timezone, email FROM staff WHERE mxid = $1").bind(mxid).fetch_optional(self.pool).await?;
+        match row {
+            Some(row) => Ok(Reach { timezone: row.try_get(0)?, email: row.try_get(1)? }),
+            None => Ok(Reach::default()),
+        }
+    }
+
+    /// Everyone in the directory with how to reach them, by unit and name.
+    pub async fn list_with_reach(&self) -> Result<Vec<DirectoryEntry>> {
+        let rows = sqlx::query("SELECT mxid, name, unit, role, clearance, timezone, email FROM staff ORDER BY unit, name")
+            .fetch_all(self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DirectoryEntry { member: member_from_row(row)?, reach: Reach { timezone: row.try_get(5)?, email: row.try_get(6)? } })
+            })
+            .collect()
+    }
+
+    /// A direct message to each manager of the International Relations Office's unit
+    /// (`reminder_policy().office_unit`), all written to the room outbox in one transaction.
+    /// Returns how many were told (none when the unit has no manager).
+    pub async fn notify_office_managers(&self, markdown: &str, now: DateTime<Utc>) -> Result<usize> {
+        let unit = self.store.reminder_policy().office_unit.clone();
+        let mut tx = self.store.pool.begin().await?;
+        let managers = reminders::managers_in(&mut tx, &unit).await?;
+        let mut told = 0;
+        for mxid in managers.into_iter().filter_map(|manager| manager.mxid) {
+            room_outbox::enqueue_in(&mut tx, None, &RoomTarget::Person(mxid), markdown, now).await?;
+            told += 1;
+        }
+        tx.commit().await?;
+        if told > 0 {
+            self.store.room_message_committed();
+        }
+        Ok(told)
+    }
+
+    /// One direct message to each of these people (each once), all or none: written to the room
+    /// outbox in one transaction. Returns how many messages were written.
+    pub async fn message_each(&self, mxids: &[String], markdown: &str, now: DateTime<Utc>) -> Result<usize> {
+        let mut seen = std::collections::HashSet::new();
+        let mut tx = self.store.pool.begin().await?;
+        let mut told = 0;
+        for mxid in mxids.iter().filter(|mxid| seen.insert(mxid.as_str())) {
+            room_outbox::enqueue_in(&mut tx, None, &RoomTarget::Person(mxid.clone()), markdown, now).await?;
+            told += 1;
+        }
+        tx.commit().await?;
+        if told > 0 {
+            self.store.room_message_committed();
+        }
+        Ok(told)
     }
 
     /// Binds a unit to a room (replacing an earlier binding).

@@ -109,6 +109,23 @@ impl VisaCases<'_> {
         let case = self.get(id).await?;
         Ok(if done.rows_affected() == 0 { Closing::AlreadyDone(case) } else { Closing::Closed(case) })
     }
+
+    /// Who is away on `day` (`!abroad`): open cases whose travel covers it, in one country
+    /// (upper-case code) or all, by country and traveller.
+    pub async fn abroad_on(&self, day: NaiveDate, country: Option<&str>) -> Result<Vec<VisaCase>> {
+        let in_country = if country.is_some() { " AND country = $2" } else { "" };
+        let query = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} WHERE status = 'open' AND travel_from <= $1 AND travel_to >= $1{in_country} ORDER BY country, traveller, id"
+        )))
+        .bind(day.to_string());
+        let rows = match country {
+            Some(country) => query.bind(country.to_string()),
+            None => query,
+        }
+        .fetch_all(self.pool)
+        .await?;
+        rows.iter().map(case_from_row).collect()
+    }
 }
 
 /// What `mark_done` found.
