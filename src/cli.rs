@@ -70,6 +70,9 @@ enum Command {
     /// Registers kept for the record.
     #[command(subcommand)]
     Register(RegisterCommand),
+    /// Reports for the units' heads.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Recompute every stored hash and report what differs or is missing.
     Verify,
     /// Register an outgoing letter (OUT-YYYY-NNNNNN) and send it at once through the outbox.
@@ -114,6 +117,33 @@ enum Command {
     /// The routing rules in mail-rules/.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// The calendar of deadlines (visas, agreements, letters due, meetings) as iCalendar, and
+    /// the secret addresses of people's calendar feeds.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// Write the calendar to a file (.ics): every deadline, or one unit's, or what one person's
+    /// clearance lets them see. Restricted letters show their number, not their subject, except
+    /// to a person cleared for them (--as).
+    Export {
+        #[arg(long, value_name = "FILE.ics")]
+        out: PathBuf,
+        /// One unit's letters; the International Relations Office (reminders.office_unit) has
+        /// the visas and agreements too.
+        #[arg(long, conflicts_with = "person")]
+        unit: Option<String>,
+        /// What this staff member's calendar feed holds.
+        #[arg(long = "as", value_name = "MXID")]
+        person: Option<String>,
+    },
+    /// Print a person's calendar feed address (http.public_url/calendar/SECRET.ics); it is
+    /// made the first time. Anyone who has it reads their calendar: pass it on privately.
+    Url { mxid: String },
+    /// Replace a person's feed address: the old one gets 404 from then on.
+    Revoke { mxid: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +163,12 @@ enum StaffCommand {
         /// public, internal, confidential or secret: the highest level they may read.
         #[arg(long)]
         clearance: String,
+        /// Their own time zone (tz database name, e.g. Europe/Berlin) for reminders; "" clears it.
+        #[arg(long = "tz", value_name = "ZONE")]
+        timezone: Option<String>,
+        /// Their e-mail address, for reminders by mail; "" clears it.
+        #[arg(long, value_name = "ADDR")]
+        email: Option<String>,
     },
     /// Everyone in the directory.
     List {
@@ -237,6 +273,31 @@ enum RegisterCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// The weekly digest per unit: letters received, routed, answered and overdue, and the
+    /// visa and agreement deadlines ahead (the International Relations Office's); the same the
+    /// units' heads get in Matrix and by e-mail.
+    Weekly {
+        /// Only this unit (an id of units.toml); every unit by default.
+        #[arg(long)]
+        unit: Option<String>,
+        /// An ISO week in the office's zone, Monday to Monday (2026-W49); by default the 7 days
+        /// ending now.
+        #[arg(long, value_name = "YYYY-Www")]
+        week: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+        format: ReportFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Md,
+    Csv,
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
     Csv,
@@ -288,25 +349,27 @@ pub async fn run(cli: Cli) -> Result<i32> {
             drop(out);
             code = chat(&config, &store, &person, &line.join(" ")).await?;
         }
-        Command::Staff(StaffCommand::Add { mxid, name, unit, role, clearance }) => {
+        Command::Staff(StaffCommand::Add { mxid, name, unit, role, clearance, timezone, email }) => {
             let member = crate::commands::staff::member(&mxid, &name, &unit, &role, &clearance).map_err(anyhow::Error::msg)?;
+            let change = crate::commands::staff::reach_change(timezone.as_deref(), email.as_deref()).map_err(anyhow::Error::msg)?;
             let units = assistant_units(&config)?;
             if !units.is_empty() && !units.contains(&member.unit) {
                 bail!("there is no unit '{}' in {}; units: {}", member.unit, config.rules.dir.display(), units.join(", "));
             }
-            crate::commands::staff::add(&store, &member, &actor, now).await?;
+            let reach = crate::commands::staff::add(&store, &member, &change, &actor, now).await?;
             writeln!(
                 out,
-                "{} ({}): {}, {}, cleared for {}",
+                "{} ({}): {}, {}, cleared for {}{}",
                 member.name,
                 member.id,
                 member.unit,
                 member.role.name(),
-                member.clearance.as_str()
+                member.clearance.as_str(),
+                crate::commands::staff::describe_reach(&reach)
             )?;
         }
         Command::Staff(StaffCommand::List { json }) => {
-            let members = store.staff().list().await?;
+            let members = store.staff().list_with_reach().await?;
             if json {
                 serde_json::to_writer_pretty(&mut out, &members)?;
                 writeln!(out)?;
@@ -387,6 +450,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let number = canonical_number(&number)?;
             store.annul(&number, &reason, &actor, now).await?;
             writeln!(out, "{number} annulled: {reason}")?;
+        }
+        Command::Report(ReportCommand::Weekly { unit, week, format }) => {
+            code = weekly_report(&config, &store, unit.as_deref(), week.as_deref(), format, now, &mut out).await?;
         }
         Command::Register(RegisterCommand::Daily { date, format }) => {
             let day = parse_day(date.as_deref().unwrap_or("today"), now, zone).map_err(anyhow::Error::msg)?;
@@ -511,6 +577,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             write!(out, "{}", replay.render())?;
         }
         Command::Rules(RulesCommand::Check | RulesCommand::Test { .. }) => unreachable!("answered before the store is opened"),
+        Command::Calendar(command) => calendar(&config, &store, command, now, &mut out).await?,
         Command::Db(DbCommand::Migrate) => {
             store.migrate().await?;
             writeln!(out, "database schema is up to date")?;
@@ -569,6 +636,111 @@ async fn send_now(dispatcher: &Dispatcher, config: &Config, store: &Store, id: i
 /// The units of the rules in force (empty when rules are off: then any unit is taken).
 fn assistant_units(config: &Config) -> Result<Vec<String>> {
     Ok(load_rules(config)?.map(|book| book.units().iter().map(|u| u.id.clone()).collect()).unwrap_or_default())
+}
+
+/// `chancery calendar`: the export, and people's feed addresses.
+async fn calendar(config: &Config, store: &Store, command: CalendarCommand, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+    use crate::core::calendar::{CalendarHead, render};
+    use crate::store::Scope;
+    let feed_url = |secret: &str| {
+        config.http.calendar_url(secret).with_context(
+            || "http.public_url is not set: it is the address calendar apps reach `chancery serve` at, e.g. https://chancery.uni.example",
+        )
+    };
+    match command {
+        CalendarCommand::Export { out: path, unit, person } => {
+            let office_unit = config.reminders.office_unit.clone();
+            let viewer = match &person {
+                Some(mxid) => {
+                    let Some(member) = store.staff().find(mxid).await? else { bail!("{mxid} is not in the staff directory") };
+                    Some(Viewer::new(member, Audience::Private))
+                }
+                None => None,
+            };
+            if let Some(unit) = &unit {
+                let units = assistant_units(config)?;
+                if !units.is_empty() && !units.contains(unit) {
+                    bail!("there is no unit '{unit}' in {}; units: {}", config.rules.dir.display(), units.join(", "));
+                }
+            }
+            let scope = match (&viewer, &unit) {
+                (Some(viewer), _) => Scope::Person(viewer),
+                (None, Some(unit)) => Scope::Unit { unit, office_unit: &office_unit },
+                (None, None) => Scope::All,
+            };
+            let events = store.calendar().events(&scope, now).await?;
+            let feeds = crate::http::FeedSettings::from_config(config);
+            let text = render(&CalendarHead { name: &feeds.name, domain: &feeds.domain, made_at: now }, &events);
+            std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(out, "{} events written to {}", events.len(), path.display())?;
+        }
+        CalendarCommand::Url { mxid } => {
+            let url = feed_url(&store.calendar().secret(&mxid).await?)?;
+            writeln!(out, "{url}")?;
+            if !config.http.enabled {
+                eprintln!("chancery: note: http.enabled is false, so `chancery serve` does not publish it yet");
+            }
+        }
+        CalendarCommand::Revoke { mxid } => {
+            let secret = store.calendar().replace_secret(&mxid).await?;
+            writeln!(out, "{mxid}'s calendar address is replaced: the old one gets 404 from now on")?;
+            if let Ok(url) = feed_url(&secret) {
+                writeln!(out, "the new one: {url}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `report weekly`: the digest of one unit or of each (`core::digest`), as Markdown, CSV or
+/// JSON. A bad week or an unknown unit is one line on stderr and exit status 2, as clap reports
+/// a bad argument.
+async fn weekly_report(
+    config: &Config,
+    store: &Store,
+    unit: Option<&str>,
+    week: Option<&str>,
+    format: ReportFormat,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<i32> {
+    use crate::core::digest::{self, Window};
+    let window = match week {
+        Some(text) => match Window::iso_week(text, store.reminder_policy().zone) {
+            Ok(window) => window,
+            Err(problem) => {
+                eprintln!("chancery: --week: {problem}");
+                return Ok(2);
+            }
+        },
+        None => Window::ending(now),
+    };
+    let mut units = assistant_units(config)?;
+    if units.is_empty() {
+        // Without rules: the default unit and whichever units letters were rerouted to.
+        units = store.digests().units_in_use().await?;
+        if !units.contains(&config.register.default_unit) {
+            units.insert(0, config.register.default_unit.clone());
+        }
+    }
+    let units = match unit {
+        Some(unit) if units.iter().any(|known| known == unit) => vec![unit.to_string()],
+        Some(unit) => {
+            eprintln!("chancery: --unit: there is no unit '{unit}' (units: {})", units.join(", "));
+            return Ok(2);
+        }
+        None => units,
+    };
+    let mut digests = Vec::new();
+    for unit in &units {
+        digests.push(store.digests().of_unit(unit, window).await?);
+    }
+    match format {
+        ReportFormat::Md => write!(out, "{}", digest::markdown(&digests))?,
+        ReportFormat::Csv => write!(out, "{}", digest::csv(&digests).map_err(anyhow::Error::msg)?)?,
+        ReportFormat::Json => writeln!(out, "{}", digest::json(&digests).map_err(anyhow::Error::msg)?)?,
+    }
+    Ok(0)
 }
 
 /// `chancery chat`: the assistant's commands in the terminal, answered as in a direct message.

@@ -32,6 +32,55 @@ pub struct Config {
     pub university: UniversityConfig,
     #[serde(default)]
     pub reminders: RemindersConfig,
+    #[serde(default)]
+    pub http: HttpConfig,
+}
+
+/// The HTTP server of `serve`: people's calendar feeds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Publish calendar feeds in `serve`.
+    pub enabled: bool,
+    /// The address and port to listen on. Keep it on loopback behind a reverse proxy that
+    /// adds TLS: a feed's address is its only key.
+    pub listen: String,
+    /// Where people's calendar apps reach it, e.g. `https://chancery.uni.example`: a feed is
+    /// `PUBLIC_URL/calendar/SECRET.ics`.
+    pub public_url: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { enabled: false, listen: "127.0.0.1:8080".into(), public_url: String::new() }
+    }
+}
+
+impl HttpConfig {
+    /// The address to listen on.
+    pub fn listen_addr(&self) -> Result<std::net::SocketAddr, String> {
+        self.listen.parse().map_err(|_| format!("http.listen '{}' is not an address and port such as 127.0.0.1:8080", self.listen))
+    }
+
+    /// The address of a feed, from its secret; `None` when `public_url` is not set.
+    pub fn calendar_url(&self, secret: &str) -> Option<String> {
+        let base = self.public_url.trim().trim_end_matches('/');
+        (!base.is_empty()).then(|| format!("{base}/calendar/{secret}.ics"))
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if !self.enabled {
+            return Ok(());
+        }
+        self.listen_addr()?;
+        let url = self.public_url.trim();
+        if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() <= "https://".len() {
+            return Err(format!(
+                "http.public_url must be the address calendar apps reach Chancery at, like https://chancery.uni.example, not '{url}'"
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -420,9 +469,7 @@ impl Default for RemindersConfig {
 
 impl RemindersConfig {
     fn digest_weekday(&self) -> Result<chrono::Weekday, String> {
-        self.digest_day
-            .parse()
-            .map_err(|_| format!("reminders.digest_day '{}' is not a day of the week such as monday", self.digest_day))
+        self.digest_day.parse().map_err(|_| format!("reminders.digest_day '{}' is not a day of the week such as monday", self.digest_day))
     }
 
     fn check(&self) -> Result<(), String> {
@@ -585,6 +632,7 @@ impl Config {
         self.smtp.check()?;
         self.matrix.check()?;
         self.reminders.check()?;
+        self.http.check()?;
         Ok(())
     }
 }
@@ -694,6 +742,23 @@ mod tests {
         assert_eq!(limit("[imap]\nmax_message_bytes = 7000\n[register]\nmax_message_bytes = 7000\n"), Ok((7000, 7000)));
         let err = limit("[imap]\nmax_message_bytes = 7000\n[register]\nmax_message_bytes = 5000\n").unwrap_err();
         assert!(err.contains("register.max_message_bytes") && err.contains("imap.max_message_bytes"), "{err}");
+    }
+
+    #[test]
+    fn the_http_section_is_checked_when_enabled() {
+        let config = load_with("", &[]).unwrap();
+        assert!(!config.http.enabled && config.http.listen == "127.0.0.1:8080");
+        assert_eq!(config.http.calendar_url("s"), None, "no public_url, no address");
+        let on = "[http]\nenabled = true\npublic_url = \"https://chancery.uni.example/\"\n";
+        let config = load_with(on, &[]).unwrap();
+        assert_eq!(config.http.calendar_url("abc").as_deref(), Some("https://chancery.uni.example/calendar/abc.ics"));
+        let err = load_with(&format!("{on}listen = \"localhost\"\n"), &[]).unwrap_err();
+        assert!(err.contains("http.listen 'localhost'"), "{err}");
+        let err = load_with("[http]\nenabled = true\n", &[]).unwrap_err();
+        assert!(err.contains("http.public_url"), "{err}");
+        assert!(load_with("[http]\nlisten = \"nonsense\"\n", &[]).is_ok(), "checked only when enabled");
+        let config = load_with(on, &[("CHANCERY_HTTP__LISTEN", "0.0.0.0:9000")]).unwrap();
+        assert_eq!(config.http.listen_addr(), Ok("0.0.0.0:9000".parse().unwrap()));
     }
 
     #[test]

@@ -16,6 +16,9 @@
 //!   - `partner`, `press`, `visa`: the International Relations Office's records, as rules.
 //!   - `effects`: what follows a registration (mail, history, room cards), as a plan.
 //!   - `remind`: when reminders fire (lead times, working days, repeats) and what they say.
+//!   - `calendar`: deadlines and meetings as calendar events, and their iCalendar text.
+//!   - `agreement`, `meeting`, `digest`, `reminder_time`: agreements with partners, meetings and
+//!     their agenda packs, a unit's weekly digest, and WHEN as people type it.
 //!   - `announce`: what Chancery posts in rooms on its own (a letter's card, rule-file errors).
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
 //!   registration, the outbox, the search index, and one view per area (`store.staff()`,
@@ -28,6 +31,7 @@
 //!   scheduler.
 //! - `scheduler`: sleeps until the next reminder is due, fires it (once), sleeps again.
 //! - `imap/`: the IMAP adapter: connect (TLS, STARTTLS), catch up, IDLE, mark on the server.
+//! - `http`: the HTTP adapter: each person's calendar feed of deadlines, by its secret address.
 //! - `smtp/`: the SMTP adapter: sends the outbox with retries and backoff; composes MIME.
 //! - `rule_files`: reads `mail-rules/` and reloads it when staff edit it.
 //! - `ingest`: the file adapter: `.eml`, folders and mbox into the store.
@@ -43,6 +47,7 @@ pub mod commands;
 pub mod config;
 pub mod core;
 pub mod errors;
+pub mod http;
 pub mod imap;
 pub mod ingest;
 pub mod matrix;

@@ -22,8 +22,8 @@ use crate::store::Store;
 /// Runs every part the configuration enables until `shutdown` resolves or a part fails at
 /// start (a refused login). Losing a server later is not a failure: each part reconnects.
 pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-    if !config.imap.enabled && !config.smtp.enabled && !config.matrix.enabled {
-        bail!("nothing to serve: imap.enabled, smtp.enabled and matrix.enabled are all false");
+    if !config.imap.enabled && !config.smtp.enabled && !config.matrix.enabled && !config.http.enabled {
+        bail!("nothing to serve: imap.enabled, smtp.enabled, matrix.enabled and http.enabled are all false");
     }
     let (stop, stopped) = watch::channel(false);
     let stop = Arc::new(stop);
@@ -60,6 +60,13 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
         info!(homeserver = %config.matrix.homeserver, user = %config.matrix.user, "answering in Matrix");
         let stopped = stopped.clone();
         tasks.spawn(async move { assistant.run(stopped).await });
+    }
+    if config.http.enabled {
+        // A port in use stops `serve` at once rather than leaving it up without its feeds.
+        let listener = crate::http::bind(&config.http).await?;
+        let feeds = crate::http::FeedSettings::from_config(&config);
+        let stopped = stopped.clone();
+        tasks.spawn(crate::http::serve(listener, store.clone(), feeds, stopped));
     }
     if config.imap.enabled {
         let password = config.imap.password().map_err(anyhow::Error::msg)?;
@@ -111,6 +118,7 @@ pub fn assistant_parts(config: &Config, rules: Option<&RuleBook>) -> Result<Assi
             mail_enabled: config.smtp.enabled,
         },
         visa_kinds: crate::core::visa::VisaKinds::new(config.reminders.visa_kinds.clone()),
+        http: config.http.clone(),
     };
     let unit_rooms = rules
         .map(|book| book.units().iter().filter(|u| !u.room.is_empty()).map(|u| (u.id.clone(), u.room.clone())).collect())

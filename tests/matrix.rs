@@ -208,3 +208,55 @@ async fn a_letter_routed_with_notify_room_is_announced_once_in_the_room_bound_to
     assert!(again.is_none(), "one card per letter: {again:?}");
     assistant.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reminder_reaches_its_person_in_a_direct_message_the_bot_opens() {
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let (bot, bot_password) = register_user("bot");
+    let state = tempfile::tempdir().expect("temp dir");
+    let officer = staff_member(&store, "officer", "international", Role::Manager, Confidentiality::Internal).await;
+    let officer_id = officer.user_id().to_string();
+    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    // Due in two seconds: the scheduler of `serve` fires it into the room outbox, and the
+    // assistant opens a direct message (encrypted) with the officer to post it.
+    let now = chrono::Utc::now();
+    let id = store
+        .reminders()
+        .add_personal(&officer_id, &officer_id, now + chrono::Duration::seconds(2), "call the embassy about the visa", now)
+        .await
+        .expect("reminder");
+    let room = officer.accept_invite_from(&bot, WAIT).await.expect("the bot invites the officer to a direct message");
+    let reminder = officer.find_message(&room, &bot, "call the embassy", WAIT).await.expect("the reminder arrives");
+    assert!(reminder.body.contains(&format!("Reminder {id}")), "{reminder:?}");
+    assert!(reminder.was_encrypted, "a direct message the bot opens is encrypted");
+    let posted = store.room_messages().list().await.expect("room outbox");
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert_eq!(posted[0].status, "sent");
+    assistant.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_register_answer_each_question_once() {
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let (bot, bot_password) = register_user("bot");
+    let (first_state, second_state) = (tempfile::tempdir().expect("temp dir"), tempfile::tempdir().expect("temp dir"));
+    // Two devices of the same bot, as two `chancery serve` on one PostgreSQL run it.
+    let first = Assistant::start(store.clone(), &bot, &bot_password, first_state.path());
+    let second = Assistant::start(store.clone(), &bot, &bot_password, second_state.path());
+    let registrar = staff_member(&store, "registrar", "registry", Role::Registrar, Confidentiality::Confidential).await;
+    let room = registrar.create_room(false, &[&bot]).await;
+    assert!(registrar.wait_until_joined(&room, &bot, WAIT).await);
+    until_online(&registrar, &room, &bot).await;
+    // Both answer from their first sync on; give the slower one the time to get there.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    for question in ["!ping", "!doc IN-2026-000001", "!visa list"] {
+        let (asked, reply) = ask(&registrar, &room, &bot, question).await;
+        assert_eq!(reply.in_reply_to.as_ref(), Some(&asked), "{reply:?}");
+        let second_reply = registrar.next_reply(&room, &bot, &reply.event_id, Duration::from_secs(3)).await;
+        assert!(second_reply.is_none(), "{question} was answered twice: {second_reply:?}");
+    }
+    first.stop().await;
+    second.stop().await;
+}

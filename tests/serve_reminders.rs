@@ -57,7 +57,14 @@ async fn reminders_fire_once_through_a_kill_and_a_restart_and_late_ones_say_so()
     // due on 30 November 2026 and is still open, so its head is e-mailed once started.
     seed::seed(&store).await;
     let erasmus = store.document(seed::documents::ERASMUS).await.unwrap().id;
-    let overdue = store.reminders().of_owner("chancery").await.unwrap().into_iter().find(|r| r.subject_id == Some(erasmus) && r.kind == Kind::LetterOverdue).expect("overdue reminder");
+    let overdue = store
+        .reminders()
+        .of_owner("chancery")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.subject_id == Some(erasmus) && r.kind == Kind::LetterOverdue)
+        .expect("overdue reminder");
 
     let now = Utc::now();
     let first = store.reminders().add_personal(seed::CLERK, seed::CLERK, now + chrono::Duration::seconds(3), "first", now).await.unwrap();

@@ -8,15 +8,24 @@
 pub mod args;
 pub mod catalog;
 
+mod abroad;
+mod agenda;
+mod agreement;
+mod agreements;
+mod calendar;
 mod contact;
 mod contacts;
 mod doc;
 mod docs;
 mod help;
+mod meeting;
+mod meetings;
 mod partner;
 mod partners;
 mod ping;
 mod press;
+mod remind;
+mod reminders;
 mod room;
 pub mod staff;
 mod visa;
@@ -31,8 +40,29 @@ pub use args::Args;
 pub use catalog::{Catalog, CatalogError, CommandSpec, Example};
 
 /// The commands that have a handler, by their name in `commands/`.
-pub const HANDLERS: &[&str] =
-    &["contact", "contacts", "doc", "docs", "help", "partner", "partners", "ping", "press", "room", "staff", "visa"];
+pub const HANDLERS: &[&str] = &[
+    "abroad",
+    "agenda",
+    "agreement",
+    "agreements",
+    "calendar",
+    "contact",
+    "contacts",
+    "doc",
+    "docs",
+    "help",
+    "meeting",
+    "meetings",
+    "partner",
+    "partners",
+    "ping",
+    "press",
+    "remind",
+    "reminders",
+    "room",
+    "staff",
+    "visa",
+];
 
 /// The most registration numbers one message answers by itself (a pasted list is not a question).
 const MENTIONED_NUMBERS_ANSWERED: usize = 3;
@@ -59,6 +89,8 @@ pub struct Settings {
     pub press: crate::core::press::PressSettings,
     /// The visa kinds `!visa add` accepts (`reminders.visa_kinds`).
     pub visa_kinds: crate::core::visa::VisaKinds,
+    /// Whether `serve` publishes calendar feeds, and their public address (`[http]`).
+    pub http: crate::config::HttpConfig,
 }
 
 /// A message that may be a command.
@@ -217,15 +249,24 @@ async fn run(call: &Call<'_, '_>, line: &str) -> Reply {
         Err(error) => return word_error(call, Some(spec), error),
     };
     let outcome = match spec.name.as_str() {
+        "abroad" => abroad::run(call, args).await,
+        "agenda" => agenda::run(call, args).await,
+        "agreement" => agreement::run(call, args).await,
+        "agreements" => agreements::run(call, args).await,
+        "calendar" => calendar::run(call, args).await,
         "contact" => contact::run(call, args).await,
         "contacts" => contacts::run(call, args).await,
         "doc" => doc::run(call, args).await,
         "docs" => docs::run(call, args).await,
         "help" => help::run(call, args).await,
+        "meeting" => meeting::run(call, args).await,
+        "meetings" => meetings::run(call, args).await,
         "partner" => partner::run(call, args).await,
         "partners" => partners::run(call, args).await,
         "ping" => ping::run(call, args).await,
         "press" => press::run(call, args).await,
+        "remind" => remind::run(call, args).await,
+        "reminders" => reminders::run(call, args).await,
         "room" => room::run(call, args).await,
         "staff" => staff::run(call, args).await,
         "visa" => visa::run(call, args).await,

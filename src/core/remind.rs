@@ -78,7 +78,13 @@ impl Kind {
     pub fn from_office_date(self) -> bool {
         matches!(
             self,
-            Kind::VisaApplyBy | Kind::VisaExpiry | Kind::AgreementEnd | Kind::AgreementNotice | Kind::LetterDue | Kind::LetterOverdue | Kind::FollowUp
+            Kind::VisaApplyBy
+                | Kind::VisaExpiry
+                | Kind::AgreementEnd
+                | Kind::AgreementNotice
+                | Kind::LetterDue
+                | Kind::LetterOverdue
+                | Kind::FollowUp
         )
     }
 
@@ -533,10 +539,7 @@ mod tests {
         let zone = chrono_tz::Asia::Baku;
         assert_eq!(late_note(at("2026-12-01T05:00:00Z"), at("2026-12-01T05:00:59Z"), zone), None);
         assert_eq!(late_note(at("2026-12-01T05:00:00Z"), at("2026-12-01T07:30:00Z"), zone).unwrap(), "late: was due at 09:00");
-        assert_eq!(
-            late_note(at("2026-11-30T05:00:00Z"), at("2026-12-01T07:30:00Z"), zone).unwrap(),
-            "late: was due at 2026-11-30 09:00"
-        );
+        assert_eq!(late_note(at("2026-11-30T05:00:00Z"), at("2026-12-01T07:30:00Z"), zone).unwrap(), "late: was due at 2026-11-30 09:00");
     }
 
     fn reminder(kind: Kind, deadline: &str, due_at: &str) -> Reminder {
@@ -581,7 +584,9 @@ mod tests {
             "⏰ **Reminder 7**: apply for the visa by 2026-12-16 (in 7 days): visa case 3, Orxan Officer to DE (schengen) \
              (`!visa show 3`). `!remind done 7` stops it; `!remind snooze 7 2d` puts it off."
         );
-        assert!(matches!(&firing.deliveries[1], Delivery::Email { to, subject, .. } if to == "officer@uni.example" && subject == "Reminder: apply for the visa by 2026-12-16 (in 7 days)"));
+        assert!(
+            matches!(&firing.deliveries[1], Delivery::Email { to, subject, .. } if to == "officer@uni.example" && subject == "Reminder: apply for the visa by 2026-12-16 (in 7 days)")
+        );
         assert!(matches!(&firing.deliveries[2], Delivery::Direct { mxid, .. } if mxid == "@manager:uni.example"));
     }
 

@@ -110,13 +110,8 @@ async fn on_message(event: OriginalSyncRoomMessageEvent, client: Client, room: R
     let audience = audience(&room).await;
     let parts = &assistant.parts;
     let context = Context { store: &assistant.store, catalog: &parts.catalog, settings: &parts.settings };
-    let request = Request {
-        sender: event.sender.as_str(),
-        text: body,
-        audience,
-        room: Some(room.room_id().as_str()),
-        now: chrono::Utc::now(),
-    };
+    let request =
+        Request { sender: event.sender.as_str(), text: body, audience, room: Some(room.room_id().as_str()), now: chrono::Utc::now() };
     let Some(reply) = commands::answer(&context, &request).await else { return };
     let content = RoomMessageEventContent::notice_markdown(reply.markdown).make_reply_to(&event, ForwardThread::Yes, AddMentions::No);
     if let Err(error) = room.send(content).await {

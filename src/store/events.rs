@@ -24,13 +24,14 @@ impl Store {
 impl AnsweredEvents<'_> {
     /// Takes the event for `instance`: true when no instance had taken it.
     pub async fn claim(&self, event_id: &str, instance: &str, now: DateTime<Utc>) -> Result<bool> {
-        let inserted = sqlx::query("INSERT INTO answered_events (event_id, instance, answered_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(event_id)
-            .bind(instance)
-            .bind(stamp(now))
-            .execute(&self.store.pool)
-            .await?
-            .rows_affected();
+        let inserted =
+            sqlx::query("INSERT INTO answered_events (event_id, instance, answered_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(event_id)
+                .bind(instance)
+                .bind(stamp(now))
+                .execute(&self.store.pool)
+                .await?
+                .rows_affected();
         Ok(inserted == 1)
     }
 

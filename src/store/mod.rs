@@ -3,14 +3,16 @@
 
 mod agreements;
 mod bulk;
+mod bulk_reminders;
+mod calendar;
 mod digest;
 mod documents;
 mod events;
+mod meetings;
 pub mod outbox;
 mod partners;
 mod press;
 mod records;
-mod meetings;
 mod register;
 mod reminders;
 mod room_outbox;
@@ -32,15 +34,19 @@ use crate::core::letter::{Letter, fingerprint};
 use crate::core::number::{Direction, numbers_in, without_numbers};
 use crate::core::time::stamp;
 
-pub use events::AnsweredEvents;
+pub use agreements::{AGREEMENT_REMINDERS, Agreements};
+pub use calendar::{Calendar, Scope};
+pub use digest::Digests;
 pub use documents::{Acknowledgement, Documents, ThreadMember};
+pub use events::AnsweredEvents;
+pub use meetings::{Meetings, NewMeeting};
 pub use partners::{Contact, PartnerFilter, PartnerLetter, Partners};
 pub use press::PressReleases;
 pub use records::{AttachmentInfo, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
 pub use register::AnsweredLetter;
 pub use reminders::{FiringReport, ReminderRecord, Reminders};
 pub use room_outbox::{RoomMessage, RoomMessageRecord, RoomMessages};
-pub use staff::StaffDirectory;
+pub use staff::{DirectoryEntry, Reach, StaffDirectory};
 pub use visas::{Closing, VisaCases, VisaFilter};
 
 /// The most documents a full-text search returns.

@@ -195,7 +195,8 @@ pub(super) async fn register_incoming(
                 // head once it passes.
                 if let Some(due_on) = due_on {
                     for kind in [remind::Kind::LetterDue, remind::Kind::LetterOverdue] {
-                        let scheduled = super::reminders::schedule_deadline_in(tx, reminders, kind, id, due_on, None, "chancery", now).await?;
+                        let scheduled =
+                            super::reminders::schedule_deadline_in(tx, reminders, kind, id, due_on, None, "chancery", now).await?;
                         reminders_scheduled |= scheduled.is_some();
                     }
                 }

@@ -334,16 +334,14 @@ impl Reminders<'_> {
     /// Refused when it has ended already.
     pub async fn close(&self, id: i64, status: &str, by: &str, now: DateTime<Utc>) -> Result<ReminderRecord> {
         let status = if status == "cancelled" { "cancelled" } else { "done" };
-        let changed = sqlx::query(
-            "UPDATE reminders SET status = $1, closed_at = $2, closed_by = $3 WHERE id = $4 AND status = 'active'",
-        )
-        .bind(status)
-        .bind(stamp(now))
-        .bind(by)
-        .bind(id)
-        .execute(&self.store.pool)
-        .await?
-        .rows_affected();
+        let changed = sqlx::query("UPDATE reminders SET status = $1, closed_at = $2, closed_by = $3 WHERE id = $4 AND status = 'active'")
+            .bind(status)
+            .bind(stamp(now))
+            .bind(by)
+            .bind(id)
+            .execute(&self.store.pool)
+            .await?
+            .rows_affected();
         let record = self.get(id).await?;
         if changed == 0 {
             return Err(StoreError::Refused(format!(
@@ -422,46 +420,37 @@ impl Reminders<'_> {
         let mut wrote_mail = false;
         for record in due {
             let reminder = record.reminder();
-            let (deliveries, next) = match reminder.kind {
-                Kind::Digest => {
-                    let unit = reminder.subject_key.clone().unwrap_or_default();
-                    (super::digest::fire_digest_in(&mut tx, &policy, &unit, now).await?, Some(policy.next_digest(now)))
-                }
-                Kind::AgendaPack => {
-                    let meeting = reminder.subject_id.unwrap_or_default();
-                    (super::meetings::fire_agenda_pack_in(&mut tx, &policy, meeting, now).await?, None)
-                }
+            // What a reminder counted from a date says is decided from what is read; a digest
+            // and an agenda pack write as they are made (an agenda pack registers its mail), so
+            // they are made only once the row is claimed.
+            let decided = match reminder.kind {
+                Kind::Digest => None,
+                Kind::AgendaPack => None,
                 _ => {
                     let subject = subject_in(&mut tx, &policy, &reminder).await?;
-                    let firing = remind::fire(&reminder, subject.as_ref(), now, &policy);
-                    (firing.deliveries, firing.next)
+                    Some(remind::fire(&reminder, subject.as_ref(), now, &policy))
                 }
             };
-            // Moved on only if still as read: otherwise another instance fired it first.
-            let moved = match next {
-                Some(next) => sqlx::query(
-                    "UPDATE reminders SET due_at = $1, step = step + 1, last_fired_at = $2 \
-                     WHERE id = $3 AND due_at = $4 AND status = 'active'",
-                )
-                .bind(stamp(next))
-                .bind(stamp(now))
-                .bind(reminder.id)
-                .bind(stamp(reminder.due_at)),
-                None => sqlx::query(
-                    "UPDATE reminders SET status = 'done', step = step + 1, last_fired_at = $1, closed_at = $1, closed_by = 'chancery' \
-                     WHERE id = $2 AND due_at = $3 AND status = 'active'",
-                )
-                .bind(stamp(now))
-                .bind(reminder.id)
-                .bind(stamp(reminder.due_at)),
-            }
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if moved == 0 {
+            let next = match (&decided, reminder.kind) {
+                (Some(firing), _) => firing.next,
+                (None, Kind::Digest) => Some(policy.next_digest(now)),
+                (None, _) => None,
+            };
+            if !claim_in(&mut tx, &reminder, next, now).await? {
+                // Another instance fired this step first.
                 report.taken_by_others += 1;
                 continue;
             }
+            let deliveries = match (decided, reminder.kind) {
+                (Some(firing), _) => firing.deliveries,
+                (None, Kind::Digest) => {
+                    super::digest::fire_digest_in(&mut tx, &policy, reminder.subject_key.as_deref().unwrap_or_default(), now).await?
+                }
+                (None, _) => {
+                    wrote_mail = true;
+                    super::meetings::fire_agenda_pack_in(&mut tx, &policy, reminder.subject_id.unwrap_or_default(), now).await?
+                }
+            };
             report.messages += deliver_in(&mut tx, &policy, reminder.id, reminder.step, &deliveries, now).await?;
             wrote_room |= deliveries.iter().any(|d| !matches!(d, Delivery::Email { .. }));
             wrote_mail |= deliveries.iter().any(|d| matches!(d, Delivery::Email { .. })) && policy.mail_from.is_some();
@@ -479,6 +468,34 @@ impl Reminders<'_> {
         }
         Ok(report)
     }
+}
+
+/// Moves a due reminder on to `next` (or ends it), only if it is still as it was read: false
+/// when another instance fired this step first.
+async fn claim_in(
+    tx: &mut Transaction<'static, Any>,
+    reminder: &Reminder,
+    next: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let query = match next {
+        Some(next) => sqlx::query(
+            "UPDATE reminders SET due_at = $1, step = step + 1, last_fired_at = $2 \
+             WHERE id = $3 AND due_at = $4 AND status = 'active'",
+        )
+        .bind(stamp(next))
+        .bind(stamp(now))
+        .bind(reminder.id)
+        .bind(stamp(reminder.due_at)),
+        None => sqlx::query(
+            "UPDATE reminders SET status = 'done', step = step + 1, last_fired_at = $1, closed_at = $1, closed_by = 'chancery' \
+             WHERE id = $2 AND due_at = $3 AND status = 'active'",
+        )
+        .bind(stamp(now))
+        .bind(reminder.id)
+        .bind(stamp(reminder.due_at)),
+    };
+    Ok(query.execute(&mut **tx).await?.rows_affected() == 1)
 }
 
 impl ReminderRecord {

@@ -39,6 +39,11 @@ pub fn settings() -> Settings {
             mail_enabled: true,
         },
         visa_kinds: chancery::core::visa::VisaKinds::default(),
+        http: chancery::config::HttpConfig {
+            enabled: true,
+            public_url: "https://chancery.uni.example".into(),
+            ..chancery::config::HttpConfig::default()
+        },
     }
 }
 

@@ -212,6 +212,58 @@ impl TestClient {
         }
     }
 
+    /// Joins the first room `inviter` invites this client to, waiting up to `timeout`.
+    pub async fn accept_invite_from(&self, inviter: &str, timeout: Duration) -> Option<OwnedRoomId> {
+        let inviter = parse_user(inviter);
+        let deadline = Instant::now() + timeout;
+        loop {
+            for room in self.client.invited_rooms() {
+                if let Ok(details) = room.invite_details().await
+                    && details.inviter.as_ref().is_some_and(|member| member.user_id() == inviter)
+                {
+                    self.join(room.room_id()).await;
+                    return Some(room.room_id().to_owned());
+                }
+            }
+            if !self.sync_before(deadline).await {
+                return None;
+            }
+        }
+    }
+
+    /// The newest message from `from` in `room` whose text contains `needle`, looking through
+    /// the room's whole history (up to 1,000 events), waiting up to `timeout`.
+    pub async fn find_message(&self, room: &RoomId, from: &str, needle: &str, timeout: Duration) -> Option<ReceivedMessage> {
+        let from = parse_user(from);
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(room) = self.client.get_room(room) {
+                let mut token: Option<String> = None;
+                for _ in 0..20 {
+                    let mut options = MessagesOptions::backward().from(token.as_deref());
+                    options.limit = UInt::from(50u32);
+                    let Ok(page) = room.messages(options).await else { break };
+                    let found = page
+                        .chunk
+                        .iter()
+                        .filter(|event| event.sender().as_deref() == Some(&*from))
+                        .filter_map(received)
+                        .find(|message| message.body.contains(needle));
+                    if found.is_some() {
+                        return found;
+                    }
+                    match page.end {
+                        Some(end) => token = Some(end),
+                        None => break,
+                    }
+                }
+            }
+            if !self.sync_before(deadline).await {
+                return None;
+            }
+        }
+    }
+
     /// The room as this client knows it; a room just joined or created may need a sync first.
     async fn room(&self, room: &RoomId) -> matrix_sdk::Room {
         let deadline = Instant::now() + Duration::from_secs(10);
