@@ -230,9 +230,14 @@ async fn a_reminder_reaches_its_person_in_a_direct_message_the_bot_opens() {
     let reminder = officer.find_message(&room, &bot, "call the embassy", WAIT).await.expect("the reminder arrives");
     assert!(reminder.body.contains(&format!("Reminder {id}")), "{reminder:?}");
     assert!(reminder.was_encrypted, "a direct message the bot opens is encrypted");
+    // The seeded letters' reminders reach the officer (a manager of the office) in the same room.
     let posted = store.room_messages().list().await.expect("room outbox");
-    assert_eq!(posted.len(), 1, "{posted:?}");
-    assert_eq!(posted[0].status, "sent");
+    let mine: Vec<_> = posted.iter().filter(|m| m.markdown.contains("call the embassy")).collect();
+    assert_eq!(mine.len(), 1, "{posted:?}");
+    assert_eq!(mine[0].status, "sent");
+    let to_officer = posted.iter().filter(|m| m.target.as_str() == officer_id).count();
+    assert!(to_officer > 1, "the seeded letters' reminders go to the office's manager too: {posted:?}");
+    assert!(officer.accept_invite_from(&bot, Duration::from_secs(3)).await.is_none(), "one direct message room, not one per message");
     assistant.stop().await;
 }
 

@@ -117,6 +117,9 @@ pub enum Lead {
 pub enum Repeat {
     /// Nothing more: the last lead time was the last firing.
     Never,
+    /// Once more on the date itself (the working day before a day off): a date too near for
+    /// any lead time still gets its reminder.
+    OnDeadline,
     /// On the date, then every working day until marked done.
     DailyFromDeadline,
     /// The first working day after the date, then every 7 days while the subject stays open.
@@ -180,7 +183,7 @@ impl Policy {
                 let leads = visa_kind.and_then(|k| self.visa_leads.get(k)).unwrap_or(&self.default_visa_leads);
                 (days(leads), Repeat::DailyFromDeadline)
             }
-            Kind::AgreementEnd | Kind::AgreementNotice => (days(&self.agreement_leads), Repeat::Never),
+            Kind::AgreementEnd | Kind::AgreementNotice => (days(&self.agreement_leads), Repeat::OnDeadline),
             Kind::LetterDue => (vec![Lead::WorkingDays(self.letter_lead_working_days)], Repeat::Never),
             Kind::LetterOverdue => (Vec::new(), Repeat::WeeklyAfterDeadline),
             Kind::FollowUp => (vec![Lead::Days(0)], Repeat::Never),
@@ -247,6 +250,7 @@ impl Policy {
         let after_day = after.with_timezone(&self.zone).date_naive();
         match repeat {
             Repeat::Never => None,
+            Repeat::OnDeadline => Some(self.at_office_hour(self.working_day_on_or_before(deadline))).filter(|&at| at > after),
             Repeat::DailyFromDeadline => {
                 let mut day = self.working_day_on_or_after(deadline.max(after_day));
                 loop {
@@ -514,9 +518,14 @@ mod tests {
     #[test]
     fn agreements_stop_after_the_last_lead_time_and_overdue_letters_repeat_weekly() {
         let p = policy();
-        let end = day("2027-06-30");
-        let last = p.at_office_hour(p.lead_day(end, Lead::Days(30)));
-        assert_eq!(p.next_firing(Kind::AgreementEnd, None, end, last), None);
+        let end = day("2027-06-30"); // a Wednesday
+        let last_lead = p.at_office_hour(p.lead_day(end, Lead::Days(30)));
+        let on_the_day = p.next_firing(Kind::AgreementEnd, None, end, last_lead).unwrap();
+        assert_eq!(on_the_day, p.at_office_hour(end), "the day itself");
+        assert_eq!(p.next_firing(Kind::AgreementEnd, None, end, on_the_day), None, "then no more");
+        // An agreement added 20 days before its end is still reminded, on the day.
+        let late_start = p.at_office_hour(end) - chrono::Duration::days(20);
+        assert_eq!(p.next_firing(Kind::AgreementNotice, None, end, late_start), Some(p.at_office_hour(end)));
         // Due Friday 2026-12-11: overdue from Monday 12-14, then each Monday.
         let due = day("2026-12-11");
         let first = p.next_firing(Kind::LetterOverdue, None, due, at("2026-12-01T00:00:00Z")).unwrap();

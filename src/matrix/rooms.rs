@@ -22,6 +22,9 @@ const MAX_ATTEMPTS: u32 = 40;
 pub struct RoomDirectory {
     units: HashMap<String, OwnedRoomId>,
     admin: Option<OwnedRoomId>,
+    /// Direct message rooms opened this session: the client learns of a room it made only at
+    /// a later sync, and a second message must not open a second room.
+    opened: std::sync::Mutex<HashMap<String, OwnedRoomId>>,
 }
 
 impl RoomDirectory {
@@ -64,7 +67,15 @@ impl RoomDirectory {
                 return self.admin.clone().ok_or_else(|| "matrix.admin_room is not set or cannot be resolved".to_string());
             }
             RoomTarget::Room(room) => return resolve_one(client, room).await,
-            RoomTarget::Person(mxid) => return direct_room(client, mxid).await,
+            RoomTarget::Person(mxid) => {
+                let known = self.opened.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(mxid).cloned();
+                if let Some(room) = known {
+                    return Ok(room);
+                }
+                let room = direct_room(client, mxid).await?;
+                self.opened.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(mxid.clone(), room.clone());
+                return Ok(room);
+            }
             RoomTarget::Unit(unit) => unit.as_str(),
         };
         let bound = store.staff().bound_rooms().await.map_err(|e| crate::errors::one_line(&e))?;
