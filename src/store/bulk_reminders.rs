@@ -161,7 +161,7 @@ fn reminder<'a>(
     let due_at = fires.and_hms_opt(5, 0, 0).unwrap_or_default().and_utc();
     vec![
         Cell::Text(kind.as_str()),
-        subject.map_or(Cell::Null, Cell::Int),
+        subject.map_or(Cell::NullInt, Cell::Int),
         Cell::Null,
         deadline.map_or(Cell::Null, |d| Cell::Owned(d.to_string())),
         Cell::Int(0),

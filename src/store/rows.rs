@@ -25,6 +25,8 @@ pub(super) enum Cell<'a> {
     /// Bytes handed to the database driver without a copy (see `OwnedBlob`).
     Blob(Vec<u8>),
     Null,
+    /// NULL in an integer column (PostgreSQL will not take a text NULL there).
+    NullInt,
 }
 
 impl Cell<'_> {
@@ -33,7 +35,7 @@ impl Cell<'_> {
             Cell::Text(t) => t.len(),
             Cell::Owned(t) => t.len(),
             Cell::Blob(b) => b.len(),
-            Cell::Int(_) | Cell::Null => 8,
+            Cell::Int(_) | Cell::Null | Cell::NullInt => 8,
         }
     }
 }
@@ -91,6 +93,7 @@ pub(super) async fn insert_rows(tx: &mut Transaction<'static, Any>, table: &str,
                     Cell::Owned(v) => query.bind(v),
                     Cell::Blob(v) => query.bind(OwnedBlob(Arc::new(v))),
                     Cell::Null => query.bind(None::<String>),
+                    Cell::NullInt => query.bind(None::<i64>),
                 };
             }
         }
