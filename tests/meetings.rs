@@ -1,7 +1,7 @@
 //! Meetings and their agenda packs, on the backend under test: a meeting schedules its pack in
 //! the transaction that stores it; the pack registers one outgoing letter per participant with
 //! an address, attaching only what each may read; composed for sending, the attachments arrive
-//! byte for byte. (Delivery through a real SMTP server is tests/smtp.rs's business.)
+//! byte for byte, and sent through the real Postfix they reach the participant's mailbox so.
 
 mod seed;
 mod support;
@@ -210,5 +210,55 @@ async fn the_pack_registers_one_letter_per_participant_with_the_documents_each_m
     store.reminders().fire_due(meeting_at() - Duration::hours(22), 100).await.unwrap();
     assert_eq!(store.outbox().await.unwrap().iter().filter(|m| m.mail.subject.contains("Agenda pack")).count(), 3);
     assert!(store.outbox().await.unwrap().len() >= again);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pack_reaches_the_participants_mailbox_through_postfix_with_its_files() {
+    let (store, _url, _guard, with_files) = seeded().await;
+    // The HR officer's address is a mailbox of the dev Dovecot.
+    store.staff().set_reach(seed::HR_OFFICER, None, Some("alice@uni.example")).await.expect("set address");
+    // On the real clock, which the dispatcher sends by: a meeting tomorrow, its pack due now.
+    let now = Utc::now();
+    let new = NewMeeting {
+        title: "Appointments board".into(),
+        starts_at: now + Duration::hours(20),
+        participants: vec![seed::HR_OFFICER.into()],
+    };
+    let id = store.meetings().add(&new, seed::IRO_MANAGER, now).await.expect("meeting stored");
+    for number in [with_files.as_str(), seed::documents::PERSONAL_FILE] {
+        store.meetings().add_item(id, number, "", seed::REGISTRAR, now).await.expect("item added");
+    }
+    store.reminders().fire_due(Utc::now(), 100).await.expect("fired");
+    let pack = store.outbox().await.unwrap().into_iter().find(|m| m.mail.to == ["alice@uni.example"]).expect("the pack is queued");
+
+    let config = support::smtp_config();
+    let dispatcher = chancery::smtp::Dispatcher::new(&config, config.password.clone(), store.clone()).expect("dispatcher");
+    let mut sent = false;
+    for _ in 0..20 {
+        dispatcher.dispatch_one().await.expect("a round");
+        if store.outbox().await.unwrap().iter().any(|m| m.id == pack.id && m.status == "sent") {
+            sent = true;
+            break;
+        }
+    }
+    assert!(sent, "sent through Postfix: {:?}", store.outbox().await.unwrap());
+    let search = format!("HEADER Message-ID \"{}\"", pack.mail.message_id);
+    let mut delivered = Vec::new();
+    for _ in 0..100 {
+        delivered = support::messages_where("alice", "INBOX", &search).await;
+        if !delivered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(delivered.len(), 1, "delivered once");
+    let parsed = mail_parser::MessageParser::default().parse(&delivered[0]).expect("parses");
+    let parts: Vec<_> = parsed.attachments().collect();
+    assert_eq!(parts.len(), 3, "two files and the personal file's original");
+    assert_eq!(parts[0].contents(), PDF);
+    assert_eq!(parts[1].contents(), SHEET);
+    let personal = store.raw(seed::documents::PERSONAL_FILE).await.unwrap();
+    assert_eq!(parts[2].message().expect("a message/rfc822 part").raw_message(), &personal[..]);
     store.close().await;
 }
