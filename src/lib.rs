@@ -23,7 +23,8 @@
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
 //!   registration, the outbox, the search index, and one view per area (`store.staff()`,
 //!   `store.documents()`, `store.partners()`, `store.press()`, `store.visas()`,
-//!   `store.room_messages()`).
+//!   `store.room_messages()`, `store.reminders()`, `store.agreements()`, `store.meetings()`,
+//!   `store.digests()`, `store.calendar()`, `store.answered_events()`).
 //! - `commands/`: the assistant's chat commands, one file each, reached through one `answer`
 //!   from Matrix, `chancery chat` and the command line; `commands/*.toml` describes them.
 //! - `matrix/`: the Matrix adapter: session and device, invites, messages, room cards.
