@@ -424,8 +424,7 @@ impl Reminders<'_> {
             // and an agenda pack write as they are made (an agenda pack registers its mail), so
             // they are made only once the row is claimed.
             let decided = match reminder.kind {
-                Kind::Digest => None,
-                Kind::AgendaPack => None,
+                Kind::Digest | Kind::AgendaPack => None,
                 _ => {
                     let subject = subject_in(&mut tx, &policy, &reminder).await?;
                     Some(remind::fire(&reminder, subject.as_ref(), now, &policy))

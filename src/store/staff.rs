@@ -139,17 +139,9 @@ impl StaffDirectory<'_> {
     pub async fn notify_office_managers(&self, markdown: &str, now: DateTime<Utc>) -> Result<usize> {
         let unit = self.store.reminder_policy().office_unit.clone();
         let mut tx = self.store.pool.begin().await?;
-        let managers = reminders::managers_in(&mut tx, &unit).await?;
-        let mut told = 0;
-        for mxid in managers.into_iter().filter_map(|manager| manager.mxid) {
-            room_outbox::enqueue_in(&mut tx, None, &RoomTarget::Person(mxid), markdown, now).await?;
-            told += 1;
-        }
+        let managers: Vec<String> = reminders::managers_in(&mut tx, &unit).await?.into_iter().filter_map(|m| m.mxid).collect();
         tx.commit().await?;
-        if told > 0 {
-            self.store.room_message_committed();
-        }
-        Ok(told)
+        self.message_each(&managers, markdown, now).await
     }
 
     /// One direct message to each of these people (each once), all or none: written to the room
