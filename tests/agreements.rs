@@ -36,7 +36,7 @@ fn terms(letters: &[&str]) -> Terms {
 /// (kind, deadline, due_at, owner) of an agreement's active reminders, soonest first.
 async fn reminders_of(store: &Store, id: i64) -> Vec<(Kind, Option<NaiveDate>, DateTime<Utc>, String)> {
     let records = store.reminders().of_subject(&AGREEMENT_REMINDERS, id).await.expect("reminders");
-    records.into_iter().map(|r| (r.kind, r.deadline, r.due_at, r.owner)).collect()
+    records.into_iter().map(|r| (r.reminder.kind, r.reminder.deadline, r.reminder.due_at, r.reminder.owner)).collect()
 }
 
 #[tokio::test]
@@ -59,7 +59,7 @@ async fn an_agreement_schedules_its_reminders_renewing_replaces_them_and_they_re
             (Kind::AgreementNotice, Some(day("2027-04-01")), office_hour("2027-01-01"), officer.clone()),
         ]
     );
-    let old: Vec<i64> = store.reminders().of_subject(&AGREEMENT_REMINDERS, id).await.unwrap().iter().map(|r| r.id).collect();
+    let old: Vec<i64> = store.reminders().of_subject(&AGREEMENT_REMINDERS, id).await.unwrap().iter().map(|r| r.reminder.id).collect();
 
     // Renewed: the old reminders are closed by the renewer, new ones count from the new dates.
     let renewed = store.agreements().renew(id, day("2032-06-30"), &[], seed::IRO_MANAGER, today(), now).await.expect("renewed");

@@ -82,7 +82,7 @@ async fn a_meeting_schedules_its_pack_and_bad_meetings_store_nothing() {
     let id = store.meetings().add(&new, seed::IRO_MANAGER, now).await.expect("meeting stored");
     let pending = store.reminders().of_subject(&[Kind::AgendaPack], id).await.expect("reminders");
     assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].due_at, meeting_at() - Duration::days(1), "a day before, by the default policy");
+    assert_eq!(pending[0].reminder.due_at, meeting_at() - Duration::days(1), "a day before, by the default policy");
     assert_eq!(store.meetings().pack_due(id).await.unwrap(), Some(meeting_at() - Duration::days(1)));
 
     // In the past, or with a stranger: refused, and nothing stored (no meeting, no reminder).

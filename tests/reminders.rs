@@ -53,7 +53,7 @@ async fn a_visa_case_is_reminded_at_each_lead_time_to_its_owner_and_the_office_u
     let scheduled = store.reminders().of_subject(&[Kind::VisaApplyBy, Kind::VisaExpiry], id).await.unwrap();
     assert_eq!(scheduled.len(), 1, "one deadline, one reminder: {scheduled:?}");
     // 60 and 30 days before are past; 14 days before is Wednesday 2 December.
-    assert_eq!(scheduled[0].due_at, nine("2026-12-02"));
+    assert_eq!(scheduled[0].reminder.due_at, nine("2026-12-02"));
 
     let early = store.reminders().fire_due(nine("2026-12-02") - Duration::seconds(1), 100).await.unwrap();
     assert_eq!(early.fired, 0, "nothing before its time");
@@ -69,8 +69,8 @@ async fn a_visa_case_is_reminded_at_each_lead_time_to_its_owner_and_the_office_u
     let again = store.reminders().fire_due(nine("2026-12-02") + Duration::hours(1), 100).await.unwrap();
     assert_eq!(again.fired, 0, "a step fires once");
     let next = store.reminders().of_subject(&[Kind::VisaApplyBy], id).await.unwrap();
-    assert_eq!(next[0].due_at, nine("2026-12-09"), "then 7 days before");
-    assert_eq!(next[0].step, 1);
+    assert_eq!(next[0].reminder.due_at, nine("2026-12-09"), "then 7 days before");
+    assert_eq!(next[0].reminder.step, 1);
 
     store.visas().mark_done(id, seed::IRO_MANAGER, nine("2026-12-03")).await.unwrap();
     assert!(store.reminders().of_subject(&[Kind::VisaApplyBy], id).await.unwrap().is_empty(), "a closed case is not reminded");
@@ -145,7 +145,8 @@ async fn a_letter_with_a_due_date_reminds_its_unit_before_and_its_head_weekly_un
     seed::seed(&store).await;
     let letters = store.reminders().of_owner("chancery").await.unwrap();
     let erasmus = store.document(seed::documents::ERASMUS).await.unwrap().id;
-    let of_erasmus: Vec<_> = letters.iter().filter(|r| r.subject_id == Some(erasmus)).map(|r| (r.kind, r.due_at)).collect();
+    let of_erasmus: Vec<_> =
+        letters.iter().filter(|r| r.reminder.subject_id == Some(erasmus)).map(|r| (r.reminder.kind, r.reminder.due_at)).collect();
     assert_eq!(
         of_erasmus,
         [(Kind::LetterDue, nine("2026-11-26")), (Kind::LetterOverdue, nine("2026-12-01"))],
@@ -174,6 +175,6 @@ async fn a_letter_with_a_due_date_reminds_its_unit_before_and_its_head_weekly_un
     store.reminders().fire_due(nine("2026-12-15"), 100).await.unwrap();
     store.reminders().fire_due(nine("2026-12-22"), 100).await.unwrap();
     assert_eq!(head_mail(&store).await.len(), 2, "an answered letter is overdue no more");
-    assert!(store.reminders().of_owner("chancery").await.unwrap().iter().all(|r| r.subject_id != Some(erasmus)));
+    assert!(store.reminders().of_owner("chancery").await.unwrap().iter().all(|r| r.reminder.subject_id != Some(erasmus)));
     store.close().await;
 }

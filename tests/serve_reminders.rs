@@ -46,7 +46,7 @@ fn stop(mut child: Child) {
 
 /// The reminder has fired (a personal one then ends; a repeating one moves on a step).
 async fn fired(store: &Store, id: i64) -> bool {
-    store.reminders().get(id).await.is_ok_and(|r| r.step > 0)
+    store.reminders().get(id).await.is_ok_and(|r| r.reminder.step > 0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,7 +63,7 @@ async fn reminders_fire_once_through_a_kill_and_a_restart_and_late_ones_say_so()
         .await
         .unwrap()
         .into_iter()
-        .find(|r| r.subject_id == Some(erasmus) && r.kind == Kind::LetterOverdue)
+        .find(|r| r.reminder.subject_id == Some(erasmus) && r.reminder.kind == Kind::LetterOverdue)
         .expect("overdue reminder");
 
     let now = Utc::now();
@@ -73,7 +73,8 @@ async fn reminders_fire_once_through_a_kill_and_a_restart_and_late_ones_say_so()
 
     // 1. An instance fires what is due, and is killed before the second reminder's time.
     let running = serve(dir.path(), &url, "first-start");
-    let started = wait_for(Duration::from_secs(15), || async { fired(&store, first).await && fired(&store, overdue.id).await }).await;
+    let started =
+        wait_for(Duration::from_secs(15), || async { fired(&store, first).await && fired(&store, overdue.reminder.id).await }).await;
     let mut running = running;
     running.kill().expect("SIGKILL");
     running.wait().ok();
@@ -115,7 +116,7 @@ async fn reminders_fire_once_through_a_kill_and_a_restart_and_late_ones_say_so()
     let missed_message = told(&format!("**Reminder {missed}**"))[0];
     assert_eq!(missed_message.target, RoomTarget::Room("!duty:uni.example".into()));
     assert!(missed_message.markdown.contains("late: was due at"), "{}", missed_message.markdown);
-    assert_eq!(told(&format!("**Reminder {}**", overdue.id)).len(), 1, "the overdue step told once to the unit's manager");
+    assert_eq!(told(&format!("**Reminder {}**", overdue.reminder.id)).len(), 1, "the overdue step told once to the unit's manager");
 
     // The head's e-mail: one row, one delivery, with the Message-ID the reminder's step fixed.
     let mails: Vec<_> =

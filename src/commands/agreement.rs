@@ -71,7 +71,7 @@ fn all_letters(args: &mut Args) -> Vec<String> {
 async fn card(call: &Call<'_, '_>, agreement: &Agreement) -> Result<String, CommandError> {
     let reminders = call.store().reminders().of_subject(&AGREEMENT_REMINDERS, agreement.id).await?;
     let reminders: Vec<ScheduledReminder> =
-        reminders.iter().map(|r| ScheduledReminder { id: r.id, kind: r.kind, due_at: r.due_at }).collect();
+        reminders.iter().map(|r| &r.reminder).map(|r| ScheduledReminder { id: r.id, kind: r.kind, due_at: r.due_at }).collect();
     Ok(agreement::card(agreement, &reminders, today(call), call.zone()))
 }
 

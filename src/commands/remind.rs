@@ -5,10 +5,9 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::core::remind::Kind;
+use crate::core::remind::{Kind, Reminder};
 use crate::core::reminder_time::{describe_moment, parse_duration, split_when};
 use crate::core::viewer::Role;
-use crate::store::ReminderRecord;
 
 use super::staff::is_matrix_id;
 use super::{Args, Call, CommandError, Outcome, Reply};
@@ -101,9 +100,10 @@ async fn settle(call: &Call<'_, '_>, what: &str, mut args: Args) -> Outcome {
     let snooze_for =
         if what == "snooze" { Some(parse_duration(&args.word("how long (30m, 2h, 2d, 1w)")?).map_err(CommandError::Usage)?) } else { None };
     args.finish()?;
-    let reminder = call.store().reminders().get(id).await?;
+    let record = call.store().reminders().get(id).await?;
+    let reminder = &record.reminder;
     let office_unit = call.store().reminder_policy().office_unit.clone();
-    if !may_settle(call, &reminder, &office_unit) {
+    if !may_settle(call, reminder, &office_unit) {
         return Err(CommandError::Refused(if reminder.kind == Kind::Personal {
             format!("Reminder {id} is not yours: only the person who set it (or an admin) may change it.")
         } else {
@@ -123,11 +123,11 @@ async fn settle(call: &Call<'_, '_>, what: &str, mut args: Args) -> Outcome {
                 )));
             }
             call.store().reminders().close(id, "cancelled", call.actor(), call.now()).await?;
-            Ok(Reply::new(format!("Reminder {id} is cancelled: {}.", about(&reminder))))
+            Ok(Reply::new(format!("Reminder {id} is cancelled: {}.", about(reminder))))
         }
         ("snooze", Some(length)) => {
             let until = call.now() + length;
-            if until < reminder.due_at && reminder.status == "active" {
+            if until < reminder.due_at && record.status == "active" {
                 return Err(CommandError::Refused(format!(
                     "Reminder {id} fires next on {}, later than that already; nothing was changed.",
                     describe_moment(reminder.due_at, zone)
@@ -135,11 +135,11 @@ async fn settle(call: &Call<'_, '_>, what: &str, mut args: Args) -> Outcome {
             }
             call.store().reminders().snooze(id, until).await?;
             let after = if reminder.kind == Kind::Personal { "" } else { " and then goes on as before" };
-            Ok(Reply::new(format!("Reminder {id} is put off until {}{after}: {}.", describe_moment(until, zone), about(&reminder))))
+            Ok(Reply::new(format!("Reminder {id} is put off until {}{after}: {}.", describe_moment(until, zone), about(reminder))))
         }
         _ => {
             call.store().reminders().close(id, "done", call.actor(), call.now()).await?;
-            Ok(Reply::new(format!("Reminder {id} is done and fires no more: {}.", about(&reminder))))
+            Ok(Reply::new(format!("Reminder {id} is done and fires no more: {}.", about(reminder))))
         }
     }
 }
@@ -147,7 +147,7 @@ async fn settle(call: &Call<'_, '_>, what: &str, mut args: Args) -> Outcome {
 /// Its owner, an admin; for a reminder about a matter (a visa, an agreement, a letter, a
 /// follow-up) also the office unit's managers and the registrars. A personal reminder is its
 /// owner's.
-fn may_settle(call: &Call<'_, '_>, reminder: &ReminderRecord, office_unit: &str) -> bool {
+fn may_settle(call: &Call<'_, '_>, reminder: &Reminder, office_unit: &str) -> bool {
     let member = &call.viewer.member;
     if reminder.owner == member.id || member.role.reaches(Role::Admin) {
         return true;
@@ -159,7 +159,7 @@ fn may_settle(call: &Call<'_, '_>, reminder: &ReminderRecord, office_unit: &str)
 }
 
 /// What a reminder is about, in one line (`!reminders`, replies).
-pub(super) fn about(reminder: &ReminderRecord) -> String {
+pub(super) fn about(reminder: &Reminder) -> String {
     let subject = reminder.subject_id.map(|id| id.to_string()).unwrap_or_else(|| "?".into());
     let deadline = reminder.deadline.map(|day| day.to_string()).unwrap_or_else(|| "?".into());
     match reminder.kind {

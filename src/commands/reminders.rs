@@ -13,6 +13,7 @@ pub(super) async fn run(call: &Call<'_, '_>, args: Args) -> Outcome {
     let zone = own_zone(call).await?;
     let rows: Vec<Vec<String>> = reminders
         .iter()
+        .map(|record| &record.reminder)
         .map(|reminder| vec![reminder.id.to_string(), when(reminder.due_at, zone), reminder.kind.as_str().to_string(), about(reminder)])
         .collect();
     Ok(Reply::new(format!(

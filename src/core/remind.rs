@@ -306,9 +306,10 @@ pub fn at_local(day: NaiveDate, time: NaiveTime, zone: Tz) -> DateTime<Utc> {
 }
 
 /// A stored reminder, as the scheduler claims it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Reminder {
     pub id: i64,
+    #[serde(serialize_with = "kind_name")]
     pub kind: Kind,
     pub subject_id: Option<i64>,
     pub subject_key: Option<String>,
@@ -319,6 +320,10 @@ pub struct Reminder {
     pub owner: String,
     pub target: Option<String>,
     pub body: Option<String>,
+}
+
+fn kind_name<S: serde::Serializer>(kind: &Kind, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(kind.as_str())
 }
 
 /// Someone a reminder reaches: in Matrix by direct message, by e-mail, or both.

@@ -194,7 +194,7 @@ impl Meetings<'_> {
     /// When the meeting's agenda pack goes out; `None` once it has gone (or was stopped).
     pub async fn pack_due(&self, meeting_id: i64) -> Result<Option<DateTime<Utc>>> {
         let pending = self.store.reminders().of_subject(&[Kind::AgendaPack], meeting_id).await?;
-        Ok(pending.first().map(|reminder| reminder.due_at))
+        Ok(pending.first().map(|record| record.reminder.due_at))
     }
 }
 

@@ -29,31 +29,17 @@ use crate::core::time::{parse_stamp, stamp};
 const COLUMNS: &str = "id, kind, subject_id, subject_key, deadline, step, due_at, status, owner, target, body, created_at, \
      last_fired_at, closed_at, closed_by FROM reminders";
 
-/// A reminder as it stands (`!reminders`, `chancery reminders`).
+/// A reminder as it stands (`!reminders`): what the scheduler fires, and its life so far.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReminderRecord {
-    pub id: i64,
-    #[serde(serialize_with = "kind_name")]
-    pub kind: Kind,
-    pub subject_id: Option<i64>,
-    pub subject_key: Option<String>,
-    pub deadline: Option<NaiveDate>,
-    /// How many times it has fired.
-    pub step: u32,
-    pub due_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub reminder: Reminder,
     /// `active`, `done` or `cancelled`.
     pub status: String,
-    pub owner: String,
-    pub target: Option<String>,
-    pub body: Option<String>,
     pub created_at: String,
     pub last_fired_at: Option<String>,
     pub closed_at: Option<String>,
     pub closed_by: Option<String>,
-}
-
-fn kind_name<S: serde::Serializer>(kind: &Kind, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-    serializer.serialize_str(kind.as_str())
 }
 
 /// What one wake-up did.
@@ -118,7 +104,7 @@ pub(super) async fn schedule_deadline_in(
     now: DateTime<Utc>,
 ) -> Result<Option<i64>> {
     let Some(due_at) = policy.next_firing(kind, visa_kind, deadline, now) else { return Ok(None) };
-    let id = insert_in(tx, kind, Some(subject_id), None, Some(deadline), due_at, owner, None, None, now).await?;
+    let id = insert_in(tx, kind, Some(subject_id), Some(deadline), due_at, owner, None, None, now).await?;
     Ok(Some(id))
 }
 
@@ -135,7 +121,7 @@ pub(super) async fn schedule_at_in(
     body: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    insert_in(tx, kind, subject_id, None, None, due_at, owner, target, body, now).await
+    insert_in(tx, kind, subject_id, None, due_at, owner, target, body, now).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -143,7 +129,6 @@ async fn insert_in(
     tx: &mut Transaction<'static, Any>,
     kind: Kind,
     subject_id: Option<i64>,
-    subject_key: Option<&str>,
     deadline: Option<NaiveDate>,
     due_at: DateTime<Utc>,
     owner: &str,
@@ -152,12 +137,11 @@ async fn insert_in(
     now: DateTime<Utc>,
 ) -> Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO reminders (kind, subject_id, subject_key, deadline, step, due_at, status, owner, target, body, created_at) \
-         VALUES ($1, $2, $3, $4, 0, $5, 'active', $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO reminders (kind, subject_id, deadline, step, due_at, status, owner, target, body, created_at) \
+         VALUES ($1, $2, $3, 0, $4, 'active', $5, $6, $7, $8) RETURNING id",
     )
     .bind(kind.as_str())
     .bind(subject_id)
-    .bind(subject_key)
     .bind(deadline.map(|day| day.to_string()))
     .bind(stamp(due_at))
     .bind(owner)
@@ -326,7 +310,7 @@ impl Reminders<'_> {
                 found.push(record_from_row(row)?);
             }
         }
-        found.sort_by_key(|r| (r.due_at, r.id));
+        found.sort_by_key(|r| (r.reminder.due_at, r.reminder.id));
         Ok(found)
     }
 
@@ -419,7 +403,7 @@ impl Reminders<'_> {
         let mut wrote_room = false;
         let mut wrote_mail = false;
         for record in due {
-            let reminder = record.reminder();
+            let reminder = record.reminder;
             // What a reminder counted from a date says is decided from what is read; a digest
             // and an agenda pack write as they are made (an agenda pack registers its mail), so
             // they are made only once the row is claimed.
@@ -495,23 +479,6 @@ async fn claim_in(
         .bind(stamp(reminder.due_at)),
     };
     Ok(query.execute(&mut **tx).await?.rows_affected() == 1)
-}
-
-impl ReminderRecord {
-    fn reminder(&self) -> Reminder {
-        Reminder {
-            id: self.id,
-            kind: self.kind,
-            subject_id: self.subject_id,
-            subject_key: self.subject_key.clone(),
-            deadline: self.deadline,
-            step: self.step,
-            due_at: self.due_at,
-            owner: self.owner.clone(),
-            target: self.target.clone(),
-            body: self.body.clone(),
-        }
-    }
 }
 
 /// What a reminder counted from a date is about, read in the firing transaction; `None` when
@@ -609,17 +576,19 @@ fn record_from_row(row: &AnyRow) -> Result<ReminderRecord> {
     let kind: String = row.try_get(1)?;
     let due_at: String = row.try_get(6)?;
     Ok(ReminderRecord {
-        id: row.try_get(0)?,
-        kind: Kind::parse(&kind).ok_or_else(|| StoreError::Refused(format!("reminder with unknown kind {kind:?}")))?,
-        subject_id: row.try_get(2)?,
-        subject_key: row.try_get(3)?,
-        deadline: row.try_get::<Option<String>, _>(4)?.and_then(|day| day.parse().ok()),
-        step: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(u32::MAX),
-        due_at: parse_stamp(&due_at).ok_or_else(|| StoreError::Refused(format!("reminder with a bad time {due_at:?}")))?,
+        reminder: Reminder {
+            id: row.try_get(0)?,
+            kind: Kind::parse(&kind).ok_or_else(|| StoreError::Refused(format!("reminder with unknown kind {kind:?}")))?,
+            subject_id: row.try_get(2)?,
+            subject_key: row.try_get(3)?,
+            deadline: row.try_get::<Option<String>, _>(4)?.and_then(|day| day.parse().ok()),
+            step: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(u32::MAX),
+            due_at: parse_stamp(&due_at).ok_or_else(|| StoreError::Refused(format!("reminder with a bad time {due_at:?}")))?,
+            owner: row.try_get(8)?,
+            target: row.try_get(9)?,
+            body: row.try_get(10)?,
+        },
         status: row.try_get(7)?,
-        owner: row.try_get(8)?,
-        target: row.try_get(9)?,
-        body: row.try_get(10)?,
         created_at: row.try_get(11)?,
         last_fired_at: row.try_get(12)?,
         closed_at: row.try_get(13)?,
