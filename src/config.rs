@@ -34,6 +34,35 @@ pub struct Config {
     pub reminders: RemindersConfig,
     #[serde(default)]
     pub http: HttpConfig,
+    #[serde(default)]
+    pub instance: InstanceConfig,
+}
+
+/// This `serve` among several sharing one PostgreSQL register.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstanceConfig {
+    /// Its name in `chancery status` and on what it claims; `HOST:PID` when unset. Two running
+    /// instances must not share one.
+    pub name: Option<String>,
+    /// How long its heartbeat and the mailbox lease hold: within about this long after it dies,
+    /// another instance takes over.
+    pub lease_secs: u64,
+    /// How often it renews them; a holder that could not renew for `lease_secs - renew_secs`
+    /// stops listening.
+    pub renew_secs: u64,
+}
+
+impl Default for InstanceConfig {
+    fn default() -> Self {
+        InstanceConfig { name: None, lease_secs: 20, renew_secs: 5 }
+    }
+}
+
+impl InstanceConfig {
+    pub fn terms(&self) -> Result<crate::core::lease::Terms, String> {
+        crate::core::lease::Terms::new(self.lease_secs, self.renew_secs)
+    }
 }
 
 /// The HTTP server of `serve`: people's calendar feeds.
@@ -633,6 +662,7 @@ impl Config {
         self.matrix.check()?;
         self.reminders.check()?;
         self.http.check()?;
+        self.instance.terms()?;
         Ok(())
     }
 }
@@ -759,6 +789,20 @@ mod tests {
         assert!(load_with("[http]\nlisten = \"nonsense\"\n", &[]).is_ok(), "checked only when enabled");
         let config = load_with(on, &[("CHANCERY_HTTP__LISTEN", "0.0.0.0:9000")]).unwrap();
         assert_eq!(config.http.listen_addr(), Ok("0.0.0.0:9000".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_instance_is_named_by_its_section_or_the_environment_and_its_lease_checked() {
+        let config = load_with("", &[]).unwrap();
+        assert_eq!((config.instance.name, config.instance.lease_secs, config.instance.renew_secs), (None, 20, 5));
+        let config = load_with("[instance]\nname = \"registry-a\"\n", &[]).unwrap();
+        assert_eq!(config.instance.name.as_deref(), Some("registry-a"));
+        let config = load_with("", &[("CHANCERY_INSTANCE__NAME", "registry-b")]).unwrap();
+        assert_eq!(config.instance.name.as_deref(), Some("registry-b"));
+        let err = load_with("[instance]\nlease_secs = 10\n", &[]).unwrap_err();
+        assert!(err.contains("instance.lease_secs"), "{err}");
+        let err = load_with("[instance]\nnmae = \"x\"\n", &[]).unwrap_err();
+        assert!(err.contains("nmae"), "{err}");
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //!
 //! What came due while no instance ran fires at the first wake-up, marked late. Firing is exactly
 //! once per step across instances (see `store/reminders.rs`); the messages go out through the
-//! outboxes, which retry.
+//! outboxes, which retry. A firing claims nothing beyond its own transaction (the row is moved on
+//! in the transaction that writes the messages), so an instance killed mid-firing leaves no claim
+//! for the others to wait out: its transaction rolls back and the step fires at their next look.
 
 use std::future::Future;
 use std::sync::Arc;

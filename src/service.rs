@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::core::intake::IntakePolicy;
 use crate::core::rules::RuleBook;
 use crate::imap::Listener;
+use crate::instance::Presence;
 use crate::matrix::Assistant;
 use crate::rule_files::{self, LiveRules, PolicySource};
 use crate::scheduler::{Scheduler, SystemClock};
@@ -38,7 +39,13 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
     if let (Some(book), Some(replies)) = (&rules, &replies) {
         check_templates(book, &replies.templates)?;
     }
+    // Joining first: whatever this instance claims from here on carries its name.
+    let mut presence = Presence::join(&store, &config.instance).await?;
+    INSTANCE_NAME.set(presence.name().to_string()).ok();
+    let mailbox_lease = config.imap.enabled.then(|| presence.want(&crate::core::lease::mailbox_resource(&config.imap.mailbox)));
+    let presence = Arc::new(presence);
     let mut tasks = tokio::task::JoinSet::new();
+    tokio::spawn(store.clone().index_in_background(stopped.clone()));
     store.set_reminder_policy(reminder_policy(&config, rules.as_ref())?);
     if config.reminders.enabled {
         let units = rules.as_ref().map(|book| book.units().iter().map(|unit| unit.id.clone()).collect()).unwrap_or_default();
@@ -83,11 +90,18 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
             }
             None => PolicySource::Fixed(base),
         };
-        let listener = Listener::new(config.imap.clone(), password, store.clone(), policy);
+        let mut listener = Listener::new(config.imap.clone(), password, store.clone(), policy);
+        if let Some(lease) = mailbox_lease {
+            // Only the instance that holds the mailbox's lease connects to it.
+            listener = listener.with_lease(lease);
+        }
         info!(host = %config.imap.host, port = config.imap.port(), user = %config.imap.user, mailbox = %config.imap.mailbox, "listening");
         let stopped = stopped.clone();
         tasks.spawn(async move { listener.run(stopped).await });
     }
+    // The heartbeat and the leases, once everything has started: a `serve` that fails to start
+    // (a port in use) never takes the mailbox from the others.
+    let keeper = tokio::spawn(Arc::clone(&presence).keep(stopped.clone()));
     // A task that fails (the listener whose login is refused at start) stops the others, which
     // finish what they are doing; the first error is what `serve` ends with.
     let mut failure = None;
@@ -100,6 +114,9 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
             failure = Some(error);
         }
     }
+    stop.send_replace(true);
+    keeper.await.ok();
+    presence.leave().await;
     store.close().await;
     failure.map_or(Ok(()), Err)
 }
@@ -167,15 +184,23 @@ pub fn check_templates(book: &RuleBook, templates: &crate::core::reply::Template
     if missing.is_empty() { Ok(()) } else { bail!("{}", missing.join("; ")) }
 }
 
-/// This instance's name in the shared store: `HOST:PID`.
+/// The name `serve` runs under, once it has joined the register (`[instance] name`).
+static INSTANCE_NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// This instance's name in the shared store: `[instance] name` once `serve` has joined, else
+/// `HOST:PID`.
 pub fn instance_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+    INSTANCE_NAME.get().cloned().unwrap_or_else(|| crate::core::lease::instance_name(None, &host_name(), std::process::id()))
+}
+
+/// This machine's name.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|name| name.trim().to_string())
         .filter(|name| !name.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into());
-    format!("{host}:{}", std::process::id())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -10,6 +10,7 @@ pub mod effects;
 pub mod flags;
 pub mod fold;
 pub mod intake;
+pub mod lease;
 pub mod letter;
 pub mod meeting;
 pub mod number;

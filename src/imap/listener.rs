@@ -4,6 +4,11 @@
 //! downloads no body it registered before. A message is marked on the server only after its
 //! registration is committed; a crash in between leaves it registered and unmarked, and the
 //! next catch-up marks it without downloading it again.
+//!
+//! Under `serve`, the listener connects only while its instance holds the mailbox's lease
+//! (`instance::LeaseWatch`), so that of several instances on one register exactly one keeps a
+//! session. When the lease is lost, or its deadline passes without a renewal, the session and
+//! the registration in flight are dropped at once, before the lease can run out.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -22,6 +27,7 @@ use crate::config::{ImapConfig, MarkMode, Secret};
 use crate::core::intake::Source;
 use crate::core::letter::{read_headers_only, read_letter};
 use crate::errors::one_line_of;
+use crate::instance::LeaseWatch;
 use crate::rule_files::PolicySource;
 use crate::store::{Arrival, Outcome, Store};
 
@@ -59,6 +65,8 @@ pub struct ListenerStats {
     pub same_letter: AtomicU64,
     pub catch_ups: AtomicU64,
     pub sessions: AtomicU64,
+    /// Times the mailbox's lease was lost while listening.
+    pub leases_lost: AtomicU64,
 }
 
 impl ListenerStats {
@@ -98,12 +106,30 @@ pub struct Listener {
     store: Store,
     policy: PolicySource,
     stats: Arc<ListenerStats>,
+    /// The mailbox's lease: connect only while it is held. `None`: always connect.
+    lease: Option<LeaseWatch>,
+    /// The backlog last written to the lease's row, so that an idle catch-up writes nothing.
+    reported_backlog: Arc<AtomicU64>,
 }
 
 impl Listener {
     /// `policy` is fixed, or follows the rules in force when each batch is registered.
     pub fn new(config: ImapConfig, password: Secret, store: Store, policy: impl Into<PolicySource>) -> Listener {
-        Listener { config, password, store, policy: policy.into(), stats: Arc::default() }
+        Listener {
+            config,
+            password,
+            store,
+            policy: policy.into(),
+            stats: Arc::default(),
+            lease: None,
+            reported_backlog: Arc::new(AtomicU64::new(u64::MAX)),
+        }
+    }
+
+    /// Listens only while `lease` is held, and reports the backlog on it.
+    pub fn with_lease(mut self, lease: LeaseWatch) -> Listener {
+        self.lease = Some(lease);
+        self
     }
 
     pub fn stats(&self) -> Arc<ListenerStats> {
@@ -116,11 +142,40 @@ impl Listener {
     /// later (a password changed on the server), it is logged as an error and retried at the
     /// longest interval only, so that the retries do not lock the account.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+        let Some(lease) = &self.lease else { return self.listen(&mut shutdown).await };
+        let mut lease = lease.clone();
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            let held = tokio::select! {
+                held = lease.held() => held,
+                _ = shutdown.changed() => return Ok(()),
+            };
+            if !held {
+                return Ok(()); // the lease keeper is gone: `serve` is stopping
+            }
+            info!(mailbox = %self.config.mailbox, "this instance holds the mailbox's lease; connecting");
+            let mut session_shutdown = shutdown.clone();
+            tokio::select! {
+                outcome = self.listen(&mut session_shutdown) => return outcome,
+                _ = lease.lost() => {}
+            }
+            ListenerStats::add(&self.stats.leases_lost, 1);
+            warn!(
+                mailbox = %self.config.mailbox,
+                "the mailbox's lease is no longer ours (not renewed, or taken): IMAP session dropped, registering stopped"
+            );
+        }
+    }
+
+    /// Listens until `shutdown`, reconnecting as `run` says.
+    async fn listen(&self, shutdown: &mut watch::Receiver<bool>) -> Result<()> {
         let longest = Duration::from_secs(self.config.reconnect_max_secs.max(1));
         let mut previous = None;
         loop {
             let started = Instant::now();
-            let error = match self.session(&mut shutdown).await {
+            let error = match self.session(shutdown).await {
                 Ok(()) => return Ok(()),
                 Err(error) => error,
             };
@@ -209,7 +264,8 @@ impl Listener {
     }
 
     /// Brings the full-text index up to date; registration never waits for it, and a failure
-    /// here only delays search (every search indexes what is pending first).
+    /// here only delays search: the letters stay queued for `serve`'s indexer or the next
+    /// catch-up.
     async fn update_search_index(&self) {
         let started = Instant::now();
         let mut indexed = 0;
@@ -243,6 +299,16 @@ impl Listener {
             .map(|m| m.uid)
             .collect();
         let fresh: Vec<Listed> = listing.iter().filter(|m| !recorded.contains(&m.uid)).copied().collect();
+        let backlog = self.lease.as_ref().map(|lease| Backlog {
+            store: self.store.clone(),
+            resource: lease.resource.clone(),
+            holder: lease.holder.clone(),
+            remaining: fresh.len() as u64,
+            reported: Arc::clone(&self.reported_backlog),
+        });
+        if let Some(backlog) = &backlog {
+            backlog.report().await;
+        }
         if fresh.is_empty() && to_mark.is_empty() {
             ListenerStats::add(&self.stats.catch_ups, 1);
             return Ok(highest);
@@ -256,7 +322,8 @@ impl Listener {
 
         let (batches_tx, batches_rx) = mpsc::channel::<Downloaded>(2);
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Vec<u32>>();
-        let registrar = tokio::spawn(register_batches(
+        // Aborted if this catch-up is dropped (the lease was lost): nothing more is registered.
+        let mut registrar = AbortOnDrop(tokio::spawn(register_batches(
             batches_rx,
             done_tx,
             self.store.clone(),
@@ -265,7 +332,8 @@ impl Listener {
             uid_validity,
             self.config.max_message_bytes(),
             Arc::clone(&self.stats),
-        ));
+            backlog,
+        )));
 
         let mut failure = None;
         let budget_kib = in_flight_budget_kib(&self.config);
@@ -296,7 +364,7 @@ impl Listener {
             }
         }
         drop(batches_tx);
-        let registered = registrar.await.map_err(|e| anyhow!("registrar task failed: {e}"))?;
+        let registered = (&mut registrar.0).await.map_err(|e| anyhow!("registrar task failed: {e}"))?;
         while let Ok(committed) = done_rx.try_recv() {
             to_mark.extend(committed.into_iter().filter(|uid| !oversize.contains(uid)));
         }
@@ -442,6 +510,7 @@ async fn register_batches(
     uid_validity: u32,
     limit: u64,
     stats: Arc<ListenerStats>,
+    mut backlog: Option<Backlog>,
 ) -> Result<()> {
     while let Some(batch) = batches.recv().await {
         let Downloaded { messages, headers_only, sizes, in_flight } = batch;
@@ -496,9 +565,45 @@ async fn register_batches(
             }
             uids.push(uid);
         }
+        if let Some(backlog) = &mut backlog {
+            backlog.remaining = backlog.remaining.saturating_sub(uids.len() as u64);
+            backlog.report().await;
+        }
         committed.send(uids).ok();
     }
     Ok(())
+}
+
+/// Letters seen waiting at this catch-up and not yet registered, written on the mailbox's
+/// lease for `chancery status`.
+struct Backlog {
+    store: Store,
+    resource: String,
+    holder: String,
+    remaining: u64,
+    /// What was written last, shared by the listener's catch-ups.
+    reported: Arc<AtomicU64>,
+}
+
+impl Backlog {
+    async fn report(&self) {
+        if self.reported.load(Ordering::Relaxed) == self.remaining {
+            return;
+        }
+        match self.store.instances().report_backlog(&self.resource, &self.holder, self.remaining, Utc::now()).await {
+            Ok(()) => self.reported.store(self.remaining, Ordering::Relaxed),
+            Err(error) => debug!(%error, "cannot record the backlog; status shows an older figure"),
+        }
+    }
+}
+
+/// A spawned task that ends when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 #[cfg(test)]

@@ -67,7 +67,10 @@ pub struct Dispatcher {
     retry_base: Duration,
     retry_max: Duration,
     give_up_after: chrono::Duration,
-    /// How long a claimed mail stays ours: every step of one send may take the timeout.
+    /// How long a claimed mail stays ours: every step of one send may take the timeout. Under
+    /// `serve`, another instance takes it sooner only once this instance's heartbeat lapses (it
+    /// died), so this long lease only holds for a claimer that is no instance (`chancery send`)
+    /// or a dispatcher stuck while its instance lives.
     lease: chrono::Duration,
     wake: Arc<Notify>,
     stats: Arc<DispatchStats>,

@@ -5,8 +5,11 @@
 //!
 //! Several dispatchers (several instances on PostgreSQL) share the table: a row is claimed by one
 //! atomic UPDATE (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), which moves
-//! it to `sending` and pushes `next_attempt_at` a lease ahead. If its dispatcher dies mid-send,
-//! the lease lapses and another takes the row.
+//! it to `sending`, pushes `next_attempt_at` a lease ahead and records the claiming instance
+//! (`claimed_by`). If its dispatcher dies mid-send, another takes the row once that instance's
+//! heartbeat lapses (about 20 s, see `instances.rs`), or the claim's own lease for a claimer that
+//! is no instance; a slow sender that is alive keeps its row. Marking a row checks the claimer, so
+//! a sender whose row was taken from it changes nothing.
 //!
 //! Delivery is at least once, not exactly once: a crash after the SMTP server accepted a mail but
 //! before `mark_sent` committed sends it again when the lease lapses. SMTP offers no way to ask
@@ -17,6 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use super::rows::integer;
 use super::{Backend, Result, Store, StoreError, json, record_history};
 use crate::core::outbound::{MailKind, OutgoingMail};
 use crate::core::time::{parse_stamp, stamp};
@@ -77,7 +81,7 @@ pub(super) async fn enqueue_in(
     .bind(stamp(now))
     .fetch_one(&mut **tx)
     .await?;
-    Ok(row.get(0))
+    Ok(row.try_get(0)?)
 }
 
 /// Acknowledgements enqueued for one recipient since an instant (the start of the office's day,
@@ -88,7 +92,8 @@ pub(super) async fn acknowledgements_since(tx: &mut Transaction<'static, Any>, r
         .bind(stamp(since))
         .fetch_one(&mut **tx)
         .await?;
-    Ok(u32::try_from(row.get::<i64, _>(0)).unwrap_or(u32::MAX))
+    // A count is never negative, and one beyond u32 is over any daily limit all the same.
+    Ok(u32::try_from(row.try_get::<i64, _>(0)?).unwrap_or(u32::MAX))
 }
 
 /// Holds a document's waiting mail until `until` (a press release's embargo): no dispatcher
@@ -128,10 +133,15 @@ impl Store {
     /// Claims up to `limit` mails that are due, for `lease`: no other dispatcher gets them until
     /// they are marked or the lease lapses. The lease must outlast one send, timeouts included.
     pub async fn due_mail(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<OutboxItem>> {
-        let due = "SELECT id FROM outbox WHERE status IN ('pending', 'sending') AND next_attempt_at <= $2 \
-                   ORDER BY next_attempt_at, id LIMIT $3";
+        // A row another instance claimed is taken once its claim or that instance's heartbeat
+        // lapses (see `instances.rs`).
+        let due = format!(
+            "SELECT id FROM outbox WHERE status IN ('pending', 'sending') AND (next_attempt_at <= $2 \
+             OR (status = 'sending' AND {})) ORDER BY next_attempt_at, id LIMIT $3",
+            super::instances::claimer_gone(2)
+        );
         let sql = format!(
-            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1 \
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1, claimed_by = $4 \
              WHERE id IN ({due}{}) RETURNING id, document_id, mail_json, attempts, created_at",
             if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" }
         );
@@ -139,6 +149,7 @@ impl Store {
             .bind(stamp(now + lease))
             .bind(stamp(now))
             .bind(i64::from(limit))
+            .bind(self.claimer())
             .fetch_all(&self.pool)
             .await?;
         let mut items = Vec::with_capacity(rows.len());
@@ -154,14 +165,16 @@ impl Store {
     /// Claims one mail for `lease`, due or not: someone asked to send it now. `None` when it is
     /// not waiting to be sent (sent, failed, unknown, or claimed by a dispatcher whose lease holds).
     pub async fn claim_mail(&self, id: i64, now: DateTime<Utc>, lease: Duration) -> Result<Option<OutboxItem>> {
-        let row = sqlx::query(
-            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1 \
-             WHERE id = $3 AND (status = 'pending' OR (status = 'sending' AND next_attempt_at <= $2)) \
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1, claimed_by = $4 \
+             WHERE id = $3 AND (status = 'pending' OR (status = 'sending' AND (next_attempt_at <= $2 OR {}))) \
              RETURNING id, document_id, mail_json, attempts, created_at",
-        )
+            super::instances::claimer_gone(2)
+        )))
         .bind(stamp(now + lease))
         .bind(stamp(now))
         .bind(id)
+        .bind(self.claimer())
         .fetch_optional(&self.pool)
         .await?;
         match row {
@@ -173,15 +186,18 @@ impl Store {
     /// A claimed row as an item; a row no program can read would be claimed forever, so it
     /// fails, visibly.
     async fn claimed_item(&self, row: &AnyRow, now: DateTime<Utc>) -> Result<Option<OutboxItem>> {
-        let id: i64 = row.get(0);
-        let mail_json: String = row.get(2);
-        match serde_json::from_str::<OutgoingMail>(&mail_json) {
-            Ok(mail) => Ok(Some(OutboxItem {
+        let id: i64 = row.try_get(0)?;
+        let mail_json: String = row.try_get(2)?;
+        let readable = serde_json::from_str::<OutgoingMail>(&mail_json)
+            .map_err(|error| error.to_string())
+            .and_then(|mail| Ok((mail, integer::<u32>(row, 3).map_err(|error| error.to_string())?)));
+        match readable {
+            Ok((mail, attempts)) => Ok(Some(OutboxItem {
                 id,
-                document_id: row.get(1),
+                document_id: row.try_get(1)?,
                 mail,
-                attempts: u32::try_from(row.get::<i64, _>(3)).unwrap_or(u32::MAX),
-                created_at: parse_stamp(&row.get::<String, _>(4)).unwrap_or(now),
+                attempts,
+                created_at: parse_stamp(&row.try_get::<String, _>(4)?).unwrap_or(now),
             })),
             Err(error) => {
                 self.mark_failed(id, &format!("unreadable outbox row: {error}"), now).await?;
@@ -202,7 +218,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no mail {id} in the outbox (see `chancery outbox`)")))?;
         let (status, document_id, kind, recipients): (String, Option<i64>, String, String) =
-            (row.get(0), row.get(1), row.get(2), row.get(3));
+            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
         match status.as_str() {
             "failed" | "pending" => {}
             "sent" => return Err(StoreError::Refused(format!("mail {id} was sent already; there is nothing to retry"))),
@@ -217,7 +233,7 @@ impl Store {
         if let Some(document_id) = document_id {
             let reason = format!("{kind} to {}: sent again on request (it was {status})", recipients_text(&recipients));
             let document_status: String =
-                sqlx::query("SELECT status FROM documents WHERE id = $1").bind(document_id).fetch_one(&mut *tx).await?.get(0);
+                sqlx::query("SELECT status FROM documents WHERE id = $1").bind(document_id).fetch_one(&mut *tx).await?.try_get(0)?;
             let restored = if kind == MailKind::Correspondence.as_str() && document_status == "delivery-failed" {
                 Some(status_before_delivery_failed(&mut tx, document_id).await?)
             } else {
@@ -259,7 +275,7 @@ impl Store {
         .bind(MailKind::Correspondence.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|row| row.get::<i64, _>(0)))
+        Ok(row.map(|row| row.try_get::<i64, _>(0)).transpose()?)
     }
 
     /// One outbox row as it stands.
@@ -272,9 +288,8 @@ impl Store {
 
     /// When the next pending mail falls due (the dispatcher sleeps until then at most).
     pub async fn next_mail_due(&self) -> Result<Option<DateTime<Utc>>> {
-        let row =
-            sqlx::query("SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('pending', 'sending')").fetch_one(&self.pool).await?;
-        Ok(row.get::<Option<String>, _>(0).as_deref().and_then(parse_stamp))
+        let row = sqlx::query(sqlx::AssertSqlSafe(super::instances::next_takeable("outbox"))).fetch_one(&self.pool).await?;
+        Ok(row.try_get::<Option<String>, _>(0)?.as_deref().and_then(parse_stamp))
     }
 
     /// The registered letter's original bytes, to attach to a forward.
@@ -283,7 +298,8 @@ impl Store {
             .bind(document_id)
             .fetch_optional(&self.pool)
             .await?
-            .map(|row| row.get::<Vec<u8>, _>(0))
+            .map(|row| row.try_get::<Vec<u8>, _>(0))
+            .transpose()?
             .ok_or_else(|| StoreError::NotFound(format!("no stored message for document {document_id}")))
     }
 
@@ -292,16 +308,17 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2 AND status = 'sending' \
-             RETURNING document_id, kind, recipients_json",
+             AND claimed_by = $3 RETURNING document_id, kind, recipients_json",
         )
         .bind(stamp(now))
         .bind(id)
+        .bind(self.claimer())
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(row) = row
-            && let Some(document_id) = row.get::<Option<i64>, _>(0)
+            && let Some(document_id) = row.try_get::<Option<i64>, _>(0)?
         {
-            let (kind, recipients): (String, String) = (row.get(1), row.get(2));
+            let (kind, recipients): (String, String) = (row.try_get(1)?, row.try_get(2)?);
             let to = recipients_text(&recipients);
             record_history(&mut tx, document_id, now, "chancery", "mail-sent", None, None, Some(&to), Some(&kind)).await?;
         }
@@ -311,12 +328,16 @@ impl Store {
 
     /// A temporary failure: try again at `next_attempt_at`.
     pub async fn mark_retry(&self, id: i64, error: &str, next_attempt_at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE outbox SET status = 'pending', last_error = $1, next_attempt_at = $2 WHERE id = $3 AND status = 'sending'")
-            .bind(short(error))
-            .bind(stamp(next_attempt_at))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE outbox SET status = 'pending', last_error = $1, next_attempt_at = $2 WHERE id = $3 AND status = 'sending' \
+             AND claimed_by = $4",
+        )
+        .bind(short(error))
+        .bind(stamp(next_attempt_at))
+        .bind(id)
+        .bind(self.claimer())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -324,10 +345,12 @@ impl Store {
     /// attempt is not counted.
     pub async fn release(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         sqlx::query(
-            "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = $1 WHERE id = $2 AND status = 'sending'",
+            "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = $1 WHERE id = $2 AND status = 'sending' \
+             AND claimed_by = $3",
         )
         .bind(stamp(now))
         .bind(id)
+        .bind(self.claimer())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -348,13 +371,13 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(row) = row
-            && let Some(document_id) = row.get::<Option<i64>, _>(0)
+            && let Some(document_id) = row.try_get::<Option<i64>, _>(0)?
         {
-            let (kind, recipients): (String, String) = (row.get(1), row.get(2));
+            let (kind, recipients): (String, String) = (row.try_get(1)?, row.try_get(2)?);
             let reason = format!("{kind} to {}: {error}", recipients_text(&recipients));
             if kind == MailKind::Correspondence.as_str() {
                 let old: String =
-                    sqlx::query("SELECT status FROM documents WHERE id = $1").bind(document_id).fetch_one(&mut *tx).await?.get(0);
+                    sqlx::query("SELECT status FROM documents WHERE id = $1").bind(document_id).fetch_one(&mut *tx).await?.try_get(0)?;
                 sqlx::query("UPDATE documents SET status = 'delivery-failed' WHERE id = $1").bind(document_id).execute(&mut *tx).await?;
                 record_history(
                     &mut tx,
@@ -402,21 +425,22 @@ impl Store {
             .await?
             .iter()
             .map(|row| {
-                let mail_json: String = row.get(11);
+                let id: i64 = row.try_get(0)?;
+                let mail_json: String = row.try_get(11)?;
                 Ok(OutboxRecord {
-                    id: row.get(0),
-                    document_id: row.get(1),
-                    kind: row.get(2),
-                    recipients: serde_json::from_str(&row.get::<String, _>(3)).unwrap_or_default(),
-                    message_id: row.get(4),
-                    status: row.get(5),
-                    attempts: u32::try_from(row.get::<i64, _>(6)).unwrap_or(0),
-                    next_attempt_at: row.get(7),
-                    last_error: row.get(8),
-                    created_at: row.get(9),
-                    sent_at: row.get(10),
+                    id,
+                    document_id: row.try_get(1)?,
+                    kind: row.try_get(2)?,
+                    recipients: serde_json::from_str(&row.try_get::<String, _>(3)?).unwrap_or_default(),
+                    message_id: row.try_get(4)?,
+                    status: row.try_get(5)?,
+                    attempts: integer(row, 6)?,
+                    next_attempt_at: row.try_get(7)?,
+                    last_error: row.try_get(8)?,
+                    created_at: row.try_get(9)?,
+                    sent_at: row.try_get(10)?,
                     mail: serde_json::from_str(&mail_json)
-                        .map_err(|e| StoreError::Refused(format!("outbox row {} is unreadable: {e}", row.get::<i64, _>(0))))?,
+                        .map_err(|e| StoreError::Refused(format!("outbox row {id} is unreadable: {e}")))?,
                 })
             })
             .collect()
@@ -438,7 +462,7 @@ async fn status_before_delivery_failed(tx: &mut Transaction<'static, Any>, docum
     .bind(document_id)
     .fetch_optional(&mut **tx)
     .await?;
-    Ok(row.and_then(|row| row.get::<Option<String>, _>(0)).unwrap_or_else(|| "registered".to_string()))
+    Ok(row.map(|row| row.try_get::<Option<String>, _>(0)).transpose()?.flatten().unwrap_or_else(|| "registered".to_string()))
 }
 
 fn recipients_text(recipients_json: &str) -> String {

@@ -6,8 +6,8 @@
 //! Claims work as the mail outbox's do (see `outbox.rs`): one atomic UPDATE moves due rows to
 //! `sending` and pushes `next_attempt_at` a lease ahead (`FOR UPDATE SKIP LOCKED` on PostgreSQL;
 //! SQLite serialises writers), so two senders never take the same row, and a row whose sender
-//! died is taken again once its lease lapses. Posting is at least once: a crash between the
-//! homeserver accepting a message and `mark_sent` posts it again.
+//! died is taken again once its instance's heartbeat or the claim's lease lapses. Posting is at
+//! least once: a crash between the homeserver accepting a message and `mark_sent` posts it again.
 //!
 //! A table of its own rather than a channel column on `outbox`: the mail dispatcher's queries
 //! stay as they are and can never claim a room message.
@@ -20,6 +20,7 @@ use sqlx::{Any, Row, Transaction};
 use tokio::sync::Notify;
 
 use super::outbox::short;
+use super::rows::integer;
 use super::{Backend, Result, Store};
 use crate::core::announce::RoomTarget;
 use crate::core::time::{parse_stamp, stamp};
@@ -110,10 +111,13 @@ impl RoomMessages<'_> {
     /// Claims up to `limit` due messages, oldest first, for `lease`: no other sender gets them
     /// until they are marked or the lease lapses. The lease must outlast one post.
     pub async fn claim_due(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<RoomMessage>> {
-        let due = "SELECT id FROM room_outbox WHERE status IN ('pending', 'sending') AND next_attempt_at <= $2 \
-                   ORDER BY next_attempt_at, id LIMIT $3";
+        let due = format!(
+            "SELECT id FROM room_outbox WHERE status IN ('pending', 'sending') AND (next_attempt_at <= $2 \
+             OR (status = 'sending' AND {})) ORDER BY next_attempt_at, id LIMIT $3",
+            super::instances::claimer_gone(2)
+        );
         let sql = format!(
-            "UPDATE room_outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1 \
+            "UPDATE room_outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1, claimed_by = $4 \
              WHERE id IN ({due}{}) RETURNING id, target, body_markdown, attempts",
             if self.store.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" }
         );
@@ -121,6 +125,7 @@ impl RoomMessages<'_> {
             .bind(stamp(now + lease))
             .bind(stamp(now))
             .bind(i64::from(limit))
+            .bind(self.store.claimer())
             .fetch_all(&self.store.pool)
             .await?;
         let mut claimed = rows.iter().map(claimed_from_row).collect::<Result<Vec<_>>>()?;
@@ -180,9 +185,7 @@ impl RoomMessages<'_> {
     /// When the next waiting message falls due (a claimed one: when its lease lapses); the
     /// sender sleeps until then at most.
     pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
-        let row = sqlx::query("SELECT MIN(next_attempt_at) FROM room_outbox WHERE status IN ('pending', 'sending')")
-            .fetch_one(&self.store.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(super::instances::next_takeable("room_outbox"))).fetch_one(&self.store.pool).await?;
         Ok(row.try_get::<Option<String>, _>(0)?.as_deref().and_then(parse_stamp))
     }
 
@@ -202,7 +205,7 @@ impl RoomMessages<'_> {
                     target: RoomTarget::parse(&row.try_get::<String, _>(2)?),
                     markdown: row.try_get(3)?,
                     status: row.try_get(4)?,
-                    attempts: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(0),
+                    attempts: integer(row, 5)?,
                     next_attempt_at: row.try_get(6)?,
                     last_error: row.try_get(7)?,
                     created_at: row.try_get(8)?,
@@ -218,6 +221,6 @@ fn claimed_from_row(row: &AnyRow) -> Result<RoomMessage> {
         id: row.try_get(0)?,
         target: RoomTarget::parse(&row.try_get::<String, _>(1)?),
         markdown: row.try_get(2)?,
-        attempts: u32::try_from(row.try_get::<i64, _>(3)?).unwrap_or(u32::MAX),
+        attempts: integer(row, 3)?,
     })
 }
