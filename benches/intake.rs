@@ -12,8 +12,23 @@
 //!    an idle `serve` before it (the baseline), the peak while it is registered (VmHWM, goal
 //!    under 200 MB) and the resident memory once `serve` is idle again (VmRSS, goal under 80 MB).
 //!
+//! 7. storage: bytes the SQLite store grew by (file and WAL after a checkpoint) per byte of mail
+//!    registered in step 3, as stored now (each attachment once, inside its raw message) and
+//!    before (the same store plus each attachment's decoded bytes in a BLOB, as migrations
+//!    0001-0014 kept them, written here from the stored messages);
+//! 8. two writers against one on PostgreSQL (when `CHANCERY_BENCH_POSTGRES_URL` is set, as
+//!    `scripts/bench` sets it): `CHANCERY_BENCH_WRITER_LETTERS` letters (default 4,000) of the
+//!    same kind, read beforehand, registered by `Store::register_incoming` in batches of about
+//!    4 MB (the listener's) into a fresh database: by one writer; by two writers (two `Store`s,
+//!    two pools) at once, each with half the letters, as the register does now (the year's
+//!    counter locked last); and by two writers whose transactions are serialised whole, which
+//!    is what taking the counter lock first amounted to. Each run checks that the numbers are
+//!    gapless. The one-writer database also gives the bytes per byte on PostgreSQL (the
+//!    tables' total relation size, TOAST and indexes included), now and before.
+//!
 //! `CHANCERY_BENCH_ONLY=big-letter` runs only step 6 (a minute, not a quarter of an hour);
-//! `CHANCERY_BENCH_KEEP=1` keeps the mailboxes and the stores (and their logs) afterwards.
+//! `CHANCERY_BENCH_ONLY=writers` runs only step 8; `CHANCERY_BENCH_KEEP=1` keeps the mailboxes
+//! and the stores (and their logs) afterwards.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -21,8 +36,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use chancery::config::{ImapConfig, Secret, TlsMode};
+use chancery::config::{ImapConfig, RegisterConfig, Secret, TlsMode};
+use chancery::core::intake::Source;
+use chancery::core::letter::{attachments_in, read_letter};
 use chancery::imap::{Session, open_session};
+use chancery::store::{Arrival, OpenMode, Store};
 use futures::TryStreamExt;
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
@@ -40,6 +58,9 @@ const BIG_PEAK_GOAL_MB: f64 = 200.0;
 const BIG_SETTLED_GOAL_MB: f64 = 80.0;
 /// How long `serve` idles before its resident memory is read.
 const SETTLE: Duration = Duration::from_secs(3);
+const DEFAULT_WRITER_LETTERS: usize = 4_000;
+/// The bytes of one registering transaction, as the listener downloads them (`fetch_batch_bytes`).
+const WRITER_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 struct Services {
     host: String,
@@ -495,6 +516,7 @@ async fn main() {
 enum Parts {
     All,
     BigLetterOnly,
+    WritersOnly,
 }
 
 async fn run() -> Result<()> {
@@ -503,7 +525,8 @@ async fn run() -> Result<()> {
         Err(_) => Parts::All,
         Ok(v) if v.is_empty() => Parts::All,
         Ok(v) if v == "big-letter" => Parts::BigLetterOnly,
-        Ok(v) => bail!("CHANCERY_BENCH_ONLY={v} is not a part of this benchmark; the one part that runs alone is big-letter"),
+        Ok(v) if v == "writers" => Parts::WritersOnly,
+        Ok(v) => bail!("CHANCERY_BENCH_ONLY={v} is not a part of this benchmark; the parts that run alone are big-letter and writers"),
     };
     let n: usize = match std::env::var("CHANCERY_BENCH_MESSAGES") {
         Ok(v) => v.parse().map_err(|_| anyhow!("CHANCERY_BENCH_MESSAGES is not a number: {v}"))?,
@@ -518,6 +541,9 @@ async fn run() -> Result<()> {
     println!("  server   {}:{} (user registry, tls none)", s.host, s.port);
     println!("  binary   {}", env!("CARGO_BIN_EXE_chancery"));
     println!();
+    if parts == Parts::WritersOnly {
+        return two_writers().await;
+    }
     if parts == Parts::All {
         in_fresh_mailbox(&s, "bench", keep, |mailbox, dir| {
             let s = Arc::clone(&s);
@@ -535,7 +561,12 @@ async fn run() -> Result<()> {
         let s = Arc::clone(&s);
         async move { big_letter(&s, &mailbox, &dir).await }
     })
-    .await
+    .await?;
+    if parts == Parts::All {
+        println!();
+        two_writers().await?;
+    }
+    Ok(())
 }
 
 /// Runs `part` with a new mailbox and a new folder for the store and the logs; removes them
@@ -713,6 +744,8 @@ async fn measure(s: &Arc<Services>, n: usize, mailbox: &str, db_url: &str, dir: 
         .context("create the bench store")?
         .close()
         .await;
+    let db_path = dir.join("bench.db");
+    let empty_bytes = sqlite_bytes(&db_url, &db_path).await?;
     let counter = open_counter(&db_url).await?;
 
     // 3. chancery serve registers the mailbox.
@@ -751,6 +784,15 @@ async fn measure(s: &Arc<Services>, n: usize, mailbox: &str, db_url: &str, dir: 
     if warnings > 0 {
         println!("    log: {warnings} WARN/ERROR lines in {}", dir.join("serve-1.log").display());
     }
+
+    // 7. Storage, before the later steps add letters: now, and with the decoded copies.
+    println!("[7] storage: the store's growth per byte registered, now and with the decoded copies of before ...");
+    // No connection of this process may be open while the file is copied: closing the copy's
+    // descriptor would drop this process's SQLite locks on it (POSIX), and the next `serve`
+    // would delete the log under a reader that no longer sees new commits.
+    counter.close().await;
+    let storage = sqlite_storage(&db_url, &db_path, dir, empty_bytes, raw_bytes).await?;
+    let counter = open_counter(&db_url).await?;
 
     // 4. Restart on the same store: nothing to download.
     println!("[4] restart on the same store ...");
@@ -852,6 +894,12 @@ async fn measure(s: &Arc<Services>, n: usize, mailbox: &str, db_url: &str, dir: 
     println!("peak RSS       {rss_mb:.1} MB");
     println!("restart        {restart_bytes} body bytes fetched, {} documents added", after - before);
     println!("latency        p50 {p50:.1} ms, p95 {p95:.1} ms ({LATENCY_LETTERS} letters, {missed} missed)");
+    println!(
+        "storage        {:.3} bytes per byte received (attachments once), {:.3} before (decoded copies): {:.1}% less",
+        storage.now,
+        storage.before,
+        100.0 * (1.0 - storage.now / storage.before)
+    );
     println!("goals:");
     println!("  [{}] throughput ratio >= 0.5   ({ratio:.3})", verdict(ratio >= 0.5));
     println!("  [{}] peak RSS < 200 MB         ({rss_mb:.1} MB)", verdict(rss_mb < 200.0));
@@ -862,4 +910,289 @@ async fn measure(s: &Arc<Services>, n: usize, mailbox: &str, db_url: &str, dir: 
     );
     println!("====================================================================");
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Storage: bytes written per byte received
+
+/// Bytes a store grew by per byte of mail registered: as stored now, and with each attachment's
+/// decoded copy as well (as before migration 0015).
+struct Storage {
+    now: f64,
+    before: f64,
+}
+
+/// The SQLite store's size on disk: the file and its write-ahead log, after a checkpoint that
+/// empties the log.
+async fn sqlite_bytes(url: &str, path: &Path) -> Result<u64> {
+    let pool = open_counter(url).await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await?;
+    pool.close().await;
+    let size = |p: PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    Ok(size(path.to_path_buf()) + size(PathBuf::from(wal)))
+}
+
+async fn sqlite_storage(url: &str, path: &Path, dir: &Path, empty: u64, received: u64) -> Result<Storage> {
+    let now_bytes = sqlite_bytes(url, path).await?;
+    // Where the bytes are, when SQLite was built with its dbstat table.
+    let pool = open_counter(url).await?;
+    let tables: Vec<(String, i64)> =
+        sqlx::query_as("SELECT name, CAST(SUM(pgsize) AS BIGINT) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC LIMIT 6")
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_default();
+    pool.close().await;
+    if !tables.is_empty() {
+        let shares: Vec<String> = tables.iter().map(|(name, bytes)| format!("{name} {:.3}", *bytes as f64 / received as f64)).collect();
+        println!("    SQLite now, bytes per byte received by table: {}", shares.join(", "));
+    }
+    // Before: a copy of the store, with the decoded bytes added the old way.
+    let before_path = dir.join("bench-before.db");
+    std::fs::copy(path, &before_path).context("copy the store")?;
+    let before_url = format!("sqlite://{}", before_path.display());
+    let pool = open_counter(&before_url).await?;
+    sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+    let decoded = add_decoded_copies(&pool, "INTEGER", "BLOB").await?;
+    pool.close().await;
+    let before_bytes = sqlite_bytes(&before_url, &before_path).await?;
+    if !std::env::var("CHANCERY_BENCH_KEEP").is_ok_and(|v| !v.is_empty() && v != "0") {
+        std::fs::remove_file(&before_path).ok();
+    }
+    let storage = Storage { now: (now_bytes - empty) as f64 / received as f64, before: (before_bytes - empty) as f64 / received as f64 };
+    println!(
+        "    SQLite: {:.1} MB received; store {:.1} MB -> {:.1} MB now ({:.3} bytes per byte), {:.1} MB with {:.1} MB of \
+         decoded attachments ({:.3} bytes per byte)",
+        received as f64 / MB,
+        empty as f64 / MB,
+        now_bytes as f64 / MB,
+        storage.now,
+        before_bytes as f64 / MB,
+        decoded as f64 / MB,
+        storage.before
+    );
+    Ok(storage)
+}
+
+/// Writes each attachment's decoded bytes beside the raw message again, as the register did
+/// before migration 0015 (a BLOB per attachment, unique by document and position), decoding
+/// them from the stored messages. Returns the decoded bytes written.
+async fn add_decoded_copies(pool: &AnyPool, integer: &str, blob: &str) -> Result<u64> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE attachment_copies (document_id {integer} NOT NULL, position {integer} NOT NULL, \
+         content {blob} NOT NULL, PRIMARY KEY (document_id, position))"
+    )))
+    .execute(pool)
+    .await?;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT document_id FROM attachments ORDER BY document_id").fetch_all(pool).await?;
+    let mut written = 0u64;
+    let mut tx = pool.begin().await?;
+    for id in ids {
+        let raw: Vec<u8> = sqlx::query_scalar("SELECT bytes FROM raw_messages WHERE document_id = $1").bind(id).fetch_one(&mut *tx).await?;
+        for (position, attachment) in (1_i64..).zip(attachments_in(&raw)) {
+            written += attachment.content.len() as u64;
+            sqlx::query("INSERT INTO attachment_copies (document_id, position, content) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(position)
+                .bind(attachment.content)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Two writers against one on PostgreSQL
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Writers {
+    One,
+    /// Two at once, as the register runs now: they wait for each other only for the numbering.
+    Two,
+    /// Two whose transactions never overlap: what the counter lock taken first made of them.
+    TwoSerialised,
+}
+
+struct WriterRun {
+    secs: f64,
+    letters: usize,
+    bytes: u64,
+    /// The tables' size before the letters.
+    empty_bytes: u64,
+}
+
+async fn two_writers() -> Result<()> {
+    let Ok(base) = std::env::var("CHANCERY_BENCH_POSTGRES_URL") else {
+        println!("[8] two writers on PostgreSQL: left out (CHANCERY_BENCH_POSTGRES_URL is not set)");
+        return Ok(());
+    };
+    let letters: usize = match std::env::var("CHANCERY_BENCH_WRITER_LETTERS") {
+        Ok(v) => v.parse().map_err(|_| anyhow!("CHANCERY_BENCH_WRITER_LETTERS is not a number: {v}"))?,
+        Err(_) => DEFAULT_WRITER_LETTERS,
+    };
+    let (cores, model, memory) = machine();
+    let root = base.rsplit_once('/').map(|(root, _)| root.to_string()).unwrap_or(base.clone());
+    sqlx::any::install_default_drivers();
+    let admin = AnyPool::connect(&base).await.with_context(|| format!("connect to {base}"))?;
+    println!(
+        "[8] two writers against one on PostgreSQL ({root}): {letters} letters, batches of about {} MB",
+        WRITER_BATCH_BYTES / 1024 / 1024
+    );
+    let mut runs = Vec::new();
+    let mut storage = None;
+    for writers in [Writers::One, Writers::Two, Writers::TwoSerialised] {
+        let name = format!("chancery_bench_intake_{}", format!("{writers:?}").to_lowercase());
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&admin).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await?;
+        let url = format!("{root}/{name}");
+        let result = writer_run(&url, writers, letters).await;
+        let result = match result {
+            Ok((run, pool)) if writers == Writers::One => {
+                storage = Some(postgres_storage(&pool, run.empty_bytes, run.bytes).await);
+                pool.close().await;
+                Ok(run)
+            }
+            Ok((run, pool)) => {
+                pool.close().await;
+                Ok(run)
+            }
+            Err(error) => Err(error),
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await?;
+        let run = result?;
+        println!(
+            "    {writers:?}: {} letters, {:.1} MB in {:.2} s: {:.0} letters/s, {:.1} MB/s",
+            run.letters,
+            run.bytes as f64 / MB,
+            run.secs,
+            run.letters as f64 / run.secs,
+            run.bytes as f64 / MB / run.secs
+        );
+        runs.push(run);
+    }
+    admin.close().await;
+    let rate = |run: &WriterRun| run.letters as f64 / run.secs;
+    let (one, two, serialised) = (rate(&runs[0]), rate(&runs[1]), rate(&runs[2]));
+    println!();
+    println!("============ Chancery intake: two writers on PostgreSQL =============");
+    println!("machine        {cores} cores, {model}, {memory} RAM");
+    println!(
+        "letters        {letters} per run ({:.1} MB), batches of about {} MB",
+        runs[0].bytes as f64 / MB,
+        WRITER_BATCH_BYTES / 1024 / 1024
+    );
+    println!("one writer     {one:>8.0} letters/s  {:>8.1} MB/s", runs[0].bytes as f64 / MB / runs[0].secs);
+    println!("two writers    {two:>8.0} letters/s  {:>8.1} MB/s  (counter locked last)", runs[1].bytes as f64 / MB / runs[1].secs);
+    println!(
+        "two, serialised{serialised:>8.0} letters/s  {:>8.1} MB/s  (whole transactions in turn: the counter locked first)",
+        runs[2].bytes as f64 / MB / runs[2].secs
+    );
+    println!("ratio          two/one {:.2}, serialised/one {:.2}, two/serialised {:.2}", two / one, serialised / one, two / serialised);
+    if let Some(Ok(storage)) = &storage {
+        println!(
+            "storage        {:.3} bytes per byte received (attachments once), {:.3} before (decoded copies): {:.1}% less",
+            storage.now,
+            storage.before,
+            100.0 * (1.0 - storage.now / storage.before)
+        );
+    } else if let Some(Err(error)) = &storage {
+        println!("storage        not measured: {error:#}");
+    }
+    println!("====================================================================");
+    Ok(())
+}
+
+/// Registers `letters` letters into the fresh database at `url` with `writers`; checks that every
+/// letter got a number and the numbers are gapless. Returns the run and a pool on the database.
+async fn writer_run(url: &str, writers: Writers, letters: usize) -> Result<(WriterRun, AnyPool)> {
+    let count = if writers == Writers::One { 1 } else { 2 };
+    let mut stores = Vec::new();
+    for _ in 0..count {
+        stores.push(Store::open(url, chrono_tz::Asia::Baku, OpenMode::CreateIfMissing).await.context("open the bench database")?);
+    }
+    let pool = AnyPool::connect(url).await?;
+    let empty = postgres_bytes(&pool).await?;
+    // The letters, read as the listener reads them, before the clock starts; writer w takes
+    // every count-th letter from w.
+    let mut batches: Vec<Vec<Vec<Arrival>>> = (0..count).map(|_| Vec::new()).collect();
+    let mut bytes = 0u64;
+    for (writer, writer_batches) in batches.iter_mut().enumerate() {
+        let mailbox = format!("writer-{writer}");
+        let mut batch = Vec::new();
+        let mut batch_bytes = 0;
+        for index in (writer..letters).step_by(count) {
+            let raw = make_letter(index);
+            bytes += raw.len() as u64;
+            batch_bytes += raw.len();
+            let letter = read_letter(&raw);
+            let uid = u32::try_from(index + 1)?;
+            let source = Source::Imap { mailbox: mailbox.clone(), uid_validity: 1, uid };
+            batch.push(Arrival { raw, letter, source, received_at: chrono::Utc::now() });
+            if batch_bytes >= WRITER_BATCH_BYTES {
+                writer_batches.push(std::mem::take(&mut batch));
+                batch_bytes = 0;
+            }
+        }
+        if !batch.is_empty() {
+            writer_batches.push(batch);
+        }
+    }
+    let policy = Arc::new(RegisterConfig::default().policy());
+    let turn = Arc::new(tokio::sync::Mutex::new(()));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (store, batches) in stores.into_iter().zip(batches) {
+        let (policy, turn) = (Arc::clone(&policy), Arc::clone(&turn));
+        tasks.push(tokio::spawn(async move {
+            for batch in batches {
+                let _turn = if writers == Writers::TwoSerialised { Some(turn.lock().await) } else { None };
+                store.register_incoming(batch, &policy, chrono::Utc::now()).await?;
+            }
+            store.close().await;
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let (documents, first, last): (i64, i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), COALESCE(MIN(sequence), 0), COALESCE(MAX(sequence), 0) FROM documents").fetch_one(&pool).await?;
+    if documents != letters as i64 || first != 1 || last != letters as i64 {
+        bail!("{writers:?}: {documents} documents numbered {first} to {last}; expected {letters}, gapless from 1");
+    }
+    Ok((WriterRun { secs, letters, bytes, empty_bytes: empty }, pool))
+}
+
+/// The total size of the database's tables, their indexes and TOAST included.
+async fn postgres_bytes(pool: &AnyPool) -> Result<u64> {
+    let bytes: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(pg_total_relation_size(c.oid)), 0) AS BIGINT) FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(u64::try_from(bytes)?)
+}
+
+async fn postgres_storage(pool: &AnyPool, empty: u64, received: u64) -> Result<Storage> {
+    let now_bytes = postgres_bytes(pool).await?;
+    let decoded = add_decoded_copies(pool, "BIGINT", "BYTEA").await?;
+    let before_bytes = postgres_bytes(pool).await?;
+    let storage = Storage { now: (now_bytes - empty) as f64 / received as f64, before: (before_bytes - empty) as f64 / received as f64 };
+    println!(
+        "    PostgreSQL (one writer's database): {:.1} MB received; tables {:.1} MB -> {:.1} MB now ({:.3} bytes per byte), \
+         {:.1} MB with {:.1} MB of decoded attachments ({:.3} bytes per byte)",
+        received as f64 / MB,
+        empty as f64 / MB,
+        now_bytes as f64 / MB,
+        storage.now,
+        before_bytes as f64 / MB,
+        decoded as f64 / MB,
+        storage.before
+    );
+    Ok(storage)
 }

@@ -75,7 +75,31 @@ pub fn fingerprint(bytes: &[u8]) -> String {
 
 /// Reads a raw message. Never fails and never panics; what could not be read is flagged.
 pub fn read_letter(raw: &[u8]) -> Letter {
-    without_nul(read_parts(raw))
+    // A backstop, not a path: mail-parser's debug assertions and overflow checks have fired on
+    // damaged mail (tests/properties.rs). Whatever bytes make the parser give up, the letter is
+    // still registered, raw and flagged, instead of taking the listener down.
+    let letter = std::panic::catch_unwind(|| read_parts(raw)).unwrap_or_else(|_| unparsed(raw));
+    without_nul(letter)
+}
+
+/// What is registered of bytes nobody could read as mail: the bytes, their text as it
+/// stands, flagged `unparsed`.
+fn unparsed(raw: &[u8]) -> Letter {
+    Letter {
+        subject: String::new(),
+        from: Vec::new(),
+        to: Vec::new(),
+        cc: Vec::new(),
+        message_id: None,
+        replies_to: Vec::new(),
+        sent_at: None,
+        body_text: String::from_utf8_lossy(raw).into_owned(),
+        attachments: Vec::new(),
+        sha256: fingerprint(raw),
+        size: raw.len(),
+        flags: vec![ReviewFlag::Unparsed],
+        headers: Vec::new(),
+    }
 }
 
 /// NUL is no character of any text people write, and PostgreSQL refuses it in text columns:
@@ -102,11 +126,16 @@ fn without_nul(mut letter: Letter) -> Letter {
         clean(name);
         clean(value);
     }
-    for attachment in &mut letter.attachments {
-        clean(&mut attachment.name);
-        clean(&mut attachment.media_type);
-    }
+    letter.attachments.iter_mut().for_each(without_nul_in_attachment);
     letter
+}
+
+fn without_nul_in_attachment(attachment: &mut Attachment) {
+    for text in [&mut attachment.name, &mut attachment.media_type] {
+        if text.contains('\0') {
+            text.retain(|c| c != '\0');
+        }
+    }
 }
 
 /// Why some bytes are not a mail message. The listener registers such bytes anyway (whatever
@@ -159,24 +188,7 @@ fn has_mail_header(message: &mail_parser::Message<'_>) -> bool {
 fn read_parts(raw: &[u8]) -> Letter {
     let mut flags = Vec::new();
     let parsed = MessageParser::default().parse(raw).filter(has_mail_header);
-    let Some(message) = parsed else {
-        flags.push(ReviewFlag::Unparsed);
-        return Letter {
-            subject: String::new(),
-            from: Vec::new(),
-            to: Vec::new(),
-            cc: Vec::new(),
-            message_id: None,
-            replies_to: Vec::new(),
-            sent_at: None,
-            body_text: String::from_utf8_lossy(raw).into_owned(),
-            attachments: Vec::new(),
-            sha256: fingerprint(raw),
-            size: raw.len(),
-            flags,
-            headers: Vec::new(),
-        };
-    };
+    let Some(message) = parsed else { return unparsed(raw) };
 
     check_mime_structure(&message, raw, &mut flags);
     check_charsets(&message, &mut flags);
@@ -196,35 +208,14 @@ fn read_parts(raw: &[u8]) -> Letter {
 
     // Names and types first, while the parts are whole; then each content is moved out of its
     // part: a decoded attachment of tens of megabytes is never held twice.
-    let described: Vec<(u32, String, String)> = message
-        .attachments
-        .iter()
-        .enumerate()
-        .filter_map(|(index, &part_id)| {
-            let part = message.parts.get(part_id as usize)?;
-            let original = part.attachment_name().unwrap_or("");
-            if is_hostile_name(original) {
-                flags.push(ReviewFlag::HostileAttachmentName { original: original.escape_debug().to_string() });
-            }
-            Some((part_id, safe_attachment_name(original, index + 1), media_type_of(part)))
-        })
-        .collect();
+    let described = describe_attachments(&message, &mut flags);
     let headers = message.headers().iter().map(|h| (h.name().to_string(), header_text(h.value()))).collect();
     let subject = message.subject().unwrap_or("").trim().to_string();
     let (from, to, cc) = (correspondents(message.from()), correspondents(message.to()), correspondents(message.cc()));
     let message_id = message.message_id().map(normalize_message_id).filter(|id| !id.is_empty());
     let sent_at = message.date().map(|d| d.to_timestamp());
     let mut message = message;
-    let mut attachments: Vec<Attachment> = Vec::with_capacity(described.len());
-    for (i, (part_id, name, media_type)) in described.iter().enumerate() {
-        // A part listed twice is taken at its last listing and copied before.
-        let content = if described[i + 1..].iter().any(|(later, _, _)| later == part_id) {
-            message.parts.get(*part_id as usize).map(attachment_bytes).unwrap_or_default()
-        } else {
-            take_attachment_content(&mut message, *part_id)
-        };
-        attachments.push(Attachment { name: name.clone(), media_type: media_type.clone(), sha256: fingerprint(&content), content });
-    }
+    let attachments = take_attachments(&mut message, &described, |_| true);
     drop(message);
 
     Letter {
@@ -242,6 +233,73 @@ fn read_parts(raw: &[u8]) -> Letter {
         flags,
         headers,
     }
+}
+
+/// The attachments of a raw message exactly as `read_letter` finds them: the same positions
+/// (from 1), names, media types and decoded bytes. The register keeps each attachment only
+/// inside its raw message; a download and `verify` decode it again with this.
+pub fn attachments_in(raw: &[u8]) -> Vec<Attachment> {
+    attachments_where(raw, |_| true)
+}
+
+/// The attachment at `position` (from 1) of a raw message, as `attachments_in` would give it;
+/// the others are not copied or hashed.
+pub fn attachment_in(raw: &[u8], position: usize) -> Option<Attachment> {
+    attachments_where(raw, |index| index + 1 == position).into_iter().next()
+}
+
+fn attachments_where(raw: &[u8], wanted: impl Fn(usize) -> bool + std::panic::RefUnwindSafe) -> Vec<Attachment> {
+    // The same backstop as `read_letter`: bytes the parser gives up on yield no attachments.
+    std::panic::catch_unwind(|| decode_attachments(raw, &wanted)).unwrap_or_default()
+}
+
+fn decode_attachments(raw: &[u8], wanted: impl Fn(usize) -> bool) -> Vec<Attachment> {
+    let Some(mut message) = MessageParser::default().parse(raw).filter(has_mail_header) else { return Vec::new() };
+    let described = describe_attachments(&message, &mut Vec::new());
+    let mut attachments = take_attachments(&mut message, &described, wanted);
+    attachments.iter_mut().for_each(without_nul_in_attachment);
+    attachments
+}
+
+/// Each attachment's part, display name and media type, in the order the message lists them;
+/// hostile names are flagged.
+fn describe_attachments(message: &mail_parser::Message<'_>, flags: &mut Vec<ReviewFlag>) -> Vec<(u32, String, String)> {
+    message
+        .attachments
+        .iter()
+        .enumerate()
+        .filter_map(|(index, &part_id)| {
+            let part = message.parts.get(part_id as usize)?;
+            let original = part.attachment_name().unwrap_or("");
+            if is_hostile_name(original) {
+                flags.push(ReviewFlag::HostileAttachmentName { original: original.escape_debug().to_string() });
+            }
+            Some((part_id, safe_attachment_name(original, index + 1), media_type_of(part)))
+        })
+        .collect()
+}
+
+/// The described attachments whose index (from 0) is `wanted`, their contents moved out of the
+/// message.
+fn take_attachments(
+    message: &mut mail_parser::Message<'_>,
+    described: &[(u32, String, String)],
+    wanted: impl Fn(usize) -> bool,
+) -> Vec<Attachment> {
+    let mut attachments: Vec<Attachment> = Vec::with_capacity(described.len());
+    for (i, (part_id, name, media_type)) in described.iter().enumerate() {
+        if !wanted(i) {
+            continue;
+        }
+        // A part listed twice is taken at its last listing and copied before.
+        let content = if described[i + 1..].iter().any(|(later, _, _)| later == part_id) {
+            message.parts.get(*part_id as usize).map(attachment_bytes).unwrap_or_default()
+        } else {
+            take_attachment_content(message, *part_id)
+        };
+        attachments.push(Attachment { name: name.clone(), media_type: media_type.clone(), sha256: fingerprint(&content), content });
+    }
+    attachments
 }
 
 /// A header value as text people and rules can match: addresses as `Name <addr>, ...`.
@@ -438,6 +496,22 @@ mod tests {
         assert_eq!(safe_attachment_name(&long, 1).chars().count(), MAX_ATTACHMENT_NAME_CHARS);
         assert!(is_hostile_name("../../etc/passwd"));
         assert!(!is_hostile_name("Müqavilə 2026.pdf"));
+    }
+
+    #[test]
+    fn attachments_read_again_from_the_raw_message_are_those_of_the_letter() {
+        let raw = b"From: a@x.org\r\nSubject: files\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n\
+            --B\r\nContent-Type: text/plain\r\n\r\nhello\r\n\
+            --B\r\nContent-Type: application/pdf; name=\"../a.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n\
+            --B\r\nContent-Type: text/plain; name=\"b\x00.txt\"\r\nContent-Disposition: attachment\r\n\r\nsecond\r\n--B--\r\n";
+        let letter = read_letter(raw);
+        assert_eq!(letter.attachments.len(), 2);
+        assert_eq!(attachments_in(raw), letter.attachments);
+        assert_eq!(letter.attachments[0].content, b"%PDF-1.4\n");
+        assert_eq!(letter.attachments[1].name, "b.txt");
+        assert_eq!(attachment_in(raw, 2).as_ref(), letter.attachments.get(1));
+        assert_eq!(attachment_in(raw, 3), None);
+        assert_eq!(attachments_in(b"\x00\x01 not mail"), Vec::new());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use super::rows::integer;
 use super::{Result, Store, StoreError, StoredAttachment, record_history, register, reminders};
 use crate::core::intake::Confidentiality;
 use crate::core::meeting::{self, AgendaItem, Meeting, PackDocument};
@@ -46,13 +47,7 @@ impl Store {
             let number: String = row.try_get(0)?;
             return Ok(StoredAttachment { name: format!("{number}.eml"), media_type: "message/rfc822".into(), content: row.try_get(1)? });
         }
-        let row = sqlx::query("SELECT name, media_type, content FROM attachments WHERE document_id = $1 AND position = $2")
-            .bind(file.document_id)
-            .bind(i64::from(file.position))
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("document {} has no attachment {}", file.document_id, file.position)))?;
-        Ok(StoredAttachment { name: row.try_get(0)?, media_type: row.try_get(1)?, content: row.try_get(2)? })
+        super::attachments::decoded(&self.pool, file.document_id, i64::from(file.position), &format!("document {}", file.document_id)).await
     }
 }
 
@@ -243,7 +238,7 @@ async fn agenda_in(tx: &mut Transaction<'static, Any>, meeting_id: i64) -> Resul
     rows.iter()
         .map(|row| {
             Ok(AgendaItem {
-                position: u32::try_from(row.try_get::<i64, _>(0)?).unwrap_or(u32::MAX),
+                position: integer(row, 0)?,
                 document_id: row.try_get(1)?,
                 number: row.try_get(2)?,
                 text: row.try_get(3)?,
@@ -290,7 +285,7 @@ async fn pack_documents_in(tx: &mut Transaction<'static, Any>, items: Vec<Agenda
             .fetch_all(&mut **tx)
             .await?
             .iter()
-            .map(|file| Ok((u32::try_from(file.try_get::<i64, _>(0)?).unwrap_or(u32::MAX), file.try_get(1)?)))
+            .map(|file| Ok((integer(file, 0)?, file.try_get(1)?)))
             .collect::<Result<Vec<(u32, String)>>>()?;
         documents.push(PackDocument {
             item,

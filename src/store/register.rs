@@ -3,10 +3,16 @@
 //! Everything the decisions need is looked up once per batch, and the bulky rows (raw bytes,
 //! attachments, history, IMAP progress) go in as multi-row inserts: a handful of statements per
 //! batch instead of a dozen per letter.
+//!
+//! The year's counter is locked last. New letters are written under placeholder numbers
+//! (a negative sequence, unique among concurrent transactions); only then is the counter
+//! locked, what another registrar committed meanwhile looked up again, the numbers given in
+//! arrival order, and what follows from a number (acknowledgements, notes, room cards) written.
+//! Two instances on one PostgreSQL thus wait for each other only for that last part.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
 use super::rows::{Cell, ONE_OFF_BYTES, insert_rows, release_bound_bytes};
@@ -23,11 +29,14 @@ use crate::core::remind;
 use crate::core::rules::due_date_skipping;
 use crate::core::time::{stamp, year_in};
 
-const ATTACHMENT_COLUMNS: &[&str] = &["document_id", "position", "name", "media_type", "size", "sha256", "content"];
+/// An attachment's bytes stay inside its raw message (see `store::attachments`).
+const ATTACHMENT_COLUMNS: &[&str] = &["document_id", "position", "name", "media_type", "size", "sha256"];
 const HISTORY_COLUMNS: &[&str] = &["document_id", "at", "actor", "action", "field", "old_value", "new_value", "reason"];
 
 /// Largest IN (...) list in one lookup.
 const LOOKUP_CHUNK: usize = 500;
+/// Letters numbered by one UPDATE (four parameters each).
+const NUMBERING_CHUNK: usize = 200;
 
 /// A registered document as a lookup sees it.
 #[derive(Debug, Clone)]
@@ -69,8 +78,8 @@ impl BatchFacts {
                     query = query.bind(uid.parse::<i64>().unwrap_or(0));
                 }
                 for row in query.fetch_all(&mut **tx).await? {
-                    let uid = row.get::<i64, _>(0) as u32;
-                    facts.recorded_uids.insert((mailbox.clone(), uid_validity, uid), row.get(1));
+                    let Ok(uid) = u32::try_from(row.try_get::<i64, _>(0)?) else { continue };
+                    facts.recorded_uids.insert((mailbox.clone(), uid_validity, uid), row.try_get(1)?);
                 }
             }
         }
@@ -130,8 +139,9 @@ async fn seen_where(tx: &mut Transaction<'static, Any>, column: &str, extra: &st
             query = query.bind(value.as_str());
         }
         for row in query.fetch_all(&mut **tx).await? {
-            let key: String = row.get(3);
-            found.entry(key).or_insert_with(|| Seen { id: row.get(0), number: row.get(1), root: row.get(2) });
+            if let std::collections::hash_map::Entry::Vacant(slot) = found.entry(row.try_get(3)?) {
+                slot.insert(Seen { id: row.try_get(0)?, number: row.try_get(1)?, root: row.try_get(2)? });
+            }
         }
     }
     Ok(found)
@@ -139,6 +149,52 @@ async fn seen_where(tx: &mut Transaction<'static, Any>, column: &str, extra: &st
 
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A new letter of the batch, written under a placeholder number until it is numbered.
+struct NewLetter {
+    id: i64,
+    /// Its arrival in the batch.
+    index: usize,
+    entry: Box<NewEntry>,
+    due_on: Option<NaiveDate>,
+    placeholder: String,
+    /// Its number and sequence, once given.
+    number: String,
+    sequence: i64,
+    /// The mail it returns, when it is a delivery report (read while its raw bytes are at hand).
+    bounce: Option<BounceInfo>,
+}
+
+/// What an arrival came to, as known before the numbering.
+enum Slot {
+    Known(Outcome),
+    /// The same bytes as a letter registered before or earlier in this batch (a placeholder then).
+    Same(String),
+    /// The `NewLetter` at this index.
+    New(usize),
+}
+
+/// Numbers written before the counter is locked: never a real one (the sequence is negative)
+/// and, from a random start, unlike those of any transaction running beside this one (the
+/// unique indexes would make it wait for that transaction otherwise).
+struct Placeholders {
+    next: i64,
+}
+
+impl Placeholders {
+    fn new() -> Result<Placeholders> {
+        let random = getrandom::u64().map_err(|e| StoreError::Refused(format!("no randomness for placeholder numbers: {e}")))?;
+        // Below 2^62: a batch never reaches the end of i64.
+        Ok(Placeholders { next: i64::try_from(random >> 2).unwrap_or(1).max(1) })
+    }
+
+    /// A placeholder's number and sequence.
+    fn take(&mut self) -> (String, i64) {
+        let n = self.next;
+        self.next += 1;
+        (format!("pending-{n}"), -n)
+    }
 }
 
 pub(super) async fn register_incoming(
@@ -151,46 +207,39 @@ pub(super) async fn register_incoming(
 ) -> Result<Registered> {
     let direction = Direction::Incoming;
     let year = year_in(now, zone);
-    let mut last = lock_counter(tx, direction, year).await?;
     let mut facts = BatchFacts::load(tx, &arrivals).await?;
-    let mut outcomes = Vec::with_capacity(arrivals.len());
-    // (document id, arrival index) of each new entry, whose bytes are stored at the end.
-    let mut stored = Vec::new();
-    let mut history_rows = Vec::new();
+    let mut placeholders = Placeholders::new()?;
+    let mut slots = Vec::with_capacity(arrivals.len());
+    let mut new_letters: Vec<NewLetter> = Vec::new();
     let mut imap_rows = Vec::new();
     let registered_at = stamp(now);
-    let mut written = Written::default();
     let mut reminders_scheduled = false;
 
+    // Everything that needs no number: decisions, the documents under placeholders, their
+    // bytes, reminders of due dates, IMAP progress.
     for (index, arrival) in arrivals.iter().enumerate() {
         if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source
             && let Some(number) = facts.recorded_uids.get(&(mailbox.clone(), *uid_validity, *uid))
         {
-            outcomes.push(Outcome::AlreadyRecorded { number: number.clone() });
+            slots.push(Slot::Known(Outcome::AlreadyRecorded { number: number.clone() }));
             continue;
         }
-        let (document_id, outcome) = match intake::decide(&arrival.letter, &facts.known(&arrival.letter), policy) {
+        let document_id = match intake::decide(&arrival.letter, &facts.known(&arrival.letter), policy) {
             Decision::AlreadyRegistered { number } => {
                 let id = facts.by_sha256.get(&arrival.letter.sha256).map(|s| s.id).unwrap_or_default();
-                (id, Outcome::SameLetter { number })
+                slots.push(Slot::Same(number));
+                id
             }
             Decision::Register(entry) => {
-                last += 1;
-                let number = RegistrationNumber { direction, year, sequence: last };
+                let (placeholder, sequence) = placeholders.take();
                 let due_on = entry
                     .routing
                     .as_ref()
                     .and_then(|r| r.due_in_working_days)
                     .map(|days| due_date_skipping(now.with_timezone(&zone).date_naive(), days, &policy.holidays));
-                let id = insert_document(tx, arrival, &entry, number, &registered_at, due_on.map(|d| d.to_string()).as_deref()).await?;
-                facts.learn(&arrival.letter, Seen { id, number: number.to_string(), root: entry.thread_root.unwrap_or(id) });
-                stored.push((id, index));
-
-                let number_text = number.to_string();
-                let registered = Entry { id, number: &number_text, letter: &arrival.letter, decided: &entry, due_on };
-                let known = plan_facts(tx, &registered, &arrival.raw, policy, zone, now).await?;
-                let plan = effects::plan(&registered, &known, policy, zone, now);
-                written.add(write_plan(tx, id, plan, now, &mut history_rows).await?);
+                let at = Placement { direction, year, number: &placeholder, sequence };
+                let id = insert_document(tx, arrival, &entry, at, &registered_at, due_on.map(|d| d.to_string()).as_deref()).await?;
+                facts.learn(&arrival.letter, Seen { id, number: placeholder.clone(), root: entry.thread_root.unwrap_or(id) });
                 // A due date is reminded of: to whoever has the letter before it, to the unit's
                 // head once it passes.
                 if let Some(due_on) = due_on {
@@ -200,8 +249,10 @@ pub(super) async fn register_incoming(
                         reminders_scheduled |= scheduled.is_some();
                     }
                 }
-                let flags = entry.flags.iter().map(ReviewFlag::name).collect();
-                (id, Outcome::Registered { number: number_text, flags })
+                let bounce = bounce::bounced_message(&arrival.letter, &arrival.raw);
+                slots.push(Slot::New(new_letters.len()));
+                new_letters.push(NewLetter { id, index, entry, due_on, placeholder, number: String::new(), sequence: 0, bounce });
+                id
             }
         };
         if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source {
@@ -212,15 +263,118 @@ pub(super) async fn register_incoming(
                 Cell::Int(document_id),
             ]);
         }
-        outcomes.push(outcome);
     }
-
+    let stored: Vec<(i64, usize)> = new_letters.iter().map(|n| (n.id, n.index)).collect();
     store_contents(tx, &mut arrivals, &stored).await?;
+    insert_rows(tx, "imap_messages", &["mailbox", "uid_validity", "uid", "document_id"], imap_rows).await?;
+
+    // The numbering: the counter stays locked from here until the commit.
+    let mut last = lock_counter(tx, direction, year).await?;
+    registered_meanwhile(tx, &arrivals, &mut new_letters).await?;
+    let mut numbers: HashMap<String, String> = HashMap::with_capacity(new_letters.len());
+    for new in &mut new_letters {
+        last += 1;
+        new.sequence = last;
+        new.number = RegistrationNumber { direction, year, sequence: last }.to_string();
+        numbers.insert(new.placeholder.clone(), new.number.clone());
+    }
+    for new in &mut new_letters {
+        for flag in &mut new.entry.flags {
+            if let ReviewFlag::PossibleDuplicate { of, .. } = flag
+                && let Some(number) = numbers.get(of.as_str())
+            {
+                of.clone_from(number);
+            }
+        }
+    }
+    give_numbers(tx, &new_letters).await?;
+
+    let mut history_rows = Vec::new();
+    let mut written = Written::default();
+    for new in &mut new_letters {
+        let letter = &arrivals[new.index].letter;
+        let registered = Entry { id: new.id, number: &new.number, letter, decided: &new.entry, due_on: new.due_on };
+        let known = plan_facts(tx, &registered, new.bounce.take(), policy, zone, now).await?;
+        let plan = effects::plan(&registered, &known, policy, zone, now);
+        written.add(write_plan(tx, new.id, plan, now, &mut history_rows).await?);
+    }
     drop(arrivals);
     insert_rows(tx, "history", HISTORY_COLUMNS, history_rows).await?;
-    insert_rows(tx, "imap_messages", &["mailbox", "uid_validity", "uid", "document_id"], imap_rows).await?;
     save_counter(tx, direction, year, last).await?;
+
+    let outcomes = slots
+        .into_iter()
+        .map(|slot| match slot {
+            Slot::Known(outcome) => outcome,
+            Slot::Same(number) => Outcome::SameLetter { number: numbers.get(&number).cloned().unwrap_or(number) },
+            Slot::New(i) => {
+                let new = &new_letters[i];
+                Outcome::Registered { number: new.number.clone(), flags: new.entry.flags.iter().map(ReviewFlag::name).collect() }
+            }
+        })
+        .collect();
     Ok(Registered { outcomes, mail_queued: written.mail, room_queued: written.room, reminders_scheduled })
+}
+
+/// Looks again, under the counter's lock, for what another registrar committed while this
+/// batch was being written (the lookups at its start could not see it): the same bytes make
+/// the batch fail (it is registered again, and then finds them), the same Message-ID flags the
+/// letter as a possible duplicate, as it would have been a moment later.
+async fn registered_meanwhile(tx: &mut Transaction<'static, Any>, arrivals: &[Arrival], new_letters: &mut [NewLetter]) -> Result<()> {
+    let hashes: Vec<String> = new_letters.iter().map(|n| arrivals[n.index].letter.sha256.clone()).collect();
+    // Committed entries are numbered; this transaction's own are not yet.
+    let same_bytes = seen_where(tx, "sha256", "direction = 'incoming' AND sequence > 0 AND ", &hashes).await?;
+    if let Some(new) = new_letters.iter().find(|n| same_bytes.contains_key(&arrivals[n.index].letter.sha256)) {
+        let letter = &arrivals[new.index].letter;
+        let number = same_bytes.get(&letter.sha256).map(|s| s.number.as_str()).unwrap_or_default();
+        return Err(StoreError::Conflict(format!(
+            "the letter {:?} was registered as {number} by another registrar while this batch was written; \
+             the batch is rolled back and will find it registered",
+            letter.subject
+        )));
+    }
+    let unflagged = |n: &NewLetter| !n.entry.flags.iter().any(|f| matches!(f, ReviewFlag::PossibleDuplicate { .. }));
+    let message_ids: Vec<String> =
+        new_letters.iter().filter(|n| unflagged(n)).filter_map(|n| arrivals[n.index].letter.message_id.clone()).collect();
+    if message_ids.is_empty() {
+        return Ok(());
+    }
+    let same_message_id = seen_where(tx, "message_id", "sequence > 0 AND ", &message_ids).await?;
+    for new in new_letters.iter_mut().filter(|n| unflagged(n)) {
+        if let Some(message_id) = &arrivals[new.index].letter.message_id
+            && let Some(seen) = same_message_id.get(message_id)
+        {
+            new.entry.flags.push(ReviewFlag::PossibleDuplicate { message_id: message_id.clone(), of: seen.number.clone() });
+        }
+    }
+    Ok(())
+}
+
+/// Gives the new letters their numbers (and their flags, which may name a number of the batch).
+async fn give_numbers(tx: &mut Transaction<'static, Any>, new_letters: &[NewLetter]) -> Result<()> {
+    for chunk in new_letters.chunks(NUMBERING_CHUNK) {
+        let rows = (0..chunk.len())
+            .map(|i| {
+                let p = 4 * i;
+                if i == 0 {
+                    format!("SELECT ${} AS id, ${} AS number, ${} AS sequence, ${} AS flags_json", p + 1, p + 2, p + 3, p + 4)
+                } else {
+                    format!("SELECT ${}, ${}, ${}, ${}", p + 1, p + 2, p + 3, p + 4)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let sql = format!(
+            "UPDATE documents SET number = n.number, sequence = n.sequence, flags_json = n.flags_json \
+             FROM ({rows}) AS n WHERE documents.id = n.id"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for new in chunk {
+            query = query.bind(new.id).bind(new.number.as_str()).bind(new.sequence).bind(json(&new.entry.flags));
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// The year's counter after this transaction's numbers (its row is locked since `lock_counter`).
@@ -234,23 +388,24 @@ async fn save_counter(tx: &mut Transaction<'static, Any>, direction: Direction, 
     Ok(())
 }
 
-/// Stores the bytes of new documents, moved out of their arrivals: each attachment, then the
-/// raw messages. In that order a letter's raw bytes are held once while its attachments are
-/// written, and its attachments are gone while its raw bytes are written (each write holds
-/// its bytes about three times over: the driver's copy, SQLite's copy and the record).
+/// Stores the bytes of new documents, moved out of their arrivals: the raw messages, and what
+/// the register says of each attachment (its bytes stay inside the raw message, from which a
+/// download decodes them again). The decoded attachments are dropped first: nothing after
+/// this needs them, and a write holds its bytes about three times over (the driver's copy,
+/// SQLite's copy and the record).
 async fn store_contents(tx: &mut Transaction<'static, Any>, arrivals: &mut [Arrival], stored: &[(i64, usize)]) -> Result<()> {
     let mut attachment_rows = Vec::new();
     for &(id, index) in stored {
-        for (position, a) in arrivals[index].letter.attachments.iter_mut().enumerate() {
+        for (position, a) in (1_i64..).zip(arrivals[index].letter.attachments.iter_mut()) {
             attachment_rows.push(vec![
                 Cell::Int(id),
-                Cell::Int(position as i64 + 1),
+                Cell::Int(position),
                 Cell::Owned(a.name.clone()),
                 Cell::Owned(a.media_type.clone()),
-                Cell::Int(a.content.len() as i64),
+                Cell::Int(i64::try_from(a.content.len()).unwrap_or(i64::MAX)),
                 Cell::Owned(a.sha256.clone()),
-                Cell::Blob(std::mem::take(&mut a.content)),
             ]);
+            a.content = Vec::new();
         }
     }
     insert_rows(tx, "attachments", ATTACHMENT_COLUMNS, attachment_rows).await?;
@@ -283,14 +438,14 @@ where
                     .fetch_optional(&mut **tx)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("no document {number} to answer")))?;
-            let references: Vec<String> = serde_json::from_str(&row.get::<String, _>(3)).unwrap_or_default();
+            let references: Vec<String> = serde_json::from_str(&row.try_get::<String, _>(3)?).unwrap_or_default();
             Some(AnsweredLetter {
-                id: row.get(0),
-                root: row.get(1),
+                id: row.try_get(0)?,
+                root: row.try_get(1)?,
                 number: number.to_string(),
-                message_id: row.get(2),
+                message_id: row.try_get(2)?,
                 references,
-                status: row.get(4),
+                status: row.try_get(4)?,
             })
         }
         None => None,
@@ -309,9 +464,10 @@ where
         routing: None,
     };
     let registered_at = stamp(now);
-    let id = insert_document(tx, &arrival, &entry, number, &registered_at, None).await?;
-    store_contents(tx, &mut [arrival], &[(id, 0)]).await?;
     let number_text = number.to_string();
+    let at = Placement { direction, year, number: &number_text, sequence: last };
+    let id = insert_document(tx, &arrival, &entry, at, &registered_at, None).await?;
+    store_contents(tx, &mut [arrival], &[(id, 0)]).await?;
     let mut history = vec![vec![
         Cell::Int(id),
         Cell::Owned(registered_at.clone()),
@@ -383,12 +539,12 @@ impl Written {
 async fn plan_facts(
     tx: &mut Transaction<'static, Any>,
     entry: &Entry<'_>,
-    raw: &[u8],
+    bounced: Option<BounceInfo>,
     policy: &IntakePolicy,
     zone: chrono_tz::Tz,
     now: DateTime<Utc>,
 ) -> Result<Facts> {
-    let bounce = match bounce::bounced_message(entry.letter, raw) {
+    let bounce = match bounced {
         Some(info) => {
             let returns = returned_document(tx, &info).await?;
             Some(Bounce { info, returns })
@@ -477,11 +633,19 @@ fn history_row<'h>(note: Note, now: DateTime<Utc>) -> Vec<Cell<'h>> {
     ]
 }
 
+/// Where a document goes in the register: its number, or a placeholder until it is numbered.
+struct Placement<'a> {
+    direction: Direction,
+    year: i32,
+    number: &'a str,
+    sequence: i64,
+}
+
 async fn insert_document(
     tx: &mut Transaction<'static, Any>,
     arrival: &Arrival,
     entry: &NewEntry,
-    number: RegistrationNumber,
+    at: Placement<'_>,
     registered_at: &str,
     due_on: Option<&str>,
 ) -> Result<i64> {
@@ -495,10 +659,10 @@ async fn insert_document(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) \
          RETURNING id",
     )
-    .bind(number.to_string())
-    .bind(number.direction.as_str())
-    .bind(i64::from(number.year))
-    .bind(number.sequence)
+    .bind(at.number)
+    .bind(at.direction.as_str())
+    .bind(i64::from(at.year))
+    .bind(at.sequence)
     .bind(letter.subject.as_str())
     .bind(json(&letter.from))
     .bind(json(&letter.to))
@@ -510,7 +674,7 @@ async fn insert_document(
     .bind(stamp(arrival.received_at))
     .bind(registered_at)
     .bind(letter.sha256.as_str())
-    .bind(letter.size as i64)
+    .bind(i64::try_from(letter.size).unwrap_or(i64::MAX))
     .bind(letter.body_text.as_str())
     .bind(arrival.source.describe())
     .bind(entry.thread_root)
@@ -528,5 +692,5 @@ async fn insert_document(
     if one_off {
         release_bound_bytes(tx).await?;
     }
-    Ok(row.get(0))
+    Ok(row.try_get(0)?)
 }
