@@ -8,14 +8,14 @@
 //! valid one, whose fingerprint is the one the register keeps. The rows are written with
 //! multi-row INSERTs in large transactions; the history a registration writes is derived in SQL
 //! from the rows just written, and the full-text index is filled in the same transaction, so a
-//! search finds the letters at once and nothing is left for `index_pending`.
+//! search finds the letters at once and nothing is left in the search queue.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
 use super::rows::{Cell, insert_rows};
-use super::search::query_words;
-use super::{Backend, Result, Store, json, lock_counter};
+use super::search::{IndexEntry, index_words, query_words, write_index};
+use super::{Backend, Result, Store, StoreError, json, lock_counter};
 use crate::core::letter::{Correspondent, fingerprint};
 use crate::core::number::{Direction, RegistrationNumber};
 use crate::core::rules::Routing;
@@ -70,12 +70,31 @@ impl Store {
     /// process fills the register while nothing else registers. `progress` is told how many
     /// are in after each transaction. Returns how many were added.
     #[doc(hidden)]
-    pub async fn fill_synthetic(&self, count: u64, units: &[String], now: DateTime<Utc>, mut progress: impl FnMut(u64)) -> Result<u64> {
-        // Whatever was registered before is indexed first, so the index can then keep pace here.
-        while self.index_pending(1000).await? > 0 {}
+    pub async fn fill_synthetic(&self, count: u64, units: &[String], now: DateTime<Utc>, progress: impl FnMut(u64)) -> Result<u64> {
         let year = year_in(now, self.zone);
         let (year_start, _) = day_bounds(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default(), self.zone);
-        let mut plan = Plan { units: default_units(units), year, year_start, now, count, first: 0, last: 0 };
+        self.fill_synthetic_between(count, units, year_start, now, progress).await
+    }
+
+    /// As `fill_synthetic`, registered evenly from `from` until `now`, which must be in the
+    /// same year (a register's numbers are the year's): an archive of several years is filled
+    /// one year at a time, the oldest first.
+    #[doc(hidden)]
+    pub async fn fill_synthetic_between(
+        &self,
+        count: u64,
+        units: &[String],
+        from: DateTime<Utc>,
+        now: DateTime<Utc>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64> {
+        let year = year_in(now, self.zone);
+        if year_in(from, self.zone) != year || from > now {
+            return Err(super::StoreError::Refused(format!("a synthetic fill spans one year: {from} .. {now}")));
+        }
+        // Whatever was registered before is indexed first, so the index can then keep pace here.
+        self.index_queued().await?;
+        let mut plan = Plan { units: default_units(units), year, start: from, now, count, first: 0, last: 0 };
         let mut parents: Vec<Parent> = Vec::new();
         let mut added = 0;
         while added < count {
@@ -119,11 +138,13 @@ impl Store {
             sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = -{BULK_CACHE_KIB}"))).execute(&mut *tx).await?;
         }
         let last = lock_counter(&mut tx, Direction::Incoming, plan.year).await?;
+        let signed = |n: u64| i64::try_from(n).map_err(|_| StoreError::Refused(format!("{n} letters are more than a register can number")));
+        let size = signed(size)?;
         if plan.first == 0 {
             // The whole fill spreads over the year, in order of numbers, up to `now`.
-            (plan.first, plan.last) = (last + 1, last + plan.count as i64);
+            (plan.first, plan.last) = (last + 1, last + signed(plan.count)?);
         }
-        let letters: Vec<Synthetic> = (last + 1..=last + size as i64).map(|sequence| plan.letter(sequence, parents)).collect();
+        let letters: Vec<Synthetic> = (last + 1..=last + size).map(|sequence| plan.letter(sequence, parents)).collect();
 
         let rows = letters.iter().map(|l| l.document_row(plan.year)).collect();
         insert_rows(&mut tx, "documents", DOCUMENT_COLUMNS, rows).await?;
@@ -156,14 +177,13 @@ impl Store {
                     Cell::Int(1),
                     Cell::Text(&a.name),
                     Cell::Text("application/pdf"),
-                    Cell::Int(a.content.len() as i64),
+                    Cell::Int(super::rows::count(a.content.len())),
                     Cell::Owned(fingerprint(&a.content)),
-                    Cell::Blob(a.content.clone()),
                 ]
             })
             .collect();
-        insert_rows(&mut tx, "attachments", &["document_id", "position", "name", "media_type", "size", "sha256", "content"], attachments)
-            .await?;
+        // The attachment itself is stored once, inside the raw message (migration 0015).
+        insert_rows(&mut tx, "attachments", &["document_id", "position", "name", "media_type", "size", "sha256"], attachments).await?;
         let raw = letters.iter().zip(&ids).map(|(l, id)| vec![Cell::Int(*id), Cell::Blob(l.raw.clone())]).collect();
         insert_rows(&mut tx, "raw_messages", &["document_id", "bytes"], raw).await?;
         write_history(&mut tx, first_id, last_id).await?;
@@ -173,7 +193,7 @@ impl Store {
             sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = -{NORMAL_CACHE_KIB}"))).execute(&mut *tx).await?;
         }
         sqlx::query("UPDATE register_counters SET last = $1 WHERE register = 'IN' AND year = $2")
-            .bind(last + size as i64)
+            .bind(last + size)
             .bind(i64::from(plan.year))
             .execute(&mut *tx)
             .await?;
@@ -185,65 +205,24 @@ impl Store {
             .collect())
     }
 
-    /// Indexes the batch's letters in its own transaction, when the index had caught up with
-    /// the register before them (otherwise `index_pending` indexes them in order later).
+    /// Indexes the batch's letters in its own transaction and takes them off the search queue
+    /// (where migration 0016's trigger put them), as `index_pending` would later.
     async fn index_batch(&self, tx: &mut Transaction<'static, Any>, letters: &[Synthetic], ids: &[i64]) -> Result<()> {
-        let (Some(first), Some(last)) = (ids.first(), ids.last()) else { return Ok(()) };
-        let indexed: i64 = sqlx::query(
-            "INSERT INTO search_progress (id, last_document_id) VALUES (1, 0) \
-             ON CONFLICT (id) DO UPDATE SET last_document_id = search_progress.last_document_id RETURNING last_document_id",
-        )
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?;
-        let before: i64 =
-            sqlx::query("SELECT COALESCE(MAX(id), 0) FROM documents WHERE id < $1").bind(*first).fetch_one(&mut **tx).await?.try_get(0)?;
-        if indexed != before {
+        if ids.is_empty() {
             return Ok(());
         }
-        let texts: Vec<[String; 3]> = letters
+        let entries: Vec<IndexEntry> = letters
             .iter()
-            .map(|l| {
+            .zip(ids)
+            .map(|(l, id)| {
                 let names = l.attachment.as_ref().map(|a| a.name.as_str()).unwrap_or_default();
-                [query_words(&l.subject).join(" "), query_words(&l.body).join(" "), query_words(names).join(" ")]
+                IndexEntry { id: *id, subject: index_words(&l.subject), body: index_words(&l.body), names: index_words(names) }
             })
             .collect();
-        match self.backend {
-            Backend::Sqlite => {
-                let rows = texts
-                    .iter()
-                    .zip(ids)
-                    .map(|([subject, body, names], id)| vec![Cell::Int(*id), Cell::Text(subject), Cell::Text(body), Cell::Text(names)])
-                    .collect();
-                insert_rows(tx, "documents_fts", &["rowid", "subject", "body", "attachment_names"], rows).await?;
-            }
-            Backend::Postgres => {
-                // The vector is built as `index_pending` builds it, many rows to a statement.
-                for chunk in texts.iter().zip(ids).collect::<Vec<_>>().chunks(200) {
-                    let values = (0..chunk.len())
-                        .map(|r| {
-                            let p = r * 4;
-                            format!(
-                                "(CAST(${} AS BIGINT), setweight(to_tsvector('simple', CAST(${} AS TEXT)), 'A') || \
-                                 to_tsvector('simple', CAST(${} AS TEXT)) || setweight(to_tsvector('simple', CAST(${} AS TEXT)), 'B'))",
-                                p + 1,
-                                p + 2,
-                                p + 3,
-                                p + 4
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let mut query =
-                        sqlx::query(AssertSqlSafe(format!("INSERT INTO document_search (document_id, vector) VALUES {values}")));
-                    for ([subject, body, names], id) in chunk {
-                        query = query.bind(**id).bind(subject.as_str()).bind(body.as_str()).bind(names.as_str());
-                    }
-                    query.execute(&mut **tx).await?;
-                }
-            }
-        }
-        sqlx::query("UPDATE search_progress SET last_document_id = $1 WHERE id = 1").bind(*last).execute(&mut **tx).await?;
+        write_index(tx, self.backend, &entries).await?;
+        // Ids read from the database, written as numbers.
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM search_pending WHERE document_id IN ({list})"))).execute(&mut **tx).await?;
         Ok(())
     }
 }
@@ -284,7 +263,8 @@ struct Parent {
 struct Plan {
     units: Vec<String>,
     year: i32,
-    year_start: DateTime<Utc>,
+    /// When the fill's first letter is registered.
+    start: DateTime<Utc>,
     now: DateTime<Utc>,
     /// Letters in the whole fill, numbered `first..=last`.
     count: u64,
@@ -325,13 +305,16 @@ struct SyntheticAttachment {
     content: Vec<u8>,
 }
 
+// A seeded generator of synthetic letters: its draws are cut to size on purpose, and
+// benchmark sequence numbers stay far below i64::MAX.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_possible_wrap)]
 impl Plan {
     fn letter(&self, sequence: i64, parents: &[Parent]) -> Synthetic {
         let mut rng = Rng::new(sequence as u64);
         let number = RegistrationNumber { direction: Direction::Incoming, year: self.year, sequence }.to_string();
-        let span = (self.now - self.year_start).num_seconds().max(1);
+        let span = (self.now - self.start).num_seconds().max(1);
         let share = (sequence - self.first + 1) as f64 / (self.last - self.first + 1).max(1) as f64;
-        let registered_at = self.year_start + Duration::seconds((span as f64 * share.clamp(0.0, 1.0)) as i64);
+        let registered_at = self.start + Duration::seconds((span as f64 * share.clamp(0.0, 1.0)) as i64);
         let sent_at = registered_at - Duration::seconds(60 + rng.below(86_400) as i64);
         let age_days = (self.now - registered_at).num_days();
 
@@ -479,7 +462,7 @@ impl Synthetic {
             Cell::Owned(stamp(self.registered_at - Duration::seconds(2))),
             Cell::Owned(stamp(self.registered_at)),
             Cell::Owned(fingerprint(&self.raw)),
-            Cell::Int(self.raw.len() as i64),
+            Cell::Int(super::rows::count(self.raw.len())),
             Cell::Text(&self.body),
             Cell::Owned(format!("file:synthetic/{}.eml", self.number)),
             Cell::Text("[]"),
@@ -499,6 +482,7 @@ impl Synthetic {
 
 /// A word of this letter's own (its reference), pronounceable and of fixed length, so that no
 /// two letters share one and none is the beginning of another: five syllables, `bakedofumi`.
+#[allow(clippy::cast_possible_truncation)] // a syllable's index is below 70
 fn reference_word(sequence: u64) -> String {
     const CONSONANTS: &[u8] = b"bdfgklmnprstvz";
     const VOWELS: &[u8] = b"aeiou";
@@ -516,6 +500,7 @@ fn reference_word(sequence: u64) -> String {
 
 /// A sender's domain: an institution's name under a country's or a sector's suffix, a few
 /// hundred in all, the first ones much more frequent (a register hears from some partners daily).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a draw in [0, n) of a short list
 fn domain(rng: &mut Rng) -> String {
     let skewed = |rng: &mut Rng, n: usize| ((rng.unit() * rng.unit()) * n as f64) as usize;
     let stem = INSTITUTIONS[skewed(rng, INSTITUTIONS.len())];
@@ -523,6 +508,7 @@ fn domain(rng: &mut Rng) -> String {
     format!("{stem}{suffix}")
 }
 
+#[allow(clippy::cast_possible_truncation)] // a draw below a u32 total
 fn weighted(rng: &mut Rng, weights: impl Iterator<Item = u32> + Clone) -> usize {
     let total: u32 = weights.clone().sum();
     let mut draw = rng.below(total as usize) as u32;
@@ -555,6 +541,9 @@ fn base64(data: &[u8]) -> String {
 /// SplitMix64: a letter's draws depend on its sequence number only.
 struct Rng(u64);
 
+// A seeded generator of synthetic letters: its draws are cut to size on purpose, and
+// benchmark sequence numbers stay far below i64::MAX.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_possible_wrap)]
 impl Rng {
     fn new(seed: u64) -> Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x2545_F491_4F6C_DD1D)
@@ -761,7 +750,7 @@ mod tests {
         Plan {
             units: default_units(&["registry".into(), "international".into(), "hr".into()]),
             year: 2026,
-            year_start,
+            start: year_start,
             now,
             count: 1000,
             first: 1,

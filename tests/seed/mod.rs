@@ -110,4 +110,6 @@ pub async fn seed(store: &Store) {
     documents::seed(store, &policy()).await;
     partners::seed(store).await;
     press::seed(store).await;
+    // `serve`'s indexer would have indexed these letters by the time anyone searches.
+    store.index_queued().await.expect("seed letters indexed");
 }
