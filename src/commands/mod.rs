@@ -193,6 +193,16 @@ fn command_of(text: &str) -> Option<&str> {
 
 /// Answers one message, or says nothing (`None`) when it is not for the assistant.
 pub async fn answer(context: &Context<'_>, request: &Request<'_>) -> Option<Reply> {
+    // Nobody means a NUL, and PostgreSQL refuses one in text: a message is read without them,
+    // as mail is (`letter::read_letter`).
+    let (cleaned_text, cleaned_request);
+    let request = if request.text.contains('\0') {
+        cleaned_text = request.text.replace('\0', "");
+        cleaned_request = Request { text: &cleaned_text, ..request.clone() };
+        &cleaned_request
+    } else {
+        request
+    };
     let text = request.text.trim();
     let command = command_of(text);
     let mentioned = if command.is_none() { numbers_in(text) } else { Vec::new() };

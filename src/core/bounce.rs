@@ -91,12 +91,25 @@ pub fn bounced_message(letter: &Letter, raw: &[u8]) -> Option<BounceInfo> {
         .content_type()
         .filter(|ct| ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report")))
         .map(|ct| ct.attribute("report-type").unwrap_or("").to_ascii_lowercase());
-    match report_type.as_deref() {
+    let info = match report_type.as_deref() {
         Some("delivery-status" | "global-delivery-status") => Some(standard(&message)),
         Some(_) => None,
         None if looks_like_a_bounce(letter) => nonstandard(&message, raw),
         None => None,
-    }
+    };
+    info.map(without_nul)
+}
+
+/// The report is read from the raw bytes again, not from the letter's cleaned text: NUL is no
+/// character anyone writes, and PostgreSQL refuses it in text (see `letter::read_letter`).
+fn without_nul(mut info: BounceInfo) -> BounceInfo {
+    let clean = |text: &mut String| text.retain(|c| c != '\0');
+    [&mut info.original_message_id, &mut info.status, &mut info.recipient, &mut info.action, &mut info.diagnostic]
+        .into_iter()
+        .flatten()
+        .for_each(clean);
+    info.numbers.iter_mut().for_each(clean);
+    info
 }
 
 fn looks_like_a_bounce(letter: &Letter) -> bool {

@@ -7,12 +7,12 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::Row;
 
 use super::rows::{Cell, insert_rows};
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
 use crate::core::remind::Kind;
 use crate::core::time::stamp;
 
 /// Rows per transaction.
-const BATCH: u64 = 20_000;
+const BATCH: i64 = 20_000;
 
 const VISA_COLUMNS: &[&str] = &[
     "id",
@@ -42,8 +42,9 @@ impl Store {
     /// For benchmarks, on an empty register.
     #[doc(hidden)]
     pub async fn fill_reminder_load(&self, count: u64, rounds: u32, owner: &str, from: DateTime<Utc>) -> Result<()> {
+        let count = i64::try_from(count).map_err(|_| StoreError::Refused(format!("{count} cases are more than a register can number")))?;
         let today = from.with_timezone(&self.zone).date_naive();
-        let day = |n: u64| today + Duration::days(2 + (n % 360) as i64);
+        let day = |n: i64| today + Duration::days(2 + n % 360);
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO partners (handle, name, country, kind, created_by, created_at) \
@@ -64,7 +65,7 @@ impl Store {
             let mut agreements = Vec::new();
             let mut reminders = Vec::new();
             for n in start..end {
-                let id = n as i64 + 1;
+                let id = n + 1;
                 let (apply_by, expires) = (day(n), day(n + 90));
                 visas.push(vec![
                     Cell::Int(id),
@@ -113,8 +114,8 @@ impl Store {
         let mut planted = Vec::new();
         for round in 1..=rounds {
             let due = from + Duration::minutes(i64::from(round));
-            for i in 0..100u64 {
-                let subject = ((u64::from(round) * 100 + i) % count.max(1)) as i64 + 1;
+            for i in 0..100i64 {
+                let subject = (i64::from(round) * 100 + i) % count.max(1) + 1;
                 let (kind, subject) = match i {
                     0..30 => (Kind::VisaApplyBy, Some(subject)),
                     30..60 => (Kind::AgreementEnd, Some(subject)),

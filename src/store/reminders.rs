@@ -18,6 +18,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use tokio::sync::Notify;
 
+use super::rows::integer;
 use super::{Backend, Result, Store, StoreError, outbox, room_outbox};
 use crate::core::announce::RoomTarget;
 use crate::core::intake::Confidentiality;
@@ -362,7 +363,7 @@ impl Reminders<'_> {
     /// How many reminders are active.
     pub async fn active_count(&self) -> Result<u64> {
         let row = sqlx::query("SELECT COUNT(*) FROM reminders WHERE status = 'active'").fetch_one(&self.store.pool).await?;
-        Ok(u64::try_from(row.try_get::<i64, _>(0)?).unwrap_or(0))
+        integer(&row, 0)
     }
 
     /// Gives each unit a weekly digest reminder if it has none (several instances may ask at
@@ -582,7 +583,7 @@ fn record_from_row(row: &AnyRow) -> Result<ReminderRecord> {
             subject_id: row.try_get(2)?,
             subject_key: row.try_get(3)?,
             deadline: row.try_get::<Option<String>, _>(4)?.and_then(|day| day.parse().ok()),
-            step: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(u32::MAX),
+            step: integer(row, 5)?,
             due_at: parse_stamp(&due_at).ok_or_else(|| StoreError::Refused(format!("reminder with a bad time {due_at:?}")))?,
             owner: row.try_get(8)?,
             target: row.try_get(9)?,

@@ -1,10 +1,36 @@
-//! Multi-row INSERTs, chunked under the databases' limits on parameters and statement size.
+//! Multi-row INSERTs, chunked under the databases' limits on parameters and statement size;
+//! and numbers between the database's integers and the code's narrower ones.
 
 use std::sync::Arc;
 
-use sqlx::{Any, AssertSqlSafe, Connection, Transaction};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AssertSqlSafe, Connection, Row, Transaction};
 
-use super::Result;
+use super::{Result, StoreError};
+
+/// An integer column read into a narrower or unsigned type (`u32` attempts, a `u32` UID): a
+/// value outside that type, which only a damaged or hand-edited register holds, is an error
+/// naming the column, never a number cut to its low bits or quietly replaced.
+pub(super) fn integer<T>(row: &AnyRow, index: usize) -> Result<T>
+where
+    T: TryFrom<i64>,
+    T::Error: std::fmt::Display,
+{
+    let value: i64 = row.try_get(index)?;
+    T::try_from(value).map_err(|error| {
+        StoreError::Database(sqlx::Error::ColumnDecode {
+            index: index.to_string(),
+            source: format!("{value} does not fit in {}: {error}", std::any::type_name::<T>()).into(),
+        })
+    })
+}
+
+/// A length or count of things in memory, as the database's integer. A length in memory is
+/// below `isize::MAX`, hence below `i64::MAX` on every platform Rust supports: the fallback
+/// never happens, and it saturates rather than wraps if it ever did.
+pub(super) fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
 
 /// Parameters per statement. The databases allow tens of thousands, but SQLite looks `$N` names
 /// up in a list, so preparing and binding cost grows with the square of their number: a few
@@ -27,6 +53,8 @@ pub(super) enum Cell<'a> {
     Null,
     /// NULL in an integer column (PostgreSQL will not take a text NULL there).
     NullInt,
+    /// NULL in a bytes column, for the same reason.
+    NullBlob,
 }
 
 impl Cell<'_> {
@@ -35,7 +63,7 @@ impl Cell<'_> {
             Cell::Text(t) => t.len(),
             Cell::Owned(t) => t.len(),
             Cell::Blob(b) => b.len(),
-            Cell::Int(_) | Cell::Null | Cell::NullInt => 8,
+            Cell::Int(_) | Cell::Null | Cell::NullInt | Cell::NullBlob => 8,
         }
     }
 }
@@ -94,6 +122,7 @@ pub(super) async fn insert_rows(tx: &mut Transaction<'static, Any>, table: &str,
                     Cell::Blob(v) => query.bind(OwnedBlob(Arc::new(v))),
                     Cell::Null => query.bind(None::<String>),
                     Cell::NullInt => query.bind(None::<i64>),
+                    Cell::NullBlob => query.bind(None::<Vec<u8>>),
                 };
             }
         }
