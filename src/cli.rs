@@ -75,6 +75,13 @@ enum Command {
     Report(ReportCommand),
     /// Recompute every stored hash and report what differs or is missing.
     Verify,
+    /// The instances serving this register (what each holds, alive or gone), the letters
+    /// waiting to be registered, and the outbox by status. Exits 0 whenever the database answers.
+    Status {
+        /// One JSON object: instances, backlog, outbox.
+        #[arg(long)]
+        json: bool,
+    },
     /// Register an outgoing letter (OUT-YYYY-NNNNNN) and send it at once through the outbox.
     ///
     /// Exit 0 when it is sent, or when the server is down or answers "try later" (the letter
@@ -234,6 +241,9 @@ enum DocsCommand {
     },
     /// Write the original message, byte for byte, to standard output.
     Raw { number: String },
+    /// Write an attachment (1 for the first, as `docs show` numbers them), byte for byte, to
+    /// standard output; it is decoded from the original message and checked against its sha256.
+    Attachment { number: String, position: i64 },
     /// Search subject, body and attachment names; a registration number finds its thread.
     ///
     /// Every word must begin a word of the document (`nominat` finds `nominations`); case, the
@@ -308,6 +318,18 @@ enum Format {
 enum DbCommand {
     /// Create or update the database schema.
     Migrate,
+    /// Copy the SQLite register that database.url names into an empty PostgreSQL database,
+    /// keeping every number, date and hash, then verify the copy; the register is only read.
+    ///
+    /// Refused (exit 1, one line, the target left empty) when the target holds tables or rows
+    /// of its own, or when the copy fails or does not verify. The target is migrated first: an
+    /// empty database and one with only the schema of `db migrate` are both fine. Afterwards
+    /// point database.url at the PostgreSQL database.
+    Copy {
+        /// The PostgreSQL database to copy into (postgres://USER@HOST/DATABASE); it must exist.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 /// Runs the command line; errors come back as one line for `main` to print.
@@ -323,6 +345,10 @@ pub async fn run(cli: Cli) -> Result<i32> {
     if let Command::Rules(RulesCommand::Test { files }) = &cli.command {
         return test_rules(&config, files);
     }
+    // The register to copy is only read, never opened (and migrated) as the store opens it.
+    if let Command::Db(DbCommand::Copy { to }) = &cli.command {
+        return copy_register(&config.database.url, to, zone).await;
+    }
     // Only the commands that register letters, and `db migrate`, may create a register.
     let mode = match &cli.command {
         Command::Serve
@@ -332,7 +358,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
         | Command::Db(DbCommand::Migrate) => OpenMode::CreateIfMissing,
         _ => OpenMode::Existing,
     };
-    let store = Store::open(&config.database.url, zone, mode).await.context("cannot open the store")?;
+    let store =
+        open_store(&config.database.url, zone, mode, matches!(cli.command, Command::Serve)).await.context("cannot open the store")?;
     // Commands that schedule reminders (`chat`) need the rules they fire by; a broken rules
     // folder is reported by the commands that use rules, not by every command.
     store.set_reminder_policy(crate::service::reminder_policy(&config, load_rules(&config).ok().flatten().as_ref())?);
@@ -348,6 +375,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Chat { person, line } => {
             drop(out);
             code = chat(&config, &store, &person, &line.join(" ")).await?;
+            store.index_before_exit().await;
         }
         Command::Staff(StaffCommand::Add { mxid, name, unit, role, clearance, timezone, email }) => {
             let member = crate::commands::staff::member(&mxid, &name, &unit, &role, &clearance).map_err(anyhow::Error::msg)?;
@@ -386,6 +414,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let policy = IntakePolicy { rules: load_rules(&config)?.map(Arc::new), ..config.register.policy() };
             let options = IngestOptions { accept_unparsed, max_message_bytes: config.register.max_message_bytes() };
             let report = crate::ingest::ingest(&store, &policy, &paths, options).await?;
+            store.index_before_exit().await;
             for (path, number, size) in &report.oversize {
                 writeln!(
                     out,
@@ -442,6 +471,10 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let raw = store.raw(&canonical_number(&number)?).await?;
             out.write_all(&raw)?;
         }
+        Command::Docs(DocsCommand::Attachment { number, position }) => {
+            let attachment = store.attachment(&canonical_number(&number)?, position).await?;
+            out.write_all(&attachment.content)?;
+        }
         Command::Docs(DocsCommand::Search { text, json }) => {
             let documents = store.search(&text.join(" ")).await?;
             print_documents(&mut out, documents, json, zone, FlagWords::Names)?;
@@ -466,6 +499,11 @@ pub async fn run(cli: Cli) -> Result<i32> {
                     writeln!(out)?;
                 }
             }
+        }
+        Command::Status { json } => {
+            let status = crate::status::gather(&store, now).await?;
+            let text = if json { format!("{}\n", crate::status::json(&status)) } else { crate::status::table(&status) };
+            write!(out, "{text}")?;
         }
         Command::Verify => {
             let (checked, problems) = store.verify().await?;
@@ -499,6 +537,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
                     crate::smtp::compose_correspondence(&letter, number, answered, message_id)
                 })
                 .await?;
+            store.index_before_exit().await;
             writeln!(out, "{number} registered and queued for {}", to.join(", "))?;
             if let Some(answered) = answers {
                 writeln!(out, "{answered} marked answered")?;
@@ -576,7 +615,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
             write!(out, "{}", replay.render())?;
         }
-        Command::Rules(RulesCommand::Check | RulesCommand::Test { .. }) => unreachable!("answered before the store is opened"),
+        Command::Rules(RulesCommand::Check | RulesCommand::Test { .. }) | Command::Db(DbCommand::Copy { .. }) => {
+            unreachable!("answered before the store is opened")
+        }
         Command::Calendar(command) => calendar(&config, &store, command, now, &mut out).await?,
         Command::Db(DbCommand::Migrate) => {
             store.migrate().await?;
@@ -585,6 +626,18 @@ pub async fn run(cli: Cli) -> Result<i32> {
     }
     store.close().await;
     Ok(code)
+}
+
+/// `db copy`: the SQLite register into PostgreSQL, and what was copied.
+async fn copy_register(source: &str, target: &str, zone: chrono_tz::Tz) -> Result<i32> {
+    let report = crate::store::copy_register(source, target, zone).await.context("the register was not copied")?;
+    let rows: u64 = report.tables.iter().map(|(_, rows)| rows).sum();
+    let filled: Vec<String> = report.tables.iter().filter(|(_, rows)| *rows > 0).map(|(table, rows)| format!("{table} {rows}")).collect();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "copied {rows} rows of {} tables into PostgreSQL ({})", report.tables.len(), filled.join(", "))?;
+    writeln!(out, "verified {} documents on the copy: every stored message and attachment matches the register", report.verified)?;
+    writeln!(out, "to work on the copy, set database.url (or CHANCERY_DATABASE__URL) to the PostgreSQL URL")?;
+    Ok(0)
 }
 
 /// A dispatcher for sending one mail at once, from the command line.
@@ -863,4 +916,23 @@ pub fn local(stamp: &str, zone: chrono_tz::Tz) -> String {
     DateTime::parse_from_rfc3339(stamp)
         .map(|d| d.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|_| stamp.to_string())
+}
+
+/// Opens the register. `serve` waits for a database that is unreachable or restarting (as it
+/// waits for a mail server that is down), for up to `SERVE_WAITS_FOR_DATABASE`; every other
+/// command answers at once.
+async fn open_store(url: &str, zone: chrono_tz::Tz, mode: OpenMode, wait: bool) -> std::result::Result<Store, crate::store::StoreError> {
+    const SERVE_WAITS_FOR_DATABASE: std::time::Duration = std::time::Duration::from_secs(120);
+    let deadline = std::time::Instant::now() + SERVE_WAITS_FOR_DATABASE;
+    let mut delay = std::time::Duration::from_millis(500);
+    loop {
+        match Store::open(url, zone, mode).await {
+            Err(error) if wait && error.is_unreachable() && std::time::Instant::now() + delay < deadline => {
+                tracing::warn!(%error, retry_in = ?delay, "the database does not answer; trying again");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(10));
+            }
+            result => return result,
+        }
+    }
 }

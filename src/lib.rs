@@ -5,6 +5,7 @@
 //!   - `letter`: reads raw mail into a `Letter` (never fails; problems become review flags).
 //!   - `number`: registration numbers `IN-2026-000123`, and finding them in subjects.
 //!   - `intake`: decides what becomes of an arriving letter (new entry, or one we have).
+//!   - `lease`: when an instance renews a lease, when it must stop, and when a heartbeat is gone.
 //!   - `rules/`: routing rules from `mail-rules/`, compiled together; `route` says where and why.
 //!   - `reply`: acknowledgements and forwards, and when not to send them (loops, limits).
 //!   - `outbound`: a mail to send, as plain data; `bounce`: reading delivery reports.
@@ -21,15 +22,19 @@
 //!     their agenda packs, a unit's weekly digest, and WHEN as people type it.
 //!   - `announce`: what Chancery posts in rooms on its own (a letter's card, rule-file errors).
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
-//!   registration, the outbox, the search index, and one view per area (`store.staff()`,
-//!   `store.documents()`, `store.partners()`, `store.press()`, `store.visas()`,
+//!   registration, the outbox, the search index, `copy` (a SQLite register into PostgreSQL),
+//!   and one view per area (`store.staff()`, `store.documents()`, `store.partners()`,
+//!   `store.press()`, `store.visas()`,
 //!   `store.room_messages()`, `store.reminders()`, `store.agreements()`, `store.meetings()`,
-//!   `store.digests()`, `store.calendar()`, `store.answered_events()`).
+//!   `store.digests()`, `store.calendar()`, `store.answered_events()`, `store.instances()`).
 //! - `commands/`: the assistant's chat commands, one file each, reached through one `answer`
 //!   from Matrix, `chancery chat` and the command line; `commands/*.toml` describes them.
 //! - `matrix/`: the Matrix adapter: session and device, invites, messages, room cards.
 //! - `service`: `run(config, store, shutdown)` wires listener, dispatcher, rules, assistant and
 //!   scheduler.
+//! - `instance`: this `serve` among several on one register: its heartbeat, and the leases it
+//!   takes and renews (the mailbox's), with the deadline its workers stop at.
+//! - `status`: `chancery status`: the instances, what each holds, the backlog and the outbox.
 //! - `scheduler`: sleeps until the next reminder is due, fires it (once), sleeps again.
 //! - `imap/`: the IMAP adapter: connect (TLS, STARTTLS), catch up, IDLE, mark on the server.
 //! - `http`: the HTTP adapter: each person's calendar feed of deadlines, by its secret address.
@@ -51,10 +56,12 @@ pub mod errors;
 pub mod http;
 pub mod imap;
 pub mod ingest;
+pub mod instance;
 pub mod matrix;
 pub mod report;
 pub mod rule_files;
 pub mod scheduler;
 pub mod service;
 pub mod smtp;
+pub mod status;
 pub mod store;
