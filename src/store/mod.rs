@@ -178,6 +178,9 @@ pub struct Store {
     reminder_policy: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<crate::core::remind::Policy>>>>,
     /// The instance this process claims outbox rows as (`act_as`).
     claimer: std::sync::Arc<std::sync::OnceLock<String>>,
+    /// When this process last committed incoming letters (milliseconds since the epoch): the
+    /// background indexer waits for a pause in intake (`search::index_while_quiet`).
+    last_intake_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Store {
@@ -235,6 +238,7 @@ impl Store {
             room_waker: Default::default(),
             reminder_waker: Default::default(),
             reminder_policy: Default::default(),
+            last_intake_ms: Default::default(),
             claimer: Default::default(),
         };
         store.migrate().await?;
@@ -303,8 +307,14 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        let registered = register::register_incoming(&mut tx, self.zone, arrivals, policy, &self.reminder_policy(), now).await?;
+        let counter_lock = match self.backend {
+            Backend::Sqlite => register::CounterLock::First,
+            Backend::Postgres => register::CounterLock::Last,
+        };
+        let registered =
+            register::register_incoming(&mut tx, self.zone, arrivals, policy, &self.reminder_policy(), counter_lock, now).await?;
         tx.commit().await?;
+        self.last_intake_ms.store(Utc::now().timestamp_millis(), std::sync::atomic::Ordering::Relaxed);
         self.checkpoint_soon();
         if registered.mail_queued
             && let Some(waker) = self.outbox_waker.get()

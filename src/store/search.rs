@@ -12,6 +12,7 @@
 
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use tokio::sync::watch;
 
@@ -27,6 +28,8 @@ const INDEX_BATCH_LETTERS: i64 = 1000;
 /// How often the background indexer looks at the queue: it holds what other processes (`send`
 /// from a shell, another instance that died before indexing) left there.
 const BACKGROUND_PAUSE: Duration = Duration::from_secs(2);
+/// How long intake must have paused before the background indexer takes its turn.
+const INTAKE_PAUSE_MS: i64 = 1000;
 /// What reading one document in order of id costs, against finding one match through the GIN
 /// index and fetching it: about one to five, measured at a million letters (see
 /// `newest_matches_postgres`).
@@ -125,12 +128,30 @@ impl Store {
         }
     }
 
+    /// Indexes batch after batch while no letters are being registered here. During a
+    /// catch-up the registrar and an indexer would take turns at SQLite's one write lock and
+    /// share two cores: intake ran at less than half its speed. The listener indexes after each
+    /// catch-up, so nothing waits long.
+    async fn index_while_quiet(&self) -> Result<usize> {
+        let mut indexed = 0;
+        loop {
+            let since_intake = Utc::now().timestamp_millis() - self.last_intake_ms.load(std::sync::atomic::Ordering::Relaxed);
+            if since_intake < INTAKE_PAUSE_MS {
+                return Ok(indexed);
+            }
+            match self.index_pending(INDEX_BATCH_LETTERS).await? {
+                0 => return Ok(indexed),
+                n => indexed += n,
+            }
+        }
+    }
+
     /// `serve`'s indexer: drains the queue, then looks again every `BACKGROUND_PAUSE`, until
     /// `stopped` turns true.
     pub async fn index_in_background(self, mut stopped: watch::Receiver<bool>) {
         loop {
             let started = Instant::now();
-            match self.index_queued().await {
+            match self.index_while_quiet().await {
                 Ok(0) => {}
                 Ok(documents) => {
                     tracing::info!(
