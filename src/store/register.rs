@@ -9,6 +9,10 @@
 //! locked, what another registrar committed meanwhile looked up again, the numbers given in
 //! arrival order, and what follows from a number (acknowledgements, notes, room cards) written.
 //! Two instances on one PostgreSQL thus wait for each other only for that last part.
+//!
+//! On SQLite the transaction holds the one write lock from its start (`BEGIN IMMEDIATE`):
+//! nobody can register beside it, so it takes the counter first and writes the real numbers
+//! at once, instead of rewriting every new row (its body text included) to number it.
 
 use std::collections::HashMap;
 
@@ -175,25 +179,44 @@ enum Slot {
     New(usize),
 }
 
+/// When a registering transaction locks the year's counter (see the module's doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CounterLock {
+    /// Before anything is written; the numbers are written with the rows (SQLite).
+    First,
+    /// Just before the commit; rows are written under placeholders first (PostgreSQL).
+    Last,
+}
+
 /// Numbers written before the counter is locked: never a real one (the sequence is negative)
 /// and, from a random start, unlike those of any transaction running beside this one (the
-/// unique indexes would make it wait for that transaction otherwise).
-struct Placeholders {
-    next: i64,
+/// unique indexes would make it wait for that transaction otherwise). With the counter locked
+/// first they are the real numbers, in the order the numbering gives them.
+enum Placeholders {
+    Pending { next: i64 },
+    Real { direction: Direction, year: i32, last: i64 },
 }
 
 impl Placeholders {
-    fn new() -> Result<Placeholders> {
+    fn pending() -> Result<Placeholders> {
         let random = getrandom::u64().map_err(|e| StoreError::Refused(format!("no randomness for placeholder numbers: {e}")))?;
         // Below 2^62: a batch never reaches the end of i64.
-        Ok(Placeholders { next: i64::try_from(random >> 2).unwrap_or(1).max(1) })
+        Ok(Placeholders::Pending { next: i64::try_from(random >> 2).unwrap_or(1).max(1) })
     }
 
     /// A placeholder's number and sequence.
     fn take(&mut self) -> (String, i64) {
-        let n = self.next;
-        self.next += 1;
-        (format!("pending-{n}"), -n)
+        match self {
+            Placeholders::Pending { next } => {
+                let n = *next;
+                *next += 1;
+                (format!("pending-{n}"), -n)
+            }
+            Placeholders::Real { direction, year, last } => {
+                *last += 1;
+                (RegistrationNumber { direction: *direction, year: *year, sequence: *last }.to_string(), *last)
+            }
+        }
     }
 }
 
@@ -203,12 +226,20 @@ pub(super) async fn register_incoming(
     mut arrivals: Vec<Arrival>,
     policy: &IntakePolicy,
     reminders: &remind::Policy,
+    counter_lock: CounterLock,
     now: DateTime<Utc>,
 ) -> Result<Registered> {
     let direction = Direction::Incoming;
     let year = year_in(now, zone);
     let mut facts = BatchFacts::load(tx, &arrivals).await?;
-    let mut placeholders = Placeholders::new()?;
+    let counter_at_start = match counter_lock {
+        CounterLock::First => Some(lock_counter(tx, direction, year).await?),
+        CounterLock::Last => None,
+    };
+    let mut placeholders = match counter_at_start {
+        Some(last) => Placeholders::Real { direction, year, last },
+        None => Placeholders::pending()?,
+    };
     let mut slots = Vec::with_capacity(arrivals.len());
     let mut new_letters: Vec<NewLetter> = Vec::new();
     let mut imap_rows = Vec::new();
@@ -268,9 +299,16 @@ pub(super) async fn register_incoming(
     store_contents(tx, &mut arrivals, &stored).await?;
     insert_rows(tx, "imap_messages", &["mailbox", "uid_validity", "uid", "document_id"], imap_rows).await?;
 
-    // The numbering: the counter stays locked from here until the commit.
-    let mut last = lock_counter(tx, direction, year).await?;
-    registered_meanwhile(tx, &arrivals, &mut new_letters).await?;
+    // The numbering: the counter stays locked from here until the commit. Numbers are given in
+    // the order placeholders were taken, so with the counter locked first each is its own.
+    let mut last = match counter_at_start {
+        Some(last) => last,
+        None => {
+            let last = lock_counter(tx, direction, year).await?;
+            registered_meanwhile(tx, &arrivals, &mut new_letters).await?;
+            last
+        }
+    };
     let mut numbers: HashMap<String, String> = HashMap::with_capacity(new_letters.len());
     for new in &mut new_letters {
         last += 1;
@@ -287,7 +325,9 @@ pub(super) async fn register_incoming(
             }
         }
     }
-    give_numbers(tx, &new_letters).await?;
+    if counter_at_start.is_none() {
+        give_numbers(tx, &new_letters).await?;
+    }
 
     let mut history_rows = Vec::new();
     let mut written = Written::default();
