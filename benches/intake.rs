@@ -523,7 +523,7 @@ async fn run() -> Result<()> {
     let s = Arc::new(services());
     let parts = match std::env::var("CHANCERY_BENCH_ONLY") {
         Err(_) => Parts::All,
-        Ok(v) if v.is_empty() => Parts::All,
+        Ok(v) if v.is_empty() || v == "intake" => Parts::All,
         Ok(v) if v == "big-letter" => Parts::BigLetterOnly,
         Ok(v) if v == "writers" => Parts::WritersOnly,
         Ok(v) => bail!("CHANCERY_BENCH_ONLY={v} is not a part of this benchmark; the parts that run alone are big-letter and writers"),
