@@ -23,16 +23,7 @@ fn file_bytes(len: usize, seed: u64) -> Vec<u8> {
 }
 
 fn base64_lines(data: &[u8]) -> String {
-    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut flat = String::new();
-    for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        flat.push(B64[(n >> 18) as usize & 63] as char);
-        flat.push(B64[(n >> 12) as usize & 63] as char);
-        flat.push(if chunk.len() > 1 { B64[(n >> 6) as usize & 63] as char } else { '=' });
-        flat.push(if chunk.len() > 2 { B64[n as usize & 63] as char } else { '=' });
-    }
+    let flat = support::base64(data);
     flat.as_bytes().chunks(76).map(|line| format!("{}\r\n", std::str::from_utf8(line).unwrap())).collect()
 }
 

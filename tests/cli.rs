@@ -185,21 +185,9 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
-        }
-    }
-    out
-}
-
 /// A subject as an RFC 2047 encoded word (UTF-8, B).
 fn encoded_word(text: &str) -> String {
-    format!("=?UTF-8?B?{}?=", base64(text.as_bytes()))
+    format!("=?UTF-8?B?{}?=", support::base64(text.as_bytes()))
 }
 
 /// A message with CRLF line endings: the headers, a blank line, the body as given.
@@ -254,7 +242,8 @@ fn windows_1251_letter(subject: &str, message_id: &str, body: &str) -> Vec<u8> {
 /// A letter with a text part and one base64 attachment under `file_name`.
 fn letter_with_attachment(subject: &str, message_id: &str, text: &str, file_name: &str, content: &[u8]) -> Vec<u8> {
     let boundary = "=_chancery-test-boundary";
-    let encoded = base64(content).as_bytes().chunks(76).map(|l| String::from_utf8_lossy(l).into_owned()).collect::<Vec<_>>().join("\r\n");
+    let encoded =
+        support::base64(content).as_bytes().chunks(76).map(|l| String::from_utf8_lossy(l).into_owned()).collect::<Vec<_>>().join("\r\n");
     let body = format!(
         "--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n\
          --{boundary}\r\nContent-Type: application/pdf; name=\"{file_name}\"\r\n\

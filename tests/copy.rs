@@ -190,23 +190,11 @@ fn letter(subject: &str, message_id: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
-        }
-    }
-    out
-}
-
 /// A letter with a text part and a PDF that uses every byte value.
 fn letter_with_attachment(subject: &str, message_id: &str, file_name: &str) -> Vec<u8> {
     let mut pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
     pdf.extend((0..=255u8).cycle().take(3000));
-    let encoded = base64(&pdf);
+    let encoded = support::base64(&pdf);
     let lines = encoded.as_bytes().chunks(76).map(|l| String::from_utf8_lossy(l).into_owned()).collect::<Vec<_>>().join("\r\n");
     let boundary = "=_copy-test";
     format!(

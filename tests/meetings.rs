@@ -23,22 +23,6 @@ fn meeting_at() -> DateTime<Utc> {
 const PDF: &[u8] = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 const SHEET: &[u8] = b"PK\x03\x04\x00\x00binary\x00\xff\xfe sheet\r\nbytes\n";
 
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16) | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8) | u32::from(*chunk.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// A letter with two files (a PDF, and a spreadsheet whose name tries to be a path).
 fn letter_with_files() -> Vec<u8> {
     format!(
@@ -49,8 +33,8 @@ fn letter_with_files() -> Vec<u8> {
          Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"figures.pdf\"\r\n\r\n{}\r\n\
          --b1\r\nContent-Type: application/vnd.ms-excel\r\nContent-Transfer-Encoding: base64\r\n\
          Content-Disposition: attachment; filename=\"../../secret/sheet.xls\"\r\n\r\n{}\r\n--b1--\r\n",
-        base64(PDF),
-        base64(SHEET)
+        support::base64(PDF),
+        support::base64(SHEET)
     )
     .into_bytes()
 }

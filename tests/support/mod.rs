@@ -203,3 +203,16 @@ pub fn header(raw: &[u8], name: &str) -> Option<String> {
     let message = mail_parser::MessageParser::default().parse(raw)?;
     message.header_raw(name).map(|v| v.trim().to_string())
 }
+
+/// Bytes in base64 (RFC 4648, with padding, one line), for building MIME parts by hand.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
+}
