@@ -358,8 +358,13 @@ pub async fn run(cli: Cli) -> Result<i32> {
         | Command::Db(DbCommand::Migrate) => OpenMode::CreateIfMissing,
         _ => OpenMode::Existing,
     };
-    let store =
-        open_store(&config.database.url, zone, mode, matches!(cli.command, Command::Serve)).await.context("cannot open the store")?;
+    let open = || Store::open(&config.database.url, zone, mode);
+    let store = if matches!(cli.command, Command::Serve) {
+        crate::service::when_the_database_answers(open, crate::store::StoreError::is_unreachable).await
+    } else {
+        open().await
+    }
+    .context("cannot open the store")?;
     // Commands that schedule reminders (`chat`) need the rules they fire by; a broken rules
     // folder is reported by the commands that use rules, not by every command.
     store.set_reminder_policy(crate::service::reminder_policy(&config, load_rules(&config).ok().flatten().as_ref())?);
@@ -916,23 +921,4 @@ pub fn local(stamp: &str, zone: chrono_tz::Tz) -> String {
     DateTime::parse_from_rfc3339(stamp)
         .map(|d| d.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|_| stamp.to_string())
-}
-
-/// Opens the register. `serve` waits for a database that is unreachable or restarting (as it
-/// waits for a mail server that is down), for up to `SERVE_WAITS_FOR_DATABASE`; every other
-/// command answers at once.
-async fn open_store(url: &str, zone: chrono_tz::Tz, mode: OpenMode, wait: bool) -> std::result::Result<Store, crate::store::StoreError> {
-    const SERVE_WAITS_FOR_DATABASE: std::time::Duration = std::time::Duration::from_secs(120);
-    let deadline = std::time::Instant::now() + SERVE_WAITS_FOR_DATABASE;
-    let mut delay = std::time::Duration::from_millis(500);
-    loop {
-        match Store::open(url, zone, mode).await {
-            Err(error) if wait && error.is_unreachable() && std::time::Instant::now() + delay < deadline => {
-                tracing::warn!(%error, retry_in = ?delay, "the database does not answer; trying again");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(std::time::Duration::from_secs(10));
-            }
-            result => return result,
-        }
-    }
 }

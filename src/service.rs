@@ -40,7 +40,11 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
         check_templates(book, &replies.templates)?;
     }
     // Joining first: whatever this instance claims from here on carries its name.
-    let mut presence = join_when_the_database_answers(&store, &config.instance).await?;
+    let mut presence = when_the_database_answers(
+        || Presence::join(&store, &config.instance),
+        |error: &anyhow::Error| error.downcast_ref::<crate::store::StoreError>().is_some_and(crate::store::StoreError::is_unreachable),
+    )
+    .await?;
     INSTANCE_NAME.set(presence.name().to_string()).ok();
     let mailbox_lease = config.imap.enabled.then(|| presence.want(&crate::core::lease::mailbox_resource(&config.imap.mailbox)));
     let presence = Arc::new(presence);
@@ -219,19 +223,25 @@ pub async fn signal() {
     }
 }
 
-/// Joins the register as an instance, waiting (as `cli` waits to open the store) while the
-/// database restarts: a `serve` started just before a PostgreSQL restart carries on instead of
-/// exiting.
-async fn join_when_the_database_answers(store: &Store, config: &crate::config::InstanceConfig) -> Result<Presence> {
-    const WAIT_AT_MOST: std::time::Duration = std::time::Duration::from_secs(120);
-    let deadline = std::time::Instant::now() + WAIT_AT_MOST;
+/// How long `serve` waits for a database that is unreachable or restarting, at start.
+const WAIT_FOR_DATABASE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Runs `attempt` until it succeeds, fails otherwise than by an unreachable database (as
+/// `unreachable` tells), or `WAIT_FOR_DATABASE` has passed: `serve` started beside a PostgreSQL
+/// restart carries on instead of exiting, as it waits for a mail server that is down.
+pub async fn when_the_database_answers<T, E, Fut>(
+    mut attempt: impl FnMut() -> Fut,
+    unreachable: impl Fn(&E) -> bool,
+) -> std::result::Result<T, E>
+where
+    E: std::fmt::Display,
+    Fut: Future<Output = std::result::Result<T, E>>,
+{
+    let deadline = std::time::Instant::now() + WAIT_FOR_DATABASE;
     let mut delay = std::time::Duration::from_millis(500);
     loop {
-        match Presence::join(store, config).await {
-            Err(error)
-                if error.downcast_ref::<crate::store::StoreError>().is_some_and(crate::store::StoreError::is_unreachable)
-                    && std::time::Instant::now() + delay < deadline =>
-            {
+        match attempt().await {
+            Err(error) if unreachable(&error) && std::time::Instant::now() + delay < deadline => {
                 tracing::warn!(%error, retry_in = ?delay, "the database does not answer; trying again");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(std::time::Duration::from_secs(10));
