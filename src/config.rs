@@ -368,6 +368,9 @@ pub struct MatrixConfig {
     pub admin_room: Option<String>,
     /// The longest wait between two attempts to reach a lost homeserver.
     pub reconnect_max_secs: u64,
+    /// The passphrase that encrypts the crypto store in `state_dir` (its first line). Unset,
+    /// one is generated into `state_dir/store-passphrase` (mode 0600) on the first start.
+    pub store_passphrase_file: Option<PathBuf>,
 }
 
 impl Default for MatrixConfig {
@@ -381,6 +384,7 @@ impl Default for MatrixConfig {
             state_dir: PathBuf::from("matrix-state"),
             admin_room: None,
             reconnect_max_secs: 60,
+            store_passphrase_file: None,
         }
     }
 }

@@ -45,7 +45,6 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
         |error: &anyhow::Error| error.downcast_ref::<crate::store::StoreError>().is_some_and(crate::store::StoreError::is_unreachable),
     )
     .await?;
-    INSTANCE_NAME.set(presence.name().to_string()).ok();
     let mailbox_lease = config.imap.enabled.then(|| presence.want(&crate::core::lease::mailbox_resource(&config.imap.mailbox)));
     let presence = Arc::new(presence);
     let mut tasks = tokio::task::JoinSet::new();
@@ -67,7 +66,7 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
         tasks.spawn(async move { dispatcher.run(stopped).await });
     }
     if config.matrix.enabled {
-        let assistant = Assistant::new(&config, store.clone(), assistant_parts(&config, rules.as_ref())?)?;
+        let assistant = Assistant::new(&config, store.clone(), assistant_parts(&config, rules.as_ref())?, presence.name())?;
         info!(homeserver = %config.matrix.homeserver, user = %config.matrix.user, "answering in Matrix");
         let stopped = stopped.clone();
         tasks.spawn(async move { assistant.run(stopped).await });
@@ -79,19 +78,22 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
         let stopped = stopped.clone();
         tasks.spawn(crate::http::serve(listener, store.clone(), feeds, stopped));
     }
+    // The rule files are watched whenever rules are loaded, IMAP or not: a broken edit reaches
+    // the admin room (and the log) as soon as it is saved, not when intake next runs.
+    let live_rules = rules.map(|book| {
+        info!(dir = %config.rules.dir.display(), rules = book.rule_count(), units = book.units().len(), "rules in force");
+        let live = Arc::new(LiveRules::new(config.rules.dir.clone(), book));
+        if config.matrix.enabled && config.matrix.admin_room.is_some() {
+            live.report_errors_to_admin_room(store.clone());
+        }
+        tokio::spawn(Arc::clone(&live).watch(stopped.clone()));
+        live
+    });
     if config.imap.enabled {
         let password = config.imap.password().map_err(anyhow::Error::msg)?;
         let base = IntakePolicy { replies: replies.clone(), notify_rooms: config.matrix.enabled, ..config.register.policy() };
-        let policy = match rules {
-            Some(book) => {
-                info!(dir = %config.rules.dir.display(), rules = book.rule_count(), units = book.units().len(), "rules in force");
-                let live = Arc::new(LiveRules::new(config.rules.dir.clone(), book));
-                if config.matrix.enabled && config.matrix.admin_room.is_some() {
-                    live.report_errors_to_admin_room(store.clone());
-                }
-                tokio::spawn(Arc::clone(&live).watch(stopped.clone()));
-                PolicySource::Live { base, rules: live }
-            }
+        let policy = match live_rules {
+            Some(live) => PolicySource::Live { base, rules: live },
             None => PolicySource::Fixed(base),
         };
         let mut listener = Listener::new(config.imap.clone(), password, store.clone(), policy);
@@ -186,15 +188,6 @@ pub fn check_templates(book: &RuleBook, templates: &crate::core::reply::Template
         .map(|(rule, template)| format!("rule {rule:?} names acknowledgement template {template:?}, which the templates folder lacks"))
         .collect();
     if missing.is_empty() { Ok(()) } else { bail!("{}", missing.join("; ")) }
-}
-
-/// The name `serve` runs under, once it has joined the register (`[instance] name`).
-static INSTANCE_NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// This instance's name in the shared store: `[instance] name` once `serve` has joined, else
-/// `HOST:PID`.
-pub fn instance_name() -> String {
-    INSTANCE_NAME.get().cloned().unwrap_or_else(|| crate::core::lease::instance_name(None, &host_name(), std::process::id()))
 }
 
 /// This machine's name.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chancery::core::intake::Confidentiality;
 use chancery::core::viewer::{Role, StaffMember};
 use matrix_sdk::ruma::events::room::member::MembershipState;
-use support::matrix::{ReceivedMessage, TestClient, register_user};
+use support::matrix::{PrivateSynapse, ReceivedMessage, TestClient, register_user};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -48,6 +48,11 @@ struct Assistant {
 
 impl Assistant {
     fn start(store: chancery::store::Store, bot: &str, password: &str, state: &std::path::Path) -> Assistant {
+        Assistant::start_at(&support::matrix::matrix_services().url, store, bot, password, state)
+    }
+
+    /// `start` against the homeserver at `homeserver` (a test's own Synapse).
+    fn start_at(homeserver: &str, store: chancery::store::Store, bot: &str, password: &str, state: &std::path::Path) -> Assistant {
         // The assistant's log, shown with a failing test's output.
         let filter = tracing_subscriber::EnvFilter::new(
             "chancery=debug,matrix_sdk=warn,matrix_sdk_crypto=warn,matrix_sdk_crypto::backups=error,matrix_sdk::http_client=off",
@@ -59,7 +64,9 @@ impl Assistant {
         config.rules.dir = manifest.join("mail-rules");
         config.assistant.commands_dir = manifest.join("commands");
         config.matrix.enabled = true;
-        config.matrix.homeserver = support::matrix::matrix_services().url;
+        config.matrix.homeserver = homeserver.to_string();
+        // A homeserver that comes back is found again within two seconds.
+        config.matrix.reconnect_max_secs = 2;
         config.matrix.user = bot.to_string();
         config.matrix.password = chancery::config::Secret::new(password);
         config.matrix.state_dir = state.join("matrix");
@@ -264,4 +271,177 @@ async fn two_instances_on_one_register_answer_each_question_once() {
     }
     first.stop().await;
     second.stop().await;
+}
+
+// ---- Answering at once, in order, through failures ----
+
+/// A staff member's own room with the bot, joined by the bot.
+async fn room_with_bot(store: &chancery::store::Store, tag: &str, bot: &str) -> (TestClient, matrix_sdk::ruma::OwnedRoomId) {
+    let person = staff_member(store, tag, "registry", Role::Registrar, Confidentiality::Confidential).await;
+    let room = person.create_room(false, &[bot]).await;
+    assert!(person.wait_until_joined(&room, bot, WAIT).await, "the bot joins {tag}'s room");
+    (person, room)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_questions_from_three_people_is_answered_once_each_in_order_per_room() {
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let (bot, bot_password) = register_user("bot");
+    let state = tempfile::tempdir().expect("temp dir");
+    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let (first, first_room) = room_with_bot(&store, "first", &bot).await;
+    let (second, second_room) = room_with_bot(&store, "second", &bot).await;
+    let (third, third_room) = room_with_bot(&store, "third", &bot).await;
+    for (person, room) in [(&first, &first_room), (&second, &second_room), (&third, &third_room)] {
+        until_online(person, room, &bot).await;
+    }
+    let questions = ["!ping", "!doc IN-2026-000001", "!docs search erasmus", "!help doc", "!visa list", "!ping"];
+    // Everyone asks everything at once, without waiting for an answer.
+    let asked = futures::future::join_all([(&first, &first_room), (&second, &second_room), (&third, &third_room)].map(
+        |(person, room)| async move {
+            let mut ids = Vec::new();
+            for question in questions {
+                ids.push(person.send_text(room, question).await);
+            }
+            ids
+        },
+    ))
+    .await;
+    for ((person, room), asked) in [(&first, &first_room), (&second, &second_room), (&third, &third_room)].into_iter().zip(asked) {
+        let mark = asked.first().expect("asked").clone();
+        let answers_one = |reply: &ReceivedMessage| reply.in_reply_to.as_ref().is_some_and(|to| asked.contains(to));
+        let all_answered = |replies: &[ReceivedMessage]| replies.iter().filter(|reply| answers_one(reply)).count() >= asked.len();
+        let replies: Vec<_> = person.messages_from(room, &bot, all_answered, WAIT).await.into_iter().filter(answers_one).collect();
+        // A second answer to any of them would come right behind: look once more.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let replies_later: Vec<_> = person.messages_from(room, &bot, |_| true, WAIT).await.into_iter().filter(answers_one).collect();
+        assert_eq!(replies_later.len(), replies.len(), "no question answered twice: {replies_later:#?}");
+        let answered: Vec<_> = replies.iter().filter_map(|reply| reply.in_reply_to.clone()).collect();
+        assert_eq!(answered, asked, "each question answered once, in the order asked (after {mark}): {replies:#?}");
+    }
+    assistant.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_command_does_not_delay_someone_elses_ping() {
+    assert!(cfg!(feature = "test-hooks"), "this test needs the slow test command: build with --features test-hooks (scripts/test does)");
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let (bot, bot_password) = register_user("bot");
+    let state = tempfile::tempdir().expect("temp dir");
+    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let (slow, slow_room) = room_with_bot(&store, "slow", &bot).await;
+    let (quick, quick_room) = room_with_bot(&store, "quick", &bot).await;
+    until_online(&slow, &slow_room, &bot).await;
+    until_online(&quick, &quick_room, &bot).await;
+
+    let slow_question = slow.send_text(&slow_room, "!test-slow 8000").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let (_, pong) = ask(&quick, &quick_room, &bot, "!ping").await;
+    let ping_took = started.elapsed();
+    assert!(pong.body.contains("pong"), "{pong:?}");
+    assert!(ping_took < Duration::from_secs(4), "the ping waited for the slow command: {ping_took:?}");
+    let slept = slow.next_reply(&slow_room, &bot, &slow_question, WAIT).await.expect("the slow command is answered too");
+    assert!(slept.body.contains("slept 8000 ms"), "{slept:?}");
+    assert_eq!(slept.in_reply_to.as_ref(), Some(&slow_question));
+    assistant.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_that_panics_gets_an_error_id_and_the_next_question_is_answered() {
+    assert!(
+        cfg!(feature = "test-hooks"),
+        "this test needs the panicking test command: build with --features test-hooks (scripts/test does)"
+    );
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let (bot, bot_password) = register_user("bot");
+    let state = tempfile::tempdir().expect("temp dir");
+    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let (person, room) = room_with_bot(&store, "person", &bot).await;
+    until_online(&person, &room, &bot).await;
+
+    let (asked, reply) = ask(&person, &room, &bot, "!test-panic").await;
+    assert_eq!(reply.in_reply_to.as_ref(), Some(&asked));
+    assert!(reply.body.contains("Something went wrong on my side") && reply.body.contains("error id"), "{reply:?}");
+    let (_, pong) = ask(&person, &room, &bot, "!ping").await;
+    assert!(pong.body.contains("pong"), "the assistant goes on answering: {pong:?}");
+    assistant.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_who_left_the_direct_chat_gets_the_next_reminder_in_a_new_one() {
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let (bot, bot_password) = register_user("bot");
+    let state = tempfile::tempdir().expect("temp dir");
+    let officer = staff_member(&store, "officer", "registry", Role::Staff, Confidentiality::Internal).await;
+    let officer_id = officer.user_id().to_string();
+    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let now = chrono::Utc::now();
+    store
+        .reminders()
+        .add_personal(&officer_id, &officer_id, now + chrono::Duration::seconds(2), "first reminder", now)
+        .await
+        .expect("reminder");
+    let first_room = officer.accept_invite_from(&bot, WAIT).await.expect("the bot opens a direct chat");
+    officer.find_message(&first_room, &bot, "first reminder", WAIT).await.expect("the first reminder arrives");
+
+    officer.leave(&first_room).await;
+    // The bot sees the leave in its next sync.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let now = chrono::Utc::now();
+    store
+        .reminders()
+        .add_personal(&officer_id, &officer_id, now + chrono::Duration::seconds(1), "second reminder", now)
+        .await
+        .expect("reminder");
+    let second_room = officer.accept_invite_from(&bot, WAIT).await.expect("the bot opens a new direct chat, without a restart");
+    assert_ne!(second_room, first_room);
+    let second =
+        officer.find_message(&second_room, &bot, "second reminder", WAIT).await.expect("the second reminder arrives in the new room");
+    assert!(second.body.contains("second reminder"));
+    assistant.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_asked_as_the_homeserver_comes_back_is_answered_once_without_logging_in_again() {
+    // Its own Synapse: restarting the shared one would disturb every other Matrix test.
+    let synapse = PrivateSynapse::start("synapse-restart", 18308);
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let (bot, bot_password) = synapse.register_user("bot");
+    let (person_id, person_password) = synapse.register_user("person");
+    let member = StaffMember {
+        id: person_id.clone(),
+        name: "Test person".into(),
+        unit: "registry".into(),
+        role: Role::Registrar,
+        clearance: Confidentiality::Internal,
+    };
+    store.staff().put(&member, "test", chrono::Utc::now()).await.expect("staff");
+    let state = tempfile::tempdir().expect("temp dir");
+    let assistant = Assistant::start_at(&synapse.url, store.clone(), &bot, &bot_password, state.path());
+    let person = TestClient::login_at(&synapse.url, &person_id, &person_password).await;
+    let room = person.create_room(false, &[&bot]).await;
+    assert!(person.wait_until_joined(&room, &bot, WAIT).await);
+    until_online(&person, &room, &bot).await;
+    let session = std::fs::read(state.path().join("matrix/session.json")).expect("the bot's saved session");
+
+    synapse.stop();
+    // Long enough for the assistant to fail a sync or two and back off.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    synapse.start_again();
+    // At once, before the assistant's next attempt: it must be answered when the assistant is back.
+    let asked = person.send_text(&room, "!ping").await;
+    let reply = person.next_reply(&room, &bot, &asked, WAIT).await.expect("the question asked as the homeserver came back is answered");
+    assert_eq!(reply.in_reply_to.as_ref(), Some(&asked), "{reply:?}");
+    assert!(reply.body.contains("pong"));
+    let again = person.next_reply(&room, &bot, &reply.event_id, Duration::from_secs(3)).await;
+    assert!(again.is_none(), "answered once: {again:?}");
+    let after = std::fs::read(state.path().join("matrix/session.json")).expect("the bot's saved session");
+    assert_eq!(after, session, "a homeserver that was away is not a refused session: the bot did not log in again");
+    assistant.stop().await;
 }

@@ -30,6 +30,9 @@ mod room;
 pub mod staff;
 mod visa;
 
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
+
 use chrono::{DateTime, Utc};
 
 use crate::core::number::numbers_in;
@@ -225,7 +228,7 @@ pub async fn answer(context: &Context<'_>, request: &Request<'_>) -> Option<Repl
     let viewer = Viewer::new(member, request.audience);
     let call = Call { context, viewer: &viewer, request };
     match command {
-        Some(command) => Some(run(&call, command).await),
+        Some(command) => Some(run_catching_panics(&call, command).await),
         None => {
             let mut cards = Vec::new();
             for number in mentioned.iter().take(MENTIONED_NUMBERS_ANSWERED) {
@@ -240,10 +243,27 @@ pub async fn answer(context: &Context<'_>, request: &Request<'_>) -> Option<Repl
     }
 }
 
+/// `run`, with a panic turned into the internal-error reply: a bug in one command must not
+/// leave the person without an answer or take the assistant down.
+async fn run_catching_panics(call: &Call<'_, '_>, line: &str) -> Reply {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(run(call, line)).catch_unwind().await {
+        Ok(reply) => reply,
+        Err(panic) => {
+            let command = line.split_whitespace().next().unwrap_or_default();
+            internal_error(&anyhow::anyhow!("the command !{command} panicked: {}", crate::errors::panic_message(&*panic)))
+        }
+    }
+}
+
 /// Runs one command line (without its `!`) as the caller.
 async fn run(call: &Call<'_, '_>, line: &str) -> Reply {
     let (name, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let name = name.to_lowercase();
+    #[cfg(feature = "test-hooks")]
+    if let Some(reply) = test_hooks::run(&name, rest).await {
+        return reply;
+    }
     let Some(spec) = call.context.catalog.find(&name) else {
         let hint = match call.context.catalog.closest(&name) {
             Some(near) => format!("did you mean `!{near}`? "),

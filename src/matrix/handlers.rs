@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use matrix_sdk::event_handler::Ctx;
 use matrix_sdk::room::Room;
-use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
-use matrix_sdk::ruma::events::room::message::{
-    AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
-};
+use matrix_sdk::ruma::events::room::member::{MembershipState, OriginalSyncRoomMemberEvent, StrippedRoomMemberEvent};
+use matrix_sdk::ruma::events::room::message::{AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation};
 use matrix_sdk::{Client, RoomMemberships, RoomState};
 use tracing::{info, warn};
 
+use super::answering::{Answering, CONCURRENT_ANSWERS};
 use crate::commands::{self, Context, Request};
 use crate::core::viewer::Audience;
 use crate::service::AssistantParts;
@@ -24,13 +23,15 @@ struct Assistant {
     parts: Arc<AssistantParts>,
     /// This instance's name, for the claim on each message it answers.
     instance: Arc<str>,
+    answering: Arc<Answering>,
 }
 
-pub(super) fn install(client: &Client, store: Store, parts: Arc<AssistantParts>) {
-    let instance = crate::service::instance_name().into();
-    client.add_event_handler_context(Assistant { store, parts, instance });
+pub(super) fn install(client: &Client, store: Store, parts: Arc<AssistantParts>, instance: Arc<str>) {
+    let answering = Answering::new(CONCURRENT_ANSWERS);
+    client.add_event_handler_context(Assistant { store, parts, instance, answering });
     client.add_event_handler(on_invite);
     client.add_event_handler(on_message);
+    client.add_event_handler(on_own_membership);
 }
 
 async fn on_invite(event: StrippedRoomMemberEvent, client: Client, room: Room, Ctx(assistant): Ctx<Assistant>) {
@@ -39,6 +40,28 @@ async fn on_invite(event: StrippedRoomMemberEvent, client: Client, room: Room, C
         return;
     }
     answer_invite(&assistant.store, room, event.sender.to_string()).await;
+}
+
+/// A room the assistant was removed from (kicked, banned, or it left) is forgotten, so that no
+/// card or reminder is aimed at it again; a person's next direct message opens a new room.
+async fn on_own_membership(event: OriginalSyncRoomMemberEvent, client: Client, room: Room) {
+    let Some(own) = client.user_id() else { return };
+    if event.state_key != own || !matches!(event.content.membership, MembershipState::Leave | MembershipState::Ban) {
+        return;
+    }
+    info!(room = %room.room_id(), by = %event.sender, "removed from a room; forgetting it");
+    // The SDK learns of the leave in the same sync that calls this: forget once it has.
+    tokio::spawn(async move {
+        for _ in 0..10 {
+            if room.state() != RoomState::Joined {
+                if let Err(error) = room.forget().await {
+                    warn!(room = %room.room_id(), %error, "cannot forget a room the assistant was removed from");
+                }
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
 }
 
 /// Invites that came while the assistant was away arrive in the first sync, before the
@@ -94,11 +117,21 @@ async fn on_message(event: OriginalSyncRoomMessageEvent, client: Client, room: R
     if matches!(event.content.relates_to, Some(Relation::Replacement(_))) {
         return;
     }
-    let body = without_reply_fallback(&text.body);
-    if !commands::may_answer(body) {
+    if !commands::may_answer(without_reply_fallback(&text.body)) {
         return;
     }
-    // Several instances may serve one register, each seeing every message: one answers.
+    // Answered off the sync loop, in order within the room: the next sync (and everyone
+    // else's question) never waits for this command.
+    let room_id = room.room_id().to_owned();
+    let answering = Arc::clone(&assistant.answering);
+    answering.submit(&room_id, Box::pin(answer(assistant, room, event)));
+}
+
+/// Claims the question (several instances may see it; one answers), runs the command and posts
+/// the answer as a reply.
+async fn answer(assistant: Assistant, room: Room, event: OriginalSyncRoomMessageEvent) {
+    let MessageType::Text(text) = &event.content.msgtype else { return };
+    let body = without_reply_fallback(&text.body);
     match assistant.store.answered_events().claim(event.event_id.as_str(), &assistant.instance, chrono::Utc::now()).await {
         Ok(true) => {}
         Ok(false) => return,
@@ -113,7 +146,7 @@ async fn on_message(event: OriginalSyncRoomMessageEvent, client: Client, room: R
     let request =
         Request { sender: event.sender.as_str(), text: body, audience, room: Some(room.room_id().as_str()), now: chrono::Utc::now() };
     let Some(reply) = commands::answer(&context, &request).await else { return };
-    let content = RoomMessageEventContent::notice_markdown(reply.markdown).make_reply_to(&event, ForwardThread::Yes, AddMentions::No);
+    let content = super::content::notice(&reply.markdown).make_reply_to(&event, ForwardThread::Yes, AddMentions::No);
     if let Err(error) = room.send(content).await {
         warn!(room = %room.room_id(), %error, "cannot send an answer");
     }

@@ -5,11 +5,17 @@
 //! - `session`: logging in once and restoring the same device afterwards (end-to-end
 //!   encryption needs the same device and its crypto store across restarts).
 //! - `rooms`: which room a unit's cards go to.
-//! - `handlers`: invites and messages.
+//! - `sync`: the long-polling loop that keeps the session in step with the homeserver.
+//! - `handlers`: invites, messages and the assistant's own membership.
+//! - `answering`: each question answered in a task of its own, in order within its room.
+//! - `content`: what the assistant's messages are made of.
 
+mod answering;
+mod content;
 mod handlers;
 mod rooms;
 mod session;
+mod sync;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +32,10 @@ use crate::store::Store;
 
 pub use rooms::RoomDirectory;
 
+/// How often the poster looks for messages that another process queued (`chancery chat`,
+/// another instance) or that a retry made due: those it is not woken for leave within this.
+const LOOK_FOR_CARDS: Duration = Duration::from_secs(1);
+
 /// How long a posted room card may stay claimed before another instance may post it.
 const CARD_LEASE: chrono::Duration = chrono::Duration::minutes(2);
 
@@ -35,29 +45,52 @@ pub struct Assistant {
     password: Secret,
     store: Store,
     parts: Arc<AssistantParts>,
+    /// This instance's name, for the claim on each message it answers.
+    instance: Arc<str>,
     /// Woken when a registration queues a room card.
     cards: Arc<Notify>,
 }
 
+/// How a session with the homeserver ended.
+enum SessionEnd {
+    /// `serve` is stopping.
+    Stopped,
+    /// The homeserver no longer accepts the access token (401 `M_UNKNOWN_TOKEN`): log in again.
+    Refused,
+}
+
 impl Assistant {
-    pub fn new(config: &Config, store: Store, parts: AssistantParts) -> Result<Assistant> {
+    pub fn new(config: &Config, store: Store, parts: AssistantParts, instance: &str) -> Result<Assistant> {
         let password = config.matrix.password().map_err(anyhow::Error::msg)?;
         let cards = Arc::new(Notify::new());
         store.wake_on_room_message(Arc::clone(&cards));
-        Ok(Assistant { config: config.matrix.clone(), password, store, parts: Arc::new(parts), cards })
+        Ok(Assistant { config: config.matrix.clone(), password, store, parts: Arc::new(parts), instance: instance.into(), cards })
     }
 
     /// Serves until `stopped` turns true. Losing the homeserver (or a refused login) is logged
     /// and retried with a growing pause; it never ends the register's other work.
     pub async fn run(self, mut stopped: watch::Receiver<bool>) -> Result<()> {
         let mut failures = 0u32;
+        // Only the first session of this `serve` skips what was said before it started; a
+        // session after a lost connection answers what was asked meanwhile.
+        let mut backlog_skipped = false;
         loop {
             if *stopped.borrow() {
                 return Ok(());
             }
             let started = std::time::Instant::now();
-            match self.serve_session(stopped.clone()).await {
-                Ok(()) => return Ok(()),
+            let outcome = tokio::select! {
+                outcome = self.session(&mut backlog_skipped, stopped.clone()) => outcome,
+                _ = stopped.changed() => Ok(SessionEnd::Stopped),
+            };
+            match outcome {
+                Ok(SessionEnd::Stopped) => return Ok(()),
+                // The next session finds the saved token refused and logs in again; the pause
+                // keeps a homeserver that refuses every token from being asked in a loop.
+                Ok(SessionEnd::Refused) => {
+                    warn!(user = %self.config.user, "the homeserver refused the access token; logging in again as the same device");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
                 Err(error) => {
                     // A session that ran a while was a success: start the backoff over.
                     if started.elapsed() > Duration::from_secs(60) {
@@ -69,7 +102,7 @@ impl Assistant {
                         homeserver = %self.config.homeserver,
                         error = %crate::errors::one_line_of(&error),
                         retry_in_secs = pause.as_secs(),
-                        "lost the Matrix homeserver; the register goes on, and the assistant reconnects"
+                        "cannot reach the Matrix homeserver; the register goes on, and the assistant reconnects"
                     );
                     tokio::select! {
                         _ = tokio::time::sleep(pause) => {}
@@ -80,22 +113,22 @@ impl Assistant {
         }
     }
 
-    /// One session: log in (or restore), skip what was said before, then answer and post
-    /// cards until stopped (`Ok`) or until the homeserver is lost (`Err`).
-    async fn serve_session(&self, mut stopped: watch::Receiver<bool>) -> Result<()> {
-        tokio::select! {
-            outcome = self.session(stopped.clone()) => outcome,
-            _ = stopped.changed() => Ok(()),
-        }
-    }
-
-    async fn session(&self, stopped: watch::Receiver<bool>) -> Result<()> {
+    /// One session: log in (or restore), skip what was said before `serve` started (the first
+    /// time only), then answer and post cards until stopped or the token is refused. A lost
+    /// connection inside the session is retried with the same client, from its sync token.
+    async fn session(&self, backlog_skipped: &mut bool, stopped: watch::Receiver<bool>) -> Result<SessionEnd> {
         let client = session::connect(&self.config, &self.password).await?;
-        // What was said before this start was answered by the last run (or not meant for a
-        // bot that was away): only what arrives after this first sync gets an answer. It
-        // returns at once with what is new since the saved sync token.
-        client.sync_once(SyncSettings::default().timeout(Duration::ZERO)).await?;
-        handlers::install(&client, self.store.clone(), Arc::clone(&self.parts));
+        if !*backlog_skipped {
+            // What was said before this start was answered by the last run (or not meant for a
+            // bot that was away): only what arrives after this sync gets an answer. It returns
+            // at once with what is new since the saved sync token.
+            match client.sync_once(SyncSettings::default().timeout(Duration::ZERO)).await {
+                Ok(_) => *backlog_skipped = true,
+                Err(error) if session::is_refused_token(&error) => return Ok(SessionEnd::Refused),
+                Err(error) => return Err(error.into()),
+            }
+        }
+        handlers::install(&client, self.store.clone(), Arc::clone(&self.parts), Arc::clone(&self.instance));
         handlers::answer_pending_invites(&client, &self.store).await;
         if let Err(error) = self.store.answered_events().prune(chrono::Utc::now()).await {
             warn!(error = %crate::errors::one_line(&error), "cannot forget old answered messages");
@@ -111,7 +144,7 @@ impl Assistant {
             Arc::clone(&self.cards),
             stopped,
         )));
-        client.sync(SyncSettings::default()).await.map_err(anyhow::Error::from)
+        Ok(sync::keep_in_sync(&client, self.config.reconnect_max_secs).await)
     }
 }
 
@@ -143,8 +176,10 @@ async fn post_cards(
     let rooms = RoomDirectory::resolve(&client, &parts.unit_rooms, admin_room.as_deref()).await;
     loop {
         let now = chrono::Utc::now();
+        let mut posted_any = false;
         match store.room_messages().claim_due(now, 20, CARD_LEASE).await {
             Ok(messages) => {
+                posted_any = !messages.is_empty();
                 for message in messages {
                     rooms::post(&client, &store, &rooms, message).await;
                 }
@@ -152,10 +187,11 @@ async fn post_cards(
             Err(error) => warn!(error = %crate::errors::one_line(&error), "cannot read the room outbox"),
         }
         let next = store.room_messages().next_due().await.ok().flatten();
-        let pause = next
-            .map(|at| (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
-            .unwrap_or(Duration::from_secs(30))
-            .min(Duration::from_secs(30));
+        let pause =
+            next.map(|at| (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO)).unwrap_or(LOOK_FOR_CARDS).min(LOOK_FOR_CARDS);
+        // Due but not claimable by this instance (another holds it): look again shortly, not
+        // in a tight loop.
+        let pause = if posted_any { pause } else { pause.max(Duration::from_millis(100)) };
         tokio::select! {
             _ = wake.notified() => {}
             _ = tokio::time::sleep(pause) => {}

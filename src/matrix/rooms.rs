@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use matrix_sdk::Client;
-use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::{OwnedRoomId, RoomAliasId, RoomId, UserId};
 use tracing::{info, warn};
 
@@ -69,7 +69,10 @@ impl RoomDirectory {
             RoomTarget::Room(room) => return resolve_one(client, room).await,
             RoomTarget::Person(mxid) => {
                 let known = self.opened.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(mxid).cloned();
-                if let Some(room) = known {
+                if let Some(room) = known
+                    && let Ok(user) = UserId::parse(mxid.as_str())
+                    && still_together(client, &room, &user).await != Some(false)
+                {
                     return Ok(room);
                 }
                 let room = direct_room(client, mxid).await?;
@@ -87,15 +90,35 @@ impl RoomDirectory {
 }
 
 /// The direct message room with a person: the one they opened with the bot or the bot opened
-/// with them, else a new encrypted one (the person is invited).
+/// with them, else a new encrypted one (the person is invited). A room the person has left is
+/// left and forgotten, so that their next message comes in a room they are in.
 async fn direct_room(client: &Client, mxid: &str) -> Result<OwnedRoomId, String> {
     let user = UserId::parse(mxid).map_err(|e| format!("{mxid}: {e}"))?;
-    if let Some(room) = client.get_dm_room(&user) {
-        return Ok(room.room_id().to_owned());
+    for room in client.get_dm_rooms(&user).collect::<Vec<_>>() {
+        match still_together(client, room.room_id(), &user).await {
+            Some(false) => {
+                info!(person = %mxid, room = %room.room_id(), "the person left the direct message room; leaving it too");
+                if room.leave().await.is_ok() {
+                    room.forget().await.ok();
+                }
+            }
+            _ => return Ok(room.room_id().to_owned()),
+        }
     }
     let room = client.create_dm(&user).await.map_err(|e| format!("cannot open a direct message with {mxid}: {e}"))?;
-    info!(person = %mxid, room = %room.room_id(), "opened a direct message room for reminders");
+    info!(person = %mxid, room = %room.room_id(), "opened a direct message room");
     Ok(room.room_id().to_owned())
+}
+
+/// Whether the bot is still joined to `room` and the person still in it or invited to it, as
+/// sync has told the client; `None` when the client cannot tell (then the room is kept).
+async fn still_together(client: &Client, room: &RoomId, person: &UserId) -> Option<bool> {
+    let room = client.get_room(room)?;
+    if room.state() != matrix_sdk::RoomState::Joined {
+        return Some(false);
+    }
+    let member = room.get_member_no_sync(person).await.ok()??;
+    Some(matches!(member.membership(), MembershipState::Join | MembershipState::Invite))
 }
 
 async fn resolve_one(client: &Client, room: &str) -> Result<OwnedRoomId, String> {
@@ -140,7 +163,7 @@ pub(super) async fn post(client: &Client, store: &Store, rooms: &RoomDirectory, 
             }
         },
     };
-    match room.send(RoomMessageEventContent::notice_markdown(&message.markdown)).await {
+    match room.send(super::content::notice(&message.markdown)).await {
         Ok(_) => {
             store.room_messages().mark_sent(message.id, chrono::Utc::now()).await.ok();
         }

@@ -1,14 +1,16 @@
 //! Logging in once, and being the same device on every later start.
 //!
 //! The session (user, device, access token) is kept in `state_dir/session.json`, beside the
-//! SDK's store of rooms and crypto keys (`state_dir/store`). Restoring it keeps the device, so
-//! encrypted rooms and direct messages go on working after a restart.
+//! SDK's store of rooms and crypto keys (`state_dir/store`, encrypted with a passphrase).
+//! Restoring it keeps the device, so encrypted rooms and direct messages go on working after a
+//! restart. Only a refused token (401 `M_UNKNOWN_TOKEN`) leads to logging in again.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use matrix_sdk::Client;
 use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::ruma::api::error::ErrorKind;
 use tracing::info;
 
 use crate::config::{MatrixConfig, Secret};
@@ -17,28 +19,28 @@ const DEVICE_NAME: &str = "Chancery";
 
 pub(super) async fn connect(config: &MatrixConfig, password: &Secret) -> Result<Client> {
     std::fs::create_dir_all(&config.state_dir).with_context(|| format!("cannot create matrix.state_dir {}", config.state_dir.display()))?;
-    let client = Client::builder()
-        .homeserver_url(&config.homeserver)
-        .sqlite_store(config.state_dir.join("store"), None)
-        .build()
-        .await
-        .with_context(|| format!("cannot reach the homeserver at {}", config.homeserver))?;
+    let passphrase = store_passphrase(config)?;
+    let client = new_client(config, &passphrase).await?;
     let saved = session_file(&config.state_dir);
     match read_session(&saved)? {
         Some(session) if session.meta.user_id.as_str() == config.user => {
             let device = session.meta.device_id.clone();
             client.restore_session(session).await.context("cannot restore the Matrix session")?;
-            // A token the homeserver no longer accepts (revoked, or the server's database was
-            // reset) is replaced by logging in again as the same device.
-            if client.whoami().await.is_err() {
-                info!(device = %device, "the saved Matrix session was refused; logging in again as the same device");
-                drop(client);
-                let client = fresh_client(config).await?;
-                login(&client, config, password, Some(device.as_str())).await?;
-                write_session(&saved, &client)?;
-                return Ok(client);
+            // Only a token the homeserver no longer accepts (revoked, or the server's database
+            // was reset) is replaced by logging in again as the same device. A network error or
+            // a 5xx says nothing about the token: it ends this attempt, to be tried again.
+            match client.whoami().await {
+                Ok(_) => info!(device = %device, "restored the Matrix session"),
+                Err(error) if error.client_api_error_kind().is_some_and(is_unknown_token) => {
+                    info!(device = %device, "the saved Matrix session was refused; logging in again as the same device");
+                    drop(client);
+                    let client = new_client(config, &passphrase).await?;
+                    login(&client, config, password, Some(device.as_str())).await?;
+                    write_session(&saved, &client)?;
+                    return Ok(client);
+                }
+                Err(error) => return Err(error).with_context(|| format!("cannot reach the homeserver at {}", config.homeserver)),
             }
-            info!(device = %device, "restored the Matrix session");
         }
         _ => {
             login(&client, config, password, None).await?;
@@ -48,8 +50,27 @@ pub(super) async fn connect(config: &MatrixConfig, password: &Secret) -> Result<
     Ok(client)
 }
 
-async fn fresh_client(config: &MatrixConfig) -> Result<Client> {
-    Ok(Client::builder().homeserver_url(&config.homeserver).sqlite_store(config.state_dir.join("store"), None).build().await?)
+/// Whether the homeserver refused the access token (401 `M_UNKNOWN_TOKEN`): the one answer that
+/// means logging in again.
+pub(super) fn is_refused_token(error: &matrix_sdk::Error) -> bool {
+    error.client_api_error_kind().is_some_and(is_unknown_token)
+}
+
+fn is_unknown_token(kind: &ErrorKind) -> bool {
+    matches!(kind, ErrorKind::UnknownToken(_))
+}
+
+async fn new_client(config: &MatrixConfig, passphrase: &Secret) -> Result<Client> {
+    let client = Client::builder()
+        .homeserver_url(&config.homeserver)
+        .sqlite_store(config.state_dir.join(STORE_DIR), Some(passphrase.expose()))
+        .build()
+        .await
+        .with_context(|| {
+            format!("cannot open the Matrix store in {} or reach the homeserver at {}", config.state_dir.display(), config.homeserver)
+        })?;
+    mark_store_encrypted(&config.state_dir)?;
+    Ok(client)
 }
 
 async fn login(client: &Client, config: &MatrixConfig, password: &Secret, device: Option<&str>) -> Result<()> {
@@ -62,6 +83,73 @@ async fn login(client: &Client, config: &MatrixConfig, password: &Secret, device
         .await
         .with_context(|| format!("the homeserver refused the login as {}; check matrix.user and matrix.password", config.user))?;
     info!(device = %response.device_id, "logged in to Matrix");
+    Ok(())
+}
+
+/// The SDK's store of rooms and crypto keys, inside `state_dir`.
+const STORE_DIR: &str = "store";
+/// Written beside the store once it is encrypted: a store without it was made in the clear.
+const ENCRYPTED_MARKER: &str = "store-encrypted";
+/// The passphrase Chancery generates when `store_passphrase_file` is unset.
+const GENERATED_PASSPHRASE: &str = "store-passphrase";
+
+/// The crypto store's passphrase: `store_passphrase_file`'s first line, or the one generated
+/// into `state_dir` on the first start. A store that was made in the clear is refused: the SDK
+/// would otherwise start a new encrypted store over it and lose the device's keys.
+fn store_passphrase(config: &MatrixConfig) -> Result<Secret> {
+    let store = config.state_dir.join(STORE_DIR);
+    let has_store = std::fs::read_dir(&store).map(|mut entries| entries.next().is_some()).unwrap_or(false);
+    if has_store && !config.state_dir.join(ENCRYPTED_MARKER).exists() {
+        anyhow::bail!(
+            "the Matrix crypto store in {} was made without a passphrase, and Chancery now encrypts it: stop serve, move {} and {} aside, and start again (the assistant logs in as a new device of {} and reads what is sent from then on)",
+            store.display(),
+            store.display(),
+            session_file(&config.state_dir).display(),
+            config.user
+        );
+    }
+    match &config.store_passphrase_file {
+        Some(file) => {
+            let text =
+                std::fs::read_to_string(file).with_context(|| format!("cannot read matrix.store_passphrase_file {}", file.display()))?;
+            let passphrase = text.lines().next().unwrap_or_default().trim();
+            anyhow::ensure!(!passphrase.is_empty(), "matrix.store_passphrase_file {} is empty", file.display());
+            Ok(Secret::new(passphrase))
+        }
+        None => generated_passphrase(&config.state_dir.join(GENERATED_PASSPHRASE)),
+    }
+}
+
+/// Reads the generated passphrase, or makes one (32 random bytes, hex) readable by its owner only.
+fn generated_passphrase(path: &Path) -> Result<Secret> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => return Ok(Secret::new(text.trim())),
+        Ok(_) => anyhow::bail!("{} is empty: restore it from a backup of matrix.state_dir", path.display()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the Matrix store's passphrase: {e}"))?;
+    let passphrase = hex::encode(bytes);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(passphrase.as_bytes())?;
+    file.sync_all()?;
+    info!(file = %path.display(), "generated the passphrase of the Matrix crypto store; back it up with the folder");
+    Ok(Secret::new(passphrase))
+}
+
+fn mark_store_encrypted(state_dir: &Path) -> Result<()> {
+    let marker = state_dir.join(ENCRYPTED_MARKER);
+    if !marker.exists() {
+        std::fs::write(&marker, b"").with_context(|| format!("cannot write {}", marker.display()))?;
+    }
     Ok(())
 }
 

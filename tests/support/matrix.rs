@@ -46,18 +46,82 @@ pub fn matrix_services() -> MatrixServices {
 /// password. Fresh users also keep devices of earlier runs out of encrypted rooms.
 pub fn register_user(tag: &str) -> (String, String) {
     matrix_services(); // the friendly message when the services are missing
-    let script = std::env::var("CHANCERY_DEV_SERVICES").expect("CHANCERY_DEV_SERVICES is set with the other CHANCERY_TEST_ variables");
+    register_user_with(tag, &[])
+}
+
+/// `register_user` on the homeserver that `dev-services` finds with `env` set.
+fn register_user_with(tag: &str, env: &[(&str, String)]) -> (String, String) {
+    let script = dev_services_script();
     // Matrix user names are lower case.
     let name = super::unique(tag).to_lowercase();
     let password = format!("pw-{name}");
     let output = std::process::Command::new(&script)
         .args(["matrix-user", &name, &password])
+        .envs(env.iter().map(|(key, value)| (*key, value.as_str())))
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("run {script} matrix-user: {e}"));
     assert!(output.status.success(), "{script} matrix-user {name} failed: {}", String::from_utf8_lossy(&output.stderr));
     let mxid = String::from_utf8(output.stdout).expect("a Matrix ID").trim().to_string();
     (mxid, password)
+}
+
+fn dev_services_script() -> String {
+    std::env::var("CHANCERY_DEV_SERVICES").expect("CHANCERY_DEV_SERVICES is set with the other CHANCERY_TEST_ variables")
+}
+
+/// A Synapse of one test's own, in its own state folder and on its own port, so that the test
+/// may stop and restart it without disturbing the others on the shared one. Stopped on drop.
+pub struct PrivateSynapse {
+    env: Vec<(&'static str, String)>,
+    pub url: String,
+}
+
+impl PrivateSynapse {
+    /// Starts (installing nothing new: the venv is the shared one) and waits until it answers.
+    pub fn start(name: &str, port: u16) -> PrivateSynapse {
+        let state = format!("/var/tmp/chancery-{name}");
+        let env = vec![("CHANCERY_DEV_STATE", state), ("CHANCERY_DEV_MATRIX_PORT", port.to_string())];
+        let synapse = PrivateSynapse { env, url: format!("http://127.0.0.1:{port}") };
+        synapse.run("start");
+        synapse
+    }
+
+    pub fn stop(&self) {
+        self.run("stop");
+    }
+
+    /// Starts it again; returns once it answers.
+    pub fn start_again(&self) {
+        self.run("start");
+    }
+
+    pub fn register_user(&self, tag: &str) -> (String, String) {
+        register_user_with(tag, &self.env)
+    }
+
+    fn run(&self, action: &str) {
+        let script = dev_services_script();
+        let output = std::process::Command::new(&script)
+            .args([action, "synapse"])
+            .envs(self.env.iter().map(|(key, value)| (*key, value.as_str())))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("run {script} {action} synapse: {e}"));
+        assert!(output.status.success(), "{script} {action} synapse failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
+
+impl Drop for PrivateSynapse {
+    fn drop(&mut self) {
+        let script = dev_services_script();
+        std::process::Command::new(&script)
+            .args(["stop", "synapse"])
+            .envs(self.env.iter().map(|(key, value)| (*key, value.as_str())))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .ok();
+    }
 }
 
 /// An `m.room.message` as another client received it (decrypted when the room is encrypted).
@@ -85,14 +149,13 @@ const SYNC_POLL: Duration = Duration::from_millis(500);
 
 impl TestClient {
     pub async fn login(mxid: &str, password: &str) -> TestClient {
-        let services = matrix_services();
+        TestClient::login_at(&matrix_services().url, mxid, password).await
+    }
+
+    /// `login` on the homeserver at `url` (a `PrivateSynapse`).
+    pub async fn login_at(url: &str, mxid: &str, password: &str) -> TestClient {
         let store = tempfile::tempdir().expect("temp dir");
-        let client = Client::builder()
-            .homeserver_url(&services.url)
-            .sqlite_store(store.path(), None)
-            .build()
-            .await
-            .expect("build the Matrix client");
+        let client = Client::builder().homeserver_url(url).sqlite_store(store.path(), None).build().await.expect("build the Matrix client");
         client
             .matrix_auth()
             .login_username(mxid, password)
@@ -262,6 +325,45 @@ impl TestClient {
                 return None;
             }
         }
+    }
+
+    /// Every `m.room.message` from `from` in `room` (up to 1,000 events back), oldest first,
+    /// as soon as `enough` says they are (waiting up to `timeout`); what there is after that.
+    pub async fn messages_from(
+        &self,
+        room: &RoomId,
+        from: &str,
+        enough: impl Fn(&[ReceivedMessage]) -> bool,
+        timeout: Duration,
+    ) -> Vec<ReceivedMessage> {
+        let from = parse_user(from);
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut found = Vec::new();
+            if let Some(room) = self.client.get_room(room) {
+                let mut token: Option<String> = None;
+                for _ in 0..20 {
+                    let mut options = MessagesOptions::backward().from(token.as_deref());
+                    options.limit = UInt::from(50u32);
+                    let Ok(page) = room.messages(options).await else { break };
+                    found.extend(page.chunk.iter().filter(|event| event.sender().as_deref() == Some(&*from)).filter_map(received));
+                    match page.end {
+                        Some(end) => token = Some(end),
+                        None => break,
+                    }
+                }
+            }
+            found.reverse();
+            if enough(&found) || !self.sync_before(deadline).await {
+                return found;
+            }
+        }
+    }
+
+    /// Leaves `room` (and forgets it).
+    pub async fn leave(&self, room: &RoomId) {
+        let room = self.room(room).await;
+        room.leave().await.unwrap_or_else(|e| panic!("leave {}: {e}", room.room_id()));
     }
 
     /// The room as this client knows it; a room just joined or created may need a sync first.
