@@ -51,6 +51,9 @@ enum Command {
     /// The staff directory: who may use the assistant, their unit, role and clearance.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// The Matrix rooms units' new letters are announced in, as `!room bind UNIT` sets them.
+    #[command(subcommand)]
+    Room(RoomCommand),
     /// Register .eml files, folders of them, and mbox files.
     ///
     /// A file that is not a mail message (empty, binary, text without mail headers) is refused
@@ -184,6 +187,20 @@ enum StaffCommand {
     },
     /// Take a person out of the directory: the assistant no longer answers them.
     Remove { mxid: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum RoomCommand {
+    /// Announce a unit's new letters in a room, as `!room bind UNIT` said in that room does:
+    /// for setting up before the assistant is in the room, or from a script.
+    Bind {
+        /// A unit of mail-rules/units.toml.
+        unit: String,
+        /// The room's ID, e.g. !aBcD:uni.example (in Element: Room settings, Advanced).
+        room: String,
+    },
+    /// The rooms bound to units; the other units use the rooms of units.toml.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -355,6 +372,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         | Command::Ingest { .. }
         | Command::Send { .. }
         | Command::Staff(StaffCommand::Add { .. })
+        | Command::Room(RoomCommand::Bind { .. })
         | Command::Db(DbCommand::Migrate) => OpenMode::CreateIfMissing,
         _ => OpenMode::Existing,
     };
@@ -624,6 +642,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             unreachable!("answered before the store is opened")
         }
         Command::Calendar(command) => calendar(&config, &store, command, now, &mut out).await?,
+        Command::Room(command) => room(&config, &store, command, &actor, now, &mut out).await?,
         Command::Db(DbCommand::Migrate) => {
             store.migrate().await?;
             writeln!(out, "database schema is up to date")?;
@@ -694,6 +713,34 @@ async fn send_now(dispatcher: &Dispatcher, config: &Config, store: &Store, id: i
 /// The units of the rules in force (empty when rules are off: then any unit is taken).
 fn assistant_units(config: &Config) -> Result<Vec<String>> {
     Ok(load_rules(config)?.map(|book| book.units().iter().map(|u| u.id.clone()).collect()).unwrap_or_default())
+}
+
+/// `chancery room`: what `!room bind` and `!room list` do, from the command line.
+async fn room(config: &Config, store: &Store, command: RoomCommand, actor: &str, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+    match command {
+        RoomCommand::Bind { unit, room } => {
+            let units = assistant_units(config)?;
+            if !units.is_empty() && !units.contains(&unit) {
+                bail!("there is no unit '{unit}' in {}; units: {}", config.rules.dir.display(), units.join(", "));
+            }
+            // The assistant reads the binding back as a room ID; an alias would be refused there.
+            if let Err(problem) = matrix_sdk::ruma::RoomId::parse(room.as_str()) {
+                bail!("'{room}' is not a room ID like !aBcD:uni.example ({problem})");
+            }
+            store.staff().bind_room(&unit, &room, actor, now).await?;
+            writeln!(out, "{room} is now {unit}'s room: new letters routed to {unit} are announced there")?;
+        }
+        RoomCommand::List => {
+            let rooms = store.staff().bound_rooms().await?;
+            if rooms.is_empty() {
+                writeln!(out, "no room is bound; units use the rooms of units.toml")?;
+            }
+            for (unit, room) in rooms {
+                writeln!(out, "{unit}\t{room}")?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `chancery calendar`: the export, and people's feed addresses.

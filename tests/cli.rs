@@ -951,3 +951,30 @@ fn staff_add_keeps_a_zone_and_an_address_checks_them_and_list_shows_them() {
     assert!(line.contains("'aysel' is not an e-mail address"), "{line}");
     assert_eq!(entry(&reg)["role"].as_str(), Some("staff"));
 }
+
+#[test]
+fn room_bind_sets_a_units_room_as_the_chat_command_does_and_refuses_what_is_not_one() {
+    let reg = Registry::new();
+    assert!(reg.ok(&["room", "list"]).contains("no room is bound"));
+
+    let out = reg.ok(&["room", "bind", "international", "!demo:localhost"]);
+    assert!(out.contains("!demo:localhost is now international's room"), "{out}");
+    reg.ok(&["room", "bind", "international", "!other:localhost"]);
+    assert_eq!(reg.ok(&["room", "list"]), "international\t!other:localhost\n", "a second bind replaces the first");
+    reg.ok(&["staff", "add", "@reg:uni.example", "--name", "R", "--unit", "registry", "--role", "registrar", "--clearance", "internal"]);
+    // Backslashes dropped: the table may escape Markdown punctuation in its cells.
+    let chat = reg
+        .command(&["chat", "--as", "@reg:uni.example", "!room list"])
+        .env("CHANCERY_ASSISTANT__COMMANDS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/commands"))
+        .output()
+        .expect("run chancery chat");
+    assert!(chat.status.success(), "{}", describe(&chat));
+    let listed = String::from_utf8_lossy(&chat.stdout).replace('\\', "");
+    assert!(listed.contains("| international | !other:localhost |"), "the assistant reads the same binding: {listed}");
+
+    let line = reg.fails(&["room", "bind", "nowhere", "!demo:localhost"]);
+    assert!(line.contains("there is no unit 'nowhere'"), "{line}");
+    let line = reg.fails(&["room", "bind", "international", "#international:uni.example"]);
+    assert!(line.contains("is not a room ID"), "{line}");
+    assert_eq!(reg.ok(&["room", "list"]), "international\t!other:localhost\n");
+}
