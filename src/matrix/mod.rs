@@ -7,6 +7,7 @@
 //! - `rooms`: which room a unit's cards go to.
 //! - `handlers`: invites and messages.
 
+pub mod content;
 mod handlers;
 mod rooms;
 mod session;
