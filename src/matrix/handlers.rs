@@ -7,9 +7,7 @@ use std::time::Duration;
 use matrix_sdk::event_handler::Ctx;
 use matrix_sdk::room::Room;
 use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
-use matrix_sdk::ruma::events::room::message::{
-    AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
-};
+use matrix_sdk::ruma::events::room::message::{AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation};
 use matrix_sdk::{Client, RoomMemberships, RoomState};
 use tracing::{info, warn};
 
@@ -113,7 +111,7 @@ async fn on_message(event: OriginalSyncRoomMessageEvent, client: Client, room: R
     let request =
         Request { sender: event.sender.as_str(), text: body, audience, room: Some(room.room_id().as_str()), now: chrono::Utc::now() };
     let Some(reply) = commands::answer(&context, &request).await else { return };
-    let content = RoomMessageEventContent::notice_markdown(reply.markdown).make_reply_to(&event, ForwardThread::Yes, AddMentions::No);
+    let content = super::content::message_content(&reply.markdown).make_reply_to(&event, ForwardThread::Yes, AddMentions::No);
     if let Err(error) = room.send(content).await {
         warn!(room = %room.room_id(), %error, "cannot send an answer");
     }
