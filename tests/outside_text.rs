@@ -24,7 +24,10 @@ const SUBJECT: &str = r#"Erasmus+ invoice <a href="https://evil.example/login">s
 const SENDER_NAME: &str = "**Bank** [verify](https://evil.example/verify)";
 
 /// What no message may carry from the sender: tags, links, emphasis, headings.
-const MARKUP: &[&str] = &["<a", "href", "<strong>URGENT", "<strong>Bank", "<img", "<script", "<h1", "evil.example/pay\""];
+/// (The subject's `href="…login"` is shown as text; a link would carry the other addresses as
+/// attributes.)
+const MARKUP: &[&str] =
+    &["<a", "href=\"https://evil.example/pay\"", "href=\"https://evil.example/verify\"", "<strong>URGENT", "<strong>Bank", "<img", "<h1"];
 
 /// The body and the HTML of a message as the Matrix adapter would send it.
 fn as_sent(markdown: &str) -> (String, String) {
@@ -40,7 +43,7 @@ fn assert_shown_as_text(what: &str, markdown: &str, text: &str) {
         assert!(!html.contains(markup), "{what}: {markup} in the HTML:\n{html}");
     }
     assert!(body.contains(text), "{what}: the body lacks {text:?}:\n{body}");
-    let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     assert!(html.contains(&escaped), "{what}: the HTML does not show {text:?} as text:\n{html}");
 }
 

@@ -145,7 +145,7 @@ mod tests {
         ("12) twelfth", r"12\) twelfth"),
         ("    indented code", "indented code"),
         ("line one\nline two  \r\nthree\\", r"line one line two three\\"),
-        ("&lt;script&gt; &#60; &#x3C; &copy;", r"\&lt;script\&gt; \&#60; \&#x3C; \&copy;"),
+        ("&lt;script&gt; &#60; &#x3C; &copy;", r"\&lt;script\&gt; \&\#60; \&\#x3C; \&copy;"),
         ("a | b", r"a \| b"),
         ("<!-- comment --> <?php ?>", r"\<!-- comment --\> \<?php ?\>"),
         ("bell\u{7}here\u{0}", "bell here"),

@@ -47,7 +47,9 @@ mod tests {
             let html = html.expect("our own bold makes it formatted");
             for markup in [
                 "<a",
-                "href",
+                "href=\"https://evil.example/pay\"",
+                "href=\"https://evil.example/auto\"",
+                "href=\"https://evil.example/ref\"",
                 "<strong>bold",
                 "<b>",
                 "<em>",
