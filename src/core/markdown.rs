@@ -10,7 +10,8 @@
 /// `text` as Markdown that shows exactly that text, on one line: whitespace and control
 /// characters fold to single spaces (no line breaks, no indented code), and everything that
 /// could start markup is backslash-escaped: emphasis and strikethrough (`* _ ~`), code (`` ` ``),
-/// links and images (`[ ]`), raw HTML and autolinks (`< >`), headings (`#`), table cells (`|`),
+/// links and images (`[`, and `]` before `(`, `[` or `:`), raw HTML and autolinks (`< >`),
+/// headings (`#` before a space), table cells (`|`),
 /// the backslash itself, an `&` that would read as an entity (`&lt;` stays `&lt;`), and list,
 /// rule and heading markers at its start (`- `, `+ `, `1. `, `2) `, `---`, `===`).
 pub fn literal(text: &str) -> String {
@@ -18,8 +19,14 @@ pub fn literal(text: &str) -> String {
     let mut out = String::with_capacity(line.len() + 8);
     let leading_marker = leading_block_marker(&line);
     for (at, c) in line.char_indices() {
+        let next = line[at + c.len_utf8()..].chars().next();
         let escaped = match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '#' => true,
+            '\\' | '`' | '*' | '_' | '[' | '<' | '>' | '|' | '~' => true,
+            // A link needs an unescaped `[`; a `]` before what would follow one is escaped
+            // too, so that the source reads as plain as it renders.
+            ']' => matches!(next, Some('(' | '[' | ':')),
+            // A heading is `#` and a space; `#2` and `C#` are left as they are.
+            '#' => matches!(next, None | Some(' ')),
             '&' => reads_as_entity(&line[at + 1..]),
             _ => leading_marker == Some(at),
         };
@@ -131,7 +138,8 @@ mod tests {
             r#"Invoice \<a href="https://evil.example/login"\>sign in\</a\> \[pay now\](https://evil.example/pay) \*\*URGENT\*\*"#,
         ),
         ("<https://evil.example>", r"\<https://evil.example\>"),
-        ("[pay][1]\n\n[1]: https://evil.example", r"\[pay\]\[1\] \[1\]: https://evil.example"),
+        ("[pay][1]\n\n[1]: https://evil.example", r"\[pay\]\[1] \[1\]: https://evil.example"),
+        ("[confidential] #2 C# ##", r"\[confidential] #2 C\# #\#"),
         ("![x](https://evil.example/t.png)", r"!\[x\](https://evil.example/t.png)"),
         ("_quiet_ ~~gone~~ ~also~", r"\_quiet\_ \~\~gone\~\~ \~also\~"),
         ("`code` and ``more``", r"\`code\` and \`\`more\`\`"),
@@ -145,7 +153,7 @@ mod tests {
         ("12) twelfth", r"12\) twelfth"),
         ("    indented code", "indented code"),
         ("line one\nline two  \r\nthree\\", r"line one line two three\\"),
-        ("&lt;script&gt; &#60; &#x3C; &copy;", r"\&lt;script\&gt; \&\#60; \&\#x3C; \&copy;"),
+        ("&lt;script&gt; &#60; &#x3C; &copy;", r"\&lt;script\&gt; \&#60; \&#x3C; \&copy;"),
         ("a | b", r"a \| b"),
         ("<!-- comment --> <?php ?>", r"\<!-- comment --\> \<?php ?\>"),
         ("bell\u{7}here\u{0}", "bell here"),
