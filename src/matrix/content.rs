@@ -93,4 +93,81 @@ mod tests {
         let (body, html) = sent("pong");
         assert_eq!((body.as_str(), html), ("pong", None));
     }
+
+    /// Pieces that start markup, and text around them, for texts no table lists.
+    const PIECES: &[&str] = &[
+        "<",
+        ">",
+        "</a>",
+        "<a href=\"x\">",
+        "<https://e.x>",
+        "[",
+        "]",
+        "(",
+        ")",
+        "](u)",
+        "![",
+        "*",
+        "**",
+        "_",
+        "__",
+        "~",
+        "~~",
+        "`",
+        "``",
+        "#",
+        "# ",
+        "## ",
+        "-",
+        "- ",
+        "+ ",
+        "1. ",
+        "2) ",
+        "---",
+        "===",
+        "> ",
+        "|",
+        "|---|",
+        "\\",
+        "\\*",
+        "&",
+        "&lt;",
+        "&#60;",
+        "&amp;",
+        ";",
+        ":",
+        "!",
+        "=",
+        "\n",
+        "\n\n",
+        "    ",
+        "\t",
+        " ",
+        "a",
+        "word",
+        "Ə",
+        "✓",
+        "@x:y",
+        "x@y.z",
+        "https://e.x/p",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_renders_as_exactly_that_text(pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..16)) {
+            let text: String = pieces.concat();
+            let written = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let (body, html) = sent(&markdown::literal(&text));
+            // No tag at all: not even a paragraph, so nothing the sender wrote became a block.
+            let shown = match html {
+                Some(html) => {
+                    proptest::prop_assert!(!html.contains('<'), "{text:?} became {html:?}");
+                    html.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
+                }
+                None => markdown::literal(&text),
+            };
+            proptest::prop_assert_eq!(&shown, &written, "{:?} renders as other text", text);
+            proptest::prop_assert_eq!(&body, &written);
+        }
+    }
 }
