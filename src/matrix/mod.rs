@@ -6,6 +6,7 @@
 //!   encryption needs the same device and its crypto store across restarts).
 //! - `rooms`: which room a unit's cards go to.
 //! - `handlers`: invites and messages.
+//! - `content`: what a reply or a room message is sent as: its HTML, and its plain body.
 
 pub mod content;
 mod handlers;
