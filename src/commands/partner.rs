@@ -42,7 +42,8 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let partner = known(call, &handle).await?;
             call.store().partners().add_person(&partner.handle, &person).await?;
             let role = if person.role.is_empty() { String::new() } else { format!(", {}", person.role) };
-            Ok(Reply::new(format!("{} <{}>{role} is a contact person at {} now.", person.name, person.email, partner.handle)))
+            let who = markdown::literal(&format!("{} <{}>{role}", person.name, person.email));
+            Ok(Reply::new(format!("{who} is a contact person at {} now.", partner.handle)))
         }
         other => {
             Err(CommandError::Usage(format!("{} is not a subcommand of !partner (add, show, person)", crate::core::markdown::code(&other))))
