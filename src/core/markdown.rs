@@ -110,8 +110,8 @@ fn reads_as_entity(after: &str) -> bool {
 }
 
 /// The byte position of the character that would make a line starting with `line` a list item,
-/// a thematic break or a setext heading's underline, if there is one. (`*`, `_`, `#` and `>` are
-/// escaped wherever they are.)
+/// a thematic break or a setext heading's underline, if there is one. (`*`, `_` and `>` are
+/// escaped wherever they are, `#` wherever a space follows it.)
 fn leading_block_marker(line: &str) -> Option<usize> {
     let bytes = line.as_bytes();
     let spaced = |at: usize| bytes.get(at).is_none_or(|b| *b == b' ');
