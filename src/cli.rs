@@ -611,7 +611,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 }
                 for post in &posts {
                     let error = post.last_error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
-                    let first_line = post.markdown.lines().next().unwrap_or("").trim_end();
+                    let shown = crate::core::markdown::plain_text(&post.markdown);
+                    let first_line = shown.lines().next().unwrap_or("").trim_end();
                     writeln!(out, "{:>6}  {:<16} {:<8} {first_line}{error}", post.id, post.target.as_str(), post.status)?;
                 }
             }
@@ -869,7 +870,7 @@ async fn chat(config: &Config, store: &Store, person: &str, line: &str) -> Resul
     };
     if !line.trim().is_empty() {
         match ask(line.to_string()).await {
-            Some(reply) => println!("{}", reply.markdown),
+            Some(reply) => println!("{}", reply.plain_text()),
             None => println!("(no answer: commands start with !, as in `!help`)"),
         }
         return Ok(0);
@@ -887,7 +888,7 @@ async fn chat(config: &Config, store: &Store, person: &str, line: &str) -> Resul
             continue;
         }
         match ask(text).await {
-            Some(reply) => println!("{}\n", reply.markdown),
+            Some(reply) => println!("{}\n", reply.plain_text()),
             None => println!("(no answer: commands start with !, as in `!help`)\n"),
         }
     }

@@ -21,6 +21,8 @@
 //!   - `agreement`, `meeting`, `digest`, `reminder_time`: agreements with partners, meetings and
 //!     their agenda packs, a unit's weekly digest, and WHEN as people type it.
 //!   - `announce`: what Chancery posts in rooms on its own (a letter's card, rule-file errors).
+//!   - `markdown`: text from outside (subjects, names, what staff typed) as Markdown that shows
+//!     exactly that text; every reply and card puts such text through it.
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
 //!   registration, the outbox, the search index, `copy` (a SQLite register into PostgreSQL),
 //!   and one view per area (`store.staff()`, `store.documents()`, `store.partners()`,
@@ -29,7 +31,8 @@
 //!   `store.digests()`, `store.calendar()`, `store.answered_events()`, `store.instances()`).
 //! - `commands/`: the assistant's chat commands, one file each, reached through one `answer`
 //!   from Matrix, `chancery chat` and the command line; `commands/*.toml` describes them.
-//! - `matrix/`: the Matrix adapter: session and device, invites, messages, room cards.
+//! - `matrix/`: the Matrix adapter: session and device, invites, messages, room cards, and the
+//!   content they are sent as (`content`).
 //! - `service`: `run(config, store, shutdown)` wires listener, dispatcher, rules, assistant and
 //!   scheduler.
 //! - `instance`: this `serve` among several on one register: its heartbeat, and the leases it

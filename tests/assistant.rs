@@ -24,7 +24,8 @@ async fn every_example_in_commands_gets_the_reply_its_file_promises() {
         for example in &spec.examples {
             let sender = example.asker.as_deref().unwrap_or(seed::REGISTRAR);
             let request = Request { sender, text: &example.input, audience: Audience::Private, room: Some(EXAMPLE_ROOM), now: seed::now() };
-            let reply = answer(&context, &request).await.map(|r| r.markdown).unwrap_or_default();
+            // As people read it (the plain body, `chancery chat`): outside text without its escapes.
+            let reply = answer(&context, &request).await.map(|r| r.plain_text()).unwrap_or_default();
             ran += 1;
             for wanted in &example.reply_contains {
                 if !reply.contains(wanted.as_str()) {

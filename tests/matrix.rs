@@ -445,3 +445,44 @@ async fn a_question_asked_as_the_homeserver_comes_back_is_answered_once_without_
     assert_eq!(after, session, "a homeserver that was away is not a refused session: the bot did not log in again");
     assistant.stop().await;
 }
+
+/// A sender's HTML, links and bold reach the unit's room and `!doc` as text, through the real
+/// homeserver: the card's and the reply's HTML show the subject with none of its markup, and
+/// their plain bodies show it as written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_subject_reaches_the_room_card_and_doc_as_text_without_links_or_bold() {
+    const SUBJECT: &str =
+        r#"Erasmus+ invoice <a href="https://evil.example/login">sign in</a> [pay now](https://evil.example/pay) **URGENT**"#;
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let (bot, bot_password) = register_user("bot");
+    let state = tempfile::tempdir().expect("temp dir");
+    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let registrar = staff_member(&store, "registrar", "registry", Role::Registrar, Confidentiality::Confidential).await;
+    let room = registrar.create_room(false, &[&bot]).await;
+    assert!(registrar.wait_until_joined(&room, &bot, WAIT).await);
+    let (_, bound) = ask(&registrar, &room, &bot, "!room bind international").await;
+    assert!(bound.body.contains("international"), "{bound:?}");
+
+    let raw = format!(
+        "From: \"**Bank** [verify](https://evil.example/verify)\" <office@metu.edu.tr>\r\nTo: registry@uni.example\r\n\
+         Subject: {SUBJECT}\r\nMessage-ID: <hostile-card-test@metu.edu.tr>\r\nDate: Tue, 1 Dec 2026 10:00:00 +0400\r\n\r\nPay.\r\n"
+    );
+    let policy = chancery::core::intake::IntakePolicy { notify_rooms: true, ..seed::policy() };
+    let number = seed::register(&store, &policy, raw.as_bytes(), chrono::Utc::now()).await;
+    let card = registrar.next_reply(&room, &bot, &bound.event_id, WAIT).await.expect("the unit's room gets a card");
+    let (_, doc) = ask(&registrar, &room, &bot, &format!("!doc {number}")).await;
+    let shown = SUBJECT.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    for (what, message) in [("card", &card), ("!doc", &doc)] {
+        let html = message.formatted_body.as_deref().unwrap_or_else(|| panic!("the {what} is formatted: {message:?}"));
+        // The subject's `href="…login"` is shown as text; a link would carry these as attributes.
+        let links = ["href=\"https://evil.example/pay\"", "href=\"https://evil.example/verify\""];
+        for markup in ["<a", "<strong>URGENT", "<strong>Bank", "<b>", "<img"].iter().chain(&links) {
+            assert!(!html.contains(markup), "{markup} in the {what}'s HTML: {html}");
+        }
+        assert!(html.contains(&shown), "the {what} shows the subject as text: {html}");
+        assert!(html.contains(&format!("<strong>{number}</strong>")), "our own bold stays: {html}");
+        assert!(message.body.contains(SUBJECT), "the {what}'s plain body shows the subject as written: {}", message.body);
+    }
+    assistant.stop().await;
+}

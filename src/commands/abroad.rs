@@ -5,12 +5,13 @@
 use chrono::NaiveDate;
 
 use crate::core::dates::parse_date;
+use crate::core::markdown;
 use crate::core::partner::country;
 use crate::core::remind::days_phrase;
 use crate::core::viewer::Role;
 use crate::core::visa::VisaCase;
 
-use super::{Args, Call, CommandError, Outcome, Reply, table};
+use super::{Args, Call, CommandError, Outcome, Reply, markdown_table};
 
 /// The longest message `!abroad notify` sends, in characters.
 const MAX_TEXT_CHARS: usize = 2000;
@@ -42,17 +43,17 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let mut rows = Vec::new();
     for case in &cases {
         rows.push(vec![
-            case.trip.traveller.clone(),
-            case.trip.country.clone(),
+            markdown::literal(&case.trip.traveller),
+            markdown::literal(&case.trip.country),
             format!("{} – {}", case.trip.travel_from, case.trip.travel_to),
-            contact(call, case).await?,
+            markdown::literal(&contact(call, case).await?),
             format!("`!visa show {}`", case.id),
         ]);
     }
     Ok(Reply::new(format!(
         "{} {place} on {on}:\n\n{}",
         people(cases.len()),
-        table(&["traveller", "country", "travel", "contact", "case"], &rows)
+        markdown_table(&["traveller", "country", "travel", "contact", "case"], &rows)
     )))
 }
 
@@ -78,20 +79,28 @@ async fn notify(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     }
     let (on_staff, not_on_staff): (Vec<&VisaCase>, Vec<&VisaCase>) = cases.iter().partition(|case| case.trip.traveller_mxid.is_some());
     let mxids: Vec<String> = on_staff.iter().filter_map(|case| case.trip.traveller_mxid.clone()).collect();
-    let markdown = format!("📢 **To everyone travelling in {code}**, from {} ({}):\n\n{text}", call.viewer.member.name, call.actor());
-    let told = if mxids.is_empty() { 0 } else { call.store().staff().message_each(&mxids, &markdown, call.now()).await? };
+    let message = format!(
+        "📢 **To everyone travelling in {code}**, from {} ({}):\n\n{}",
+        markdown::literal(&call.viewer.member.name),
+        call.actor(),
+        markdown::literal(text)
+    );
+    let told = if mxids.is_empty() { 0 } else { call.store().staff().message_each(&mxids, &message, call.now()).await? };
     let mut reply = if told == 0 {
         format!("Nobody in {code} could be told: no traveller there today is on staff.")
     } else {
         let mut names: Vec<String> = on_staff
             .iter()
-            .map(|case| format!("{} ({})", case.trip.traveller, case.trip.traveller_mxid.as_deref().unwrap_or_default()))
+            .map(|case| {
+                format!("{} ({})", markdown::literal(&case.trip.traveller), case.trip.traveller_mxid.as_deref().unwrap_or_default())
+            })
             .collect();
         names.dedup();
         format!("Told {} in {code} by direct message: {}.", people(told), names.join(", "))
     };
     if !not_on_staff.is_empty() {
-        let names: Vec<String> = not_on_staff.iter().map(|case| format!("{} (visa case {})", case.trip.traveller, case.id)).collect();
+        let names: Vec<String> =
+            not_on_staff.iter().map(|case| format!("{} (visa case {})", markdown::literal(&case.trip.traveller), case.id)).collect();
         reply.push_str(&format!(
             "\n\nCould not tell {} (not on staff; reach them another way): {}.",
             people(not_on_staff.len()),

@@ -3,6 +3,7 @@
 //! it. Only what the person adding may read in full goes on an agenda; the agenda pack sends each
 //! participant only what they may read.
 
+use crate::core::markdown;
 use crate::core::meeting::{self, check_item_text};
 use crate::core::number::RegistrationNumber;
 use crate::core::viewer::{Audience, Sight, Viewer};
@@ -48,24 +49,24 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         )));
     }
     let item = call.store().meetings().add_item(id, &number, &text, call.actor(), call.now()).await?;
-    let about = if item.text.is_empty() { number.clone() } else { format!("{} ({number})", item.text) };
+    let about = if item.text.is_empty() { number.clone() } else { format!("{} ({number})", markdown::literal(&item.text)) };
     let late = match call.store().meetings().pack_due(id).await? {
         Some(_) => String::new(),
         None => " The agenda pack went out already: this item is not in it.".to_string(),
     };
-    Ok(Reply::new(format!("Item {} on the agenda of meeting {id} ({}): {about}.{late}", item.position, meeting.title)))
+    Ok(Reply::new(format!("Item {} on the agenda of meeting {id} ({}): {about}.{late}", item.position, markdown::literal(&meeting.title))))
 }
 
 async fn show(call: &Call<'_, '_>, id: i64) -> Outcome {
     let meeting = call.store().meetings().get(id).await?;
     let items = call.store().meetings().agenda(id).await?;
-    let mut out = format!("**Agenda of meeting {id}**: {}", meeting::headline(&meeting, call.zone()));
+    let mut out = format!("**Agenda of meeting {id}**: {}", markdown::literal(&meeting::headline(&meeting, call.zone())));
     if items.is_empty() {
         out.push_str(&format!("\n\nNothing on it yet: `!agenda add {id} NUMBER TEXT` adds a document."));
         return Ok(Reply::new(out));
     }
     for item in &items {
-        let title = if item.text.is_empty() { item.number.clone() } else { item.text.clone() };
+        let title = if item.text.is_empty() { item.number.clone() } else { markdown::literal(&item.text) };
         let card = match doc::card(call, &item.number).await {
             Ok(card) => card.markdown,
             Err(CommandError::NotFound(text)) => text,

@@ -22,7 +22,10 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             Ok(Reply::new(card(call, &agreement).await?))
         }
         "renew" => renew(call, args).await,
-        other => Err(CommandError::Usage(format!("`{other}` is not a subcommand of !agreement (add, show, renew)"))),
+        other => Err(CommandError::Usage(format!(
+            "{} is not a subcommand of !agreement (add, show, renew)",
+            crate::core::markdown::code(&other)
+        ))),
     }
 }
 

@@ -30,7 +30,10 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             }
             Ok(Reply::new(format!("**Agreements ending within {days} days** (by {horizon})\n\n{}", listing(&agreements, today))))
         }
-        Some(other) => Err(CommandError::Usage(format!("`{other}` is not a list: use `!agreements` or `!agreements expiring [DAYS]`"))),
+        Some(other) => Err(CommandError::Usage(format!(
+            "{} is not a list: use `!agreements` or `!agreements expiring [DAYS]`",
+            crate::core::markdown::code(&other)
+        ))),
     }
 }
 

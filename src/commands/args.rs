@@ -99,8 +99,10 @@ impl Args {
     pub fn finish(self) -> Result<(), CommandError> {
         match self.tokens.first() {
             None => Ok(()),
-            Some(Token::Word(word)) => Err(CommandError::Usage(format!("I did not expect `{word}` there"))),
-            Some(Token::Option { key, .. }) => Err(CommandError::Usage(format!("there is no option `{key}=` here"))),
+            Some(Token::Word(word)) => Err(CommandError::Usage(format!("I did not expect {} there", crate::core::markdown::code(word)))),
+            Some(Token::Option { key, .. }) => {
+                Err(CommandError::Usage(format!("there is no option {} here", crate::core::markdown::code(&format!("{key}=")))))
+            }
         }
     }
 }

@@ -12,7 +12,9 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let replace = match action.as_deref().map(str::to_lowercase).as_deref() {
         None => false,
         Some("revoke") => true,
-        Some(other) => return Err(CommandError::Usage(format!("`{other}` is not a subcommand of !calendar (revoke)"))),
+        Some(other) => {
+            return Err(CommandError::Usage(format!("{} is not a subcommand of !calendar (revoke)", crate::core::markdown::code(&other))));
+        }
     };
     if call.request.audience == Audience::Shared {
         return Err(CommandError::Refused(

@@ -22,7 +22,12 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         Some(day) => format!(" Follow-up on {day}: `!contacts due` lists it from that day."),
         None => String::new(),
     };
-    Ok(Reply::new(format!("Logged #{id}: {} with {} ({}).{follow_up}", contact.via.as_str(), partner.handle, partner.name)))
+    Ok(Reply::new(format!(
+        "Logged #{id}: {} with {} ({}).{follow_up}",
+        contact.via.as_str(),
+        partner.handle,
+        crate::core::markdown::literal(&partner.name)
+    )))
 }
 
 /// The follow-up day; `follow-up=next friday` without quotes arrives as `next`, so say how to

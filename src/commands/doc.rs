@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
+use crate::core::markdown;
 use crate::core::number::RegistrationNumber;
 use crate::core::status::{days_overdue, parse_work_status};
 use crate::core::time::parse_stamp;
@@ -61,7 +62,7 @@ pub(super) async fn card(call: &Call<'_, '_>, number: &str) -> Outcome {
     let (document, sight) = call.store().documents().show(document, call.viewer, call.now()).await?;
     let assignee = match &document.assignee {
         Some(id) => Some(match call.store().staff().find(id).await? {
-            Some(member) => format!("{} ({id})", member.name),
+            Some(member) => format!("{} ({id})", markdown::literal(&member.name)),
             None => id.clone(),
         }),
         None => None,
@@ -90,12 +91,15 @@ async fn assign(call: &Call<'_, '_>, number: &str, person: &str) -> Outcome {
     if let Sight::Redacted { .. } = Viewer::new(member.clone(), Audience::Private).sight(document.restriction()) {
         return Err(CommandError::Refused(format!(
             "{} may not read {number} ({}, {}): assign it to someone of {} cleared for it, or to a registrar.",
-            member.name, document.confidentiality, document.unit, document.unit
+            markdown::literal(&member.name),
+            document.confidentiality,
+            document.unit,
+            document.unit
         )));
     }
     let before = call.store().documents().assign(number, &member.id, call.actor(), call.now()).await?;
     let was = before.map(|id| format!(" It was with {id}.")).unwrap_or_default();
-    Ok(Reply::new(format!("{number} is now assigned to {} ({}).{was}", member.name, member.id)))
+    Ok(Reply::new(format!("{number} is now assigned to {} ({}).{was}", markdown::literal(&member.name), member.id)))
 }
 
 async fn set_status(call: &Call<'_, '_>, number: &str, status: &str) -> Outcome {
@@ -153,10 +157,14 @@ fn card_text(
     }
     let full = matches!(sight, Sight::Full { .. });
     if full {
-        let _ = writeln!(out, "- Subject: {}", d.subject);
+        let _ = writeln!(out, "- Subject: {}", markdown::literal(&d.subject));
         let people = d.correspondents().iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-        let _ =
-            writeln!(out, "- {}: {}", if d.direction == "incoming" { "From" } else { "To" }, if people.is_empty() { "-" } else { &people });
+        let _ = writeln!(
+            out,
+            "- {}: {}",
+            if d.direction == "incoming" { "From" } else { "To" },
+            if people.is_empty() { "-".to_string() } else { markdown::literal(&people) }
+        );
     }
     let _ = writeln!(out, "- Registered: {}", local(&d.registered_at, zone));
     if let Some(due) = &d.due_on {
@@ -282,9 +290,11 @@ pub(super) mod tests {
     fn the_cleared_in_private_see_everything_but_the_disclosures() {
         let card = card_text(&personal_file(), Sight::Full { disclosed: true }, Some("Həcər HR (@hr:uni.example)"), &[], ZONE, today());
         assert!(card.starts_with("**IN-2026-000002** · registered · hr"), "{card}");
+        // The sender's address is text, not an autolink: the plain text shows it as it came.
+        let shown = crate::core::markdown::plain_text(&card);
         for wanted in ["Personal file of Dr. Rashad Mammadov", "From: Ministry HR <hr@ministry.example>", "overdue by 8 days", "Həcər HR"]
         {
-            assert!(card.contains(wanted), "{wanted}: {card}");
+            assert!(shown.contains(wanted), "{wanted}: {card}");
         }
         assert!(
             card.contains("note: Mammadov's transfer") && card.contains("| 2026-11-16 13:00 | @hr:uni.example | acknowledged |"),

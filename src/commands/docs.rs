@@ -23,7 +23,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let more = found.len().saturating_sub(SHOWN);
             found.truncate(SHOWN);
             let note = (more > 0).then(|| format!("…and {more} more: add words to narrow the search."));
-            listing(call, found, &format!("Nothing in the register matches “{}”.", text.trim()), note).await
+            listing(call, found, &format!("Nothing in the register matches “{}”.", crate::core::markdown::literal(&text)), note).await
         }
         "mine" => {
             args.finish()?;
@@ -44,7 +44,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let found = documents.overdue(today(call), SHOWN + 1).await?;
             listing(call, found, "No open document is overdue.", None).await
         }
-        other => Err(CommandError::Usage(format!("`{other}` is not a subcommand of !docs"))),
+        other => Err(CommandError::Usage(format!("{} is not a subcommand of !docs", crate::core::markdown::code(&other)))),
     }
 }
 

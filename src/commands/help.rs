@@ -1,6 +1,6 @@
 //! `!help [COMMAND]`, rendered from `commands/` only.
 
-use super::{Args, Call, CommandError, Outcome, Reply, table};
+use super::{Args, Call, CommandError, Outcome, Reply, markdown_table};
 
 pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let wanted = args.optional_word();
@@ -15,13 +15,18 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             .collect();
         return Ok(Reply::new(format!(
             "**What I can do for you**\n\n{}\n`!help COMMAND` tells more about one. A registration number in a message gets its card.",
-            table(&["command", "what it does"], &rows)
+            markdown_table(&["command", "what it does"], &rows)
         )));
     };
     let name = name.trim_start_matches('!').to_lowercase();
     let spec = catalog.find(&name).ok_or_else(|| match catalog.closest(&name) {
-        Some(near) => CommandError::NotFound(format!("There is no command `!{name}`; did you mean `!{near}`?")),
-        None => CommandError::NotFound(format!("There is no command `!{name}`; `!help` lists them.")),
+        Some(near) => CommandError::NotFound(format!(
+            "There is no command {}; did you mean `!{near}`?",
+            crate::core::markdown::code(&format!("!{name}"))
+        )),
+        None => {
+            CommandError::NotFound(format!("There is no command {}; `!help` lists them.", crate::core::markdown::code(&format!("!{name}"))))
+        }
     })?;
     let mut out = format!("**!{}**: {}\n\n", spec.name, spec.summary);
     for line in spec.usage.lines().filter(|l| !l.trim().is_empty()) {

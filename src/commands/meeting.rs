@@ -4,6 +4,7 @@
 //! configurable time before the meeting (`[reminders] agenda_pack_hours_before`).
 
 use crate::core::dates::parse_moment;
+use crate::core::markdown;
 use crate::core::meeting::{self, Meeting, check_start, check_title, parse_participants};
 use crate::store::NewMeeting;
 
@@ -18,7 +19,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let meeting = call.store().meetings().get(id).await?;
             Ok(Reply::new(card(call, &meeting).await?))
         }
-        other => Err(CommandError::Usage(format!("`{other}` is not a subcommand of !meeting (add, show)"))),
+        other => Err(CommandError::Usage(format!("{} is not a subcommand of !meeting (add, show)", crate::core::markdown::code(&other)))),
     }
 }
 
@@ -55,7 +56,7 @@ pub(super) async fn card(call: &Call<'_, '_>, meeting: &Meeting) -> Result<Strin
     let mut people = Vec::new();
     for mxid in &meeting.participants {
         people.push(match call.store().staff().find(mxid).await? {
-            Some(member) => format!("{} ({mxid})", member.name),
+            Some(member) => format!("{} ({mxid})", markdown::literal(&member.name)),
             None => format!("{mxid} (no longer in the staff directory)"),
         });
     }
@@ -67,7 +68,7 @@ pub(super) async fn card(call: &Call<'_, '_>, meeting: &Meeting) -> Result<Strin
     Ok(format!(
         "**Meeting {}**: {}\n- participants: {}\n- agenda: {items} item{} (`!agenda {}`)\n- agenda pack: {pack}\n- set up by {} on {}",
         meeting.id,
-        meeting::headline(meeting, call.zone()),
+        markdown::literal(&meeting::headline(meeting, call.zone())),
         people.join(", "),
         if items == 1 { "" } else { "s" },
         meeting.id,

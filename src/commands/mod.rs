@@ -35,6 +35,7 @@ mod test_hooks;
 
 use chrono::{DateTime, Utc};
 
+use crate::core::markdown;
 use crate::core::number::numbers_in;
 use crate::core::viewer::{Audience, Role, Viewer};
 use crate::store::{Store, StoreError};
@@ -109,7 +110,7 @@ pub struct Request<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// An answer, in Markdown (clients show it formatted; its text is the plain-text body).
+/// An answer, in Markdown (clients show it formatted; `plain_text` is its plain-text body).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub markdown: String,
@@ -118,6 +119,12 @@ pub struct Reply {
 impl Reply {
     pub fn new(markdown: impl Into<String>) -> Reply {
         Reply { markdown: markdown.into() }
+    }
+
+    /// What a person reads where the Markdown is not rendered (`chancery chat`, a message's
+    /// plain body): the escapes that keep outside text from becoming markup taken out again.
+    pub fn plain_text(&self) -> String {
+        markdown::plain_text(&self.markdown)
     }
 }
 
@@ -269,7 +276,7 @@ async fn run(call: &Call<'_, '_>, line: &str) -> Reply {
             Some(near) => format!("did you mean `!{near}`? "),
             None => String::new(),
         };
-        return Reply::new(format!("I do not know `!{name}`: {hint}`!help` lists what I can do."));
+        return Reply::new(format!("I do not know {}: {hint}`!help` lists what I can do.", markdown::code(&format!("!{name}"))));
     };
     if !call.viewer.may(spec.role) {
         return word_error(call, Some(spec), CommandError::NotAllowed(spec.role));
@@ -338,13 +345,35 @@ fn error_id() -> String {
     format!("E{:05x}{:03}", nanos >> 12, COUNTER.fetch_add(1, Ordering::Relaxed) % 1000)
 }
 
-/// Markdown table of rows (the first is the header); cells have `|` escaped.
+/// Markdown table of rows (the first is the header). Cells are text, shown as they are
+/// (`markdown::literal`): a subject or a name in a cell never becomes a link, bold or a new cell.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let escape = |cell: &str| cell.replace('|', "\\|").replace('\n', " ");
+    table_of(header, rows, |cell| markdown::literal(cell))
+}
+
+/// Markdown table of cells that are Markdown already (our own, from `commands/`): only line
+/// breaks and a `|` not escaped yet, which would end the cell, are taken care of.
+pub fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    table_of(header, rows, |cell| {
+        let mut out = String::with_capacity(cell.len());
+        let mut escaped = false;
+        for c in cell.chars() {
+            match c {
+                '\n' => out.push(' '),
+                '|' if !escaped => out.push_str("\\|"),
+                c => out.push(c),
+            }
+            escaped = c == '\\' && !escaped;
+        }
+        out
+    })
+}
+
+fn table_of(header: &[&str], rows: &[Vec<String>], cell: impl Fn(&str) -> String) -> String {
     let mut out = format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
     for row in rows {
         out.push_str("| ");
-        out.push_str(&row.iter().map(|cell| escape(cell)).collect::<Vec<_>>().join(" | "));
+        out.push_str(&row.iter().map(|text| cell(text)).collect::<Vec<_>>().join(" | "));
         out.push_str(" |\n");
     }
     out

@@ -9,6 +9,7 @@ use crate::store::{Contact, PartnerLetter};
 
 use super::doc::local;
 use super::{Args, Call, CommandError, Outcome, Reply, table};
+use crate::core::markdown;
 
 /// Contacts and letters `!partner show` lists, the newest.
 const CONTACTS_SHOWN: i64 = 10;
@@ -41,9 +42,12 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let partner = known(call, &handle).await?;
             call.store().partners().add_person(&partner.handle, &person).await?;
             let role = if person.role.is_empty() { String::new() } else { format!(", {}", person.role) };
-            Ok(Reply::new(format!("{} <{}>{role} is a contact person at {} now.", person.name, person.email, partner.handle)))
+            let who = markdown::literal(&format!("{} <{}>{role}", person.name, person.email));
+            Ok(Reply::new(format!("{who} is a contact person at {} now.", partner.handle)))
         }
-        other => Err(CommandError::Usage(format!("`{other}` is not a subcommand of !partner (add, show, person)"))),
+        other => {
+            Err(CommandError::Usage(format!("{} is not a subcommand of !partner (add, show, person)", crate::core::markdown::code(&other))))
+        }
     }
 }
 
@@ -54,7 +58,7 @@ pub(super) async fn known(call: &Call<'_, '_>, handle: &str) -> Result<Partner, 
         .partners()
         .find(&handle)
         .await?
-        .ok_or_else(|| CommandError::NotFound(format!("There is no partner {handle}; `!partners` lists them.")))
+        .ok_or_else(|| CommandError::NotFound(format!("There is no partner {}; `!partners` lists them.", markdown::literal(&handle))))
 }
 
 async fn add(call: &Call<'_, '_>, partner: &Partner) -> Outcome {
@@ -73,10 +77,10 @@ async fn add(call: &Call<'_, '_>, partner: &Partner) -> Outcome {
     Ok(Reply::new(format!(
         "Added partner **{}**: {} ({}, {}), domains {}.{joined}",
         partner.handle,
-        partner.name,
-        partner.country,
+        markdown::literal(&partner.name),
+        markdown::literal(&partner.country),
         partner.kind.as_str(),
-        partner.domains.join(", ")
+        markdown::literal(&partner.domains.join(", "))
     )))
 }
 
@@ -85,10 +89,10 @@ async fn show(call: &Call<'_, '_>, partner: &Partner) -> Outcome {
     let mut out = format!(
         "**{}**: {} · {} · {}\nDomains: {}\n\n",
         partner.handle,
-        partner.name,
-        partner.country,
+        markdown::literal(&partner.name),
+        markdown::literal(&partner.country),
         partner.kind.as_str(),
-        partner.domains.join(", ")
+        markdown::literal(&partner.domains.join(", "))
     );
     let people = partners.people(&partner.handle).await?;
     out.push_str("**People**\n");
@@ -108,7 +112,7 @@ async fn show(call: &Call<'_, '_>, partner: &Partner) -> Outcome {
         out.push_str(&table(&["#", "when", "via", "what", "follow-up", "who"], &rows));
     }
     let (letters, ask_privately) = seen(call, partners.letters(Some(&partner.handle), LETTERS_SHOWN).await?).await?;
-    out.push_str(&format!("\n**Letters** to and from {} (the latest {LETTERS_SHOWN})\n", partner.domains.join(", ")));
+    out.push_str(&format!("\n**Letters** to and from {} (the latest {LETTERS_SHOWN})\n", markdown::literal(&partner.domains.join(", "))));
     if letters.is_empty() {
         out.push_str("None in the register.\n");
     } else {

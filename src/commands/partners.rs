@@ -14,7 +14,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let partners = call.store().partners().list(&filter).await?;
     if partners.is_empty() {
         return Ok(Reply::new(match (&filter.country, filter.kind) {
-            (Some(country), _) => format!("No partners in {country}."),
+            (Some(country), _) => format!("No partners in {}.", crate::core::markdown::literal(country)),
             (None, Some(kind)) => format!("No partners of the kind {}.", kind.as_str()),
             (None, None) => "No partners yet: `!partner add` adds one.".to_string(),
         }));

@@ -23,7 +23,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         Some("approve") => ("!press approve ID", approve(call, args).await),
         Some("export") => ("!press export ID", export(call, args).await),
         Some("send") => ("!press send ID [embargo=DATETIME]", send(call, args).await),
-        Some(other) => return Err(CommandError::Usage(format!("`{other}` is not a subcommand of !press"))),
+        Some(other) => return Err(CommandError::Usage(format!("{} is not a subcommand of !press", crate::core::markdown::code(&other)))),
     };
     // The usage line a reply adds is the command's first form; name the one that was meant.
     outcome.map_err(|error| match error {
@@ -43,7 +43,7 @@ async fn list(call: &Call<'_, '_>, args: Args) -> Outcome {
         .map(|r| {
             vec![
                 r.id.to_string(),
-                safe(&r.title),
+                r.title.clone(),
                 r.language.code().to_string(),
                 r.status.as_str().to_string(),
                 r.version.to_string(),
@@ -238,7 +238,7 @@ fn card(call: &Call<'_, '_>, release: &Release, versions: &[Version]) -> String 
     };
     let mut out = format!(
         "**Press release {id}** · {} · {} · version {} · {standing}\n\n",
-        safe(&release.title),
+        crate::core::markdown::literal(&release.title),
         release.language.code(),
         release.version
     );

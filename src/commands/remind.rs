@@ -47,7 +47,8 @@ async fn set(call: &Call<'_, '_>, whom: &str, mut args: Args) -> Outcome {
         room if is_room(room) => Target::Room(room.to_string()),
         other => {
             return Err(CommandError::Usage(format!(
-                "`{other}` is not whom to remind: use me, a Matrix ID (@name:server) or a room (#alias:server or !id:server)"
+                "{} is not whom to remind: use me, a Matrix ID (@name:server) or a room (#alias:server or !id:server)",
+                crate::core::markdown::code(other)
             )));
         }
     };
@@ -91,7 +92,11 @@ async fn set(call: &Call<'_, '_>, whom: &str, mut args: Args) -> Outcome {
         Target::Room(room) => (room.clone(), format!("I will say it in {room}")),
     };
     let id = call.store().reminders().add_personal(call.actor(), &stored_target, due_at, text, call.now()).await?;
-    Ok(Reply::new(format!("Reminder {id} set for {}: {told}: “{text}”. `!remind cancel {id}` cancels it.", describe_moment(due_at, zone))))
+    Ok(Reply::new(format!(
+        "Reminder {id} set for {}: {told}: “{}”. `!remind cancel {id}` cancels it.",
+        describe_moment(due_at, zone),
+        crate::core::markdown::literal(&text)
+    )))
 }
 
 /// `done`, `snooze` and `cancel`: on a reminder the person may settle.
@@ -164,7 +169,7 @@ pub(super) fn about(reminder: &Reminder) -> String {
     let deadline = reminder.deadline.map(|day| day.to_string()).unwrap_or_else(|| "?".into());
     match reminder.kind {
         Kind::Personal => {
-            let text = format!("“{}”", reminder.body.as_deref().unwrap_or_default());
+            let text = format!("“{}”", crate::core::markdown::literal(reminder.body.as_deref().unwrap_or_default()));
             match reminder.target.as_deref() {
                 Some(target) if target != reminder.owner => format!("{text} for {target}"),
                 _ => text,

@@ -2,7 +2,7 @@
 //! are in charge of), soonest first, in their own zone.
 
 use super::remind::{about, own_zone, when};
-use super::{Args, Call, Outcome, Reply, table};
+use super::{Args, Call, Outcome, Reply, markdown_table};
 
 pub(super) async fn run(call: &Call<'_, '_>, args: Args) -> Outcome {
     args.finish()?;
@@ -19,6 +19,6 @@ pub(super) async fn run(call: &Call<'_, '_>, args: Args) -> Outcome {
     Ok(Reply::new(format!(
         "Your active reminders (times in {}):\n\n{}\n`!remind done ID` ends one, `!remind snooze ID 2d` puts it off.",
         zone.name(),
-        table(&["ID", "next", "kind", "about"], &rows)
+        markdown_table(&["ID", "next", "kind", "about"], &rows)
     )))
 }

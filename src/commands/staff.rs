@@ -30,7 +30,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let reach = add(call.store(), &member, &reach, call.actor(), call.now()).await?;
             Ok(Reply::new(format!(
                 "{} ({}) is in the directory: {}, {}, cleared for {}{}.",
-                member.name,
+                crate::core::markdown::literal(&member.name),
                 member.id,
                 member.unit,
                 member.role.name(),
@@ -48,7 +48,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             call.store().staff().remove(&id).await?;
             Ok(Reply::new(format!("{id} is no longer in the staff directory.")))
         }
-        Some(other) => Err(CommandError::Usage(format!("`{other}` is not a subcommand of !staff"))),
+        Some(other) => Err(CommandError::Usage(format!("{} is not a subcommand of !staff", crate::core::markdown::code(&other)))),
     }
 }
 
@@ -163,11 +163,9 @@ pub(super) fn known_unit(call: &Call<'_, '_>, typed: &str) -> Result<String, Com
     if units.is_empty() {
         return Ok(typed.to_string());
     }
-    units
-        .iter()
-        .find(|u| u.eq_ignore_ascii_case(typed))
-        .cloned()
-        .ok_or_else(|| CommandError::Refused(format!("There is no unit '{typed}'. Units: {}.", units.join(", "))))
+    units.iter().find(|u| u.eq_ignore_ascii_case(typed)).cloned().ok_or_else(|| {
+        CommandError::Refused(format!("There is no unit '{}'. Units: {}.", crate::core::markdown::literal(typed), units.join(", ")))
+    })
 }
 
 #[cfg(test)]

@@ -23,16 +23,21 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let id = case_id(&args.word("ID")?)?;
             args.finish()?;
             match call.store().visas().mark_done(id, call.actor(), call.now()).await? {
-                Closing::Closed(case) => {
-                    Ok(Reply::new(format!("Visa case {id} ({}, {}) is done.", case.trip.traveller, case.trip.country)))
-                }
+                Closing::Closed(case) => Ok(Reply::new(format!(
+                    "Visa case {id} ({}, {}) is done.",
+                    crate::core::markdown::literal(&case.trip.traveller),
+                    crate::core::markdown::literal(&case.trip.country)
+                ))),
                 Closing::AlreadyDone(case) => Err(CommandError::Refused(match &case.status {
                     CaseStatus::Done { at, by } => format!("Visa case {id} is done already: {by} closed it on {}.", office_day(call, *at)),
                     CaseStatus::Open => format!("Visa case {id} could not be closed; try again."),
                 })),
             }
         }
-        other => Err(CommandError::Usage(format!("`{other}` is not a subcommand of !visa (add, list, show, done)"))),
+        other => Err(CommandError::Usage(format!(
+            "{} is not a subcommand of !visa (add, list, show, done)",
+            crate::core::markdown::code(&other)
+        ))),
     }
 }
 
@@ -76,8 +81,8 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     if !warned.is_empty() {
         let markdown = format!(
             "⚠️ **Visa case {id}** ({}, {}, travel {} – {}), opened by {}:\n\n{}\n\n`!visa show {id}`",
-            case.trip.traveller,
-            case.trip.country,
+            crate::core::markdown::literal(&case.trip.traveller),
+            crate::core::markdown::literal(&case.trip.country),
             case.trip.travel_from,
             case.trip.travel_to,
             call.actor(),
@@ -100,7 +105,10 @@ async fn list(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         Some("due") => (VisaFilter::DueBy(due_horizon(today)), format!("No open visa case is due by {}.", due_horizon(today))),
         Some("mine") => (VisaFilter::Of(call.actor()), "You have no open visa cases (opened by you or for you).".to_string()),
         Some(other) => {
-            return Err(CommandError::Usage(format!("`{other}` is not a list: use `!visa list`, `!visa list due` or `!visa list mine`")));
+            return Err(CommandError::Usage(format!(
+                "{} is not a list: use `!visa list`, `!visa list due` or `!visa list mine`",
+                crate::core::markdown::code(&other)
+            )));
         }
     };
     let cases = call.store().visas().list(filter).await?;
@@ -131,11 +139,17 @@ fn card(call: &Call<'_, '_>, case: &VisaCase) -> String {
     let trip = &case.trip;
     let today = today(call);
     let traveller = match &trip.traveller_mxid {
-        Some(mxid) => format!("{} ({mxid})", trip.traveller),
-        None => trip.traveller.clone(),
+        Some(mxid) => format!("{} ({mxid})", crate::core::markdown::literal(&trip.traveller)),
+        None => crate::core::markdown::literal(&trip.traveller),
     };
     let mut lines = vec![
-        format!("**Visa case {}**: {traveller}, {} ({}), {}", case.id, trip.country, trip.kind, case.status.as_str()),
+        format!(
+            "**Visa case {}**: {traveller}, {} ({}), {}",
+            case.id,
+            crate::core::markdown::literal(&trip.country),
+            crate::core::markdown::literal(&trip.kind),
+            case.status.as_str()
+        ),
         String::new(),
         format!("- travel: {} – {}", trip.travel_from, trip.travel_to),
         format!("- apply by: {}", or_dash(trip.apply_by)),

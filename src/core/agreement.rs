@@ -9,6 +9,7 @@
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use super::markdown;
 use super::number::RegistrationNumber;
 use super::remind::{Kind, days_phrase};
 
@@ -320,7 +321,7 @@ pub fn card(agreement: &Agreement, reminders: &[ScheduledReminder], today: Naive
         title = format!("{}{}", first.to_uppercase(), &title[1..]);
     }
     let mut lines = vec![
-        format!("**{title}**"),
+        format!("**{}**", markdown::literal(&title)),
         String::new(),
         format!("- runs: {} – {} (ends {})", terms.start, terms.end, days_phrase(terms.end, today)),
     ];

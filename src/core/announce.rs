@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 
 use super::intake::Confidentiality;
 use super::letter::Correspondent;
+use super::markdown;
 
 /// Stands for the sender and subject of a confidential or secret letter in a room, where people
 /// who are not cleared may read.
@@ -116,23 +117,15 @@ pub fn rule_file_errors(errors: &[String]) -> String {
     text
 }
 
-/// Text from a letter or a file as one line of Markdown that formats nothing: whitespace and
-/// control characters fold to single spaces, the characters that start emphasis, code, links or
-/// raw HTML are escaped, and a long text is cut.
+/// Text from a letter or a file as one line of Markdown that formats nothing
+/// (`markdown::literal`), cut when it is long.
 fn inline(text: &str) -> String {
     let line = text.split(|c: char| c.is_whitespace() || c.is_control()).filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ");
-    let cut = line.chars().count() > MAX_FIELD_CHARS;
-    let mut out = String::with_capacity(line.len() + 8);
-    for c in line.chars().take(MAX_FIELD_CHARS) {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '#') {
-            out.push('\\');
-        }
-        out.push(c);
+    if line.chars().count() <= MAX_FIELD_CHARS {
+        return markdown::literal(&line);
     }
-    if cut {
-        out.push('…');
-    }
-    out
+    let cut: String = line.chars().take(MAX_FIELD_CHARS).collect();
+    format!("{}…", markdown::literal(&cut))
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use super::announce::CONFIDENTIAL_PLACEHOLDER;
 use super::intake::Confidentiality;
+use super::markdown;
 use super::remind::days_phrase;
 use super::time::day_bounds;
 
@@ -185,6 +186,16 @@ enum Style {
     Text,
 }
 
+impl Style {
+    /// A subject or a title as this style shows it as text.
+    fn outside_text(self, text: &str) -> String {
+        match self {
+            Style::Markdown => markdown::literal(text),
+            Style::Text => text.to_string(),
+        }
+    }
+}
+
 impl Digest {
     pub fn counts(&self) -> Counts {
         Counts {
@@ -232,26 +243,26 @@ impl Digest {
         )
     }
 
-    fn about(line: &LetterLine) -> String {
-        if line.subject == CONFIDENTIAL_PLACEHOLDER { line.subject.clone() } else { format!("“{}”", line.subject) }
+    fn about(line: &LetterLine, style: Style) -> String {
+        if line.subject == CONFIDENTIAL_PLACEHOLDER { line.subject.clone() } else { format!("“{}”", style.outside_text(&line.subject)) }
     }
 
-    fn received_line(&self, line: &LetterLine) -> String {
+    fn received_line(&self, line: &LetterLine, style: Style) -> String {
         let due = line.due_on.map(|day| format!(", due {day}")).unwrap_or_default();
-        format!("{} {}: {}, {}{due}", line.number, Self::about(line), self.local(line.at), line.status)
+        format!("{} {}: {}, {}{due}", line.number, Self::about(line, style), self.local(line.at), line.status)
     }
 
-    fn answered_line(&self, line: &LetterLine) -> String {
-        format!("{} {}: answered {}", line.number, Self::about(line), self.local(line.at))
+    fn answered_line(&self, line: &LetterLine, style: Style) -> String {
+        format!("{} {}: answered {}", line.number, Self::about(line, style), self.local(line.at))
     }
 
-    fn overdue_line(&self, line: &LetterLine) -> String {
+    fn overdue_line(&self, line: &LetterLine, style: Style) -> String {
         let as_of = self.window.as_of(self.zone);
         let late = match line.due_on {
             Some(due) => format!("due {due} ({}), {}", days_phrase(due, as_of), line.status),
             None => line.status.clone(),
         };
-        format!("{} {}: {late}", line.number, Self::about(line))
+        format!("{} {}: {late}", line.number, Self::about(line, style))
     }
 
     fn deadline_line(&self, deadline: &Deadline, style: Style) -> String {
@@ -261,7 +272,13 @@ impl Digest {
             (Some(command), Style::Text) => format!(" ({command})"),
             (None, _) => String::new(),
         };
-        format!("{}: {} {} ({}){show}", deadline.title, deadline.kind.phrase(), deadline.day, days_phrase(deadline.day, as_of))
+        format!(
+            "{}: {} {} ({}){show}",
+            style.outside_text(&deadline.title),
+            deadline.kind.phrase(),
+            deadline.day,
+            days_phrase(deadline.day, as_of)
+        )
     }
 
     fn render(&self, style: Style, limit: Option<usize>) -> String {
@@ -291,9 +308,9 @@ impl Digest {
                 let _ = writeln!(out, "{bullet}… and {} more", lines.len() - shown);
             }
         };
-        list("Received", self.received.iter().map(|l| self.received_line(l)).collect());
-        list("Answered", self.answered.iter().map(|l| self.answered_line(l)).collect());
-        list("Overdue", self.overdue.iter().map(|l| self.overdue_line(l)).collect());
+        list("Received", self.received.iter().map(|l| self.received_line(l, style)).collect());
+        list("Answered", self.answered.iter().map(|l| self.answered_line(l, style)).collect());
+        list("Overdue", self.overdue.iter().map(|l| self.overdue_line(l, style)).collect());
         list(
             &format!("Deadlines in the next {DEADLINE_HORIZON_DAYS} days"),
             self.deadlines.iter().map(|d| self.deadline_line(d, style)).collect(),

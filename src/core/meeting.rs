@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::core::intake::Confidentiality;
+use crate::core::markdown;
 use crate::core::outbound::{AttachmentRef, LOOP_HEADER};
 use crate::core::viewer::{Audience, Restriction, Sight, StaffMember, Viewer};
 
@@ -232,13 +233,18 @@ fn item_line(document: &PackDocument, show_subject: bool) -> String {
 /// they may read them.
 pub fn pack_chat(meeting: &Meeting, documents: &[PackDocument], member: &StaffMember, reason: &str, zone: Tz) -> String {
     let viewer = Viewer::new(member.clone(), Audience::Private);
-    let mut out = format!("📋 The agenda pack for **{}** could not be e-mailed to you: {reason}. The agenda:\n", headline(meeting, zone));
+    let mut out = format!(
+        "📋 The agenda pack for **{}** could not be e-mailed to you: {}. The agenda:\n",
+        markdown::literal(&headline(meeting, zone)),
+        markdown::literal(reason)
+    );
     if documents.is_empty() {
         out.push_str("\n(no items yet)");
     }
     for document in documents {
         let full = matches!(viewer.sight(document.restriction()), Sight::Full { .. });
-        out.push_str(&format!("\n{}. {} (`!doc {}`)", document.item.position, item_line(document, full), document.item.number));
+        let line = markdown::literal(&item_line(document, full));
+        out.push_str(&format!("\n{}. {line} (`!doc {}`)", document.item.position, document.item.number));
     }
     out
 }
@@ -248,7 +254,7 @@ pub fn pack_chat(meeting: &Meeting, documents: &[PackDocument], member: &StaffMe
 pub fn pack_too_late_chat(meeting: &Meeting, zone: Tz) -> String {
     format!(
         "📋 The agenda pack for **{}** was not sent: the meeting had begun before it could go out. `!agenda {}` shows the agenda.",
-        headline(meeting, zone),
+        markdown::literal(&headline(meeting, zone)),
         meeting.id
     )
 }
@@ -257,8 +263,9 @@ pub fn pack_too_late_chat(meeting: &Meeting, zone: Tz) -> String {
 pub fn pack_sent_chat(meeting: &Meeting, pack: &Pack, number: &str, address: &str, zone: Tz) -> String {
     let files = pack.attachments.len();
     let mut out = format!(
-        "📋 The agenda pack for **{}** was e-mailed to {address} as **{number}** ({files} file{} attached).",
-        headline(meeting, zone),
+        "📋 The agenda pack for **{}** was e-mailed to {} as **{number}** ({files} file{} attached).",
+        markdown::literal(&headline(meeting, zone)),
+        markdown::literal(address),
         if files == 1 { "" } else { "s" }
     );
     if !pack.withheld.is_empty() {

@@ -12,6 +12,7 @@ pub mod fold;
 pub mod intake;
 pub mod lease;
 pub mod letter;
+pub mod markdown;
 pub mod meeting;
 pub mod number;
 pub mod outbound;

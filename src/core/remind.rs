@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 
+use super::markdown;
+
 /// More than this after its time, a firing is marked late.
 pub const LATE_AFTER: chrono::Duration = chrono::Duration::minutes(1);
 
@@ -419,7 +421,8 @@ pub fn fire(reminder: &Reminder, subject: Option<&Subject>, now: DateTime<Utc>, 
         let zone = recipient.zone.unwrap_or(policy.zone);
         let late = late_note(reminder.due_at, now, zone).map(|note| format!(" _({note})_")).unwrap_or_default();
         if let Some(mxid) = &recipient.mxid {
-            let markdown = format!("⏰ **Reminder {}**: {headline}: {}{show}.{late}{stops}", reminder.id, subject.title);
+            let markdown =
+                format!("⏰ **Reminder {}**: {headline}: {}{show}.{late}{stops}", reminder.id, markdown::literal(&subject.title));
             deliveries.push(Delivery::Direct { mxid: mxid.clone(), markdown });
         }
         if let Some(email) = &recipient.email {
@@ -441,7 +444,7 @@ fn fire_personal(reminder: &Reminder, now: DateTime<Utc>, policy: &Policy) -> Fi
     let late = late_note(reminder.due_at, now, policy.zone).map(|note| format!(" _({note})_")).unwrap_or_default();
     let target = reminder.target.clone().unwrap_or_else(|| reminder.owner.clone());
     let from = if target == reminder.owner { String::new() } else { format!(" from {}", reminder.owner) };
-    let markdown = format!("⏰ **Reminder {}**{from}: {text}{late}", reminder.id);
+    let markdown = format!("⏰ **Reminder {}**{from}: {}{late}", reminder.id, markdown::literal(&text));
     let delivery =
         if target.starts_with('@') { Delivery::Direct { mxid: target, markdown } } else { Delivery::Room { room: target, markdown } };
     Firing { deliveries: vec![delivery], next: None }

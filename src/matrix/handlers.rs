@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use matrix_sdk::event_handler::Ctx;
 use matrix_sdk::room::Room;
-use matrix_sdk::ruma::events::room::member::{MembershipState, OriginalSyncRoomMemberEvent, StrippedRoomMemberEvent};
+use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
 use matrix_sdk::ruma::events::room::message::{AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation};
 use matrix_sdk::{Client, RoomMemberships, RoomState};
 use tracing::{info, warn};
@@ -146,7 +146,7 @@ async fn answer(assistant: Assistant, room: Room, event: OriginalSyncRoomMessage
     let request =
         Request { sender: event.sender.as_str(), text: body, audience, room: Some(room.room_id().as_str()), now: chrono::Utc::now() };
     let Some(reply) = commands::answer(&context, &request).await else { return };
-    let content = super::content::notice(&reply.markdown).make_reply_to(&event, ForwardThread::Yes, AddMentions::No);
+    let content = super::content::message_content(&reply.markdown).make_reply_to(&event, ForwardThread::Yes, AddMentions::No);
     if let Err(error) = room.send(content).await {
         warn!(room = %room.room_id(), %error, "cannot send an answer");
     }

@@ -8,10 +8,10 @@
 //! - `sync`: the long-polling loop that keeps the session in step with the homeserver.
 //! - `handlers`: invites, messages and the assistant's own membership.
 //! - `answering`: each question answered in a task of its own, in order within its room.
-//! - `content`: what the assistant's messages are made of.
+//! - `content`: what a reply or a room message is sent as: its HTML, and its plain body.
 
 mod answering;
-mod content;
+pub mod content;
 mod handlers;
 mod rooms;
 mod session;

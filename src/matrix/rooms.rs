@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use matrix_sdk::Client;
-use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::{OwnedRoomId, RoomAliasId, RoomId, UserId};
 use tracing::{info, warn};
 
@@ -163,7 +162,7 @@ pub(super) async fn post(client: &Client, store: &Store, rooms: &RoomDirectory, 
             }
         },
     };
-    match room.send(super::content::notice(&message.markdown)).await {
+    match room.send(super::content::message_content(&message.markdown)).await {
         Ok(_) => {
             store.room_messages().mark_sent(message.id, chrono::Utc::now()).await.ok();
         }
