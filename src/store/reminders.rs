@@ -109,6 +109,20 @@ pub(super) async fn schedule_deadline_in(
     Ok(Some(id))
 }
 
+/// Schedules a reminder counted from `deadline` whose first firing is already decided (a
+/// core plan's), inside the caller's transaction.
+pub(super) async fn schedule_planned_in(
+    tx: &mut Transaction<'static, Any>,
+    kind: Kind,
+    subject_id: i64,
+    deadline: NaiveDate,
+    due_at: DateTime<Utc>,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    insert_in(tx, kind, Some(subject_id), Some(deadline), due_at, owner, None, None, now).await
+}
+
 /// Schedules a reminder at an instant (a personal one, a meeting's agenda pack) inside the
 /// caller's transaction.
 #[allow(clippy::too_many_arguments)]
@@ -163,16 +177,40 @@ pub(super) async fn close_subject_in(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
+    end_subject_in(tx, kinds, subject_id, "done", by, now).await
+}
+
+/// Ends the active reminders of these kinds about one subject because it was called off (a
+/// meeting cancelled, a due date replaced): `cancelled`, with who did it.
+pub(super) async fn cancel_subject_in(
+    tx: &mut Transaction<'static, Any>,
+    kinds: &[Kind],
+    subject_id: i64,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    end_subject_in(tx, kinds, subject_id, "cancelled", by, now).await
+}
+
+async fn end_subject_in(
+    tx: &mut Transaction<'static, Any>,
+    kinds: &[Kind],
+    subject_id: i64,
+    status: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
     let mut closed = 0;
     for kind in kinds {
         closed += sqlx::query(
-            "UPDATE reminders SET status = 'done', closed_at = $1, closed_by = $2 \
+            "UPDATE reminders SET status = $5, closed_at = $1, closed_by = $2 \
              WHERE kind = $3 AND subject_id = $4 AND status = 'active'",
         )
         .bind(stamp(now))
         .bind(by)
         .bind(kind.as_str())
         .bind(subject_id)
+        .bind(status)
         .execute(&mut **tx)
         .await?
         .rows_affected();
