@@ -157,12 +157,11 @@ async fn an_agreement_ended_early_keeps_its_record_and_fires_no_more_reminders()
     );
     assert!(reminders_of(&store, id).await.is_empty(), "its reminders are closed");
     let closed = store.reminders().of_owner(seed::IRO_OFFICER).await.unwrap();
-    assert!(closed.iter().all(|r| r.reminder.subject_id != Some(id)), "{closed:?}");
+    assert!(closed.iter().all(|r| !AGREEMENT_REMINDERS.contains(&r.reminder.kind) || r.reminder.subject_id != Some(id)), "{closed:?}");
     assert!(store.agreements().active().await.unwrap().iter().all(|a| a.id != id), "no longer active");
 
-    // Their days come: nothing fires.
-    let report = store.reminders().fire_due(office_hour("2027-06-30"), 100).await.unwrap();
-    assert_eq!(report.fired, 0);
+    // Their days come: nothing is said of it (the seeded contacts' follow-ups fire meanwhile).
+    store.reminders().fire_due(office_hour("2027-06-30"), 100).await.unwrap();
     let messages = store.room_messages().list().await.unwrap();
     assert!(!messages.iter().any(|m| m.markdown.contains(&format!("agreement {id},"))), "{messages:?}");
 
