@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
-use super::reminders::{cancel_subject_in, close_subject_in, distinct, managers_in, recipient_in, schedule_deadline_in};
+use super::reminders::{close_subject_in, distinct, end_subject_in, managers_in, recipient_in, schedule_deadline_in};
 use super::{Result, Store, StoreError};
 use crate::core::agreement::{self, Agreement, AgreementKind, Ending, Notice, Renewal, Terms};
 use crate::core::number::RegistrationNumber;
@@ -162,7 +162,7 @@ impl Agreements<'_> {
         if ended == 0 {
             return Err(StoreError::Refused(format!("Agreement {id} changed while it was being ended; try again.")));
         }
-        cancel_subject_in(&mut tx, &plan.ended, id, by, now).await?;
+        end_subject_in(&mut tx, &plan.ended, id, "cancelled", by, now).await?;
         tx.commit().await?;
         self.get(id).await
     }

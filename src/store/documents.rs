@@ -166,10 +166,10 @@ impl Documents<'_> {
             return Err(changed_meanwhile(number));
         }
         write_history_in(&mut tx, id, now, actor, &plan.history).await?;
-        reminders::cancel_subject_in(&mut tx, &plan.ended, id, actor, now).await?;
+        reminders::end_subject_in(&mut tx, &plan.ended, id, "cancelled", actor, now).await?;
         for next in &plan.scheduled {
             // As at registration: the register's own reminders, whoever moved the date.
-            reminders::schedule_planned_in(&mut tx, next.kind, id, next.deadline, next.due_at, "chancery", now).await?;
+            reminders::insert_in(&mut tx, next.kind, Some(id), Some(next.deadline), next.due_at, "chancery", None, None, now).await?;
         }
         tx.commit().await?;
         self.store.reminder_committed();
@@ -178,8 +178,8 @@ impl Documents<'_> {
 
     /// Moves a letter to another unit by hand (`core::due::reroute`): its unit, its history,
     /// and an assignee of another unit released, so that its pending reminders reach the new
-    /// unit's people; one transaction.
-    pub async fn reroute(&self, number: &str, unit: &str, reason: &str, actor: &str, now: DateTime<Utc>) -> Result<()> {
+    /// unit's people; one transaction. Returns the assignee released, if one was.
+    pub async fn reroute(&self, number: &str, unit: &str, reason: &str, actor: &str, now: DateTime<Utc>) -> Result<Option<String>> {
         let mut tx = self.store.pool.begin().await?;
         let (id, letter) = letter_state_in(&mut tx, number).await?;
         let plan = due::reroute(&letter, unit, reason).map_err(|problem| StoreError::refused(&problem))?;
@@ -198,7 +198,7 @@ impl Documents<'_> {
             write_history_in(&mut tx, id, now, actor, line).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(letter.assignee.filter(|_| plan.release_assignee).map(|(who, _)| who))
     }
 
     /// Adds a note to the document's history.

@@ -209,7 +209,7 @@ impl Meetings<'_> {
         if cancelled == 0 {
             return Err(StoreError::Refused(format!("Meeting {id} was cancelled by someone else just now.")));
         }
-        reminders::cancel_subject_in(&mut tx, &plan.ended, id, by, now).await?;
+        reminders::end_subject_in(&mut tx, &plan.ended, id, "cancelled", by, now).await?;
         let policy = self.store.reminder_policy();
         reminders::deliver_in(&mut tx, &policy, 0, 0, &plan.messages, now).await?;
         tx.commit().await?;

@@ -542,7 +542,7 @@ impl Store {
         };
         if column == "unit" {
             // A reroute also moves the letter's reminders to the new unit's people.
-            return self.documents().reroute(number, value, reason.unwrap_or(""), actor, now).await;
+            return self.documents().reroute(number, value, reason.unwrap_or(""), actor, now).await.map(|_| ());
         }
         if column == "confidentiality" && Confidentiality::parse(value).is_none() {
             return Err(StoreError::Refused(format!("'{value}' is not a confidentiality level (public, internal, confidential, secret)")));

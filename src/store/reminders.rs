@@ -109,20 +109,6 @@ pub(super) async fn schedule_deadline_in(
     Ok(Some(id))
 }
 
-/// Schedules a reminder counted from `deadline` whose first firing is already decided (a
-/// core plan's), inside the caller's transaction.
-pub(super) async fn schedule_planned_in(
-    tx: &mut Transaction<'static, Any>,
-    kind: Kind,
-    subject_id: i64,
-    deadline: NaiveDate,
-    due_at: DateTime<Utc>,
-    owner: &str,
-    now: DateTime<Utc>,
-) -> Result<i64> {
-    insert_in(tx, kind, Some(subject_id), Some(deadline), due_at, owner, None, None, now).await
-}
-
 /// Schedules a reminder at an instant (a personal one, a meeting's agenda pack) inside the
 /// caller's transaction.
 #[allow(clippy::too_many_arguments)]
@@ -140,7 +126,7 @@ pub(super) async fn schedule_at_in(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_in(
+pub(super) async fn insert_in(
     tx: &mut Transaction<'static, Any>,
     kind: Kind,
     subject_id: Option<i64>,
@@ -180,19 +166,9 @@ pub(super) async fn close_subject_in(
     end_subject_in(tx, kinds, subject_id, "done", by, now).await
 }
 
-/// Ends the active reminders of these kinds about one subject because it was called off (a
-/// meeting cancelled, a due date replaced): `cancelled`, with who did it.
-pub(super) async fn cancel_subject_in(
-    tx: &mut Transaction<'static, Any>,
-    kinds: &[Kind],
-    subject_id: i64,
-    by: &str,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    end_subject_in(tx, kinds, subject_id, "cancelled", by, now).await
-}
-
-async fn end_subject_in(
+/// Ends the active reminders of these kinds about one subject as `done` (its matter settled)
+/// or `cancelled` (called off: a meeting cancelled, a due date replaced), with who did it.
+pub(super) async fn end_subject_in(
     tx: &mut Transaction<'static, Any>,
     kinds: &[Kind],
     subject_id: i64,

@@ -134,7 +134,7 @@ impl VisaCases<'_> {
         if cancelled.rows_affected() == 0 {
             return Err(StoreError::Refused(format!("Visa case {id} changed while it was being cancelled; look at it again.")));
         }
-        reminders::cancel_subject_in(&mut tx, &plan.ended, id, by, now).await?;
+        reminders::end_subject_in(&mut tx, &plan.ended, id, "cancelled", by, now).await?;
         tx.commit().await?;
         self.get(id).await
     }
