@@ -278,7 +278,18 @@ enum DocsCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Route a document to another unit by hand; recorded in its history.
+    /// Give a letter a new due date (2026-12-15, 15.12.2026, next friday, in 2 weeks, …, in the
+    /// office's zone; not in the past); recorded in its history, its reminders rescheduled.
+    Due {
+        number: String,
+        /// The new due date; several words are read together (`next friday`).
+        #[arg(required = true, num_args = 1..)]
+        date: Vec<String>,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Route a document to another unit by hand; recorded in its history. Its pending reminders
+    /// go to the new unit's people (an assignee of another unit is released).
     Reroute {
         number: String,
         #[arg(long)]
@@ -616,6 +627,14 @@ pub async fn run(cli: Cli) -> Result<i32> {
                     writeln!(out, "{:>6}  {:<16} {:<8} {first_line}{error}", post.id, post.target.as_str(), post.status)?;
                 }
             }
+        }
+        Command::Docs(DocsCommand::Due { number, date, reason }) => {
+            let number = canonical_number(&number)?;
+            let today = now.with_timezone(&zone).date_naive();
+            let due_on = crate::core::dates::parse_date(&date.join(" "), today).map_err(anyhow::Error::msg)?;
+            let before = store.documents().change_due(&number, due_on, reason.as_deref(), &actor, now).await?;
+            let was = before.map(|day| format!(" (it was {day})")).unwrap_or_default();
+            writeln!(out, "{number} is now due on {due_on}{was}; its reminders are rescheduled")?;
         }
         Command::Docs(DocsCommand::Reroute { number, unit, reason }) => {
             let number = canonical_number(&number)?;

@@ -21,6 +21,9 @@
 //!   - `agreement`, `meeting`, `digest`, `reminder_time`: agreements with partners, meetings and
 //!     their agenda packs, a unit's weekly digest, and WHEN as people type it.
 //!   - `announce`: what Chancery posts in rooms on its own (a letter's card, rule-file errors).
+//!   - `due`: a letter's due date changed, or the letter rerouted: its history and reminders.
+//!   - `undo`: a meeting cancelled, an agenda item removed, an agreement ended, a visa case
+//!     cancelled, each as a plan.
 //!   - `markdown`: text from outside (subjects, names, what staff typed) as Markdown that shows
 //!     exactly that text; every reply and card puts such text through it.
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):

@@ -139,3 +139,36 @@ async fn a_refused_agreement_stores_nothing() {
     assert_eq!(store.agreements().of_partner("ut").await.unwrap().len(), 1);
     store.close().await;
 }
+
+#[tokio::test]
+async fn an_agreement_ended_early_keeps_its_record_and_fires_no_more_reminders() {
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let now = seed::now();
+    let id = store.agreements().add(&terms(&[seed::documents::ERASMUS]), seed::IRO_OFFICER, now).await.expect("added");
+    assert_eq!(reminders_of(&store, id).await.len(), 2);
+
+    let ended = store.agreements().end(id, day("2026-12-31"), " the partner withdrew ", seed::IRO_MANAGER, now).await.expect("ended");
+    assert_eq!(ended.terms.end, day("2026-12-31"));
+    let ending = ended.ending.as_ref().expect("who ended it is kept");
+    assert_eq!(
+        (ending.by.as_str(), ending.at, ending.reason.as_str(), ending.planned_end),
+        (seed::IRO_MANAGER, now, "the partner withdrew", day("2027-06-30"))
+    );
+    assert!(reminders_of(&store, id).await.is_empty(), "its reminders are closed");
+    let closed = store.reminders().of_owner(seed::IRO_OFFICER).await.unwrap();
+    assert!(closed.iter().all(|r| !AGREEMENT_REMINDERS.contains(&r.reminder.kind) || r.reminder.subject_id != Some(id)), "{closed:?}");
+    assert!(store.agreements().active().await.unwrap().iter().all(|a| a.id != id), "no longer active");
+
+    // Their days come: nothing is said of it (the seeded contacts' follow-ups fire meanwhile).
+    store.reminders().fire_due(office_hour("2027-06-30"), 100).await.unwrap();
+    let messages = store.room_messages().list().await.unwrap();
+    assert!(!messages.iter().any(|m| m.markdown.contains(&format!("agreement {id},"))), "{messages:?}");
+
+    // Once only; not renewed after it ended.
+    let again = store.agreements().end(id, day("2026-12-20"), "again", seed::IRO_MANAGER, now).await.unwrap_err();
+    assert!(matches!(&again, StoreError::Refused(text) if text.contains("has ended already (on 2026-12-31)")), "{again}");
+    let renewal = store.agreements().renew(id, day("2030-06-30"), &[], seed::IRO_MANAGER, today(), now).await.unwrap_err();
+    assert!(matches!(renewal, StoreError::Refused(_)));
+    store.close().await;
+}

@@ -317,3 +317,20 @@ fn chancery_calendar_exports_prints_and_revokes_addresses() {
     assert_eq!(code, Some(1));
     assert!(err.contains("not in the staff directory"), "{err}");
 }
+
+#[tokio::test]
+async fn what_was_called_off_leaves_the_calendar() {
+    let (store, _url, _guard) = world().await;
+    store.meetings().cancel(1, Some("the chair is ill"), seed::IRO_OFFICER, seed::now()).await.expect("cancelled");
+    let end = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+    store.agreements().end(1, end, "the partner withdrew", seed::IRO_MANAGER, seed::now()).await.expect("ended");
+    store.visas().cancel(1, seed::IRO_OFFICER, seed::now()).await.expect("cancelled");
+    let all = uids(&export(&store, &Scope::All).await);
+    for gone in ["meeting-1@", "agreement-1-", "visa-1-"] {
+        assert!(!all.iter().any(|uid| uid.starts_with(gone)), "{gone}: {all:?}");
+    }
+    let manager = uids(&export(&store, &Scope::Person(&person(&store, seed::IRO_MANAGER).await)).await);
+    assert!(!manager.iter().any(|uid| uid.starts_with("meeting-1@")), "{manager:?}");
+    assert!(all.contains(&format!("letter-IN-2026-000001-due@{DOMAIN}")), "the rest stays: {all:?}");
+    store.close().await;
+}

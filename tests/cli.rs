@@ -722,6 +722,32 @@ fn rules_replay_counts_each_rule_and_shows_letters_rerouted_by_hand() {
 }
 
 #[test]
+fn docs_due_gives_a_letter_a_new_due_date_with_its_reason_and_refuses_the_past() {
+    let reg = Registry::new();
+    let erasmus = reg.write("erasmus.eml", &letter("Erasmus mobility 2027", "due-1@uni-x.edu.tr", "nominations", &[]));
+    reg.ok(&["ingest", &erasmus]);
+    let first = number(1);
+    let was = reg.json(&["docs", "show", &first, "--json"])["due_on"].clone();
+
+    let out = reg.ok(&["docs", "due", &first, "30.06.2099", "--reason", "the partner asked for time"]);
+    assert!(out.contains(&format!("{first} is now due on 2099-06-30")) && out.contains("its reminders are rescheduled"), "{out}");
+    let shown = reg.json(&["docs", "show", &first, "--json"]);
+    assert_eq!(shown["due_on"], "2099-06-30");
+    let history = shown["history"].as_array().expect("history");
+    assert!(
+        history.iter().any(|h| h["field"] == "due_on"
+            && h["old_value"] == was
+            && h["new_value"] == "2099-06-30"
+            && h["reason"] == "the partner asked for time"
+            && h["actor"].as_str().is_some_and(|a| a.starts_with("cli:"))),
+        "{history:?}"
+    );
+    assert!(reg.fails(&["docs", "due", &first, "2001-01-01"]).contains("2001-01-01 is in the past"));
+    assert!(reg.fails(&["docs", "due", &first, "2099-06-30"]).contains("is due on 2099-06-30 already"));
+    assert!(reg.fails(&["docs", "due", &first, "someday"]).contains("someday"));
+}
+
+#[test]
 fn a_command_that_only_reads_never_creates_a_register() {
     let reg = Registry::without_register();
     let dir = reg.dir.path().canonicalize().expect("temporary directory");

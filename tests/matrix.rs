@@ -486,3 +486,101 @@ async fn a_hostile_subject_reaches_the_room_card_and_doc_as_text_without_links_o
     }
     assistant.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_meetings_pack_is_not_sent() {
+    let (store, _url, _guard) = support::fresh_store().await;
+    let (bot, bot_password) = register_user("bot");
+    let state = tempfile::tempdir().expect("temp dir");
+    let manager = staff_member(&store, "manager", "international", Role::Manager, Confidentiality::Internal).await;
+    let manager_id = manager.user_id().to_string();
+    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let room = manager.create_room(false, &[&bot]).await;
+    assert!(manager.wait_until_joined(&room, &bot, WAIT).await);
+    until_online(&manager, &room, &bot).await;
+
+    // Two meetings a day and 15 seconds ahead: their packs are due in 15 seconds. One is called
+    // off; the other's pack shows that the scheduler got past that time.
+    let now = chrono::Utc::now();
+    let meeting = |title: &str| chancery::store::NewMeeting {
+        title: title.into(),
+        starts_at: now + chrono::Duration::days(1) + chrono::Duration::seconds(15),
+        participants: vec![manager_id.clone()],
+    };
+    let called_off = store.meetings().add(&meeting("Called-off review"), &manager_id, now).await.expect("meeting");
+    store.meetings().add(&meeting("Kept review"), &manager_id, now).await.expect("meeting");
+
+    let (_, reply) = ask(&manager, &room, &bot, &format!("!meeting cancel {called_off} the chair is ill")).await;
+    assert!(reply.body.contains(&format!("Meeting {called_off} (Called-off review) is cancelled")), "{reply:?}");
+    let direct = manager.accept_invite_from(&bot, WAIT).await.expect("the bot opens a direct message to tell the participant");
+    let told = manager.find_message(&direct, &bot, "is **cancelled**", WAIT).await.expect("the participant is told");
+    assert!(told.body.contains("Called-off review") && told.body.contains("the chair is ill"), "{told:?}");
+
+    let kept = manager.find_message(&direct, &bot, "agenda pack for **Kept review", Duration::from_secs(60)).await;
+    assert!(kept.is_some(), "the other meeting's pack arrives when its time comes");
+    let sent = manager.find_message(&direct, &bot, "agenda pack for **Called-off review", Duration::from_secs(3)).await;
+    assert!(sent.is_none(), "the cancelled meeting's pack is never sent: {sent:?}");
+    let posted = store.room_messages().list().await.expect("room outbox");
+    assert!(!posted.iter().any(|m| m.markdown.contains("agenda pack for **Called-off review")), "{posted:?}");
+    assert_eq!(store.meetings().pack_due(called_off).await.unwrap(), None);
+    assistant.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_due_date_moves_the_reminder() {
+    use chancery::core::remind::Kind;
+    let (store, _url, _guard) = support::fresh_store().await;
+    let (bot, bot_password) = register_user("bot");
+    let state = tempfile::tempdir().expect("temp dir");
+    let manager = staff_member(&store, "manager", "international", Role::Manager, Confidentiality::Internal).await;
+    let raw = b"From: Partner Office <office@metu.edu.tr>\r\nTo: registry@uni.example\r\nSubject: Erasmus+ nominations for autumn\r\n\
+                Message-ID: <due-move@metu.edu.tr>\r\nDate: Tue, 1 Dec 2026 10:00:00 +0400\r\n\r\nNominations.\r\n";
+    let number = seed::register(&store, &seed::policy(), raw, chrono::Utc::now()).await;
+    let letter = store.document(&number).await.expect("registered");
+    assert_eq!(letter.unit, "international");
+    let letter_id = letter.id;
+    let due_reminder = |store: chancery::store::Store| async move {
+        let active = store.reminders().of_subject(&[Kind::LetterDue], letter_id).await.expect("reminders");
+        assert_eq!(active.len(), 1, "{active:?}");
+        (active[0].reminder.id, active[0].reminder.due_at, active[0].reminder.deadline.expect("a date"))
+    };
+    let (old_id, _, old_date) = due_reminder(store.clone()).await;
+    let new_date = old_date + chrono::Duration::days(14);
+    let about_the_letter = |store: chancery::store::Store| async move {
+        let posted = store.room_messages().list().await.expect("room outbox");
+        posted.into_iter().filter(|m| m.markdown.contains("the letter is due on")).map(|m| m.markdown).collect::<Vec<_>>()
+    };
+
+    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let room = manager.create_room(false, &[&bot]).await;
+    assert!(manager.wait_until_joined(&room, &bot, WAIT).await);
+    until_online(&manager, &room, &bot).await;
+    // Days are too long for a test: the reminder of the old date is brought to 15 seconds from
+    // now, so that the running scheduler would fire it then if it were not moved.
+    let old_time = chrono::Utc::now() + chrono::Duration::seconds(15);
+    store.reminders().snooze(old_id, old_time).await.expect("the old reminder, soon");
+
+    let (_, reply) = ask(&manager, &room, &bot, &format!("!doc due {number} {new_date} reason=\"the partner asked\"")).await;
+    assert!(reply.body.contains(&format!("{number} is now due on {new_date} (it was {old_date})")), "{reply:?}");
+    let (new_id, new_time, moved_to) = due_reminder(store.clone()).await;
+    assert_eq!(moved_to, new_date);
+    let expected =
+        chancery::core::remind::Policy::new(chrono_tz::Asia::Baku).next_firing(Kind::LetterDue, None, new_date, chrono::Utc::now());
+    assert_eq!(Some(new_time), expected, "two working days before the new date, at the office's hour");
+
+    // The old time passes: nothing is said of the letter.
+    let wait = (old_time - chrono::Utc::now()).to_std().unwrap_or_default() + Duration::from_secs(3);
+    tokio::time::sleep(wait).await;
+    assert!(about_the_letter(store.clone()).await.is_empty(), "nothing at the old time");
+    assert!(manager.accept_invite_from(&bot, Duration::from_secs(2)).await.is_none(), "no direct message at the old time");
+
+    // The new time, brought near in the same way: the manager hears of the new date.
+    store.reminders().snooze(new_id, chrono::Utc::now() + chrono::Duration::seconds(2)).await.expect("the new reminder, soon");
+    let direct = manager.accept_invite_from(&bot, WAIT).await.expect("the bot opens a direct message");
+    let reminder = manager.find_message(&direct, &bot, "the letter is due on", WAIT).await.expect("the reminder arrives");
+    assert!(reminder.body.contains(&format!("the letter is due on {new_date}")) && reminder.body.contains(&number), "{reminder:?}");
+    let old = manager.find_message(&direct, &bot, &format!("the letter is due on {old_date}"), Duration::from_secs(3)).await;
+    assert!(old.is_none(), "never the old date: {old:?}");
+    assert_eq!(about_the_letter(store.clone()).await.len(), 1);
+    assistant.stop().await;
+}

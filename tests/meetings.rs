@@ -246,3 +246,79 @@ async fn the_pack_reaches_the_participants_mailbox_through_postfix_with_its_file
     assert_eq!(parts[2].message().expect("a message/rfc822 part").raw_message(), &personal[..]);
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_cancelled_meeting_tells_its_participants_and_its_pack_is_never_sent() {
+    let (store, _url, _guard, _) = seeded().await;
+    let now = seed::now();
+    let new = NewMeeting { title: "Erasmus committee".into(), starts_at: meeting_at(), participants: participants() };
+    let id = store.meetings().add(&new, seed::IRO_MANAGER, now).await.expect("meeting stored");
+    store.meetings().add_item(id, seed::documents::ERASMUS, "Nominations", seed::IRO_MANAGER, now).await.expect("item");
+    // The pack would be registered correspondence; reminders of the seeded letters are mailed too.
+    let letters_mailed = |store: Store| async move { store.outbox().await.unwrap().into_iter().filter(|m| m.kind != "reminder").count() };
+    let mails_before = letters_mailed(store.clone()).await;
+
+    let cancelled = store.meetings().cancel(id, Some("the chair is ill"), seed::IRO_MANAGER, now).await.expect("cancelled");
+    let by = cancelled.cancelled.as_ref().expect("recorded");
+    assert_eq!((by.by.as_str(), by.at, by.reason.as_deref()), (seed::IRO_MANAGER, now, Some("the chair is ill")));
+    let told: Vec<_> = store
+        .room_messages()
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.markdown.contains("is **cancelled** by @manager:uni.example: the chair is ill"))
+        .map(|m| m.target)
+        .collect();
+    let everyone: Vec<RoomTarget> = participants().into_iter().map(RoomTarget::Person).collect();
+    assert_eq!(told.len(), everyone.len(), "{told:?}");
+    assert!(everyone.iter().all(|p| told.contains(p)), "each participant once: {told:?}");
+    assert_eq!(store.meetings().pack_due(id).await.unwrap(), None, "its pack's reminder ended");
+    assert!(store.meetings().upcoming(now, 10).await.unwrap().is_empty(), "no longer coming");
+
+    // The pack's time comes, and goes: nothing is sent (the seeded letters' reminders fire).
+    store.reminders().fire_due(meeting_at() - Duration::hours(1), 100).await.expect("fired");
+    assert_eq!(letters_mailed(store.clone()).await, mails_before, "no pack mailed");
+    assert!(!store.room_messages().list().await.unwrap().iter().any(|m| m.markdown.contains("Agenda pack")));
+
+    // Twice, and after the fact: refused.
+    let again = store.meetings().cancel(id, None, seed::REGISTRAR, now).await.unwrap_err();
+    assert!(again.to_string().contains("was cancelled already, by @manager:uni.example"), "{again}");
+    let removed = store.meetings().remove_item(id, 1, seed::IRO_MANAGER, now).await.unwrap_err();
+    assert!(removed.to_string().contains("is cancelled"), "{removed}");
+    let soon = NewMeeting { starts_at: now + Duration::hours(3), ..new };
+    let soon = store.meetings().add(&soon, seed::IRO_MANAGER, now).await.unwrap();
+    let begun = store.meetings().cancel(soon, None, seed::IRO_MANAGER, now + Duration::hours(4)).await.unwrap_err();
+    assert!(begun.to_string().contains("there is nothing to call off"), "{begun}");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn an_item_comes_off_the_agenda_until_the_pack_goes_and_the_document_says_who_took_it() {
+    let (store, _url, _guard, with_files) = seeded().await;
+    let now = seed::now();
+    let new = NewMeeting { title: "Erasmus committee".into(), starts_at: meeting_at(), participants: participants() };
+    let id = store.meetings().add(&new, seed::IRO_MANAGER, now).await.expect("meeting stored");
+    store.meetings().add_item(id, seed::documents::ERASMUS, "", seed::IRO_MANAGER, now).await.unwrap();
+    store.meetings().add_item(id, &with_files, "", seed::IRO_MANAGER, now).await.unwrap();
+
+    let removed = store.meetings().remove_item(id, 1, seed::IRO_OFFICER, now).await.expect("removed");
+    assert_eq!(removed.number, seed::documents::ERASMUS);
+    let left: Vec<_> = store.meetings().agenda(id).await.unwrap().into_iter().map(|i| (i.position, i.number)).collect();
+    assert_eq!(left, [(2, with_files.clone())]);
+    let history = store.document(seed::documents::ERASMUS).await.unwrap().history.unwrap();
+    assert!(
+        history.iter().any(|h| h.actor == seed::IRO_OFFICER
+            && h.new_value.as_deref() == Some(&format!("removed from the agenda of meeting {id} (item 1)") as &str)),
+        "{history:?}"
+    );
+    let missing = store.meetings().remove_item(id, 1, seed::IRO_OFFICER, now).await.unwrap_err();
+    assert!(missing.to_string().contains("has no item 1 (its agenda has items 2)"), "{missing}");
+    // Removed, it may go on again.
+    store.meetings().add_item(id, seed::documents::ERASMUS, "", seed::IRO_MANAGER, now).await.expect("back on");
+
+    store.reminders().fire_due(meeting_at() - Duration::days(1), 100).await.expect("pack sent");
+    let sent = store.meetings().remove_item(id, 2, seed::IRO_MANAGER, now).await.unwrap_err();
+    assert!(sent.to_string().contains("has been sent"), "{sent}");
+    store.close().await;
+}

@@ -178,3 +178,126 @@ async fn a_letter_with_a_due_date_reminds_its_unit_before_and_its_head_weekly_un
     assert!(store.reminders().of_owner("chancery").await.unwrap().iter().all(|r| r.reminder.subject_id != Some(erasmus)));
     store.close().await;
 }
+
+/// The active reminders of one letter: (kind, when it fires, the date it counts from).
+async fn letter_reminders(store: &Store, id: i64) -> Vec<(Kind, DateTime<Utc>, Option<NaiveDate>)> {
+    let active = store.reminders().of_subject(&[Kind::LetterDue, Kind::LetterOverdue], id).await.unwrap();
+    active.iter().map(|r| (r.reminder.kind, r.reminder.due_at, r.reminder.deadline)).collect()
+}
+
+#[tokio::test]
+async fn a_new_due_date_moves_the_letters_reminders_and_is_in_its_history() {
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let erasmus = store.document(seed::documents::ERASMUS).await.unwrap().id;
+    // Due on Monday 30 November: reminded on the 26th, overdue from 1 December.
+    assert_eq!(
+        letter_reminders(&store, erasmus).await,
+        [
+            (Kind::LetterDue, nine("2026-11-26"), Some(day("2026-11-30"))),
+            (Kind::LetterOverdue, nine("2026-12-01"), Some(day("2026-11-30")))
+        ]
+    );
+
+    let before = store
+        .documents()
+        .change_due(seed::documents::ERASMUS, day("2026-12-11"), Some("the partner asked for a week more"), seed::IRO_MANAGER, seed::now())
+        .await
+        .expect("a new due date");
+    assert_eq!(before, Some(day("2026-11-30")));
+    // Due on Friday 11 December: reminded two working days before, overdue from Monday the 14th.
+    assert_eq!(
+        letter_reminders(&store, erasmus).await,
+        [
+            (Kind::LetterDue, nine("2026-12-09"), Some(day("2026-12-11"))),
+            (Kind::LetterOverdue, nine("2026-12-14"), Some(day("2026-12-11")))
+        ]
+    );
+    let document = store.document(seed::documents::ERASMUS).await.unwrap();
+    assert_eq!(document.due_on.as_deref(), Some("2026-12-11"));
+    let line = document.history.unwrap().into_iter().find(|h| h.field.as_deref() == Some("due_on")).expect("in the history");
+    assert_eq!(
+        (line.actor.as_str(), line.old_value.as_deref(), line.new_value.as_deref(), line.reason.as_deref()),
+        (seed::IRO_MANAGER, Some("2026-11-30"), Some("2026-12-11"), Some("the partner asked for a week more"))
+    );
+
+    // The old reminders were due already and never fire; the new ones fire at their time.
+    store.reminders().fire_due(seed::now(), 100).await.unwrap();
+    assert!(messages_to(&store.room_messages().list().await.unwrap(), seed::IRO_MANAGER).is_empty(), "the old date reminds nobody");
+    store.reminders().fire_due(nine("2026-12-09"), 100).await.unwrap();
+    let told = messages_to(&store.room_messages().list().await.unwrap(), seed::IRO_MANAGER);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].contains("the letter is due on 2026-12-11") && !told[0].contains("late"), "{}", told[0]);
+
+    // A date in the past, the same date, a settled letter: refused, nothing changed.
+    let documents = store.documents();
+    let refusal = |result: chancery::store::Result<Option<NaiveDate>>| result.unwrap_err().to_string();
+    let past = refusal(documents.change_due(seed::documents::ERASMUS, day("2026-11-20"), None, seed::IRO_MANAGER, seed::now()).await);
+    assert!(past.contains("2026-11-20 is in the past"), "{past}");
+    let same = refusal(documents.change_due(seed::documents::ERASMUS, day("2026-12-11"), None, seed::IRO_MANAGER, seed::now()).await);
+    assert!(same.contains("is due on 2026-12-11 already"), "{same}");
+    documents.set_status(seed::documents::PLAIN, "answered", seed::REGISTRAR, seed::now()).await.unwrap();
+    let settled = refusal(documents.change_due(seed::documents::PLAIN, day("2026-12-20"), None, seed::REGISTRAR, seed::now()).await);
+    assert!(settled.contains("is answered already"), "{settled}");
+    assert_eq!(letter_reminders(&store, erasmus).await.len(), 1, "the overdue reminder waits for the 14th");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_rerouted_letter_reminds_the_new_units_people() {
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let treasurer = chancery::core::viewer::StaffMember {
+        id: "@treasurer:uni.example".into(),
+        name: "Tahir Treasurer".into(),
+        unit: "finance".into(),
+        role: chancery::core::viewer::Role::Manager,
+        clearance: chancery::core::intake::Confidentiality::Internal,
+    };
+    store.staff().put(&treasurer, "seed", seed::now()).await.unwrap();
+    let documents = store.documents();
+    documents.assign(seed::documents::ERASMUS, seed::IRO_OFFICER, seed::IRO_MANAGER, seed::now()).await.unwrap();
+    documents.change_due(seed::documents::ERASMUS, day("2026-12-11"), None, seed::IRO_MANAGER, seed::now()).await.unwrap();
+
+    // As `chancery docs reroute` does it.
+    store.change(seed::documents::ERASMUS, "unit", "finance", seed::REGISTRAR, Some("it is about the budget"), seed::now()).await.unwrap();
+    let document = store.document(seed::documents::ERASMUS).await.unwrap();
+    assert_eq!((document.unit.as_str(), document.assignee.as_deref()), ("finance", None), "the officer of international is released");
+    let history = document.history.unwrap();
+    assert!(history.iter().any(|h| h.action == "unassigned" && h.old_value.as_deref() == Some(seed::IRO_OFFICER)), "{history:?}");
+
+    store.reminders().fire_due(nine("2026-12-09"), 100).await.unwrap();
+    store.reminders().fire_due(nine("2026-12-14"), 100).await.unwrap();
+    // The seeded letters and contacts have reminders of their own: only this letter's count.
+    let messages: Vec<_> =
+        store.room_messages().list().await.unwrap().into_iter().filter(|m| m.markdown.contains(seed::documents::ERASMUS)).collect();
+    let told = messages_to(&messages, &treasurer.id);
+    assert_eq!(told.len(), 2, "due, then overdue, to finance's manager: {told:?}");
+    assert!(told[0].contains("the letter is due on 2026-12-11") && told[1].contains("was due on 2026-12-11"), "{told:?}");
+    for old in [seed::IRO_OFFICER, seed::IRO_MANAGER] {
+        assert!(messages_to(&messages, old).is_empty(), "{old} is reminded no more");
+    }
+    let again = store.change(seed::documents::ERASMUS, "unit", "finance", seed::REGISTRAR, Some("x"), seed::now()).await.unwrap_err();
+    assert!(again.to_string().contains("is with finance already"), "{again}");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_visa_case_fires_no_more_reminders() {
+    let (store, _url, _guard) = staffed_store().await;
+    let id = store.visas().add(&trip("2026-12-16"), seed::REGISTRAR, seed::now()).await.expect("case");
+    assert_eq!(store.reminders().of_subject(&[Kind::VisaApplyBy, Kind::VisaExpiry], id).await.unwrap().len(), 1);
+
+    let case = store.visas().cancel(id, seed::IRO_OFFICER, seed::now()).await.expect("cancelled");
+    assert_eq!(case.status, chancery::core::visa::CaseStatus::Cancelled { at: seed::now(), by: seed::IRO_OFFICER.into() });
+    assert!(store.reminders().of_subject(&[Kind::VisaApplyBy, Kind::VisaExpiry], id).await.unwrap().is_empty());
+    let report = store.reminders().fire_due(nine("2026-12-16"), 100).await.unwrap();
+    assert_eq!(report.fired, 0, "its days come and go");
+    assert!(store.room_messages().list().await.unwrap().is_empty());
+
+    let again = store.visas().cancel(id, seed::IRO_MANAGER, seed::now()).await.unwrap_err();
+    assert!(again.to_string().contains("is cancelled already, by @officer:uni.example"), "{again}");
+    let done = store.visas().mark_done(id, seed::IRO_MANAGER, seed::now()).await.unwrap();
+    assert!(matches!(done, chancery::store::Closing::AlreadyDone(_)), "a cancelled case is not done afterwards");
+    store.close().await;
+}

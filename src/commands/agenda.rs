@@ -6,16 +6,19 @@
 use crate::core::markdown;
 use crate::core::meeting::{self, check_item_text};
 use crate::core::number::RegistrationNumber;
-use crate::core::viewer::{Audience, Sight, Viewer};
+use crate::core::viewer::{Audience, Role, Sight, Viewer};
 use crate::store::StoreError;
 
 use super::meeting::meeting_id;
 use super::{Args, Call, CommandError, Outcome, Reply, doc};
 
 pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
-    let first = args.word("MEETING (its number, such as 3) or add")?;
+    let first = args.word("MEETING (its number, such as 3), add or remove")?;
     if first.eq_ignore_ascii_case("add") {
         return add(call, args).await;
+    }
+    if first.eq_ignore_ascii_case("remove") {
+        return remove(call, args).await;
     }
     let id = meeting_id(&first)?;
     args.finish()?;
@@ -55,6 +58,30 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         None => " The agenda pack went out already: this item is not in it.".to_string(),
     };
     Ok(Reply::new(format!("Item {} on the agenda of meeting {id} ({}): {about}.{late}", item.position, markdown::literal(&meeting.title))))
+}
+
+/// Takes an item off: who added it, who set the meeting up, or a manager (or the registry).
+async fn remove(call: &Call<'_, '_>, mut args: Args) -> Outcome {
+    let id = meeting_id(&args.word("MEETING")?)?;
+    let item = args.word("ITEM (its number on the agenda, such as 2)")?;
+    args.finish()?;
+    let position = item
+        .trim_start_matches('#')
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| CommandError::Usage(format!("'{item}' is not the number of an agenda item (such as 2)")))?;
+    let meeting = call.store().meetings().get(id).await?;
+    let added_by = call.store().meetings().agenda(id).await?.into_iter().find(|i| i.position == position).map(|i| i.added_by);
+    let actor = call.actor();
+    if meeting.created_by != actor && added_by.as_deref() != Some(actor) && !call.viewer.may(Role::Manager) {
+        return Err(CommandError::Refused(format!(
+            "Only who added item {position}, {} who set meeting {id} up, or a manager may remove it; nothing changed.",
+            meeting.created_by
+        )));
+    }
+    let removed = call.store().meetings().remove_item(id, position, actor, call.now()).await?;
+    Ok(Reply::new(format!("Item {position} ({}) is off the agenda of meeting {id} ({}).", removed.number, meeting.title)))
 }
 
 async fn show(call: &Call<'_, '_>, id: i64) -> Outcome {

@@ -1,5 +1,6 @@
 //! `!agreement`: international agreements with partner institutions. Any staff member may add
-//! and show one; renewing it (which moves its end and replaces its reminders) is for managers.
+//! and show one; renewing it (which moves its end and replaces its reminders) and ending it
+//! early (which closes them) are for managers.
 //! What a new agreement and a renewal must satisfy, and the card, are `core::agreement`'s.
 
 use chrono::NaiveDate;
@@ -13,7 +14,7 @@ use super::partner::known;
 use super::{Args, Call, CommandError, Outcome, Reply};
 
 pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
-    match args.word("what to do (add, show or renew)")?.to_ascii_lowercase().as_str() {
+    match args.word("what to do (add, show, renew or end)")?.to_ascii_lowercase().as_str() {
         "add" => add(call, args).await,
         "show" => {
             let id = agreement_id(&args.word("ID")?)?;
@@ -22,8 +23,9 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             Ok(Reply::new(card(call, &agreement).await?))
         }
         "renew" => renew(call, args).await,
+        "end" => end(call, args).await,
         other => Err(CommandError::Usage(format!(
-            "{} is not a subcommand of !agreement (add, show, renew)",
+            "{} is not a subcommand of !agreement (add, show, renew, end)",
             crate::core::markdown::code(&other)
         ))),
     }
@@ -63,6 +65,20 @@ async fn renew(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         "Agreement {id} is renewed until {end}{previous}; its reminders are rescheduled.\n\n{}",
         card(call, &agreement).await?
     )))
+}
+
+/// `!agreement end ID DATE reason=…`: for managers, as a renewal is.
+async fn end(call: &Call<'_, '_>, mut args: Args) -> Outcome {
+    call.require(Role::Manager)?;
+    let id = agreement_id(&args.word("ID")?)?;
+    let reason = args.required_option("reason")?;
+    let on = args.rest();
+    if on.trim().is_empty() {
+        return Err(CommandError::Usage("the DATE it ends on is missing".into()));
+    }
+    let on = parse_date(&on, today(call)).map_err(|problem| CommandError::Usage(format!("DATE: {problem}")))?;
+    let agreement = call.store().agreements().end(id, on, &reason, call.actor(), call.now()).await?;
+    Ok(Reply::new(format!("Agreement {id} ends on {on}; its reminders are closed.\n\n{}", card(call, &agreement).await?)))
 }
 
 /// Each `letter=` given (it may be repeated), as typed.

@@ -1,13 +1,15 @@
 //! `!doc`: one document's card, and the work on it: acknowledge, assign, set the status, add a
-//! note. Anyone on the staff may ask for a card, and sees of it what the `Viewer` allows. A
-//! document is changed by its unit's staff, the person it is assigned to, and the registry
-//! (registrars and admins): `Viewer::may_work_on`. Every change is written to the document's
+//! note, move the due date or route it to another unit. Anyone on the staff may ask for a card, and sees of it what the
+//! `Viewer` allows. A document is changed by its unit's staff, the person it is assigned to, and
+//! the registry (registrars and admins): `Viewer::may_work_on`; its due date and unit only by the
+//! registry and its unit's managers (`Viewer::may_reschedule`). Every change is written to the document's
 //! history under the Matrix ID of who made it.
 
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
+use crate::core::dates::parse_date;
 use crate::core::markdown;
 use crate::core::number::RegistrationNumber;
 use crate::core::status::{days_overdue, parse_work_status};
@@ -39,6 +41,22 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let status = parse_work_status(&args.word("the status (in-progress, answered or closed)")?).map_err(CommandError::Usage)?;
             args.finish()?;
             set_status(call, &number, status).await
+        }
+        "due" => {
+            let number = number(&args.word("NUMBER")?)?;
+            let reason = args.option("reason");
+            let date = args.rest();
+            if date.trim().is_empty() {
+                return Err(CommandError::Usage("the new due DATE is missing".into()));
+            }
+            change_due(call, &number, &date, reason.as_deref()).await
+        }
+        "route" => {
+            let number = number(&args.word("NUMBER")?)?;
+            let unit = args.word("the UNIT")?;
+            let reason = args.required_option("reason")?;
+            args.finish()?;
+            reroute(call, &number, &unit, &reason).await
         }
         "note" => {
             let number = number(&args.word("NUMBER")?)?;
@@ -106,6 +124,40 @@ async fn set_status(call: &Call<'_, '_>, number: &str, status: &str) -> Outcome 
     find_to_change(call, number).await?;
     let before = call.store().documents().set_status(number, status, call.actor(), call.now()).await?;
     Ok(Reply::new(format!("{number} is now {status} (it was {before}).")))
+}
+
+/// `!doc due NUMBER DATE [reason=…]`: for the registry and the managers of the letter's unit.
+async fn change_due(call: &Call<'_, '_>, number: &str, date: &str, reason: Option<&str>) -> Outcome {
+    let today = call.now().with_timezone(&call.zone()).date_naive();
+    let due_on = parse_date(date, today).map_err(|problem| CommandError::Usage(format!("DATE: {problem}")))?;
+    let document = find(call, number).await?;
+    if !call.viewer.may_reschedule(&document.unit) {
+        return Err(CommandError::Refused(format!(
+            "Only the managers of {} and the registry may change the due date of {number}; nothing changed.",
+            document.unit
+        )));
+    }
+    let before = call.store().documents().change_due(number, due_on, reason, call.actor(), call.now()).await?;
+    let was = before.map(|day| format!(" (it was {day})")).unwrap_or_default();
+    Ok(Reply::new(format!("{number} is now due on {due_on}{was}; its reminders are rescheduled.")))
+}
+
+/// `!doc route NUMBER UNIT reason=…`: as `chancery docs reroute`, for whom `!doc due` is for.
+async fn reroute(call: &Call<'_, '_>, number: &str, unit: &str, reason: &str) -> Outcome {
+    let unit = super::staff::known_unit(call, unit)?;
+    let document = find(call, number).await?;
+    if !call.viewer.may_reschedule(&document.unit) {
+        return Err(CommandError::Refused(format!(
+            "Only the managers of {} and the registry may route {number} elsewhere; nothing changed.",
+            document.unit
+        )));
+    }
+    let released = call.store().documents().reroute(number, &unit, reason, call.actor(), call.now()).await?;
+    let released = released.map(|who| format!(" {who}, of another unit, no longer has it.")).unwrap_or_default();
+    Ok(Reply::new(format!(
+        "{number} is now with {unit} (it was with {}); its pending reminders go to {unit}'s people.{released}",
+        document.unit
+    )))
 }
 
 async fn note(call: &Call<'_, '_>, number: &str, text: &str) -> Outcome {
@@ -212,6 +264,9 @@ fn history_text(h: &HistoryEntry) -> String {
         }
         (None, Some(new)) => {
             let _ = write!(text, ": {new}");
+        }
+        (Some(field), None) if h.old_value.is_some() => {
+            let _ = write!(text, " {field}: {} → -", h.old_value.as_deref().unwrap_or_default());
         }
         _ => {}
     }

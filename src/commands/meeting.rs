@@ -6,20 +6,29 @@
 use crate::core::dates::parse_moment;
 use crate::core::markdown;
 use crate::core::meeting::{self, Meeting, check_start, check_title, parse_participants};
+use crate::core::viewer::Role;
 use crate::store::NewMeeting;
 
 use super::{Args, Call, CommandError, Outcome, Reply};
 
 pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
-    match args.word("what to do (add or show)")?.as_str() {
+    match args.word("what to do (add, show or cancel)")?.as_str() {
         "add" => add(call, args).await,
+        "cancel" => {
+            let id = meeting_id(&args.word("ID")?)?;
+            let reason = args.rest();
+            cancel(call, id, Some(reason.as_str()).filter(|r| !r.trim().is_empty())).await
+        }
         "show" => {
             let id = meeting_id(&args.word("ID")?)?;
             args.finish()?;
             let meeting = call.store().meetings().get(id).await?;
             Ok(Reply::new(card(call, &meeting).await?))
         }
-        other => Err(CommandError::Usage(format!("{} is not a subcommand of !meeting (add, show)", crate::core::markdown::code(&other)))),
+        other => Err(CommandError::Usage(format!(
+            "{} is not a subcommand of !meeting (add, show, cancel)",
+            crate::core::markdown::code(&other)
+        ))),
     }
 }
 
@@ -51,6 +60,23 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     )))
 }
 
+/// Calls a meeting off: the one who set it up, or a manager (or the registry).
+async fn cancel(call: &Call<'_, '_>, id: i64, reason: Option<&str>) -> Outcome {
+    let meeting = call.store().meetings().get(id).await?;
+    if meeting.created_by != call.actor() && !call.viewer.may(Role::Manager) {
+        return Err(CommandError::Refused(format!(
+            "Only {} who set meeting {id} up, or a manager, may cancel it; nothing changed.",
+            meeting.created_by
+        )));
+    }
+    let meeting = call.store().meetings().cancel(id, reason, call.actor(), call.now()).await?;
+    let told = match meeting.participants.len() {
+        1 => "its participant is told".to_string(),
+        n => format!("its {n} participants are told"),
+    };
+    Ok(Reply::new(format!("Meeting {id} ({}) is cancelled; {told}, and its agenda pack will not be sent.", meeting.title)))
+}
+
 /// A meeting: when, who, how long its agenda is, and its agenda pack.
 pub(super) async fn card(call: &Call<'_, '_>, meeting: &Meeting) -> Result<String, CommandError> {
     let mut people = Vec::new();
@@ -61,12 +87,22 @@ pub(super) async fn card(call: &Call<'_, '_>, meeting: &Meeting) -> Result<Strin
         });
     }
     let items = call.store().meetings().agenda(meeting.id).await?.len();
-    let pack = match call.store().meetings().pack_due(meeting.id).await? {
-        Some(at) => format!("goes out {} to each participant", meeting::local(at, call.zone())),
-        None => "sent".to_string(),
+    let pack = match (call.store().meetings().pack_due(meeting.id).await?, &meeting.cancelled) {
+        (Some(at), _) => format!("goes out {} to each participant", meeting::local(at, call.zone())),
+        (None, Some(_)) => "not sent (cancelled)".to_string(),
+        (None, None) => "sent".to_string(),
+    };
+    let cancelled = match &meeting.cancelled {
+        Some(c) => format!(
+            "\n- **cancelled** by {} on {}{}",
+            c.by,
+            meeting::local(c.at, call.zone()),
+            c.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+        ),
+        None => String::new(),
     };
     Ok(format!(
-        "**Meeting {}**: {}\n- participants: {}\n- agenda: {items} item{} (`!agenda {}`)\n- agenda pack: {pack}\n- set up by {} on {}",
+        "**Meeting {}**: {}\n- participants: {}\n- agenda: {items} item{} (`!agenda {}`)\n- agenda pack: {pack}\n- set up by {} on {}{cancelled}",
         meeting.id,
         markdown::literal(&meeting::headline(meeting, call.zone())),
         people.join(", "),

@@ -1,4 +1,4 @@
-//! `!visa`: visa and travel cases. Any staff member may open, list and close them; the rules
+//! `!visa`: visa and travel cases. Any staff member may open, list, close and cancel them; the rules
 //! (what a new case must satisfy, what is due) are `core::visa`'s.
 
 use chrono::NaiveDate;
@@ -10,7 +10,7 @@ use crate::store::{Closing, VisaFilter};
 use super::{Args, Call, CommandError, Outcome, Reply, table};
 
 pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
-    match args.word("what to do (add, list, show or done)")?.as_str() {
+    match args.word("what to do (add, list, show, done or cancel)")?.as_str() {
         "add" => add(call, args).await,
         "list" => list(call, args).await,
         "show" => {
@@ -30,12 +30,23 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
                 ))),
                 Closing::AlreadyDone(case) => Err(CommandError::Refused(match &case.status {
                     CaseStatus::Done { at, by } => format!("Visa case {id} is done already: {by} closed it on {}.", office_day(call, *at)),
+                    CaseStatus::Cancelled { at, by } => format!("Visa case {id} was cancelled: {by} on {}.", office_day(call, *at)),
                     CaseStatus::Open => format!("Visa case {id} could not be closed; try again."),
                 })),
             }
         }
+        "cancel" => {
+            let id = case_id(&args.word("ID")?)?;
+            args.finish()?;
+            let case = call.store().visas().cancel(id, call.actor(), call.now()).await?;
+            Ok(Reply::new(format!(
+                "Visa case {id} ({}, {}) is cancelled; its reminders are closed.",
+                crate::core::markdown::literal(&case.trip.traveller),
+                crate::core::markdown::literal(&case.trip.country)
+            )))
+        }
         other => Err(CommandError::Usage(format!(
-            "{} is not a subcommand of !visa (add, list, show, done)",
+            "{} is not a subcommand of !visa (add, list, show, done, cancel)",
             crate::core::markdown::code(&other)
         ))),
     }
@@ -160,6 +171,7 @@ fn card(call: &Call<'_, '_>, case: &VisaCase) -> String {
     match &case.status {
         CaseStatus::Open => lines.extend(due(case, today).map(|due| format!("- **due**: {}", due.describe(today)))),
         CaseStatus::Done { at, by } => lines.push(format!("- done by {by} on {}", office_day(call, *at))),
+        CaseStatus::Cancelled { at, by } => lines.push(format!("- cancelled by {by} on {}", office_day(call, *at))),
     }
     let warnings = warnings(trip);
     if !warnings.is_empty() {

@@ -278,6 +278,16 @@ pub struct Renewal {
     pub previous_end: NaiveDate,
 }
 
+/// An agreement ended before its term (`!agreement end`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ending {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub reason: String,
+    /// The end it had before.
+    pub planned_end: NaiveDate,
+}
+
 /// An agreement as the office keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agreement {
@@ -288,6 +298,7 @@ pub struct Agreement {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub renewal: Option<Renewal>,
+    pub ending: Option<Ending>,
 }
 
 impl Agreement {
@@ -341,6 +352,15 @@ pub fn card(agreement: &Agreement, reminders: &[ScheduledReminder], today: Naive
     lines.push(format!("- added by {} on {}", agreement.created_by, office_day(agreement.created_at)));
     if let Some(renewal) = &agreement.renewal {
         lines.push(format!("- renewed by {} on {} (it was to end on {})", renewal.by, office_day(renewal.at), renewal.previous_end));
+    }
+    if let Some(ending) = &agreement.ending {
+        lines.push(format!(
+            "- **ended** by {} on {}: {} (it was to end on {})",
+            ending.by,
+            office_day(ending.at),
+            ending.reason,
+            ending.planned_end
+        ));
     }
     if reminders.is_empty() {
         lines.push("- reminders: none to come".to_string());
@@ -474,6 +494,7 @@ mod tests {
             created_by: "@officer:uni.example".into(),
             created_at: Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
             renewal: None,
+            ending: None,
         };
         assert_eq!(agreement.title(), "agreement 4, Erasmus+ IIA with METU (Middle East Technical University)");
         let reminders =

@@ -36,6 +36,16 @@ pub struct Meeting {
     pub created_at: DateTime<Utc>,
     /// Matrix IDs of staff members, sorted.
     pub participants: Vec<String>,
+    /// Called off (`!meeting cancel`): its pack is never sent.
+    pub cancelled: Option<Cancellation>,
+}
+
+/// Who called a meeting off, when and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancellation {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub reason: Option<String>,
 }
 
 /// One item of an agenda.
@@ -360,6 +370,7 @@ mod tests {
             created_by: "@manager:uni.example".into(),
             created_at: at("2026-12-01T09:00:00Z"),
             participants: vec!["@manager:uni.example".into(), "@clerk:uni.example".into()],
+            cancelled: None,
         }
     }
 

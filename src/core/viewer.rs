@@ -137,6 +137,12 @@ impl Viewer {
         self.member.unit == unit || assignee == Some(self.member.id.as_str()) || self.member.role.reaches(Role::Registrar)
     }
 
+    /// Whether this person may change a document's due date or its unit: the registry, and
+    /// the managers of its unit, who answer for its deadlines.
+    pub fn may_reschedule(&self, unit: &str) -> bool {
+        self.member.role.reaches(Role::Registrar) || (self.member.role == Role::Manager && self.member.unit == unit)
+    }
+
     /// What this viewer may see of a document.
     pub fn sight(&self, document: Restriction<'_>) -> Sight {
         if !document.confidentiality.is_restricted() {
@@ -199,6 +205,15 @@ mod tests {
         let manager = person(Role::Manager, Confidentiality::Secret, "rectorate", Audience::Private);
         assert!(!manager.may_work_on("finance", Some("@other:x")));
         assert!(person(Role::Registrar, Confidentiality::Internal, "registry", Audience::Shared).may_work_on("hr", None));
+    }
+
+    #[test]
+    fn the_registry_and_the_units_managers_move_a_due_date() {
+        let may = |role, unit| person(role, Confidentiality::Internal, unit, Audience::Private).may_reschedule("international");
+        assert!(may(Role::Manager, "international"));
+        assert!(may(Role::Registrar, "registry") && may(Role::Admin, "it"));
+        assert!(!may(Role::Staff, "international"), "the unit's staff may not");
+        assert!(!may(Role::Manager, "finance"), "another unit's manager may not");
     }
 
     #[test]

@@ -70,7 +70,15 @@ pub struct VisaCase {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseStatus {
     Open,
-    Done { at: DateTime<Utc>, by: String },
+    Done {
+        at: DateTime<Utc>,
+        by: String,
+    },
+    /// Called off (`!visa cancel`): its reminders ended with it.
+    Cancelled {
+        at: DateTime<Utc>,
+        by: String,
+    },
 }
 
 impl CaseStatus {
@@ -78,6 +86,7 @@ impl CaseStatus {
         match self {
             CaseStatus::Open => "open",
             CaseStatus::Done { .. } => "done",
+            CaseStatus::Cancelled { .. } => "cancelled",
         }
     }
 }

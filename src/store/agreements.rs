@@ -7,18 +7,19 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
-use super::reminders::{close_subject_in, distinct, managers_in, recipient_in, schedule_deadline_in};
+use super::reminders::{close_subject_in, distinct, end_subject_in, managers_in, recipient_in, schedule_deadline_in};
 use super::{Result, Store, StoreError};
-use crate::core::agreement::{self, Agreement, AgreementKind, Notice, Renewal, Terms};
+use crate::core::agreement::{self, Agreement, AgreementKind, Ending, Notice, Renewal, Terms};
 use crate::core::number::RegistrationNumber;
 use crate::core::remind::{Kind, Policy, Subject};
 use crate::core::time::{parse_stamp, stamp};
+use crate::core::undo;
 
 /// The reminder kinds an agreement has.
 pub const AGREEMENT_REMINDERS: [Kind; 2] = [Kind::AgreementEnd, Kind::AgreementNotice];
 
 const COLUMNS: &str = "a.id, p.handle, p.name, a.kind, a.starts_on, a.ends_on, a.notice, a.created_by, a.created_at, \
-     a.renewed_by, a.renewed_at, a.previous_end FROM agreements a JOIN partners p ON p.id = a.partner_id";
+     a.renewed_by, a.renewed_at, a.previous_end, a.ended_by, a.ended_at, a.end_reason, a.planned_end FROM agreements a JOIN partners p ON p.id = a.partner_id";
 
 /// The agreements' view of the store.
 pub struct Agreements<'a> {
@@ -129,6 +130,40 @@ impl Agreements<'_> {
         schedule_in(&mut tx, &policy, id, new_end, notice_by, &created_by, now).await?;
         tx.commit().await?;
         self.store.reminder_committed();
+        self.get(id).await
+    }
+
+    /// Ends an active agreement on `on` for `reason` (`core::undo::end_agreement`): its end
+    /// moves there, the end it had is kept as `planned_end`, who ended it, when and why are
+    /// written down, and its reminders end, all in one transaction.
+    pub async fn end(&self, id: i64, on: NaiveDate, reason: &str, by: &str, now: DateTime<Utc>) -> Result<Agreement> {
+        let mut tx = self.store.pool.begin().await?;
+        let row = sqlx::query("SELECT starts_on, ends_on, status FROM agreements WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("There is no agreement {id}.")))?;
+        let (starts_on, ends_on, status): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        let state = undo::AgreementState { id, start: date(id, "start", &starts_on)?, end: date(id, "end", &ends_on)?, status };
+        let plan = undo::end_agreement(&state, on, reason).map_err(|problem| StoreError::refused(&problem))?;
+        let ended = sqlx::query(
+            "UPDATE agreements SET status = 'ended', ends_on = $1, planned_end = $2, ended_by = $3, ended_at = $4, end_reason = $5 \
+             WHERE id = $6 AND ends_on = $2 AND status = 'active'",
+        )
+        .bind(plan.ends_on.to_string())
+        .bind(plan.previous_end.to_string())
+        .bind(by)
+        .bind(stamp(now))
+        .bind(&plan.reason)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if ended == 0 {
+            return Err(StoreError::Refused(format!("Agreement {id} changed while it was being ended; try again.")));
+        }
+        end_subject_in(&mut tx, &plan.ended, id, "cancelled", by, now).await?;
+        tx.commit().await?;
         self.get(id).await
     }
 
@@ -275,6 +310,20 @@ fn agreement_from_row(row: &AnyRow) -> Result<Agreement> {
         }),
         _ => None,
     };
+    let ending = match (
+        row.try_get::<Option<String>, _>(12)?,
+        row.try_get::<Option<String>, _>(13)?,
+        row.try_get::<Option<String>, _>(14)?,
+        row.try_get::<Option<String>, _>(15)?,
+    ) {
+        (Some(by), Some(at), Some(reason), Some(planned_end)) => Some(Ending {
+            at: parse_stamp(&at).ok_or_else(|| corrupt(id, "end time", &at))?,
+            by,
+            reason,
+            planned_end: date(id, "planned end", &planned_end)?,
+        }),
+        _ => None,
+    };
     Ok(Agreement {
         id,
         terms: Terms {
@@ -289,6 +338,7 @@ fn agreement_from_row(row: &AnyRow) -> Result<Agreement> {
         created_by: row.try_get(7)?,
         created_at: parse_stamp(&created_at).ok_or_else(|| corrupt(id, "creation time", &created_at))?,
         renewal,
+        ending,
     })
 }
 

@@ -132,10 +132,13 @@ impl Calendar<'_> {
     async fn meetings(&self, of: MeetingsOf<'_>) -> Result<Vec<MeetingTime>> {
         let query = match of {
             MeetingsOf::Nobody => return Ok(Vec::new()),
-            MeetingsOf::Everyone => sqlx::query("SELECT id, title, starts_at FROM meetings ORDER BY starts_at, id"),
+            // A cancelled meeting is no longer in anyone's calendar.
+            MeetingsOf::Everyone => {
+                sqlx::query("SELECT id, title, starts_at FROM meetings WHERE cancelled_at IS NULL ORDER BY starts_at, id")
+            }
             MeetingsOf::Person(mxid) => sqlx::query(
-                "SELECT id, title, starts_at FROM meetings m WHERE m.created_by = $1 \
-                 OR EXISTS (SELECT 1 FROM meeting_participants p WHERE p.meeting_id = m.id AND p.mxid = $1) ORDER BY starts_at, id",
+                "SELECT id, title, starts_at FROM meetings m WHERE m.cancelled_at IS NULL AND (m.created_by = $1 \
+                 OR EXISTS (SELECT 1 FROM meeting_participants p WHERE p.meeting_id = m.id AND p.mxid = $1)) ORDER BY starts_at, id",
             )
             .bind(mxid),
         };

@@ -3,13 +3,14 @@
 //! ask for; and showing a document as a viewer may see it, with the disclosure recorded.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
+use crate::core::due::{self, HistoryLine, LetterState};
 use crate::core::status::{SETTLED_STATUSES, check_status_change};
 use crate::core::time::stamp;
 use crate::core::viewer::{Sight, Viewer};
 
-use super::{DocumentRecord, Result, Store, StoreError, document_id, record_history};
+use super::{DocumentRecord, Result, Store, StoreError, document_id, record_history, reminders};
 
 /// The documents' view of the store.
 pub struct Documents<'a> {
@@ -138,6 +139,68 @@ impl Documents<'_> {
         Ok(before)
     }
 
+    /// Gives a letter a new due date (`core::due::change_due`): the date, its history line
+    /// with the reason, and its reminders ended and scheduled again from the new date, in one
+    /// transaction. Returns the due date it had.
+    pub async fn change_due(
+        &self,
+        number: &str,
+        due_on: NaiveDate,
+        reason: Option<&str>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<NaiveDate>> {
+        let policy = self.store.reminder_policy();
+        let today = now.with_timezone(&policy.zone).date_naive();
+        let mut tx = self.store.pool.begin().await?;
+        let (id, letter) = letter_state_in(&mut tx, number).await?;
+        let plan = due::change_due(&letter, due_on, reason, &policy, today, now).map_err(|problem| StoreError::refused(&problem))?;
+        let before = letter.due_on.map(|day| day.to_string());
+        let done = sqlx::query("UPDATE documents SET due_on = $1 WHERE id = $2 AND COALESCE(due_on, '') = $3")
+            .bind(plan.due_on.to_string())
+            .bind(id)
+            .bind(before.as_deref().unwrap_or(""))
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(changed_meanwhile(number));
+        }
+        write_history_in(&mut tx, id, now, actor, &plan.history).await?;
+        reminders::end_subject_in(&mut tx, &plan.ended, id, "cancelled", actor, now).await?;
+        for next in &plan.scheduled {
+            // As at registration: the register's own reminders, whoever moved the date.
+            reminders::insert_in(&mut tx, next.kind, Some(id), Some(next.deadline), next.due_at, "chancery", None, None, now).await?;
+        }
+        tx.commit().await?;
+        self.store.reminder_committed();
+        Ok(letter.due_on)
+    }
+
+    /// Moves a letter to another unit by hand (`core::due::reroute`): its unit, its history,
+    /// and an assignee of another unit released, so that its pending reminders reach the new
+    /// unit's people; one transaction. Returns the assignee released, if one was.
+    pub async fn reroute(&self, number: &str, unit: &str, reason: &str, actor: &str, now: DateTime<Utc>) -> Result<Option<String>> {
+        let mut tx = self.store.pool.begin().await?;
+        let (id, letter) = letter_state_in(&mut tx, number).await?;
+        let plan = due::reroute(&letter, unit, reason).map_err(|problem| StoreError::refused(&problem))?;
+        let assignee = if plan.release_assignee { None } else { letter.assignee.as_ref().map(|(who, _)| who.as_str()) };
+        let done = sqlx::query("UPDATE documents SET unit = $1, assignee = $2 WHERE id = $3 AND unit = $4")
+            .bind(&plan.unit)
+            .bind(assignee)
+            .bind(id)
+            .bind(&letter.unit)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(changed_meanwhile(number));
+        }
+        for line in &plan.history {
+            write_history_in(&mut tx, id, now, actor, line).await?;
+        }
+        tx.commit().await?;
+        Ok(letter.assignee.filter(|_| plan.release_assignee).map(|(who, _)| who))
+    }
+
     /// Adds a note to the document's history.
     pub async fn note(&self, number: &str, text: &str, actor: &str, now: DateTime<Utc>) -> Result<()> {
         if text.trim().is_empty() {
@@ -190,6 +253,49 @@ impl Documents<'_> {
         documents.reverse();
         Ok(documents)
     }
+}
+
+/// A letter as `core::due` decides about it, with its id.
+async fn letter_state_in(tx: &mut Transaction<'static, Any>, number: &str) -> Result<(i64, LetterState)> {
+    let row = sqlx::query(
+        "SELECT d.id, d.status, d.unit, d.due_on, d.assignee, s.unit FROM documents d LEFT JOIN staff s ON s.mxid = d.assignee \
+         WHERE d.number = $1",
+    )
+    .bind(number)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| not_found(number))?;
+    let due_on: Option<String> = row.try_get(3)?;
+    let due_on = due_on
+        .map(|text| {
+            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .map_err(|_| StoreError::Refused(format!("{number} holds an unreadable due date '{text}'")))
+        })
+        .transpose()?;
+    let assignee: Option<String> = row.try_get(4)?;
+    let letter = LetterState {
+        number: number.to_string(),
+        status: row.try_get(1)?,
+        unit: row.try_get(2)?,
+        due_on,
+        assignee: assignee.map(|who| Ok::<_, StoreError>((who, row.try_get(5)?))).transpose()?,
+    };
+    Ok((row.try_get(0)?, letter))
+}
+
+async fn write_history_in(tx: &mut Transaction<'static, Any>, id: i64, now: DateTime<Utc>, actor: &str, line: &HistoryLine) -> Result<()> {
+    record_history(
+        tx,
+        id,
+        now,
+        actor,
+        line.action,
+        line.field,
+        line.old_value.as_deref(),
+        line.new_value.as_deref(),
+        line.reason.as_deref(),
+    )
+    .await
 }
 
 /// Documents that still need someone: not answered, closed or annulled (`core::status`).

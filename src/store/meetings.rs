@@ -16,10 +16,11 @@ use sqlx::{Any, Row, Transaction};
 use super::rows::integer;
 use super::{Result, Store, StoreError, StoredAttachment, record_history, register, reminders};
 use crate::core::intake::Confidentiality;
-use crate::core::meeting::{self, AgendaItem, Meeting, PackDocument};
+use crate::core::meeting::{self, AgendaItem, Cancellation, Meeting, PackDocument};
 use crate::core::outbound::{self, AttachmentRef, MailKind, OutgoingMail};
 use crate::core::remind::{Delivery, Kind, Policy};
 use crate::core::time::{parse_stamp, stamp};
+use crate::core::undo::{self, MeetingState};
 use crate::core::viewer::{Role, StaffMember};
 
 /// Who registers an agenda pack.
@@ -107,7 +108,7 @@ impl Meetings<'_> {
     /// Meetings that have not started, soonest first, at most `limit`.
     pub async fn upcoming(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Meeting>> {
         let mut tx = self.store.pool.begin().await?;
-        let rows = sqlx::query("SELECT id FROM meetings WHERE starts_at > $1 ORDER BY starts_at, id LIMIT $2")
+        let rows = sqlx::query("SELECT id FROM meetings WHERE starts_at > $1 AND cancelled_at IS NULL ORDER BY starts_at, id LIMIT $2")
             .bind(stamp(now))
             .bind(i64::from(limit))
             .fetch_all(&mut *tx)
@@ -186,6 +187,58 @@ impl Meetings<'_> {
         Ok(items)
     }
 
+    /// Calls a meeting off (`core::undo::cancel_meeting`): who did it, when and why are
+    /// written down, its agenda pack's reminder ends (the pack is never sent), and each
+    /// participant's direct message is queued, in one transaction. Returns the meeting.
+    pub async fn cancel(&self, id: i64, reason: Option<&str>, by: &str, now: DateTime<Utc>) -> Result<Meeting> {
+        let zone = self.store.reminder_policy().zone;
+        let mut tx = self.store.pool.begin().await?;
+        let meeting = meeting_in(&mut tx, id).await?.ok_or_else(|| not_found(id))?;
+        let state = MeetingState { meeting: &meeting, pack_pending: pack_pending_in(&mut tx, id).await? };
+        let plan = undo::cancel_meeting(&state, reason, by, now, zone).map_err(|problem| StoreError::refused(&problem))?;
+        let cancelled = sqlx::query(
+            "UPDATE meetings SET cancelled_at = $1, cancelled_by = $2, cancel_reason = $3 WHERE id = $4 AND cancelled_at IS NULL",
+        )
+        .bind(stamp(now))
+        .bind(by)
+        .bind(plan.reason.as_deref())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if cancelled == 0 {
+            return Err(StoreError::Refused(format!("Meeting {id} was cancelled by someone else just now.")));
+        }
+        reminders::end_subject_in(&mut tx, &plan.ended, id, "cancelled", by, now).await?;
+        let policy = self.store.reminder_policy();
+        reminders::deliver_in(&mut tx, &policy, 0, 0, &plan.messages, now).await?;
+        tx.commit().await?;
+        self.store.room_message_committed();
+        self.get(id).await
+    }
+
+    /// Takes item `position` off a meeting's agenda (`core::undo::remove_agenda_item`); the
+    /// document's history says who did it. Returns the item removed.
+    pub async fn remove_item(&self, meeting_id: i64, position: u32, by: &str, now: DateTime<Utc>) -> Result<AgendaItem> {
+        let mut tx = self.store.pool.begin().await?;
+        let meeting = meeting_in(&mut tx, meeting_id).await?.ok_or_else(|| not_found(meeting_id))?;
+        let state = MeetingState { meeting: &meeting, pack_pending: pack_pending_in(&mut tx, meeting_id).await? };
+        let agenda = agenda_in(&mut tx, meeting_id).await?;
+        let plan = undo::remove_agenda_item(&state, &agenda, position).map_err(|problem| StoreError::refused(&problem))?;
+        let removed = sqlx::query("DELETE FROM agenda_items WHERE meeting_id = $1 AND position = $2")
+            .bind(meeting_id)
+            .bind(i64::from(position))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed == 0 {
+            return Err(StoreError::Refused(format!("Item {position} of meeting {meeting_id} was removed by someone else just now.")));
+        }
+        record_history(&mut tx, plan.item.document_id, now, by, "agenda", None, None, Some(&plan.history), None).await?;
+        tx.commit().await?;
+        Ok(plan.item)
+    }
+
     /// When the meeting's agenda pack goes out; `None` once it has gone (or was stopped).
     pub async fn pack_due(&self, meeting_id: i64) -> Result<Option<DateTime<Utc>>> {
         let pending = self.store.reminders().of_subject(&[Kind::AgendaPack], meeting_id).await?;
@@ -193,15 +246,27 @@ impl Meetings<'_> {
     }
 }
 
+/// Whether a meeting's agenda pack is still to go out: its reminder is active.
+async fn pack_pending_in(tx: &mut Transaction<'static, Any>, id: i64) -> Result<bool> {
+    let row = sqlx::query("SELECT COUNT(*) FROM reminders WHERE kind = $1 AND subject_id = $2 AND status = 'active'")
+        .bind(Kind::AgendaPack.as_str())
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(integer::<i64>(&row, 0)? > 0)
+}
+
 fn not_found(id: i64) -> StoreError {
     StoreError::NotFound(format!("There is no meeting {id}; `!meetings` lists the coming ones."))
 }
 
 async fn meeting_in(tx: &mut Transaction<'static, Any>, id: i64) -> Result<Option<Meeting>> {
-    let Some(row) = sqlx::query("SELECT id, title, starts_at, created_by, created_at FROM meetings WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?
+    let Some(row) = sqlx::query(
+        "SELECT id, title, starts_at, created_by, created_at, cancelled_at, cancelled_by, cancel_reason FROM meetings WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
     else {
         return Ok(None);
     };
@@ -219,6 +284,10 @@ async fn meeting_in(tx: &mut Transaction<'static, Any>, id: i64) -> Result<Optio
         created_by: row.try_get(3)?,
         created_at: instant(&row, 4, id)?,
         participants,
+        cancelled: match (row.try_get::<Option<String>, _>(5)?, row.try_get::<Option<String>, _>(6)?) {
+            (Some(_), Some(by)) => Some(Cancellation { at: instant(&row, 5, id)?, by, reason: row.try_get(7)? }),
+            _ => None,
+        },
     }))
 }
 
@@ -308,6 +377,10 @@ pub(super) async fn fire_agenda_pack_in(
     now: DateTime<Utc>,
 ) -> Result<Vec<Delivery>> {
     let Some(meeting) = meeting_in(tx, meeting).await? else { return Ok(Vec::new()) };
+    // Its reminder ends when it is cancelled; a pack claimed in the same instant still stays.
+    if meeting.cancelled.is_some() {
+        return Ok(Vec::new());
+    }
     if now >= meeting.starts_at {
         let markdown = meeting::pack_too_late_chat(&meeting, policy.zone);
         return Ok(vec![Delivery::Direct { mxid: meeting.created_by.clone(), markdown }]);

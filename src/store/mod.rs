@@ -97,6 +97,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A refusal in the core's words (`"agreement 4 has ended"`), as a sentence of a reply.
+    pub(crate) fn refused(problem: &str) -> StoreError {
+        let mut chars = problem.chars();
+        StoreError::Refused(match chars.next() {
+            Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+            None => String::new(),
+        })
+    }
+
     /// Whether the database could not be reached or was restarting (a network error, a pool
     /// that timed out, PostgreSQL starting up or shutting down): trying again later may work.
     pub fn is_unreachable(&self) -> bool {
@@ -531,6 +540,10 @@ impl Store {
                 )));
             }
         };
+        if column == "unit" {
+            // A reroute also moves the letter's reminders to the new unit's people.
+            return self.documents().reroute(number, value, reason.unwrap_or(""), actor, now).await.map(|_| ());
+        }
         if column == "confidentiality" && Confidentiality::parse(value).is_none() {
             return Err(StoreError::Refused(format!("'{value}' is not a confidentiality level (public, internal, confidential, secret)")));
         }

@@ -126,7 +126,7 @@ pub(super) async fn schedule_at_in(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_in(
+pub(super) async fn insert_in(
     tx: &mut Transaction<'static, Any>,
     kind: Kind,
     subject_id: Option<i64>,
@@ -163,16 +163,30 @@ pub(super) async fn close_subject_in(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<u64> {
+    end_subject_in(tx, kinds, subject_id, "done", by, now).await
+}
+
+/// Ends the active reminders of these kinds about one subject as `done` (its matter settled)
+/// or `cancelled` (called off: a meeting cancelled, a due date replaced), with who did it.
+pub(super) async fn end_subject_in(
+    tx: &mut Transaction<'static, Any>,
+    kinds: &[Kind],
+    subject_id: i64,
+    status: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
     let mut closed = 0;
     for kind in kinds {
         closed += sqlx::query(
-            "UPDATE reminders SET status = 'done', closed_at = $1, closed_by = $2 \
+            "UPDATE reminders SET status = $5, closed_at = $1, closed_by = $2 \
              WHERE kind = $3 AND subject_id = $4 AND status = 'active'",
         )
         .bind(stamp(now))
         .bind(by)
         .bind(kind.as_str())
         .bind(subject_id)
+        .bind(status)
         .execute(&mut **tx)
         .await?
         .rows_affected();

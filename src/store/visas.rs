@@ -9,6 +9,7 @@ use crate::core::visa::{CaseStatus, Trip, VisaCase};
 
 use super::{Result, Store, StoreError, reminders};
 use crate::core::remind::Kind;
+use crate::core::undo;
 
 /// The visa cases' view of the store.
 pub struct VisaCases<'a> {
@@ -110,6 +111,34 @@ impl VisaCases<'_> {
         Ok(if done.rows_affected() == 0 { Closing::AlreadyDone(case) } else { Closing::Closed(case) })
     }
 
+    /// Cancels an open case (`core::undo::cancel_visa`): it is closed as cancelled, by `by`,
+    /// and its reminders end in the same transaction.
+    pub async fn cancel(&self, id: i64, by: &str, now: DateTime<Utc>) -> Result<VisaCase> {
+        let zone = self.store.reminder_policy().zone;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT status, done_by, done_at FROM visa_cases WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("There is no visa case {id}.")))?;
+        let (status, done_by, done_at): (String, Option<String>, Option<String>) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        let closed = done_by.as_deref().zip(done_at.as_deref().and_then(parse_stamp));
+        let plan = undo::cancel_visa(id, &status, closed, zone).map_err(|problem| StoreError::refused(&problem))?;
+        let cancelled =
+            sqlx::query("UPDATE visa_cases SET status = 'cancelled', done_at = $2, done_by = $3 WHERE id = $1 AND status = 'open'")
+                .bind(id)
+                .bind(stamp(now))
+                .bind(by)
+                .execute(&mut *tx)
+                .await?;
+        if cancelled.rows_affected() == 0 {
+            return Err(StoreError::Refused(format!("Visa case {id} changed while it was being cancelled; look at it again.")));
+        }
+        reminders::end_subject_in(&mut tx, &plan.ended, id, "cancelled", by, now).await?;
+        tx.commit().await?;
+        self.get(id).await
+    }
+
     /// Who is away on `day` (`!abroad`): open cases whose travel covers it, in one country
     /// (upper-case code) or all, by country and traveller.
     pub async fn abroad_on(&self, day: NaiveDate, country: Option<&str>) -> Result<Vec<VisaCase>> {
@@ -151,6 +180,7 @@ fn case_from_row(row: &AnyRow) -> Result<VisaCase> {
     let status = match (status.as_str(), instant(13, "done time")?, row.try_get::<Option<String>, _>(14)?) {
         ("open", _, _) => CaseStatus::Open,
         ("done", Some(at), Some(by)) => CaseStatus::Done { at, by },
+        ("cancelled", Some(at), Some(by)) => CaseStatus::Cancelled { at, by },
         (other, _, _) => return Err(corrupt("status", other)),
     };
     Ok(VisaCase {
