@@ -53,6 +53,18 @@ impl Assistant {
 
     /// `start` against the homeserver at `homeserver` (a test's own Synapse).
     fn start_at(homeserver: &str, store: chancery::store::Store, bot: &str, password: &str, state: &std::path::Path) -> Assistant {
+        Assistant::start_with(homeserver, store, bot, password, state, |_| {})
+    }
+
+    /// `start_at` with the configuration changed by `adjust` first.
+    fn start_with(
+        homeserver: &str,
+        store: chancery::store::Store,
+        bot: &str,
+        password: &str,
+        state: &std::path::Path,
+        adjust: impl FnOnce(&mut chancery::config::Config),
+    ) -> Assistant {
         // The assistant's log, shown with a failing test's output.
         let filter = tracing_subscriber::EnvFilter::new(
             "chancery=debug,matrix_sdk=warn,matrix_sdk_crypto=warn,matrix_sdk_crypto::backups=error,matrix_sdk::http_client=off",
@@ -70,6 +82,7 @@ impl Assistant {
         config.matrix.user = bot.to_string();
         config.matrix.password = chancery::config::Secret::new(password);
         config.matrix.state_dir = state.join("matrix");
+        adjust(&mut config);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serve = tokio::spawn(chancery::service::run(config, store, async move {
             stopped.await.ok();
@@ -484,6 +497,51 @@ async fn a_hostile_subject_reaches_the_room_card_and_doc_as_text_without_links_o
         assert!(html.contains(&format!("<strong>{number}</strong>")), "our own bold stays: {html}");
         assert!(message.body.contains(SUBJECT), "the {what}'s plain body shows the subject as written: {}", message.body);
     }
+
+    assistant.stop().await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_rule_file_reaches_the_admin_room_when_imap_is_off() {
+    let (store, _url, _guard) = support::fresh_store().await;
+    seed::seed(&store).await;
+    let (bot, bot_password) = register_user("bot");
+    let registrar = staff_member(&store, "admin", "registry", Role::Admin, Confidentiality::Confidential).await;
+    // The admin room exists before `serve` starts; the bot accepts its invite when it comes up.
+    let admin_room = registrar.create_room(false, &[&bot]).await;
+    let rules = tempfile::tempdir().expect("temp dir");
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mail-rules");
+    for entry in std::fs::read_dir(&shipped).expect("mail-rules").flatten() {
+        if entry.path().extension().is_some_and(|ext| ext == "toml") {
+            std::fs::copy(entry.path(), rules.path().join(entry.file_name())).expect("copy a rule file");
+        }
+    }
+    let state = tempfile::tempdir().expect("temp dir");
+    let rules_dir = rules.path().to_path_buf();
+    let admin = admin_room.to_string();
+    let assistant =
+        Assistant::start_with(&support::matrix::matrix_services().url, store.clone(), &bot, &bot_password, state.path(), |config| {
+            assert!(!config.imap.enabled, "IMAP is off in this test");
+            config.rules.dir = rules_dir;
+            config.matrix.admin_room = Some(admin);
+        });
+    assert!(registrar.wait_until_joined(&admin_room, &bot, WAIT).await, "the bot joins the admin room");
+
+    let file = rules.path().join("20-international.toml");
+    let original = std::fs::read_to_string(&file).expect("read");
+    // Written again until told: the watcher's first look at the folder may come after a write.
+    let mark = registrar.last_event_id(&admin_room).await;
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut told = None;
+    for n in 0.. {
+        std::fs::write(&file, format!("{original}\n[[rule]]\nname = \"Broken\"\nunti = \"international\"\n# edit {n}\n"))
+            .expect("break the file");
+        told = registrar.next_reply(&admin_room, &bot, &mark, Duration::from_secs(2)).await;
+        if told.is_some() || std::time::Instant::now() > deadline {
+            break;
+        }
+    }
+    let told = told.expect("the admin room is told of the broken rule file although IMAP is off");
+    assert!(told.body.contains("20-international.toml"), "{told:?}");
     assistant.stop().await;
 }
 

@@ -25,10 +25,9 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let meeting = call.store().meetings().get(id).await?;
             Ok(Reply::new(card(call, &meeting).await?))
         }
-        other => Err(CommandError::Usage(format!(
-            "{} is not a subcommand of !meeting (add, show, cancel)",
-            crate::core::markdown::code(&other)
-        ))),
+        other => {
+            Err(CommandError::Usage(format!("{} is not a subcommand of !meeting (add, show, cancel)", crate::core::markdown::code(&other))))
+        }
     }
 }
 

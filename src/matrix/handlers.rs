@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use matrix_sdk::event_handler::Ctx;
 use matrix_sdk::room::Room;
-use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
+use matrix_sdk::ruma::events::room::member::{MembershipState, OriginalSyncRoomMemberEvent, StrippedRoomMemberEvent};
 use matrix_sdk::ruma::events::room::message::{AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation};
 use matrix_sdk::{Client, RoomMemberships, RoomState};
 use tracing::{info, warn};

@@ -172,8 +172,7 @@ async fn post_cards(
     wake: Arc<Notify>,
     mut stopped: watch::Receiver<bool>,
 ) {
-    // Resolving aliases may wait on other servers: here it delays cards, never answers.
-    let rooms = RoomDirectory::resolve(&client, &parts.unit_rooms, admin_room.as_deref()).await;
+    let rooms = RoomDirectory::new(&parts.unit_rooms, admin_room.as_deref());
     loop {
         let now = chrono::Utc::now();
         let mut posted_any = false;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use matrix_sdk::Client;
+use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::{OwnedRoomId, RoomAliasId, RoomId, UserId};
 use tracing::{info, warn};
 
@@ -16,46 +17,27 @@ const ALIAS_TIMEOUT: Duration = Duration::from_secs(10);
 /// the pauses of `retry_later`).
 const MAX_ATTEMPTS: u32 = 40;
 
-/// Rooms resolved at the start of a session.
+/// The rooms cards go to, resolved when first needed: an alias on another server may take
+/// `ALIAS_TIMEOUT` to answer, and no card should wait at start for a unit that gets none.
 #[derive(Debug, Default)]
 pub struct RoomDirectory {
-    units: HashMap<String, OwnedRoomId>,
-    admin: Option<OwnedRoomId>,
+    /// Each unit's room as `units.toml` names it (an ID or an alias).
+    configured: HashMap<String, String>,
+    admin: Option<String>,
+    /// Aliases resolved this session.
+    resolved: std::sync::Mutex<HashMap<String, OwnedRoomId>>,
     /// Direct message rooms opened this session: the client learns of a room it made only at
     /// a later sync, and a second message must not open a second room.
     opened: std::sync::Mutex<HashMap<String, OwnedRoomId>>,
 }
 
 impl RoomDirectory {
-    /// Resolves the rooms of `units.toml` and the admin room. One that cannot be resolved is a
-    /// warning: cards for that unit wait (and fail visibly in the outbox) until it is bound.
-    pub async fn resolve(client: &Client, unit_rooms: &[(String, String)], admin_room: Option<&str>) -> RoomDirectory {
-        let mut directory = RoomDirectory::default();
-        // Together: each may wait for its timeout, and cards wait for all of them.
-        let units =
-            futures::future::join_all(unit_rooms.iter().map(|(unit, room)| async move { (unit, room, resolve_one(client, room).await) }));
-        let admin = async {
-            match admin_room {
-                Some(room) => Some((room, resolve_one(client, room).await)),
-                None => None,
-            }
-        };
-        let (units, admin) = tokio::join!(units, admin);
-        for (unit, room, resolved) in units {
-            match resolved {
-                Ok(id) => {
-                    directory.units.insert(unit.clone(), id);
-                }
-                Err(problem) => warn!(unit = %unit, room = %room, %problem, "cannot resolve the unit's room; bind one with !room bind"),
-            }
+    pub fn new(unit_rooms: &[(String, String)], admin_room: Option<&str>) -> RoomDirectory {
+        RoomDirectory {
+            configured: unit_rooms.iter().cloned().collect(),
+            admin: admin_room.map(str::to_string),
+            ..RoomDirectory::default()
         }
-        match admin {
-            Some((_, Ok(id))) => directory.admin = Some(id),
-            Some((room, Err(problem))) => warn!(room = %room, %problem, "cannot resolve matrix.admin_room; problems are only logged"),
-            None => {}
-        }
-        info!(units = directory.units.len(), admin_room = directory.admin.is_some(), "resolved the units' rooms");
-        directory
     }
 
     /// The room for a target: a unit's bound room, its `units.toml` room, the admin room, a
@@ -63,9 +45,10 @@ impl RoomDirectory {
     async fn room_for(&self, client: &Client, store: &Store, target: &RoomTarget) -> Result<OwnedRoomId, String> {
         let target = match target {
             RoomTarget::Admin => {
-                return self.admin.clone().ok_or_else(|| "matrix.admin_room is not set or cannot be resolved".to_string());
+                let admin = self.admin.as_deref().ok_or_else(|| "matrix.admin_room is not set".to_string())?;
+                return self.resolve(client, admin).await.map_err(|problem| format!("matrix.admin_room {admin}: {problem}"));
             }
-            RoomTarget::Room(room) => return resolve_one(client, room).await,
+            RoomTarget::Room(room) => return self.resolve(client, room).await,
             RoomTarget::Person(mxid) => {
                 let known = self.opened.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(mxid).cloned();
                 if let Some(room) = known
@@ -84,7 +67,21 @@ impl RoomDirectory {
         if let Some((_, room)) = bound.into_iter().find(|(unit, _)| unit == target) {
             return RoomId::parse(room.as_str()).map_err(|e| format!("bound room {room}: {e}"));
         }
-        self.units.get(target).cloned().ok_or_else(|| format!("the unit {target} has no room: bind one with !room bind {target}"))
+        let room =
+            self.configured.get(target).ok_or_else(|| format!("the unit {target} has no room: bind one with !room bind {target}"))?;
+        self.resolve(client, room)
+            .await
+            .map_err(|problem| format!("the unit {target}'s room {room}: {problem}; bind one with !room bind {target}"))
+    }
+
+    /// A room ID as it is, an alias through the homeserver once per session.
+    async fn resolve(&self, client: &Client, room: &str) -> Result<OwnedRoomId, String> {
+        if let Some(id) = self.resolved.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(room) {
+            return Ok(id.clone());
+        }
+        let id = resolve_one(client, room).await?;
+        self.resolved.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(room.to_string(), id.clone());
+        Ok(id)
     }
 }
 

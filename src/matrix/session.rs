@@ -177,3 +177,47 @@ fn write_session(path: &Path, client: &Client) -> Result<()> {
     std::fs::rename(&temporary, path).with_context(|| format!("cannot save the Matrix session in {}", path.display()))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn config(state_dir: &Path) -> MatrixConfig {
+        MatrixConfig { state_dir: state_dir.to_path_buf(), user: "@chancery:uni.example".into(), ..MatrixConfig::default() }
+    }
+
+    #[test]
+    fn the_first_start_generates_a_passphrase_only_its_owner_reads_and_later_starts_reuse_it() {
+        let state = tempfile::tempdir().unwrap();
+        let first = store_passphrase(&config(state.path())).unwrap();
+        let file = state.path().join(GENERATED_PASSPHRASE);
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(first.expose().len(), 64, "32 random bytes in hex");
+        std::fs::create_dir_all(state.path().join(STORE_DIR).join("x")).unwrap();
+        mark_store_encrypted(state.path()).unwrap();
+        assert_eq!(store_passphrase(&config(state.path())).unwrap().expose(), first.expose());
+    }
+
+    #[test]
+    fn a_store_made_without_a_passphrase_is_refused_with_how_to_move_it() {
+        let state = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(state.path().join(STORE_DIR)).unwrap();
+        std::fs::write(state.path().join(STORE_DIR).join("matrix-sdk-crypto.sqlite3"), b"old").unwrap();
+        let error = store_passphrase(&config(state.path())).unwrap_err().to_string();
+        assert!(error.contains("made without a passphrase") && error.contains("move") && !error.contains('\n'), "{error}");
+        assert!(!state.path().join(GENERATED_PASSPHRASE).exists(), "nothing is generated for a store that cannot use it");
+    }
+
+    #[test]
+    fn a_configured_passphrase_file_is_read_and_an_empty_one_refused() {
+        let state = tempfile::tempdir().unwrap();
+        let file = state.path().join("passphrase");
+        std::fs::write(&file, "correct horse battery staple\nsecond line ignored\n").unwrap();
+        let configured = MatrixConfig { store_passphrase_file: Some(file.clone()), ..config(state.path()) };
+        assert_eq!(store_passphrase(&configured).unwrap().expose(), "correct horse battery staple");
+        std::fs::write(&file, "\n").unwrap();
+        assert!(store_passphrase(&configured).unwrap_err().to_string().contains("is empty"));
+    }
+}
