@@ -163,7 +163,7 @@ async fn the_feed_answers_a_good_secret_and_404s_an_unknown_or_replaced_one() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let address = listener.local_addr().expect("address");
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let settings = chancery::http::FeedSettings { name: "Chancery".into(), domain: DOMAIN.into() };
+    let settings = chancery::http::FeedSettings { name: "Chancery".into(), domain: DOMAIN.into(), days: Default::default() };
     let server = tokio::spawn(chancery::http::serve(listener, store.clone(), settings, stopped));
 
     let secret = store.calendar().secret(seed::HR_OFFICER).await.expect("a secret");
@@ -316,4 +316,101 @@ fn chancery_calendar_exports_prints_and_revokes_addresses() {
     let (code, _, err) = run(&["calendar", "url", "@nobody:uni.example"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("not in the staff directory"), "{err}");
+}
+
+/// Runs a statement on the test's database beside the store (what no command does yet).
+async fn execute(url: &str, sql: &str) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.expect("connect to the test database");
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&pool).await.expect("the statement runs");
+    pool.close().await;
+}
+
+/// The seeded world's feed window (90 days back, 550 ahead of 1 December 2026 in Baku) is
+/// 2 September 2026 to 3 June 2028: deadlines on its first and last days are in it, those a day
+/// outside are not, meetings count by the office's day, and `?all=1` has every one.
+#[tokio::test]
+async fn a_feed_holds_the_days_of_its_window_and_all_1_every_deadline() {
+    let (store, url, _guard) = world().await;
+    let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+    let trip = |apply_by: &str, expires: &str| chancery::core::visa::Trip {
+        traveller: "Orxan Officer".into(),
+        traveller_mxid: None,
+        country: "DE".into(),
+        kind: "schengen".into(),
+        travel_from: day("2027-01-10"),
+        travel_to: day("2027-01-20"),
+        apply_by: Some(day(apply_by)),
+        visa_expires: Some(day(expires)),
+        passport_expires: None,
+    };
+    let before = store.visas().add(&trip("2026-09-01", "2026-09-02"), seed::IRO_OFFICER, seed::now()).await.expect("a visa case");
+    let after = store.visas().add(&trip("2028-06-03", "2028-06-04"), seed::IRO_OFFICER, seed::now()).await.expect("a visa case");
+    let later = say(&store, seed::IRO_OFFICER, "!agreement add ut kind=mou start=2026-01-01 end=2030-06-30", Audience::Private).await;
+    assert!(later.contains('2'), "{later}");
+    let long_ago = seed::now() - chrono::Duration::days(200);
+    let mut meetings = Vec::new();
+    // Midnight in Baku is 20:00 UTC the day before.
+    for (title, at) in [
+        ("before the window", Utc.with_ymd_and_hms(2026, 9, 1, 19, 59, 0).unwrap()),
+        ("first day", Utc.with_ymd_and_hms(2026, 9, 1, 20, 0, 0).unwrap()),
+        ("last day", Utc.with_ymd_and_hms(2028, 6, 3, 19, 59, 0).unwrap()),
+        ("after the window", Utc.with_ymd_and_hms(2028, 6, 3, 20, 0, 0).unwrap()),
+    ] {
+        let meeting = NewMeeting { title: title.into(), starts_at: at, participants: vec![seed::HR_OFFICER.into()] };
+        meetings.push(store.meetings().add(&meeting, seed::IRO_OFFICER, long_ago).await.expect("a meeting"));
+    }
+    execute(&url, &format!("UPDATE documents SET due_on = '2026-09-01' WHERE number = '{}'", seed::documents::PLAIN)).await;
+    execute(&url, &format!("UPDATE documents SET due_on = '2028-06-03' WHERE number = '{}'", seed::documents::PERSONAL_FILE)).await;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let address = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let settings = chancery::http::FeedSettings { name: "Chancery".into(), domain: DOMAIN.into(), days: Default::default() };
+    let server = tokio::spawn(chancery::http::serve(listener, store.clone(), settings, stopped));
+    let secret = store.calendar().secret(seed::HR_OFFICER).await.expect("a secret");
+    let feed = |query: &'static str| {
+        let path = format!("/calendar/{secret}.ics{query}");
+        async move {
+            let (status, _, body) = get(address, &path).await;
+            assert_eq!(status, 200, "{body}");
+            uids(&body).into_iter().map(|uid| uid.trim_end_matches(&format!("@{DOMAIN}")).to_string()).collect::<Vec<_>>()
+        }
+    };
+    let inside = [
+        format!("visa-{before}-expiry"),
+        format!("visa-{after}-apply-by"),
+        format!("meeting-{}", meetings[1]),
+        format!("meeting-{}", meetings[2]),
+        "letter-IN-2026-000002-due".to_string(),
+        "letter-IN-2026-000001-due".to_string(),
+        "visa-1-apply-by".to_string(),
+        "agreement-1-end".to_string(),
+        "meeting-1".to_string(),
+    ];
+    let outside = [
+        format!("visa-{before}-apply-by"),
+        format!("visa-{after}-expiry"),
+        format!("meeting-{}", meetings[0]),
+        format!("meeting-{}", meetings[3]),
+        "letter-IN-2026-000003-due".to_string(),
+        "agreement-2-end".to_string(),
+    ];
+    let windowed = feed("").await;
+    for uid in &inside {
+        assert!(windowed.contains(uid), "{uid} is in the window: {windowed:?}");
+    }
+    for uid in &outside {
+        assert!(!windowed.contains(uid), "{uid} is outside the window: {windowed:?}");
+    }
+    let all = feed("?all=1").await;
+    for uid in inside.iter().chain(&outside) {
+        assert!(all.contains(uid), "?all=1 has {uid}: {all:?}");
+    }
+    let everything = export(&store, &Scope::Person(&person(&store, seed::HR_OFFICER).await)).await;
+    assert_eq!(uids(&everything).len(), all.len(), "the export keeps every deadline, as ?all=1");
+
+    stop.send_replace(true);
+    tokio::time::timeout(Duration::from_secs(10), server).await.expect("the server stops").expect("server task").expect("served");
+    store.close().await;
 }
