@@ -77,11 +77,22 @@ pub struct HttpConfig {
     /// Where people's calendar apps reach it, e.g. `https://chancery.uni.example`: a feed is
     /// `PUBLIC_URL/calendar/SECRET.ics`.
     pub public_url: String,
+    /// A feed holds the deadlines and meetings from this many days before today…
+    pub feed_past_days: u32,
+    /// …to this many days after it; `?all=1` on a feed's address gives all of them.
+    pub feed_future_days: u32,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { enabled: false, listen: "127.0.0.1:8080".into(), public_url: String::new() }
+        let days = crate::core::calendar::FeedDays::default();
+        HttpConfig {
+            enabled: false,
+            listen: "127.0.0.1:8080".into(),
+            public_url: String::new(),
+            feed_past_days: days.past,
+            feed_future_days: days.future,
+        }
     }
 }
 
@@ -89,6 +100,11 @@ impl HttpConfig {
     /// The address to listen on.
     pub fn listen_addr(&self) -> Result<std::net::SocketAddr, String> {
         self.listen.parse().map_err(|_| format!("http.listen '{}' is not an address and port such as 127.0.0.1:8080", self.listen))
+    }
+
+    /// How far a feed reaches.
+    pub fn feed_days(&self) -> crate::core::calendar::FeedDays {
+        crate::core::calendar::FeedDays { past: self.feed_past_days, future: self.feed_future_days }
     }
 
     /// The address of a feed, from its secret; `None` when `public_url` is not set.
@@ -793,6 +809,15 @@ mod tests {
         assert!(load_with("[http]\nlisten = \"nonsense\"\n", &[]).is_ok(), "checked only when enabled");
         let config = load_with(on, &[("CHANCERY_HTTP__LISTEN", "0.0.0.0:9000")]).unwrap();
         assert_eq!(config.http.listen_addr(), Ok("0.0.0.0:9000".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_feeds_window_is_90_days_back_and_550_ahead_unless_configured() {
+        let days = load_with("", &[]).unwrap().http.feed_days();
+        assert_eq!((days.past, days.future), (90, 550));
+        let config = load_with("[http]\nfeed_past_days = 30\n", &[("CHANCERY_HTTP__FEED_FUTURE_DAYS", "365")]).unwrap();
+        assert_eq!((config.http.feed_past_days, config.http.feed_future_days), (30, 365));
+        assert!(load_with("[http]\nfeed_days = 30\n", &[]).is_err(), "an unknown key is an error");
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! The HTTP adapter: people's calendar feeds at `/calendar/SECRET.ics`.
 //!
+//! A feed holds the days around today (`[http] feed_past_days` and `feed_future_days`), read
+//! through the indexes of the deadlines' dates; `?all=1` holds every deadline.
+//!
 //! A feed's address is its only key, so the server answers nothing else, answers an unknown or
 //! replaced secret exactly as it answers a path that does not exist (404), and never logs a
 //! secret, only its first characters. It speaks plain HTTP/1.1: run it on loopback behind the
@@ -22,7 +25,7 @@ use tokio::sync::watch;
 use tracing::{error, info, warn};
 
 use crate::config::Config;
-use crate::core::calendar::{CalendarHead, render};
+use crate::core::calendar::{CalendarHead, FeedDays, Window, render};
 use crate::core::viewer::{Audience, Viewer};
 use crate::store::{Scope, Store};
 
@@ -40,11 +43,17 @@ pub struct FeedSettings {
     pub name: String,
     /// The right-hand side of every event's UID.
     pub domain: String,
+    /// How far a feed reaches around today, unless its address asks for all (`?all=1`).
+    pub days: FeedDays,
 }
 
 impl FeedSettings {
     pub fn from_config(config: &Config) -> FeedSettings {
-        FeedSettings { name: format!("Chancery – {}", config.university.name), domain: calendar_domain(config) }
+        FeedSettings {
+            name: format!("Chancery – {}", config.university.name),
+            domain: calendar_domain(config),
+            days: config.http.feed_days(),
+        }
     }
 }
 
@@ -141,7 +150,14 @@ impl Feed {
         // Only its owner reads a feed: its address is theirs alone, as a direct message is.
         let viewer = Viewer::new(member, Audience::Private);
         let now = Utc::now();
-        let events = match self.store.calendar().events(&Scope::Person(&viewer), now).await {
+        let scope = Scope::Person(&viewer);
+        let read = if asks_for_all(request.uri().query()) {
+            self.store.calendar().events(&scope, now).await
+        } else {
+            let today = now.with_timezone(&self.store.zone()).date_naive();
+            self.store.calendar().events_within(&scope, &Window::around(today, self.settings.days), now).await
+        };
+        let events = match read {
             Ok(events) => events,
             Err(e) => {
                 error!(person = %viewer.member.id, error = %e, "cannot read a calendar feed's deadlines");
@@ -171,6 +187,11 @@ fn feed_secret(path: &str) -> Option<&str> {
         .then_some(secret)
 }
 
+/// Whether a feed's query asks for every deadline rather than the window (`all=1`).
+fn asks_for_all(query: Option<&str>) -> bool {
+    query.is_some_and(|query| query.split('&').any(|pair| pair == "all=1" || pair == "all=true"))
+}
+
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
@@ -190,6 +211,15 @@ mod tests {
         assert_eq!(feed_secret("/calendar/.ics"), None);
         assert_eq!(feed_secret("/calendar/../x.ics"), None);
         assert_eq!(feed_secret("/"), None);
+    }
+
+    #[test]
+    fn all_1_asks_for_every_deadline() {
+        assert!(asks_for_all(Some("all=1")));
+        assert!(asks_for_all(Some("x=2&all=1")));
+        assert!(!asks_for_all(None));
+        assert!(!asks_for_all(Some("all=0")));
+        assert!(!asks_for_all(Some("small=1")));
     }
 
     #[test]

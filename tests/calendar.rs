@@ -7,7 +7,8 @@ mod support;
 use std::time::Duration;
 
 use chancery::commands::{Catalog, Context, Request, answer};
-use chancery::core::calendar::{CalendarHead, render};
+use chancery::core::calendar::{CalendarHead, FeedDays, Window, render};
+use chancery::core::time::day_bounds;
 use chancery::core::viewer::{Audience, Viewer};
 use chancery::store::{NewMeeting, Scope, Store};
 use chrono::{TimeZone, Utc};
@@ -163,7 +164,7 @@ async fn the_feed_answers_a_good_secret_and_404s_an_unknown_or_replaced_one() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let address = listener.local_addr().expect("address");
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let settings = chancery::http::FeedSettings { name: "Chancery".into(), domain: DOMAIN.into() };
+    let settings = chancery::http::FeedSettings { name: "Chancery".into(), domain: DOMAIN.into(), days: Default::default() };
     let server = tokio::spawn(chancery::http::serve(listener, store.clone(), settings, stopped));
 
     let secret = store.calendar().secret(seed::HR_OFFICER).await.expect("a secret");
@@ -332,5 +333,104 @@ async fn what_was_called_off_leaves_the_calendar() {
     let manager = uids(&export(&store, &Scope::Person(&person(&store, seed::IRO_MANAGER).await)).await);
     assert!(!manager.iter().any(|uid| uid.starts_with("meeting-1@")), "{manager:?}");
     assert!(all.contains(&format!("letter-IN-2026-000001-due@{DOMAIN}")), "the rest stays: {all:?}");
+}
+
+/// Runs a statement on the test's database beside the store (what no command does yet).
+async fn execute(url: &str, sql: &str) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.expect("connect to the test database");
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&pool).await.expect("the statement runs");
+    pool.close().await;
+}
+
+/// A feed holds the days of its window (90 days back, 550 ahead of today in Baku, by the
+/// server's clock): deadlines on its first and last days are in it, those a day outside are
+/// not, meetings count by the office's day, and `?all=1` has every one.
+#[tokio::test]
+async fn a_feed_holds_the_days_of_its_window_and_all_1_every_deadline() {
+    let (store, url, _guard) = world().await;
+    let zone = chrono_tz::Asia::Baku;
+    let window = Window::around(Utc::now().with_timezone(&zone).date_naive(), FeedDays::default());
+    let (first, last) = (window.first, window.last);
+    let (before, after) = (first.pred_opt().unwrap(), last.succ_opt().unwrap());
+    let trip = |apply_by: chrono::NaiveDate, expires: chrono::NaiveDate| chancery::core::visa::Trip {
+        traveller: "Orxan Officer".into(),
+        traveller_mxid: None,
+        country: "DE".into(),
+        kind: "schengen".into(),
+        travel_from: first,
+        travel_to: last,
+        apply_by: Some(apply_by),
+        visa_expires: Some(expires),
+        passport_expires: None,
+    };
+    let early = store.visas().add(&trip(before, first), seed::IRO_OFFICER, seed::now()).await.expect("a visa case");
+    let late = store.visas().add(&trip(last, after), seed::IRO_OFFICER, seed::now()).await.expect("a visa case");
+    let ends = after + chrono::Duration::days(400);
+    let agreement =
+        say(&store, seed::IRO_OFFICER, &format!("!agreement add ut kind=mou start=2026-01-01 end={ends}"), Audience::Private).await;
+    assert!(agreement.contains('2'), "{agreement}");
+    let minute = chrono::Duration::minutes(1);
+    let (first_midnight, after_midnight) = (day_bounds(first, zone).0, day_bounds(last, zone).1);
+    let mut meetings = Vec::new();
+    for (title, at) in [
+        ("before the window", first_midnight - minute),
+        ("first day", first_midnight),
+        ("last day", after_midnight - minute),
+        ("after the window", after_midnight),
+    ] {
+        let meeting = NewMeeting { title: title.into(), starts_at: at, participants: vec![seed::HR_OFFICER.into()] };
+        meetings.push(store.meetings().add(&meeting, seed::IRO_OFFICER, first_midnight - minute * 2).await.expect("a meeting"));
+    }
+    for (number, due) in [(seed::documents::ERASMUS, first), (seed::documents::PERSONAL_FILE, last), (seed::documents::PLAIN, after)] {
+        execute(&url, &format!("UPDATE documents SET due_on = '{due}' WHERE number = '{number}'")).await;
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let address = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let settings = chancery::http::FeedSettings { name: "Chancery".into(), domain: DOMAIN.into(), days: FeedDays::default() };
+    let server = tokio::spawn(chancery::http::serve(listener, store.clone(), settings, stopped));
+    let secret = store.calendar().secret(seed::HR_OFFICER).await.expect("a secret");
+    let feed = |query: &'static str| {
+        let path = format!("/calendar/{secret}.ics{query}");
+        async move {
+            let (status, _, body) = get(address, &path).await;
+            assert_eq!(status, 200, "{body}");
+            uids(&body).into_iter().map(|uid| uid.trim_end_matches(&format!("@{DOMAIN}")).to_string()).collect::<Vec<_>>()
+        }
+    };
+    let inside = [
+        format!("visa-{early}-expiry"),
+        format!("visa-{late}-apply-by"),
+        format!("meeting-{}", meetings[1]),
+        format!("meeting-{}", meetings[2]),
+        "letter-IN-2026-000001-due".to_string(),
+        "letter-IN-2026-000002-due".to_string(),
+    ];
+    let outside = [
+        format!("visa-{early}-apply-by"),
+        format!("visa-{late}-expiry"),
+        format!("meeting-{}", meetings[0]),
+        format!("meeting-{}", meetings[3]),
+        "letter-IN-2026-000003-due".to_string(),
+        "agreement-2-end".to_string(),
+    ];
+    let windowed = feed("").await;
+    for uid in &inside {
+        assert!(windowed.contains(uid), "{uid} is in the window {window:?}: {windowed:?}");
+    }
+    for uid in &outside {
+        assert!(!windowed.contains(uid), "{uid} is outside the window {window:?}: {windowed:?}");
+    }
+    let all = feed("?all=1").await;
+    for uid in inside.iter().chain(&outside) {
+        assert!(all.contains(uid), "?all=1 has {uid}: {all:?}");
+    }
+    let everything = export(&store, &Scope::Person(&person(&store, seed::HR_OFFICER).await)).await;
+    assert_eq!(uids(&everything).len(), all.len(), "the export keeps every deadline, as ?all=1");
+
+    stop.send_replace(true);
+    tokio::time::timeout(Duration::from_secs(10), server).await.expect("the server stops").expect("server task").expect("served");
     store.close().await;
 }

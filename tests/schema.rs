@@ -192,3 +192,88 @@ async fn an_integer_out_of_range_is_an_error_not_a_wrapped_number() {
     assert!(!message.contains('\n'), "one line for people: {message}");
     store.close().await;
 }
+
+/// (domain, number) of every letter's filing, in order.
+async fn filings(pool: &AnyPool) -> Vec<(String, String)> {
+    let rows = sqlx::query("SELECT dd.domain, d.number FROM document_domains dd JOIN documents d ON d.id = dd.document_id ORDER BY 1, 2")
+        .fetch_all(pool)
+        .await
+        .expect("read the filings");
+    rows.iter().map(|row| (row.try_get(0).expect("domain"), row.try_get(1).expect("number"))).collect()
+}
+
+/// A letter is filed under its correspondents' domains and their parents when it is registered
+/// (incoming: the first sender; outgoing: every recipient), migration 0017 files the letters
+/// registered before it the same way, and a partner's letters are found through them,
+/// subdomains included and look-alikes not.
+#[tokio::test]
+async fn letters_are_filed_under_their_domains_alike_by_registration_and_by_the_migration() {
+    let (store, url, _guard) = support::fresh_store().await;
+    for (n, from) in ["Rector <Rector@Mail.UT.ee>", "someone@notut.ee", "Local <weird@localhost>", "Partner <a@b.sub.metu.edu.tr>"]
+        .into_iter()
+        .enumerate()
+    {
+        let raw = format!(
+            "From: {from}\r\nTo: registry@uni.example\r\nSubject: Letter {n}\r\nMessage-ID: <{}@example.org>\r\n\
+             Date: Tue, 01 Dec 2026 12:00:00 +0400\r\n\r\nDear colleagues,\r\n",
+            support::unique("domains")
+        )
+        .into_bytes();
+        let arrival = Arrival { letter: read_letter(&raw), raw, source: Source::File { path: format!("{n}.eml") }, received_at: now() };
+        store.register_incoming(vec![arrival], &policy(), now()).await.expect("registered");
+    }
+    let outgoing = store
+        .register_outgoing(None, "@registrar:uni.example", "registry", now(), |number, _| {
+            let raw = format!(
+                "From: registry@uni.example\r\nTo: x@UT.EE, Y <y@ut.ee>, z@other.example\r\nSubject: {number} Reply\r\n\
+                 Message-ID: <{number}@uni.example>\r\n\r\nDear colleagues,\r\n"
+            );
+            let mail = chancery::core::outbound::OutgoingMail {
+                kind: chancery::core::outbound::MailKind::Correspondence,
+                from: "registry@uni.example".into(),
+                to: vec!["x@UT.EE".into(), "y@ut.ee".into(), "z@other.example".into()],
+                subject: format!("{number} Reply"),
+                text: "Dear colleagues,".into(),
+                in_reply_to: None,
+                references: Vec::new(),
+                auto_submitted: false,
+                attach_original: false,
+                attachments: Vec::new(),
+                message_id: format!("{number}@uni.example"),
+            };
+            Ok((raw.into_bytes(), mail))
+        })
+        .await
+        .expect("an outgoing letter");
+    let filed = |domain: &str, number: &str| (domain.to_string(), number.to_string());
+    let expected = vec![
+        filed("b.sub.metu.edu.tr", "IN-2026-000004"),
+        filed("edu.tr", "IN-2026-000004"),
+        filed("mail.ut.ee", "IN-2026-000001"),
+        filed("metu.edu.tr", "IN-2026-000004"),
+        filed("notut.ee", "IN-2026-000002"),
+        filed("other.example", &outgoing),
+        filed("sub.metu.edu.tr", "IN-2026-000004"),
+        filed("ut.ee", "IN-2026-000001"),
+        filed("ut.ee", &outgoing),
+    ];
+    let pool = AnyPool::connect(&url).await.expect("a second connection");
+    assert_eq!(filings(&pool).await, expected, "as registration files them");
+
+    // The letters of a register from before the migration: filed again by the migration itself.
+    sqlx::query("DELETE FROM document_domains").execute(&pool).await.expect("empty the filings");
+    let migration = match store.backend() {
+        chancery::store::Backend::Sqlite => include_str!("../migrations/sqlite/0017_document_domains.sql"),
+        chancery::store::Backend::Postgres => include_str!("../migrations/postgres/0017_document_domains.sql"),
+    };
+    sqlx::raw_sql(AssertSqlSafe(migration)).execute(&pool).await.expect("the migration runs again");
+    assert_eq!(filings(&pool).await, expected, "as the migration files them");
+
+    let tartu = chancery::core::partner::Partner::check("ut", "University of Tartu", "EE", "university", "ut.ee").expect("a partner");
+    store.partners().add(&tartu, "@officer:uni.example", now()).await.expect("partner added");
+    let letters = store.partners().letters(Some("ut"), 20).await.expect("the partner's letters");
+    let numbers: Vec<&str> = letters.iter().map(|l| l.document.number.as_str()).collect();
+    assert_eq!(numbers, [outgoing.as_str(), "IN-2026-000001"], "newest first; notut.ee is not ut.ee");
+    pool.close().await;
+    store.close().await;
+}

@@ -16,8 +16,10 @@
 //! full shows its subject; one they may not shows its number and `[confidential]` (or
 //! `[secret]`) only, never its subject.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
 
+use super::time::day_bounds;
 use super::viewer::Sight;
 use super::visa::VisaCase;
 
@@ -176,6 +178,56 @@ pub fn meeting_event(meeting: &MeetingTime) -> Event {
     }
 }
 
+/// How far a person's feed reaches (`[http] feed_past_days` and `feed_future_days`): calendar
+/// apps read a feed every hour, and someone with years of deadlines needs the weeks around
+/// today, not all of them (`?all=1` still gives all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedDays {
+    pub past: u32,
+    pub future: u32,
+}
+
+impl Default for FeedDays {
+    fn default() -> Self {
+        FeedDays { past: 90, future: 550 }
+    }
+}
+
+/// The days a feed holds, both included, in the office's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+}
+
+impl Window {
+    /// From `days.past` days before `today` to `days.future` days after it.
+    pub fn around(today: NaiveDate, days: FeedDays) -> Window {
+        Window {
+            first: today.checked_sub_days(Days::new(days.past.into())).unwrap_or(NaiveDate::MIN),
+            last: today.checked_add_days(Days::new(days.future.into())).unwrap_or(NaiveDate::MAX),
+        }
+    }
+
+    /// The window as instants: from the first day's midnight until the midnight after the
+    /// last, in `zone` (the end excluded).
+    pub fn instants(&self, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        (day_bounds(self.first, zone).0, day_bounds(self.last, zone).1)
+    }
+
+    /// Whether an event happens in the window: a deadline on one of its days, a meeting that
+    /// starts in it.
+    pub fn holds(&self, when: &When, zone: Tz) -> bool {
+        match when {
+            When::Day(day) => (self.first..=self.last).contains(day),
+            When::Span { start, .. } => {
+                let (from, until) = self.instants(zone);
+                (from..until).contains(start)
+            }
+        }
+    }
+}
+
 /// What the calendar says of itself.
 #[derive(Debug, Clone)]
 pub struct CalendarHead<'a> {
@@ -295,6 +347,24 @@ mod tests {
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_window_holds_its_first_and_last_days_and_meetings_by_the_offices_day() {
+        let window = Window::around(day("2026-12-01"), FeedDays::default());
+        assert_eq!((window.first, window.last), (day("2026-09-02"), day("2028-06-03")));
+        for (when, held) in [("2026-09-01", false), ("2026-09-02", true), ("2028-06-03", true), ("2028-06-04", false)] {
+            assert_eq!(window.holds(&When::Day(day(when)), chrono_tz::Asia::Baku), held, "{when}");
+        }
+        let meeting = |at: DateTime<Utc>| When::Span { start: at, end: at + MEETING_LENGTH };
+        // Baku is four hours ahead: 2 September begins at 20:00 UTC on 1 September.
+        let zone = chrono_tz::Asia::Baku;
+        assert!(window.holds(&meeting(Utc.with_ymd_and_hms(2026, 9, 1, 20, 0, 0).unwrap()), zone));
+        assert!(!window.holds(&meeting(Utc.with_ymd_and_hms(2026, 9, 1, 19, 59, 0).unwrap()), zone));
+        assert!(window.holds(&meeting(Utc.with_ymd_and_hms(2028, 6, 3, 19, 59, 0).unwrap()), zone));
+        assert!(!window.holds(&meeting(Utc.with_ymd_and_hms(2028, 6, 3, 20, 0, 0).unwrap()), zone));
+        let endless = Window::around(day("2026-12-01"), FeedDays { past: u32::MAX, future: u32::MAX });
+        assert_eq!((endless.first, endless.last), (NaiveDate::MIN, NaiveDate::MAX), "no panic at the ends of time");
     }
 
     fn head() -> CalendarHead<'static> {

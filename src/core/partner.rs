@@ -4,6 +4,9 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::letter::Correspondent;
+use super::number::Direction;
+
 /// What sort of institution a partner is; `media` partners receive press releases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -274,6 +277,31 @@ pub fn domain_covers(partner_domain: &str, domain: &str) -> bool {
     domain == partner_domain || domain.strip_suffix(partner_domain).is_some_and(|head| head.ends_with('.'))
 }
 
+/// The domains a letter is filed under, so that a partner's letters are found by an exact,
+/// indexed match (`document_domains`): the domain of each correspondent that makes a letter a
+/// partner's (the first sender of an incoming letter, each recipient of an outgoing one) and
+/// every parent of it down to two labels. Storing the parents (`mail.ut.ee` files under `ut.ee`
+/// too) is what lets `ut.ee` find its subdomains' letters by equality; a suffix match through a
+/// reversed domain would need a `LIKE` prefix index, which the two databases build differently.
+/// Migration 0017 fills the same for letters registered before it, in SQL.
+pub fn filing_domains(direction: Direction, from: &[Correspondent], to: &[Correspondent]) -> Vec<String> {
+    let addresses = match direction {
+        Direction::Incoming => &from[..from.len().min(1)],
+        Direction::Outgoing => to,
+    };
+    let mut found: Vec<String> = Vec::new();
+    for mut domain in addresses.iter().filter_map(|c| address_domain(&c.address)) {
+        while let Some((_, parent)) = domain.split_once('.') {
+            let parent = parent.to_string();
+            if !found.contains(&domain) {
+                found.push(domain);
+            }
+            domain = parent;
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,6 +363,16 @@ mod tests {
         for wrong in ["news", "@trend.az", "news@", "news@@trend.az", "a b@trend.az", "news@trend", "<news@trend.az>"] {
             assert!(email(wrong).unwrap_err().contains("is not a mail address"), "{wrong}");
         }
+    }
+
+    #[test]
+    fn a_letter_is_filed_under_its_correspondents_domains_and_their_parents() {
+        let at = |address: &str| Correspondent { name: None, address: address.into() };
+        let from = [at("Rector@Mail.UT.ee>"), at("second@other.example")];
+        let to = [at("a@b.mail.ut.ee"), at("c@ut.ee"), at("nobody"), at("x@localhost")];
+        assert_eq!(filing_domains(Direction::Incoming, &from, &to), ["mail.ut.ee", "ut.ee"], "the first sender only");
+        assert_eq!(filing_domains(Direction::Outgoing, &from, &to), ["b.mail.ut.ee", "mail.ut.ee", "ut.ee"], "every recipient, once");
+        assert!(filing_domains(Direction::Incoming, &[], &to).is_empty());
     }
 
     #[test]

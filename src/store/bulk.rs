@@ -18,6 +18,7 @@ use super::search::{IndexEntry, index_words, query_words, write_index};
 use super::{Backend, Result, Store, StoreError, json, lock_counter};
 use crate::core::letter::{Correspondent, fingerprint};
 use crate::core::number::{Direction, RegistrationNumber};
+use crate::core::partner::filing_domains;
 use crate::core::rules::Routing;
 use crate::core::time::{day_bounds, stamp, year_in};
 
@@ -186,6 +187,16 @@ impl Store {
         insert_rows(&mut tx, "attachments", &["document_id", "position", "name", "media_type", "size", "sha256"], attachments).await?;
         let raw = letters.iter().zip(&ids).map(|(l, id)| vec![Cell::Int(*id), Cell::Blob(l.raw.clone())]).collect();
         insert_rows(&mut tx, "raw_messages", &["document_id", "bytes"], raw).await?;
+        let domains = letters
+            .iter()
+            .zip(&ids)
+            .flat_map(|(l, id)| {
+                filing_domains(Direction::Incoming, std::slice::from_ref(&l.from), &[])
+                    .into_iter()
+                    .map(|d| vec![Cell::Owned(d), Cell::Int(*id)])
+            })
+            .collect();
+        insert_rows(&mut tx, "document_domains", super::register::DOMAIN_COLUMNS, domains).await?;
         write_history(&mut tx, first_id, last_id).await?;
         self.index_batch(&mut tx, &letters, &ids).await?;
 

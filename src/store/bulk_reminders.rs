@@ -45,17 +45,7 @@ impl Store {
         let count = i64::try_from(count).map_err(|_| StoreError::Refused(format!("{count} cases are more than a register can number")))?;
         let today = from.with_timezone(&self.zone).date_naive();
         let day = |n: i64| today + Duration::days(2 + n % 360);
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO partners (handle, name, country, kind, created_by, created_at) \
-             VALUES ('bench', 'Benchmark University', 'DE', 'university', $1, $2) RETURNING id",
-        )
-        .bind(owner)
-        .bind(stamp(from))
-        .fetch_one(&mut *tx)
-        .await?;
-        let partner: i64 = row.try_get(0)?;
-        tx.commit().await?;
+        let partner = self.bench_partner(owner, from).await?;
         let created = stamp(from);
         let mut start = 0;
         while start < count {
@@ -67,34 +57,9 @@ impl Store {
             for n in start..end {
                 let id = n + 1;
                 let (apply_by, expires) = (day(n), day(n + 90));
-                visas.push(vec![
-                    Cell::Int(id),
-                    Cell::Owned(format!("Traveller {n}")),
-                    Cell::Null,
-                    Cell::Text("DE"),
-                    Cell::Text("schengen"),
-                    Cell::Owned(day(n + 30).to_string()),
-                    Cell::Owned(day(n + 40).to_string()),
-                    Cell::Owned(apply_by.to_string()),
-                    Cell::Owned(expires.to_string()),
-                    Cell::Null,
-                    Cell::Text("open"),
-                    Cell::Text(owner),
-                    Cell::Text(&created),
-                ]);
+                visas.push(visa_row(id, (day(n + 30), day(n + 40)), apply_by, expires, owner, &created));
                 let (ends, notice_by) = (day(n + 180), day(n + 90));
-                agreements.push(vec![
-                    Cell::Int(id),
-                    Cell::Int(partner),
-                    Cell::Text("mou"),
-                    Cell::Owned(today.to_string()),
-                    Cell::Owned(ends.to_string()),
-                    Cell::Text("90d"),
-                    Cell::Owned(notice_by.to_string()),
-                    Cell::Text("active"),
-                    Cell::Text(owner),
-                    Cell::Text(&created),
-                ]);
+                agreements.push(agreement_row(id, partner, today, ends, notice_by, owner, &created));
                 for (kind, deadline) in [
                     (Kind::VisaApplyBy, apply_by),
                     (Kind::VisaExpiry, expires),
@@ -135,6 +100,57 @@ impl Store {
         Ok(())
     }
 
+    /// Adds `count` open visa cases and `count` active agreements (with one partner), two
+    /// deadlines each, for one person's calendar feed: the first `in_window` of each have their
+    /// dates in the year after `from`, inside a feed's default window (`FeedDays::default()`);
+    /// the others lie outside it, alternately in the nineteen years before it and after it.
+    /// For benchmarks, on an empty register.
+    #[doc(hidden)]
+    pub async fn fill_feed_load(&self, count: u64, in_window: u64, owner: &str, from: DateTime<Utc>) -> Result<()> {
+        let count = i64::try_from(count).map_err(|_| StoreError::Refused(format!("{count} cases are more than a register can number")))?;
+        let in_window = i64::try_from(in_window).unwrap_or(i64::MAX);
+        let today = from.with_timezone(&self.zone).date_naive();
+        let window = crate::core::calendar::FeedDays::default();
+        // A case's dates lie within 180 days after its first; outside, they all miss the window.
+        let first_day = |n: i64| match n {
+            n if n < in_window => today + Duration::days(2 + n % 180),
+            n if n % 2 == 0 => today - Duration::days(i64::from(window.past) + 181 + n % 7000),
+            n => today + Duration::days(i64::from(window.future) + 1 + n % 7000),
+        };
+        let partner = self.bench_partner(owner, from).await?;
+        let created = stamp(from);
+        let mut start = 0;
+        while start < count {
+            let end = (start + BATCH).min(count);
+            let mut tx = self.pool.begin().await?;
+            let (mut visas, mut agreements) = (Vec::new(), Vec::new());
+            for n in start..end {
+                let first = first_day(n);
+                let later = |days: i64| first + Duration::days(days);
+                visas.push(visa_row(n + 1, (later(30), later(40)), first, later(90), owner, &created));
+                agreements.push(agreement_row(n + 1, partner, first - Duration::days(365), later(180), later(90), owner, &created));
+            }
+            insert_rows(&mut tx, "visa_cases", VISA_COLUMNS, visas).await?;
+            insert_rows(&mut tx, "agreements", AGREEMENT_COLUMNS, agreements).await?;
+            tx.commit().await?;
+            start = end;
+        }
+        self.align_sequences().await
+    }
+
+    /// The partner of a benchmark's agreements.
+    async fn bench_partner(&self, owner: &str, from: DateTime<Utc>) -> Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO partners (handle, name, country, kind, created_by, created_at) \
+             VALUES ('bench', 'Benchmark University', 'DE', 'university', $1, $2) RETURNING id",
+        )
+        .bind(owner)
+        .bind(stamp(from))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
     /// PostgreSQL's id sequences after rows written with their ids.
     async fn align_sequences(&self) -> Result<()> {
         if self.backend == super::Backend::Postgres {
@@ -171,6 +187,54 @@ fn reminder<'a>(
         Cell::Text(owner),
         if body.is_some() { Cell::Text(owner) } else { Cell::Null },
         body.map_or(Cell::Null, Cell::Owned),
+        Cell::Text(created),
+    ]
+}
+
+fn visa_row<'a>(
+    id: i64,
+    (travel_from, travel_to): (NaiveDate, NaiveDate),
+    apply_by: NaiveDate,
+    expires: NaiveDate,
+    owner: &'a str,
+    created: &'a str,
+) -> Vec<Cell<'a>> {
+    vec![
+        Cell::Int(id),
+        Cell::Owned(format!("Traveller {id}")),
+        Cell::Null,
+        Cell::Text("DE"),
+        Cell::Text("schengen"),
+        Cell::Owned(travel_from.to_string()),
+        Cell::Owned(travel_to.to_string()),
+        Cell::Owned(apply_by.to_string()),
+        Cell::Owned(expires.to_string()),
+        Cell::Null,
+        Cell::Text("open"),
+        Cell::Text(owner),
+        Cell::Text(created),
+    ]
+}
+
+fn agreement_row<'a>(
+    id: i64,
+    partner: i64,
+    starts: NaiveDate,
+    ends: NaiveDate,
+    notice_by: NaiveDate,
+    owner: &'a str,
+    created: &'a str,
+) -> Vec<Cell<'a>> {
+    vec![
+        Cell::Int(id),
+        Cell::Int(partner),
+        Cell::Text("mou"),
+        Cell::Owned(starts.to_string()),
+        Cell::Owned(ends.to_string()),
+        Cell::Text("90d"),
+        Cell::Owned(notice_by.to_string()),
+        Cell::Text("active"),
+        Cell::Text(owner),
         Cell::Text(created),
     ]
 }

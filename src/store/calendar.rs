@@ -7,7 +7,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::core::calendar::{AgreementDates, Event, LetterDue, MeetingTime, agreement_events, letter_event, meeting_event, visa_events};
+use crate::core::calendar::{
+    AgreementDates, Event, LetterDue, MeetingTime, Window, agreement_events, letter_event, meeting_event, visa_events,
+};
 use crate::core::intake::Confidentiality;
 use crate::core::status::SETTLED_STATUSES;
 use crate::core::time::{parse_stamp, stamp};
@@ -47,20 +49,38 @@ const DISCLOSED_BY_CALENDAR: &str = "calendar";
 const SECRET_BYTES: usize = 32;
 
 impl Calendar<'_> {
-    /// The events of the calendar `scope` names, in no particular order (`render` sorts).
+    /// The events of the calendar `scope` names, all of them, in no particular order (`render`
+    /// sorts).
     pub async fn events(&self, scope: &Scope<'_>, now: DateTime<Utc>) -> Result<Vec<Event>> {
+        self.collect(scope, None, now).await
+    }
+
+    /// The events of `scope` that happen in `window`: read through the indexes of their dates,
+    /// so a feed costs what its window holds, however many deadlines lie outside it.
+    pub async fn events_within(&self, scope: &Scope<'_>, window: &Window, now: DateTime<Utc>) -> Result<Vec<Event>> {
+        self.collect(scope, Some(window), now).await
+    }
+
+    async fn collect(&self, scope: &Scope<'_>, window: Option<&Window>, now: DateTime<Utc>) -> Result<Vec<Event>> {
         let (unit, with_office_records, meetings_of) = match scope {
             Scope::All => (None, true, MeetingsOf::Everyone),
             Scope::Unit { unit, office_unit } => (Some(*unit), unit == office_unit, MeetingsOf::Nobody),
             Scope::Person(viewer) => (None, true, MeetingsOf::Person(viewer.member.id.as_str())),
         };
+        // A case or an agreement in the window may have its other date outside it.
+        let zone = self.store.zone;
+        let held = |event: &Event| window.is_none_or(|window| window.holds(&event.when, zone));
         let mut events = Vec::new();
         if with_office_records {
-            for case in self.store.visas().list(VisaFilter::Open).await? {
-                events.extend(visa_events(&case));
+            let cases = match window {
+                Some(window) => VisaFilter::DeadlineIn { first: window.first, last: window.last },
+                None => VisaFilter::Open,
+            };
+            for case in self.store.visas().list(cases).await? {
+                events.extend(visa_events(&case).into_iter().filter(held));
             }
-            for agreement in self.agreements().await? {
-                events.extend(agreement_events(&agreement));
+            for agreement in self.agreements(window).await? {
+                events.extend(agreement_events(&agreement).into_iter().filter(held));
             }
         }
         let console = Viewer::console_list();
@@ -68,7 +88,7 @@ impl Calendar<'_> {
             Scope::Person(viewer) => viewer,
             Scope::All | Scope::Unit { .. } => &console,
         };
-        for letter in self.letters(unit).await? {
+        for letter in self.letters(unit, window).await? {
             let restriction = Restriction {
                 // A level the register does not know is taken as secret, as everywhere.
                 confidentiality: Confidentiality::parse(&letter.confidentiality).unwrap_or(Confidentiality::Secret),
@@ -82,37 +102,49 @@ impl Calendar<'_> {
                 events.push(event);
             }
         }
-        for meeting in self.meetings(meetings_of).await? {
+        for meeting in self.meetings(meetings_of, window.map(|w| w.instants(zone))).await? {
             events.push(meeting_event(&meeting));
         }
         Ok(events)
     }
 
-    /// Open letters with a due date, of one unit or of all.
-    async fn letters(&self, unit: Option<&str>) -> Result<Vec<LetterDue>> {
-        let unit_clause = if unit.is_some() { " AND unit = $4" } else { "" };
+    /// Open letters with a due date, of one unit or of all, in the window when there is one.
+    async fn letters(&self, unit: Option<&str>, window: Option<&Window>) -> Result<Vec<LetterDue>> {
+        let mut binds: Vec<String> = SETTLED_STATUSES.iter().map(|s| s.to_string()).collect();
+        let mut clauses = String::new();
+        if let Some(unit) = unit {
+            binds.push(unit.to_string());
+            clauses.push_str(&format!(" AND unit = ${}", binds.len()));
+        }
+        if let Some(window) = window {
+            binds.extend([window.first.to_string(), window.last.to_string()]);
+            clauses.push_str(&format!(" AND due_on >= ${} AND due_on <= ${}", binds.len() - 1, binds.len()));
+        }
         let mut query = sqlx::query(AssertSqlSafe(format!(
             "SELECT number, subject, unit, confidentiality, status, due_on, assignee FROM documents \
-             WHERE due_on IS NOT NULL AND status NOT IN ($1, $2, $3){unit_clause} ORDER BY due_on, number"
+             WHERE due_on IS NOT NULL AND status NOT IN ($1, $2, $3){clauses} ORDER BY due_on, number"
         )));
-        for settled in SETTLED_STATUSES {
-            query = query.bind(settled);
-        }
-        if let Some(unit) = unit {
-            query = query.bind(unit);
+        for bind in binds {
+            query = query.bind(bind);
         }
         let rows = query.fetch_all(&self.store.pool).await?;
         rows.iter().map(letter_from_row).collect()
     }
 
-    /// Active agreements with their partner.
-    async fn agreements(&self) -> Result<Vec<AgreementDates>> {
-        let rows = sqlx::query(
-            "SELECT a.id, p.handle, p.name, a.kind, a.ends_on, a.notice_by FROM agreements a JOIN partners p ON p.id = a.partner_id \
-             WHERE a.status = 'active' ORDER BY a.ends_on, a.id",
-        )
-        .fetch_all(&self.store.pool)
-        .await?;
+    /// Active agreements with their partner; in the window, those whose end or notice deadline
+    /// falls in it (one indexed range each).
+    async fn agreements(&self, window: Option<&Window>) -> Result<Vec<AgreementDates>> {
+        const SELECT: &str = "SELECT a.id, p.handle, p.name, a.kind, a.ends_on, a.notice_by FROM agreements a \
+                              JOIN partners p ON p.id = a.partner_id WHERE a.status = 'active'";
+        let query = match window {
+            None => sqlx::query(AssertSqlSafe(format!("{SELECT} ORDER BY a.ends_on, a.id"))),
+            Some(window) => sqlx::query(AssertSqlSafe(format!(
+                "{SELECT} AND a.ends_on >= $1 AND a.ends_on <= $2 UNION {SELECT} AND a.notice_by >= $1 AND a.notice_by <= $2 ORDER BY 5, 1"
+            )))
+            .bind(window.first.to_string())
+            .bind(window.last.to_string()),
+        };
+        let rows = query.fetch_all(&self.store.pool).await?;
         rows.iter()
             .map(|row| {
                 let id: i64 = row.try_get(0)?;
@@ -129,19 +161,29 @@ impl Calendar<'_> {
             .collect()
     }
 
-    async fn meetings(&self, of: MeetingsOf<'_>) -> Result<Vec<MeetingTime>> {
-        let query = match of {
+    /// The meetings a calendar holds; in a window, those starting from `.0` until `.1`.
+    async fn meetings(&self, of: MeetingsOf<'_>, window: Option<(DateTime<Utc>, DateTime<Utc>)>) -> Result<Vec<MeetingTime>> {
+        // A cancelled meeting is no longer in anyone's calendar.
+        let (mut binds, whose) = match of {
             MeetingsOf::Nobody => return Ok(Vec::new()),
-            // A cancelled meeting is no longer in anyone's calendar.
-            MeetingsOf::Everyone => {
-                sqlx::query("SELECT id, title, starts_at FROM meetings WHERE cancelled_at IS NULL ORDER BY starts_at, id")
-            }
-            MeetingsOf::Person(mxid) => sqlx::query(
-                "SELECT id, title, starts_at FROM meetings m WHERE m.cancelled_at IS NULL AND (m.created_by = $1 \
-                 OR EXISTS (SELECT 1 FROM meeting_participants p WHERE p.meeting_id = m.id AND p.mxid = $1)) ORDER BY starts_at, id",
-            )
-            .bind(mxid),
+            MeetingsOf::Everyone => (Vec::new(), "1 = 1"),
+            MeetingsOf::Person(mxid) => (
+                vec![mxid.to_string()],
+                "(m.created_by = $1 OR EXISTS (SELECT 1 FROM meeting_participants p WHERE p.meeting_id = m.id AND p.mxid = $1))",
+            ),
         };
+        let mut span = String::new();
+        if let Some((from, until)) = window {
+            // Stamps sort as time.
+            binds.extend([stamp(from), stamp(until)]);
+            span = format!(" AND m.starts_at >= ${} AND m.starts_at < ${}", binds.len() - 1, binds.len());
+        }
+        let mut query = sqlx::query(AssertSqlSafe(format!(
+            "SELECT m.id, m.title, m.starts_at FROM meetings m WHERE m.cancelled_at IS NULL AND {whose}{span} ORDER BY m.starts_at, m.id"
+        )));
+        for bind in binds {
+            query = query.bind(bind);
+        }
         let rows = query.fetch_all(&self.store.pool).await?;
         rows.iter()
             .map(|row| {

@@ -270,6 +270,12 @@ impl Store {
         self.backend
     }
 
+    /// The office's time zone, which days (registration years, due dates, a feed's window)
+    /// are counted in.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.zone
+    }
+
     pub async fn migrate(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,

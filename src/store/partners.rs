@@ -55,12 +55,6 @@ pub struct PartnerLetter {
 
 const CONTACT_COLUMNS: &str = "c.id, p.handle, c.at, c.via, c.summary, c.follow_up, c.follow_up_done, c.logged_by FROM contacts c JOIN partners p ON p.id = c.partner_id";
 
-/// A letter is a partner's when its sender (incoming) or a recipient (outgoing) is on one of the
-/// partner's domains or their subdomains. `to_json` holds `"address":"x@domain"`, so the closing
-/// quote anchors the domain's end; `Partners::letters` checks each candidate exactly after.
-const LETTER_MATCH: &str = "(d.direction = 'incoming' AND (d.from_address LIKE '%@' || pd.domain OR d.from_address LIKE '%.' || pd.domain)) \
-     OR (d.direction = 'outgoing' AND (LOWER(d.to_json) LIKE '%@' || pd.domain || '\"%' OR LOWER(d.to_json) LIKE '%.' || pd.domain || '\"%'))";
-
 impl Partners<'_> {
     /// Adds a partner with its domains; refuses a handle or a domain that is taken.
     pub async fn add(&self, partner: &Partner, by: &str, now: DateTime<Utc>) -> Result<()> {
@@ -257,23 +251,23 @@ impl Partners<'_> {
     }
 
     /// The latest letters from or to partners' domains, newest first: of one partner, or of
-    /// all. A letter on the domains of two partners is each one's.
+    /// all. A letter is a partner's when its sender (incoming) or a recipient (outgoing) is on
+    /// one of the partner's domains or their subdomains; a letter on the domains of two
+    /// partners is each one's.
     pub async fn letters(&self, handle: Option<&str>, limit: usize) -> Result<Vec<PartnerLetter>> {
-        let which = if handle.is_some() { "p.handle = $2" } else { "1 = 1" };
         // A letter matching two domains of one partner comes twice: room for those.
-        let sql = format!(
-            "SELECT d.number, p.handle, pd.domain FROM documents d \
-             JOIN partner_domains pd ON {LETTER_MATCH} JOIN partners p ON p.id = pd.partner_id \
-             WHERE {which} ORDER BY d.id DESC LIMIT $1"
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(i64::try_from(limit.saturating_mul(2)).unwrap_or(i64::MAX));
-        if let Some(handle) = handle {
-            query = query.bind(handle);
+        let wanted = limit.saturating_mul(2);
+        let mut candidates = Vec::new();
+        for (handle, domain) in self.domains_of(handle).await? {
+            for (id, number) in self.latest_filed_under(&domain, wanted).await? {
+                candidates.push((id, number, handle.clone(), domain.clone()));
+            }
         }
-        let rows = query.fetch_all(&self.store.pool).await?;
+        // Each domain's newest `wanted`, merged: the newest `wanted` of all.
+        candidates.sort_by(|a, b| b.0.cmp(&a.0));
+        candidates.truncate(wanted);
         let mut letters: Vec<PartnerLetter> = Vec::new();
-        for row in &rows {
-            let (number, handle, domain): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        for (_, number, handle, domain) in candidates {
             if letters.len() == limit || letters.iter().any(|l| l.document.number == number && l.handle == handle) {
                 continue;
             }
@@ -287,6 +281,34 @@ impl Partners<'_> {
             }
         }
         Ok(letters)
+    }
+
+    /// (handle, domain) of one partner's domains, or of every partner's.
+    async fn domains_of(&self, handle: Option<&str>) -> Result<Vec<(String, String)>> {
+        let which = if handle.is_some() { "WHERE p.handle = $1" } else { "" };
+        let sql = format!(
+            "SELECT p.handle, pd.domain FROM partner_domains pd JOIN partners p ON p.id = pd.partner_id {which} ORDER BY p.handle, pd.domain"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        if let Some(handle) = handle {
+            query = query.bind(handle);
+        }
+        let rows = query.fetch_all(&self.store.pool).await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
+    }
+
+    /// (id, number) of the newest `limit` letters filed under `domain` (migration 0017), newest
+    /// first: one walk down the end of the index.
+    async fn latest_filed_under(&self, domain: &str, limit: usize) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT dd.document_id, d.number FROM document_domains dd JOIN documents d ON d.id = dd.document_id \
+             WHERE dd.domain = $1 ORDER BY dd.document_id DESC LIMIT $2",
+        )
+        .bind(domain)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.store.pool)
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
     }
 
     /// Partners from rows of (id, handle, name, country, kind), with their domains.

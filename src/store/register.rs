@@ -29,12 +29,15 @@ use crate::core::intake::{self, Decision, IntakePolicy, Known, NewEntry, Source}
 use crate::core::letter::Letter;
 use crate::core::number::{Direction, RegistrationNumber};
 use crate::core::outbound::{MailKind, OutgoingMail};
+use crate::core::partner::filing_domains;
 use crate::core::remind;
 use crate::core::rules::due_date_skipping;
 use crate::core::time::{stamp, year_in};
 
 /// An attachment's bytes stay inside its raw message (see `store::attachments`).
 const ATTACHMENT_COLUMNS: &[&str] = &["document_id", "position", "name", "media_type", "size", "sha256"];
+/// The domains a letter is filed under, for its partners (`core::partner::filing_domains`).
+pub(super) const DOMAIN_COLUMNS: &[&str] = &["domain", "document_id"];
 const HISTORY_COLUMNS: &[&str] = &["document_id", "at", "actor", "action", "field", "old_value", "new_value", "reason"];
 
 /// Largest IN (...) list in one lookup.
@@ -732,5 +735,8 @@ async fn insert_document(
     if one_off {
         release_bound_bytes(tx).await?;
     }
-    Ok(row.try_get(0)?)
+    let id = row.try_get(0)?;
+    let domains = filing_domains(at.direction, &letter.from, &letter.to);
+    insert_rows(tx, "document_domains", DOMAIN_COLUMNS, domains.into_iter().map(|d| vec![Cell::Owned(d), Cell::Int(id)]).collect()).await?;
+    Ok(id)
 }

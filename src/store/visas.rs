@@ -33,6 +33,9 @@ pub enum VisaFilter<'a> {
     DueBy(NaiveDate),
     /// Open cases a person opened or travels on, by departure.
     Of(&'a str),
+    /// Open cases with an apply-by date or a visa expiry from `first` to `last` (both
+    /// included), by departure: a calendar feed's window, one indexed range per date.
+    DeadlineIn { first: NaiveDate, last: NaiveDate },
 }
 
 const COLUMNS: &str = "id, traveller, traveller_mxid, country, kind, travel_from, travel_to, apply_by, visa_expires, passport_expires, \
@@ -89,6 +92,12 @@ impl VisaCases<'_> {
                 "SELECT {COLUMNS} WHERE status = 'open' AND (created_by = $1 OR traveller_mxid = $1) ORDER BY travel_from, id"
             )))
             .bind(mxid),
+            VisaFilter::DeadlineIn { first, last } => sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} WHERE status = 'open' AND apply_by >= $1 AND apply_by <= $2 \
+                 UNION SELECT {COLUMNS} WHERE status = 'open' AND visa_expires >= $1 AND visa_expires <= $2 ORDER BY travel_from, id"
+            )))
+            .bind(first.to_string())
+            .bind(last.to_string()),
         };
         let rows = query.fetch_all(self.pool).await?;
         rows.iter().map(case_from_row).collect()
