@@ -37,7 +37,7 @@ impl Agreements<'_> {
     /// Nothing is stored when the partner or one of the letters is not found.
     pub async fn add(&self, terms: &Terms, by: &str, now: DateTime<Utc>) -> Result<i64> {
         let policy = self.store.reminder_policy();
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let partner_id: i64 = sqlx::query("SELECT id FROM partners WHERE handle = $1")
             .bind(&terms.partner)
             .fetch_optional(&mut *tx)
@@ -91,7 +91,7 @@ impl Agreements<'_> {
         now: DateTime<Utc>,
     ) -> Result<Agreement> {
         let policy = self.store.reminder_policy();
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let row = sqlx::query("SELECT starts_on, ends_on, notice, status, created_by FROM agreements WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -137,7 +137,7 @@ impl Agreements<'_> {
     /// moves there, the end it had is kept as `planned_end`, who ended it, when and why are
     /// written down, and its reminders end, all in one transaction.
     pub async fn end(&self, id: i64, on: NaiveDate, reason: &str, by: &str, now: DateTime<Utc>) -> Result<Agreement> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let row = sqlx::query("SELECT starts_on, ends_on, status FROM agreements WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)

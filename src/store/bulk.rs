@@ -134,7 +134,7 @@ impl Store {
 
     /// One transaction of letters; returns what the next batch's replies may answer.
     async fn fill_batch(&self, plan: &mut Plan, size: u64, parents: &[Parent]) -> Result<Vec<Parent>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if self.backend == Backend::Sqlite {
             sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = -{BULK_CACHE_KIB}"))).execute(&mut *tx).await?;
         }

@@ -50,7 +50,7 @@ impl Store {
         let mut start = 0;
         while start < count {
             let end = (start + BATCH).min(count);
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let mut visas = Vec::new();
             let mut agreements = Vec::new();
             let mut reminders = Vec::new();
@@ -93,7 +93,7 @@ impl Store {
                 planted.push(row);
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_rows(&mut tx, "reminders", REMINDER_COLUMNS, planted).await?;
         tx.commit().await?;
         self.align_sequences().await?;
@@ -122,7 +122,7 @@ impl Store {
         let mut start = 0;
         while start < count {
             let end = (start + BATCH).min(count);
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let (mut visas, mut agreements) = (Vec::new(), Vec::new());
             for n in start..end {
                 let first = first_day(n);

@@ -29,7 +29,7 @@ impl Digests<'_> {
     /// policy (visa and agreement deadlines go to the office's digest only).
     pub async fn of_unit(&self, unit: &str, window: Window) -> Result<Digest> {
         let policy = self.store.reminder_policy();
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let digest = digest_in(&mut tx, &policy, unit, window).await?;
         tx.commit().await?;
         Ok(digest)

@@ -57,7 +57,7 @@ impl Documents<'_> {
     /// Records that the document's unit has it. Only the first acknowledgement counts; an
     /// annulled entry needs none.
     pub async fn acknowledge(&self, number: &str, actor: &str, now: DateTime<Utc>) -> Result<Acknowledgement> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         // One conditional UPDATE, so two people acknowledging at once cannot both succeed.
         let updated = sqlx::query(
             "UPDATE documents SET acknowledged_at = $1, acknowledged_by = $2 \
@@ -87,7 +87,7 @@ impl Documents<'_> {
 
     /// Gives the document to `assignee` (a Matrix ID); returns who had it before.
     pub async fn assign(&self, number: &str, assignee: &str, actor: &str, now: DateTime<Utc>) -> Result<Option<String>> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let row = sqlx::query("SELECT id, status, assignee FROM documents WHERE number = $1")
             .bind(number)
             .fetch_optional(&mut *tx)
@@ -117,7 +117,7 @@ impl Documents<'_> {
     /// Sets a status staff may set (`core::status::WORK_STATUSES`); the core says whether the
     /// change is allowed. Returns the status it had.
     pub async fn set_status(&self, number: &str, status: &str, actor: &str, now: DateTime<Utc>) -> Result<String> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let row = sqlx::query("SELECT id, status FROM documents WHERE number = $1")
             .bind(number)
             .fetch_optional(&mut *tx)
@@ -152,7 +152,7 @@ impl Documents<'_> {
     ) -> Result<Option<NaiveDate>> {
         let policy = self.store.reminder_policy();
         let today = now.with_timezone(&policy.zone).date_naive();
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let (id, letter) = letter_state_in(&mut tx, number).await?;
         let plan = due::change_due(&letter, due_on, reason, &policy, today, now).map_err(|problem| StoreError::refused(&problem))?;
         let before = letter.due_on.map(|day| day.to_string());
@@ -180,7 +180,7 @@ impl Documents<'_> {
     /// and an assignee of another unit released, so that its pending reminders reach the new
     /// unit's people; one transaction. Returns the assignee released, if one was.
     pub async fn reroute(&self, number: &str, unit: &str, reason: &str, actor: &str, now: DateTime<Utc>) -> Result<Option<String>> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let (id, letter) = letter_state_in(&mut tx, number).await?;
         let plan = due::reroute(&letter, unit, reason).map_err(|problem| StoreError::refused(&problem))?;
         let assignee = if plan.release_assignee { None } else { letter.assignee.as_ref().map(|(who, _)| who.as_str()) };
@@ -206,7 +206,7 @@ impl Documents<'_> {
         if text.trim().is_empty() {
             return Err(StoreError::Refused("a note needs some text".into()));
         }
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let id = document_id(&mut tx, number).await?;
         record_history(&mut tx, id, now, actor, "note", None, None, Some(text.trim()), None).await?;
         tx.commit().await?;

@@ -75,7 +75,7 @@ impl Instances<'_> {
     /// Enters `name` as a running instance, and gives back what an earlier process of the same
     /// name had claimed and left (it was killed; the caller made sure it is not running).
     pub async fn join(&self, instance: &InstanceRecord) -> Result<()> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         upsert(&mut tx, instance).await?;
         for table in ["outbox", "room_outbox"] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -92,7 +92,7 @@ impl Instances<'_> {
 
     /// Writes the instance's heartbeat (and its row again, should someone have deleted it).
     pub async fn heartbeat(&self, instance: &InstanceRecord) -> Result<()> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         upsert(&mut tx, instance).await?;
         tx.commit().await?;
         Ok(())
@@ -133,7 +133,7 @@ impl Instances<'_> {
     /// next try, without waiting for them to run out), whatever it still had claimed goes back
     /// to the outboxes, and its row is deleted.
     pub async fn leave(&self, name: &str, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         sqlx::query("DELETE FROM leases WHERE holder = $1").bind(name).execute(&mut *tx).await?;
         for table in ["outbox", "room_outbox"] {
             sqlx::query(sqlx::AssertSqlSafe(format!(

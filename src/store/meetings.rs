@@ -68,7 +68,7 @@ impl Meetings<'_> {
     pub async fn add(&self, new: &NewMeeting, by: &str, now: DateTime<Utc>) -> Result<i64> {
         let policy = self.store.reminder_policy();
         meeting::check_start(new.starts_at, now, policy.zone).map_err(StoreError::Refused)?;
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         for mxid in &new.participants {
             if staff_member_in(&mut tx, mxid).await?.is_none() {
                 return Err(StoreError::Refused(format!(
@@ -99,7 +99,7 @@ impl Meetings<'_> {
     }
 
     pub async fn get(&self, id: i64) -> Result<Meeting> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let meeting = meeting_in(&mut tx, id).await?;
         tx.commit().await?;
         meeting.ok_or_else(|| not_found(id))
@@ -107,7 +107,7 @@ impl Meetings<'_> {
 
     /// Meetings that have not started, soonest first, at most `limit`.
     pub async fn upcoming(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Meeting>> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let rows = sqlx::query("SELECT id FROM meetings WHERE starts_at > $1 AND cancelled_at IS NULL ORDER BY starts_at, id LIMIT $2")
             .bind(stamp(now))
             .bind(i64::from(limit))
@@ -126,7 +126,7 @@ impl Meetings<'_> {
     /// Puts a registered document on a meeting's agenda, after the items it has; returns the
     /// item. Not found: the meeting or the document; refused: the document is on it already.
     pub async fn add_item(&self, meeting_id: i64, number: &str, text: &str, by: &str, now: DateTime<Utc>) -> Result<AgendaItem> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         // Touching the meeting's row first makes two people adding items at once take turns,
         // so that they get different positions.
         let locked =
@@ -181,7 +181,7 @@ impl Meetings<'_> {
 
     /// A meeting's agenda, in order.
     pub async fn agenda(&self, meeting_id: i64) -> Result<Vec<AgendaItem>> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let items = agenda_in(&mut tx, meeting_id).await?;
         tx.commit().await?;
         Ok(items)
@@ -192,7 +192,7 @@ impl Meetings<'_> {
     /// participant's direct message is queued, in one transaction. Returns the meeting.
     pub async fn cancel(&self, id: i64, reason: Option<&str>, by: &str, now: DateTime<Utc>) -> Result<Meeting> {
         let zone = self.store.reminder_policy().zone;
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let meeting = meeting_in(&mut tx, id).await?.ok_or_else(|| not_found(id))?;
         let state = MeetingState { meeting: &meeting, pack_pending: pack_pending_in(&mut tx, id).await? };
         let plan = undo::cancel_meeting(&state, reason, by, now, zone).map_err(|problem| StoreError::refused(&problem))?;
@@ -220,7 +220,7 @@ impl Meetings<'_> {
     /// Takes item `position` off a meeting's agenda (`core::undo::remove_agenda_item`); the
     /// document's history says who did it. Returns the item removed.
     pub async fn remove_item(&self, meeting_id: i64, position: u32, by: &str, now: DateTime<Utc>) -> Result<AgendaItem> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let meeting = meeting_in(&mut tx, meeting_id).await?.ok_or_else(|| not_found(meeting_id))?;
         let state = MeetingState { meeting: &meeting, pack_pending: pack_pending_in(&mut tx, meeting_id).await? };
         let agenda = agenda_in(&mut tx, meeting_id).await?;

@@ -308,6 +308,18 @@ impl Store {
         });
     }
 
+    /// A transaction that may write. On SQLite it takes the one write lock at its start (`BEGIN
+    /// IMMEDIATE`), waiting for it as long as `busy_timeout`: a deferred transaction that reads
+    /// and then writes fails at once with "database is locked" when another connection wrote
+    /// in between, since SQLite cannot wait for that upgrade. Answers given at the same time
+    /// (a disclosure written after a lookup, say) met exactly that.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// Registers incoming letters in one transaction: all or none are committed. Numbers are
     /// taken under a lock on the year's counter, so they are gapless and unique across processes;
     /// the lock is taken last (see `register`), and a batch that raced another registrar over
@@ -318,10 +330,7 @@ impl Store {
         // SQLite has one writer at a time: the transaction takes the write lock at once, so
         // that its lookups see the register as it will write to it (the counter, locked last,
         // is what orders writers on PostgreSQL).
-        let mut tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
+        let mut tx = self.begin_write().await?;
         let counter_lock = match self.backend {
             Backend::Sqlite => register::CounterLock::First,
             Backend::Postgres => register::CounterLock::Last,
@@ -361,7 +370,7 @@ impl Store {
             Option<&AnsweredLetter>,
         ) -> std::result::Result<(Vec<u8>, crate::core::outbound::OutgoingMail), String>,
     {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let number = register::register_outgoing(&mut tx, self.zone, answers, actor, unit, now, compose).await?;
         tx.commit().await?;
         if let Some(waker) = self.outbox_waker.get() {
@@ -507,7 +516,7 @@ impl Store {
         if reason.trim().is_empty() {
             return Err(StoreError::Refused("an annulment needs a reason".into()));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT id, status FROM documents WHERE number = $1")
             .bind(number)
             .fetch_optional(&mut *tx)
@@ -553,7 +562,7 @@ impl Store {
         if column == "confidentiality" && Confidentiality::parse(value).is_none() {
             return Err(StoreError::Refused(format!("'{value}' is not a confidentiality level (public, internal, confidential, secret)")));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(AssertSqlSafe(format!("SELECT id, {column} FROM documents WHERE number = $1")))
             .bind(number)
             .fetch_optional(&mut *tx)
@@ -572,7 +581,7 @@ impl Store {
 
     /// Records that a restricted document was shown to someone.
     pub async fn record_disclosure(&self, number: &str, actor: &str, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = document_id(&mut tx, number).await?;
         record_history(&mut tx, id, now, actor, "disclosed", None, None, None, None).await?;
         tx.commit().await?;

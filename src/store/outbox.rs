@@ -116,7 +116,7 @@ pub(super) fn short(error: &str) -> String {
 impl Store {
     /// Enqueues one mail on its own (mail not caused by a registration, tests).
     pub async fn enqueue(&self, document_id: Option<i64>, mail: &OutgoingMail, now: DateTime<Utc>) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = enqueue_in(&mut tx, document_id, mail, now).await?;
         tx.commit().await?;
         Ok(id)
@@ -124,7 +124,7 @@ impl Store {
 
     /// Acknowledgements enqueued for one recipient since an instant.
     pub async fn acknowledgements_since(&self, recipient: &str, since: DateTime<Utc>) -> Result<u32> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let count = acknowledgements_since(&mut tx, recipient, since).await?;
         tx.commit().await?;
         Ok(count)
@@ -211,7 +211,7 @@ impl Store {
     /// it. An outgoing letter marked `delivery-failed` gets the status it had before. A mail
     /// that was sent, or is being sent, is refused.
     pub async fn retry_mail(&self, id: i64, actor: &str, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT status, document_id, kind, recipients_json FROM outbox WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -305,7 +305,7 @@ impl Store {
 
     /// The server accepted the mail. The document's history says so.
     pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2 AND status = 'sending' \
              AND claimed_by = $3 RETURNING document_id, kind, recipients_json",
@@ -361,7 +361,7 @@ impl Store {
     /// `delivery-failed`, so that someone sends it another way.
     pub async fn mark_failed(&self, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
         let error = short(error);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE outbox SET status = 'failed', last_error = $1 WHERE id = $2 AND status IN ('pending', 'sending') \
              RETURNING document_id, kind, recipients_json",

@@ -58,7 +58,7 @@ const CONTACT_COLUMNS: &str = "c.id, p.handle, c.at, c.via, c.summary, c.follow_
 impl Partners<'_> {
     /// Adds a partner with its domains; refuses a handle or a domain that is taken.
     pub async fn add(&self, partner: &Partner, by: &str, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         if let Some(row) = sqlx::query("SELECT name FROM partners WHERE handle = $1").bind(&partner.handle).fetch_optional(&mut *tx).await?
         {
             let name: String = row.try_get(0)?;
@@ -127,7 +127,7 @@ impl Partners<'_> {
 
     /// Adds a person to a partner; one entry per address.
     pub async fn add_person(&self, handle: &str, person: &PartnerPerson) -> Result<()> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let id = partner_id(&mut tx, handle).await?;
         let existing = sqlx::query("SELECT name FROM partner_people WHERE partner_id = $1 AND email = $2")
             .bind(id)
@@ -174,7 +174,7 @@ impl Partners<'_> {
 
     /// Logs a contact with a partner at `now`; returns its id.
     pub async fn add_contact(&self, handle: &str, contact: &NewContact, by: &str, now: DateTime<Utc>) -> Result<i64> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let id = partner_id(&mut tx, handle).await?;
         let row = sqlx::query(
             "INSERT INTO contacts (partner_id, at, via, summary, follow_up, follow_up_done, logged_by) \
@@ -231,7 +231,7 @@ impl Partners<'_> {
 
     /// Marks a contact's follow-up done, and its reminder with it; returns the contact as it was.
     pub async fn settle_follow_up(&self, id: i64, by: &str, now: DateTime<Utc>) -> Result<Contact> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let row = sqlx::query(AssertSqlSafe(format!("SELECT {CONTACT_COLUMNS} WHERE c.id = $1")))
             .bind(id)
             .fetch_optional(&mut *tx)

@@ -35,7 +35,7 @@ const SELECT_RELEASES: &str = "SELECT r.id, r.title, r.lang, r.status, r.version
 impl PressReleases<'_> {
     /// Stores a new draft as version 1; returns its id.
     pub async fn create(&self, title: &str, language: Language, content: &Content, by: &str, now: DateTime<Utc>) -> Result<i64> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO press_releases (title, lang, status, version, created_by, created_at) VALUES ($1, $2, 'draft', 1, $3, $4) \
              RETURNING id",
@@ -81,7 +81,7 @@ impl PressReleases<'_> {
     /// Keeps `content` as the version after `edited`, which becomes the current one, a draft
     /// (an approval was of an older text). Refused if the release moved on meanwhile.
     pub async fn add_version(&self, id: i64, edited: i64, content: &Content, by: &str, now: DateTime<Utc>) -> Result<i64> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let moved = sqlx::query(
             "UPDATE press_releases SET version = version + 1, status = 'draft' WHERE id = $1 AND version = $2 AND status <> 'sent'",
         )
@@ -133,7 +133,7 @@ impl PressReleases<'_> {
     where
         F: FnOnce(&RegistrationNumber) -> std::result::Result<(Vec<u8>, Vec<OutgoingMail>), String>,
     {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         // Claiming the row first makes a second sender wait here, then find it sent.
         let claimed = sqlx::query(
             "UPDATE press_releases SET status = 'sent', sent_at = $3, embargo = $4 \

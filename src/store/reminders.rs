@@ -283,7 +283,7 @@ pub(super) async fn deliver_in(
 impl Reminders<'_> {
     /// A personal reminder: `target` is a Matrix ID (a direct message) or a room ID or alias.
     pub async fn add_personal(&self, owner: &str, target: &str, due_at: DateTime<Utc>, body: &str, now: DateTime<Utc>) -> Result<i64> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let id = schedule_at_in(&mut tx, Kind::Personal, None, due_at, owner, Some(target), Some(body), now).await?;
         tx.commit().await?;
         self.store.reminder_committed();
@@ -404,7 +404,7 @@ impl Reminders<'_> {
     /// (see the module's notes). Call again while it fires `limit`.
     pub async fn fire_due(&self, now: DateTime<Utc>, limit: u32) -> Result<FiringReport> {
         let policy = self.store.reminder_policy();
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let lock = if self.store.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLUMNS} WHERE status = 'active' AND due_at <= $1 ORDER BY due_at, id LIMIT $2{lock}"

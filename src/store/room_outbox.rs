@@ -101,7 +101,7 @@ pub(super) async fn enqueue_in(
 impl RoomMessages<'_> {
     /// Enqueues a message on its own (not caused by a registration: rule-file errors, tests).
     pub async fn enqueue(&self, target: &RoomTarget, markdown: &str, now: DateTime<Utc>) -> Result<i64> {
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let id = enqueue_in(&mut tx, None, target, markdown, now).await?;
         tx.commit().await?;
         self.store.room_message_committed();

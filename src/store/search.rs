@@ -52,7 +52,7 @@ impl Store {
     /// (always at least one document); returns how many. On PostgreSQL indexers in several
     /// processes each take letters the others have not locked.
     pub async fn index_pending(&self, limit: i64) -> Result<usize> {
-        let mut tx: Transaction<'static, Any> = self.pool.begin().await?;
+        let mut tx: Transaction<'static, Any> = self.begin_write().await?;
         let claim = match self.backend {
             Backend::Sqlite => "",
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
@@ -233,7 +233,7 @@ impl Store {
             .await?);
         }
         // Without bitmap scans the planner's one way is the index of ids, read backwards.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *tx).await?;
         let newest = sqlx::query(
             "SELECT document_id FROM document_search WHERE vector @@ to_tsquery('simple', $1) ORDER BY document_id DESC LIMIT $2",

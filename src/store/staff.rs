@@ -138,7 +138,7 @@ impl StaffDirectory<'_> {
     /// Returns how many were told (none when the unit has no manager).
     pub async fn notify_office_managers(&self, markdown: &str, now: DateTime<Utc>) -> Result<usize> {
         let unit = self.store.reminder_policy().office_unit.clone();
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let managers: Vec<String> = reminders::managers_in(&mut tx, &unit).await?.into_iter().filter_map(|m| m.mxid).collect();
         tx.commit().await?;
         self.message_each(&managers, markdown, now).await
@@ -148,7 +148,7 @@ impl StaffDirectory<'_> {
     /// outbox in one transaction. Returns how many messages were written.
     pub async fn message_each(&self, mxids: &[String], markdown: &str, now: DateTime<Utc>) -> Result<usize> {
         let mut seen = std::collections::HashSet::new();
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let mut told = 0;
         for mxid in mxids.iter().filter(|mxid| seen.insert(mxid.as_str())) {
             room_outbox::enqueue_in(&mut tx, None, &RoomTarget::Person(mxid.clone()), markdown, now).await?;

@@ -45,7 +45,7 @@ impl VisaCases<'_> {
     /// Opens a case and schedules the reminders of its apply-by date and visa expiry, together;
     /// returns its id.
     pub async fn add(&self, trip: &Trip, by: &str, now: DateTime<Utc>) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO visa_cases (traveller, traveller_mxid, country, kind, travel_from, travel_to, apply_by, visa_expires, \
              passport_expires, status, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11) RETURNING id",
@@ -106,7 +106,7 @@ impl VisaCases<'_> {
     /// Closes an open case. A case closed already stays as it was, and says so, so that the
     /// reply can name who closed it and when.
     pub async fn mark_done(&self, id: i64, by: &str, now: DateTime<Utc>) -> Result<Closing> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let done = sqlx::query("UPDATE visa_cases SET status = 'done', done_at = $2, done_by = $3 WHERE id = $1 AND status = 'open'")
             .bind(id)
             .bind(stamp(now))
@@ -124,7 +124,7 @@ impl VisaCases<'_> {
     /// and its reminders end in the same transaction.
     pub async fn cancel(&self, id: i64, by: &str, now: DateTime<Utc>) -> Result<VisaCase> {
         let zone = self.store.reminder_policy().zone;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.begin_write().await?;
         let row = sqlx::query("SELECT status, done_by, done_at FROM visa_cases WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
