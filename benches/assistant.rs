@@ -485,30 +485,26 @@ mod matrix {
         /// Sends `text` and waits for the bot's reply to it: the reply and the time from the
         /// send until it arrived, in milliseconds.
         pub async fn ask(&mut self, text: &str, timeout: Duration) -> Result<(f64, String)> {
-            let room = self.room.as_ref().ok_or_else(|| anyhow!("no room yet"))?;
-            let started = Instant::now();
-            let deadline = tokio::time::Instant::now() + timeout;
-            let sent = tokio::time::timeout_at(deadline, room.send(RoomMessageEventContent::text_plain(text)))
-                .await
-                .map_err(|_| anyhow!("{text:?} not sent within {timeout:?}"))??
-                .response
-                .event_id;
-            loop {
-                let arrived = tokio::time::timeout_at(deadline, self.replies.recv())
-                    .await
-                    .map_err(|_| anyhow!("no reply to {text:?} within {timeout:?}"))?
-                    .ok_or_else(|| anyhow!("the client stopped"))?;
-                // Replies to earlier messages that timed out, and echoes, are passed over.
-                if arrived.in_reply_to.as_ref() == Some(&sent) {
-                    return Ok((arrived.at.duration_since(started).as_secs_f64() * 1000.0, arrived.body));
-                }
-            }
+            // Replies to earlier messages that timed out, and echoes, are passed over.
+            let (ms, reply) = self.send_and_await(text, timeout, |sent, arrived| arrived.in_reply_to.as_ref() == Some(sent)).await?;
+            Ok((ms, reply.body))
         }
 
         /// The baseline: sends `text` (no command) and waits until this client's own sync
         /// delivers it back, in milliseconds. Whatever the homeserver and a client's sync cost,
         /// an answer costs at least this.
         pub async fn echo(&mut self, text: &str, timeout: Duration) -> Result<f64> {
+            Ok(self.send_and_await(text, timeout, |sent, arrived| arrived.event_id == *sent).await?.0)
+        }
+
+        /// Sends `text` and waits for the first message this client's sync delivers that
+        /// `awaited` picks, given the sent event's id: the milliseconds from the send, and it.
+        async fn send_and_await(
+            &mut self,
+            text: &str,
+            timeout: Duration,
+            awaited: impl Fn(&OwnedEventId, &Arrived) -> bool,
+        ) -> Result<(f64, Arrived)> {
             let room = self.room.as_ref().ok_or_else(|| anyhow!("no room yet"))?;
             let started = Instant::now();
             let deadline = tokio::time::Instant::now() + timeout;
@@ -520,10 +516,10 @@ mod matrix {
             loop {
                 let arrived = tokio::time::timeout_at(deadline, self.replies.recv())
                     .await
-                    .map_err(|_| anyhow!("{text:?} did not come back within {timeout:?}"))?
+                    .map_err(|_| anyhow!("nothing awaited for {text:?} within {timeout:?}"))?
                     .ok_or_else(|| anyhow!("the client stopped"))?;
-                if arrived.event_id == sent {
-                    return Ok(arrived.at.duration_since(started).as_secs_f64() * 1000.0);
+                if awaited(&sent, &arrived) {
+                    return Ok((arrived.at.duration_since(started).as_secs_f64() * 1000.0, arrived));
                 }
             }
         }

@@ -297,34 +297,8 @@ impl TestClient {
     /// The newest message from `from` in `room` whose text contains `needle`, looking through
     /// the room's whole history (up to 1,000 events), waiting up to `timeout`.
     pub async fn find_message(&self, room: &RoomId, from: &str, needle: &str, timeout: Duration) -> Option<ReceivedMessage> {
-        let from = parse_user(from);
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(room) = self.client.get_room(room) {
-                let mut token: Option<String> = None;
-                for _ in 0..20 {
-                    let mut options = MessagesOptions::backward().from(token.as_deref());
-                    options.limit = UInt::from(50u32);
-                    let Ok(page) = room.messages(options).await else { break };
-                    let found = page
-                        .chunk
-                        .iter()
-                        .filter(|event| event.sender().as_deref() == Some(&*from))
-                        .filter_map(received)
-                        .find(|message| message.body.contains(needle));
-                    if found.is_some() {
-                        return found;
-                    }
-                    match page.end {
-                        Some(end) => token = Some(end),
-                        None => break,
-                    }
-                }
-            }
-            if !self.sync_before(deadline).await {
-                return None;
-            }
-        }
+        let has_it = |messages: &[ReceivedMessage]| messages.iter().any(|message| message.body.contains(needle));
+        self.messages_from(room, from, has_it, timeout).await.into_iter().rev().find(|message| message.body.contains(needle))
     }
 
     /// Every `m.room.message` from `from` in `room` (up to 1,000 events back), oldest first,
@@ -339,25 +313,31 @@ impl TestClient {
         let from = parse_user(from);
         let deadline = Instant::now() + timeout;
         loop {
-            let mut found = Vec::new();
-            if let Some(room) = self.client.get_room(room) {
-                let mut token: Option<String> = None;
-                for _ in 0..20 {
-                    let mut options = MessagesOptions::backward().from(token.as_deref());
-                    options.limit = UInt::from(50u32);
-                    let Ok(page) = room.messages(options).await else { break };
-                    found.extend(page.chunk.iter().filter(|event| event.sender().as_deref() == Some(&*from)).filter_map(received));
-                    match page.end {
-                        Some(end) => token = Some(end),
-                        None => break,
-                    }
-                }
-            }
+            let mut found = self.history_from(room, &from).await;
             found.reverse();
             if enough(&found) || !self.sync_before(deadline).await {
                 return found;
             }
         }
+    }
+
+    /// The messages from `from` in `room` this client can read now, newest first, up to 1,000
+    /// events back.
+    async fn history_from(&self, room: &RoomId, from: &UserId) -> Vec<ReceivedMessage> {
+        let mut found = Vec::new();
+        let Some(room) = self.client.get_room(room) else { return found };
+        let mut token: Option<String> = None;
+        for _ in 0..20 {
+            let mut options = MessagesOptions::backward().from(token.as_deref());
+            options.limit = UInt::from(50u32);
+            let Ok(page) = room.messages(options).await else { break };
+            found.extend(page.chunk.iter().filter(|event| event.sender().as_deref() == Some(from)).filter_map(received));
+            match page.end {
+                Some(end) => token = Some(end),
+                None => break,
+            }
+        }
+        found
     }
 
     /// Leaves `room` (and forgets it).
