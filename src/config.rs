@@ -7,7 +7,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
-use crate::core::intake::{Confidentiality, IntakePolicy};
+use crate::core::confidentiality::Confidentiality;
+use crate::core::intake::IntakePolicy;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

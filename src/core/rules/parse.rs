@@ -11,7 +11,7 @@ use super::model::{
     Acknowledge, Actions, Condition, Field, Matcher, Pattern, PatternId, PatternKind, Rule, RuleError, Unit, UnitHead, UnitName,
 };
 use super::text;
-use crate::core::intake::Confidentiality;
+use crate::core::confidentiality::Confidentiality;
 
 pub(super) const UNITS_FILE: &str = "units.toml";
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::super::*;
-use crate::core::intake::Confidentiality;
+use crate::core::confidentiality::Confidentiality;
 use crate::core::letter::read_letter;
 
 fn shipped() -> RuleBook {
