@@ -28,7 +28,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use chancery::commands::{Catalog, Context, Request, Settings, answer};
-use chancery::core::intake::Confidentiality;
+use chancery::core::confidentiality::Confidentiality;
 use chancery::core::number::{Direction, RegistrationNumber};
 use chancery::core::partner::Partner;
 use chancery::core::time::day_bounds;

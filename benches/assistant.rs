@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use chancery::commands::{Context, Request, answer};
-use chancery::core::intake::Confidentiality;
+use chancery::core::confidentiality::Confidentiality;
 use chancery::core::number::{Direction, RegistrationNumber};
 use chancery::core::viewer::{Audience, Role, StaffMember};
 use chancery::service::AssistantParts;

@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use chancery::core::calendar::{FeedDays, Window};
-use chancery::core::intake::Confidentiality;
+use chancery::core::confidentiality::Confidentiality;
 use chancery::core::viewer::{Audience, Role, StaffMember, Viewer};
 use chancery::store::{OpenMode, Store};
 use chrono::{DateTime, Duration, TimeZone, Utc};

@@ -5,6 +5,7 @@
 //!   - `letter`: reads raw mail into a `Letter` (never fails; problems become review flags).
 //!   - `number`: registration numbers `IN-2026-000123`, and finding them in subjects.
 //!   - `intake`: decides what becomes of an arriving letter (new entry, or one we have).
+//!   - `confidentiality`: the levels of clearance a document has and a person holds.
 //!   - `lease`: when an instance renews a lease, when it must stop, and when a heartbeat is gone.
 //!   - `rules/`: routing rules from `mail-rules/`, compiled together; `route` says where and why.
 //!   - `reply`: acknowledgements and forwards, and when not to send them (loops, limits).
@@ -42,14 +43,15 @@
 //!   takes and renews (the mailbox's), with the deadline its workers stop at.
 //! - `status`: `chancery status`: the instances, what each holds, the backlog and the outbox.
 //! - `scheduler`: sleeps until the next reminder is due, fires it (once), sleeps again.
-//! - `imap/`: the IMAP adapter: connect (TLS, STARTTLS), catch up, IDLE, mark on the server.
+//! - `imap/`: the IMAP adapter: connect (TLS, STARTTLS), catch up, IDLE, mark on the server;
+//!   batches planned, registered beside the session (`registrar`).
 //! - `http`: the HTTP adapter: each person's calendar feed of deadlines, by its secret address.
 //! - `smtp/`: the SMTP adapter: sends the outbox with retries and backoff; composes MIME.
 //! - `rule_files`: reads `mail-rules/` and reloads it when staff edit it.
 //! - `ingest`: the file adapter: `.eml`, folders and mbox into the store.
 //! - `report`: what people read: tables, one document, the daily register.
 //! - `errors`: errors as people read them: one line, each cause once.
-//! - `config`: the TOML file and `CHANCERY_<SECTION>__<KEY>` overrides.
+//! - `config/`: the TOML file and `CHANCERY_<SECTION>__<KEY>` overrides, a file per section.
 //! - `cli`: the command line (`chancery chat` included); `main.rs` is a few lines of glue.
 
 #![forbid(unsafe_code)]

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use chancery::core::intake::Confidentiality;
+use chancery::core::confidentiality::Confidentiality;
 use chancery::core::viewer::{Role, StaffMember};
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use support::matrix::{PrivateSynapse, ReceivedMessage, TestClient, register_user};

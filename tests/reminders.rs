@@ -252,7 +252,7 @@ async fn a_rerouted_letter_reminds_the_new_units_people() {
         name: "Tahir Treasurer".into(),
         unit: "finance".into(),
         role: chancery::core::viewer::Role::Manager,
-        clearance: chancery::core::intake::Confidentiality::Internal,
+        clearance: chancery::core::confidentiality::Confidentiality::Internal,
     };
     store.staff().put(&treasurer, "seed", seed::now()).await.unwrap();
     let documents = store.documents();

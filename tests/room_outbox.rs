@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chancery::core::announce::{CONFIDENTIAL_PLACEHOLDER, RoomTarget};
-use chancery::core::intake::{Confidentiality, IntakePolicy, Source};
+use chancery::core::confidentiality::Confidentiality;
+use chancery::core::intake::{IntakePolicy, Source};
 use chancery::core::letter::read_letter;
 use chancery::rule_files::{self, LiveRules};
 use chancery::store::{Arrival, RoomMessageRecord, Store};

@@ -10,7 +10,8 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use chancery::core::intake::{Confidentiality, IntakePolicy, Source};
+use chancery::core::confidentiality::Confidentiality;
+use chancery::core::intake::{IntakePolicy, Source};
 use chancery::core::letter::read_letter;
 use chancery::store::{Arrival, OpenMode, Store};
 use chrono::{DateTime, Utc};

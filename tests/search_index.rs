@@ -4,7 +4,8 @@
 
 mod support;
 
-use chancery::core::intake::{Confidentiality, IntakePolicy, Source};
+use chancery::core::confidentiality::Confidentiality;
+use chancery::core::intake::{IntakePolicy, Source};
 use chancery::core::letter::read_letter;
 use chancery::store::{Arrival, Backend, Store};
 use chrono::{DateTime, Utc};

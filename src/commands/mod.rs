@@ -8,28 +8,6 @@
 pub mod args;
 pub mod catalog;
 
-mod abroad;
-mod agenda;
-mod agreement;
-mod agreements;
-mod calendar;
-mod contact;
-mod contacts;
-mod doc;
-mod docs;
-mod help;
-mod meeting;
-mod meetings;
-mod partner;
-mod partners;
-mod ping;
-mod press;
-mod remind;
-mod reminders;
-mod room;
-pub mod staff;
-mod visa;
-
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 
@@ -43,30 +21,50 @@ use crate::store::{Store, StoreError};
 pub use args::Args;
 pub use catalog::{Catalog, CatalogError, CommandSpec, Example};
 
-/// The commands that have a handler, by their name in `commands/`.
-pub const HANDLERS: &[&str] = &[
-    "abroad",
-    "agenda",
-    "agreement",
-    "agreements",
-    "calendar",
-    "contact",
-    "contacts",
-    "doc",
-    "docs",
-    "help",
-    "meeting",
-    "meetings",
-    "partner",
-    "partners",
-    "ping",
-    "press",
-    "remind",
-    "reminders",
-    "room",
-    "staff",
-    "visa",
-];
+/// Every command that has a handler, by its name in `commands/` (the file `NAME.toml`), each
+/// the module `NAME` with `async fn run(&Call, Args) -> Outcome`. The one list: it declares the
+/// modules, gives `HANDLERS` (checked against `commands/` when the catalog loads) and the
+/// dispatch in `handle`.
+macro_rules! commands {
+    ($($visibility:vis $name:ident),* $(,)?) => {
+        $($visibility mod $name;)*
+
+        /// The commands that have a handler, by their name in `commands/`.
+        pub const HANDLERS: &[&str] = &[$(stringify!($name)),*];
+
+        /// Runs the handler of the command `name`.
+        async fn handle(name: &str, call: &Call<'_, '_>, args: Args) -> Outcome {
+            match name {
+                $(stringify!($name) => $name::run(call, args).await,)*
+                other => Err(CommandError::Internal(anyhow::anyhow!("command file {other}.toml has no handler"))),
+            }
+        }
+    };
+}
+
+commands! {
+    abroad,
+    agenda,
+    agreement,
+    agreements,
+    calendar,
+    contact,
+    contacts,
+    doc,
+    docs,
+    help,
+    meeting,
+    meetings,
+    partner,
+    partners,
+    ping,
+    press,
+    remind,
+    reminders,
+    room,
+    pub staff,
+    visa,
+}
 
 /// The most registration numbers one message answers by itself (a pasted list is not a question).
 const MENTIONED_NUMBERS_ANSWERED: usize = 3;
@@ -285,30 +283,7 @@ async fn run(call: &Call<'_, '_>, line: &str) -> Reply {
         Ok(args) => args,
         Err(error) => return word_error(call, Some(spec), error),
     };
-    let outcome = match spec.name.as_str() {
-        "abroad" => abroad::run(call, args).await,
-        "agenda" => agenda::run(call, args).await,
-        "agreement" => agreement::run(call, args).await,
-        "agreements" => agreements::run(call, args).await,
-        "calendar" => calendar::run(call, args).await,
-        "contact" => contact::run(call, args).await,
-        "contacts" => contacts::run(call, args).await,
-        "doc" => doc::run(call, args).await,
-        "docs" => docs::run(call, args).await,
-        "help" => help::run(call, args).await,
-        "meeting" => meeting::run(call, args).await,
-        "meetings" => meetings::run(call, args).await,
-        "partner" => partner::run(call, args).await,
-        "partners" => partners::run(call, args).await,
-        "ping" => ping::run(call, args).await,
-        "press" => press::run(call, args).await,
-        "remind" => remind::run(call, args).await,
-        "reminders" => reminders::run(call, args).await,
-        "room" => room::run(call, args).await,
-        "staff" => staff::run(call, args).await,
-        "visa" => visa::run(call, args).await,
-        other => Err(CommandError::Internal(anyhow::anyhow!("command file {other}.toml has no handler"))),
-    };
+    let outcome = handle(&spec.name, call, args).await;
     outcome.unwrap_or_else(|error| word_error(call, Some(spec), error))
 }
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::core::intake::Confidentiality;
+use crate::core::confidentiality::Confidentiality;
 use crate::core::viewer::{Role, StaffMember};
 use crate::store::{DirectoryEntry, Reach, Store};
 

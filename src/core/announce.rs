@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-use super::intake::Confidentiality;
+use super::confidentiality::Confidentiality;
 use super::letter::Correspondent;
 use super::markdown;
 

@@ -23,7 +23,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::announce::CONFIDENTIAL_PLACEHOLDER;
-use super::intake::Confidentiality;
+use super::confidentiality::Confidentiality;
 use super::markdown;
 use super::remind::days_phrase;
 use super::time::day_bounds;

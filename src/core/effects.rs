@@ -260,7 +260,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::core::intake::Confidentiality;
+    use crate::core::confidentiality::Confidentiality;
     use crate::core::letter::read_letter;
     use crate::core::reply::{ReplyPolicy, Templates};
     use crate::core::rules::{Reason, RuleBook};

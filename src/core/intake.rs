@@ -1,50 +1,13 @@
 //! Deciding what becomes of an arriving letter: a new entry, or one already in the register.
 
-use serde::{Deserialize, Serialize};
-
 use std::sync::Arc;
 
+use super::confidentiality::Confidentiality;
 use super::flags::ReviewFlag;
 use super::letter::Letter;
 use super::number::{RegistrationNumber, numbers_in};
 use super::reply::ReplyPolicy;
 use super::rules::{Routing, RuleBook};
-
-/// How sensitive a document is; the order is the order of clearance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidentiality {
-    Public,
-    Internal,
-    Confidential,
-    Secret,
-}
-
-impl Confidentiality {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Confidentiality::Public => "public",
-            Confidentiality::Internal => "internal",
-            Confidentiality::Confidential => "confidential",
-            Confidentiality::Secret => "secret",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Confidentiality> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "public" => Some(Confidentiality::Public),
-            "internal" => Some(Confidentiality::Internal),
-            "confidential" => Some(Confidentiality::Confidential),
-            "secret" => Some(Confidentiality::Secret),
-            _ => None,
-        }
-    }
-
-    /// Subject and correspondent of such documents are shown only to the cleared.
-    pub fn is_restricted(self) -> bool {
-        self >= Confidentiality::Confidential
-    }
-}
 
 /// Where a letter came from, so the adapters can record their progress with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,13 +139,5 @@ mod tests {
         assert_eq!(entry.flags.len(), 1);
         assert_eq!(entry.flags[0].name(), "possible-duplicate");
         assert_eq!(entry.unit, "registry");
-    }
-
-    #[test]
-    fn confidentiality_orders_by_clearance() {
-        assert!(Confidentiality::Secret.is_restricted());
-        assert!(Confidentiality::Confidential.is_restricted());
-        assert!(!Confidentiality::Internal.is_restricted());
-        assert_eq!(Confidentiality::parse("Secret"), Some(Confidentiality::Secret));
     }
 }

@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::core::intake::Confidentiality;
+use crate::core::confidentiality::Confidentiality;
 use crate::core::markdown;
 use crate::core::outbound::{AttachmentRef, LOOP_HEADER};
 use crate::core::viewer::{Audience, Restriction, Sight, StaffMember, Viewer};

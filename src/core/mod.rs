@@ -4,6 +4,7 @@ pub mod agreement;
 pub mod announce;
 pub mod bounce;
 pub mod calendar;
+pub mod confidentiality;
 pub mod dates;
 pub mod digest;
 pub mod due;

@@ -703,7 +703,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::core::intake::Confidentiality;
+    use crate::core::confidentiality::Confidentiality;
 
     const ZONE: Tz = chrono_tz::Asia::Baku;
 

@@ -15,21 +15,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use chrono::Utc;
 use futures::TryStreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tracing::{debug, error, info, warn};
 
+use super::batches::{Batch, Listed, in_flight_budget_kib, plan_batches};
 use super::connect::{ImapContext, LoginRefused, Session, open_session};
+use super::registrar::{AbortOnDrop, Backlog, Downloaded, Registrar};
+use super::stats::ListenerStats;
 use super::uid_set::compress;
 use crate::config::{ImapConfig, MarkMode, Secret};
-use crate::core::intake::Source;
-use crate::core::letter::{read_headers_only, read_letter};
 use crate::errors::one_line_of;
 use crate::instance::LeaseWatch;
 use crate::rule_files::PolicySource;
-use crate::store::{Arrival, Outcome, Store};
+use crate::store::Store;
 
 /// A session that lasted this long worked: the backoff after it starts again from 1 s.
 const WORKED: Duration = Duration::from_secs(60);
@@ -54,50 +55,6 @@ fn reconnect(login_refused: bool, has_logged_in: bool, previous: Option<Duration
         // The network, a restart of the server: capped exponential backoff from 1 s.
         (false, _) => Reconnect::After(previous.map_or(Duration::from_secs(1), |wait| (wait * 2).min(longest)).min(longest)),
     }
-}
-
-/// Counters that tests, benchmarks and logs read.
-#[derive(Debug, Default)]
-pub struct ListenerStats {
-    pub bodies_fetched: AtomicU64,
-    pub body_bytes_fetched: AtomicU64,
-    pub registered: AtomicU64,
-    pub same_letter: AtomicU64,
-    pub catch_ups: AtomicU64,
-    pub sessions: AtomicU64,
-    /// Times the mailbox's lease was lost while listening.
-    pub leases_lost: AtomicU64,
-}
-
-impl ListenerStats {
-    fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
-    }
-}
-
-/// A message on the server as the listing shows it, before any body is downloaded.
-#[derive(Debug, Clone, Copy)]
-struct Listed {
-    uid: u32,
-    size: u64,
-    marked: bool,
-}
-
-/// A batch downloaded and waiting to be registered.
-struct Downloaded {
-    messages: Vec<(u32, Vec<u8>, Option<chrono::DateTime<Utc>>)>,
-    headers_only: bool,
-    sizes: Vec<u64>,
-    /// Its share of the bytes in flight, given back once it is registered.
-    in_flight: OwnedSemaphorePermit,
-}
-
-/// Downloading overlaps registering, but the bytes downloaded and not yet registered stay
-/// under about one largest letter (`max_message_bytes`) or four batches, whichever is more:
-/// letters of tens of megabytes are then held one or two at a time, never a queue of them.
-fn in_flight_budget_kib(config: &ImapConfig) -> u32 {
-    let bytes = config.max_message_bytes().max(4 * config.fetch_batch_bytes);
-    u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).max(1)
 }
 
 pub struct Listener {
@@ -293,7 +250,7 @@ impl Listener {
         let highest = listing.iter().map(|m| m.uid).max().unwrap_or(from_uid.saturating_sub(1));
         let recorded = self.store.recorded_uids(&self.config.mailbox, uid_validity, from_uid).await?;
 
-        let mut to_mark: Vec<u32> = listing
+        let to_mark: Vec<u32> = listing
             .iter()
             .filter(|m| recorded.contains(&m.uid) && (self.config.mark == MarkMode::Move || !m.marked))
             .map(|m| m.uid)
@@ -313,32 +270,51 @@ impl Listener {
             ListenerStats::add(&self.stats.catch_ups, 1);
             return Ok(highest);
         }
-        // Oversize messages stay unmarked; a registered one is recognised by its UID.
-        let oversize: HashSet<u32> = fresh.iter().filter(|m| m.size > self.config.max_message_bytes()).map(|m| m.uid).collect();
         if !to_mark.is_empty() {
             self.mark(session, &to_mark).await?;
-            to_mark.clear();
         }
+        self.register_fresh(session, uid_validity, &fresh, backlog, shutdown).await?;
+        ListenerStats::add(&self.stats.catch_ups, 1);
+        info!(
+            mailbox = %self.config.mailbox,
+            new = fresh.len(),
+            body_bytes = self.stats.body_bytes_fetched.load(Ordering::Relaxed) - bytes_before,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "catch-up done"
+        );
+        Ok(highest)
+    }
 
+    /// Downloads the fresh messages batch by batch while the registrar registers the batches
+    /// before them, and marks each batch on the server once its registration is committed.
+    async fn register_fresh(
+        &self,
+        session: &mut Session,
+        uid_validity: u32,
+        fresh: &[Listed],
+        backlog: Option<Backlog>,
+        shutdown: &watch::Receiver<bool>,
+    ) -> Result<()> {
+        // Oversize messages stay unmarked; a registered one is recognised by its UID.
+        let oversize: HashSet<u32> = fresh.iter().filter(|m| m.size > self.config.max_message_bytes()).map(|m| m.uid).collect();
         let (batches_tx, batches_rx) = mpsc::channel::<Downloaded>(2);
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Vec<u32>>();
-        // Aborted if this catch-up is dropped (the lease was lost): nothing more is registered.
-        let mut registrar = AbortOnDrop(tokio::spawn(register_batches(
-            batches_rx,
-            done_tx,
-            self.store.clone(),
-            self.policy.clone(),
-            self.config.mailbox.clone(),
+        let registrar = Registrar {
+            store: self.store.clone(),
+            policy: self.policy.clone(),
+            mailbox: self.config.mailbox.clone(),
             uid_validity,
-            self.config.max_message_bytes(),
-            Arc::clone(&self.stats),
+            limit: self.config.max_message_bytes(),
+            stats: Arc::clone(&self.stats),
             backlog,
-        )));
+        };
+        // Aborted if this catch-up is dropped (the lease was lost): nothing more is registered.
+        let mut registering = AbortOnDrop(tokio::spawn(registrar.run(batches_rx, done_tx)));
 
         let mut failure = None;
         let budget_kib = in_flight_budget_kib(&self.config);
         let in_flight = Arc::new(Semaphore::new(budget_kib as usize));
-        for batch in plan_batches(&fresh, self.config.fetch_batch_bytes, self.config.max_message_bytes()) {
+        for batch in plan_batches(fresh, self.config.fetch_batch_bytes, self.config.max_message_bytes()) {
             if *shutdown.borrow() {
                 break;
             }
@@ -355,35 +331,27 @@ impl Listener {
             if batches_tx.send(downloaded).await.is_err() {
                 break; // the registrar failed; its error is reported below
             }
-            while let Ok(committed) = done_rx.try_recv() {
-                to_mark.extend(committed.into_iter().filter(|uid| !oversize.contains(uid)));
-            }
-            if !to_mark.is_empty() {
-                self.mark(session, &to_mark).await?;
-                to_mark.clear();
-            }
+            self.mark_committed(session, &mut done_rx, &oversize).await?;
         }
         drop(batches_tx);
-        let registered = (&mut registrar.0).await.map_err(|e| anyhow!("registrar task failed: {e}"))?;
-        while let Ok(committed) = done_rx.try_recv() {
-            to_mark.extend(committed.into_iter().filter(|uid| !oversize.contains(uid)));
-        }
-        if !to_mark.is_empty() {
-            self.mark(session, &to_mark).await?;
-        }
+        let registered = (&mut registering.0).await.map_err(|e| anyhow!("registrar task failed: {e}"))?;
+        self.mark_committed(session, &mut done_rx, &oversize).await?;
         registered?;
-        if let Some(error) = failure {
-            return Err(error);
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Marks on the server what the registrar has committed so far, except oversize messages.
+    async fn mark_committed(
+        &self,
+        session: &mut Session,
+        committed: &mut mpsc::UnboundedReceiver<Vec<u32>>,
+        oversize: &HashSet<u32>,
+    ) -> Result<()> {
+        let mut to_mark = Vec::new();
+        while let Ok(uids) = committed.try_recv() {
+            to_mark.extend(uids.into_iter().filter(|uid| !oversize.contains(uid)));
         }
-        ListenerStats::add(&self.stats.catch_ups, 1);
-        info!(
-            mailbox = %self.config.mailbox,
-            new = fresh.len(),
-            body_bytes = self.stats.body_bytes_fetched.load(Ordering::Relaxed) - bytes_before,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "catch-up done"
-        );
-        Ok(highest)
+        if to_mark.is_empty() { Ok(()) } else { self.mark(session, &to_mark).await }
     }
 
     async fn download(&self, session: &mut Session, batch: &Batch, in_flight: OwnedSemaphorePermit) -> Result<Downloaded> {
@@ -453,159 +421,6 @@ async fn list_messages(session: &mut Session, from_uid: u32, keyword: &str) -> R
     Ok(listed)
 }
 
-struct Batch {
-    uids: Vec<u32>,
-    sizes: Vec<u64>,
-    headers_only: bool,
-}
-
-impl Batch {
-    /// The bytes this batch downloads, as the listing gave them.
-    fn listed_bytes(&self) -> u64 {
-        if self.headers_only { 64 * 1024 * self.uids.len() as u64 } else { self.sizes.iter().sum() }
-    }
-
-    fn size_of(&self, uid: u32) -> u64 {
-        self.uids.iter().position(|u| *u == uid).map(|i| self.sizes[i]).unwrap_or(0)
-    }
-}
-
-/// Groups fresh messages into downloads of about `batch_bytes`; oversize ones fetch headers only.
-fn plan_batches(fresh: &[Listed], batch_bytes: u64, max_message_bytes: u64) -> Vec<Batch> {
-    let mut batches: Vec<Batch> = Vec::new();
-    let mut current = Batch { uids: Vec::new(), sizes: Vec::new(), headers_only: false };
-    let mut current_bytes = 0;
-    let mut oversize = Batch { uids: Vec::new(), sizes: Vec::new(), headers_only: true };
-    for message in fresh {
-        if message.size > max_message_bytes {
-            oversize.uids.push(message.uid);
-            oversize.sizes.push(message.size);
-            continue;
-        }
-        if !current.uids.is_empty() && (current_bytes + message.size > batch_bytes || current.uids.len() >= 2000) {
-            batches.push(std::mem::replace(&mut current, Batch { uids: Vec::new(), sizes: Vec::new(), headers_only: false }));
-            current_bytes = 0;
-        }
-        current.uids.push(message.uid);
-        current.sizes.push(message.size);
-        current_bytes += message.size;
-    }
-    if !current.uids.is_empty() {
-        batches.push(current);
-    }
-    if !oversize.uids.is_empty() {
-        batches.push(oversize);
-    }
-    batches
-}
-
-/// Reads and registers downloaded batches one transaction each, reporting committed UIDs.
-#[allow(clippy::too_many_arguments)]
-async fn register_batches(
-    mut batches: mpsc::Receiver<Downloaded>,
-    committed: mpsc::UnboundedSender<Vec<u32>>,
-    store: Store,
-    policy: PolicySource,
-    mailbox: String,
-    uid_validity: u32,
-    limit: u64,
-    stats: Arc<ListenerStats>,
-    mut backlog: Option<Backlog>,
-) -> Result<()> {
-    while let Some(batch) = batches.recv().await {
-        let Downloaded { messages, headers_only, sizes, in_flight } = batch;
-        let mailbox = mailbox.clone();
-        // Reading MIME is CPU work: keep it off the threads that drive IMAP and SQL.
-        let arrivals = tokio::task::spawn_blocking(move || {
-            messages
-                .into_iter()
-                .zip(sizes)
-                .map(|((uid, raw, received), size)| {
-                    let letter = if headers_only { read_headers_only(&raw, size, limit) } else { read_letter(&raw) };
-                    Arrival {
-                        raw,
-                        letter,
-                        source: Source::Imap { mailbox: mailbox.clone(), uid_validity, uid },
-                        received_at: received.unwrap_or_else(Utc::now),
-                    }
-                })
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|e| anyhow!("reading letters failed: {e}"))?;
-        // What the log needs of each letter; registering consumes the letters.
-        let seen: Vec<(u32, Option<usize>)> = arrivals
-            .iter()
-            .map(|a| {
-                let uid = if let Source::Imap { uid, .. } = a.source { uid } else { 0 };
-                (uid, a.letter.flags.iter().any(|f| f.name() == "oversize").then_some(a.letter.size))
-            })
-            .collect();
-        let outcomes = store.register_incoming(arrivals, &policy.current(), Utc::now()).await.context("registering letters")?;
-        drop(in_flight);
-        let mut uids = Vec::with_capacity(seen.len());
-        for (&(uid, oversize), outcome) in seen.iter().zip(&outcomes) {
-            match outcome {
-                Outcome::Registered { number, flags } => {
-                    ListenerStats::add(&stats.registered, 1);
-                    if flags.is_empty() {
-                        debug!(uid, %number, "registered");
-                    } else {
-                        warn!(uid, %number, flags = %flags.join(","), "registered and flagged for review");
-                    }
-                }
-                Outcome::SameLetter { number } => {
-                    ListenerStats::add(&stats.same_letter, 1);
-                    info!(uid, %number, "same bytes as a registered letter; not registered again");
-                }
-                Outcome::AlreadyRecorded { .. } => {}
-            }
-            if let Some(size) = oversize {
-                warn!(uid, size, "oversize message registered from its headers and left in the mailbox");
-            }
-            uids.push(uid);
-        }
-        if let Some(backlog) = &mut backlog {
-            backlog.remaining = backlog.remaining.saturating_sub(uids.len() as u64);
-            backlog.report().await;
-        }
-        committed.send(uids).ok();
-    }
-    Ok(())
-}
-
-/// Letters seen waiting at this catch-up and not yet registered, written on the mailbox's
-/// lease for `chancery status`.
-struct Backlog {
-    store: Store,
-    resource: String,
-    holder: String,
-    remaining: u64,
-    /// What was written last, shared by the listener's catch-ups.
-    reported: Arc<AtomicU64>,
-}
-
-impl Backlog {
-    async fn report(&self) {
-        if self.reported.load(Ordering::Relaxed) == self.remaining {
-            return;
-        }
-        match self.store.instances().report_backlog(&self.resource, &self.holder, self.remaining, Utc::now()).await {
-            Ok(()) => self.reported.store(self.remaining, Ordering::Relaxed),
-            Err(error) => debug!(%error, "cannot record the backlog; status shows an older figure"),
-        }
-    }
-}
-
-/// A spawned task that ends when its handle is dropped.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -634,16 +449,5 @@ mod tests {
         assert_eq!(reconnect(false, true, Some(longest), Duration::from_secs(1)), Reconnect::After(Duration::from_secs(1)));
         // A refused login that waited the longest is followed by no shorter wait.
         assert_eq!(reconnect(false, true, Some(longest), longest), Reconnect::After(longest));
-    }
-
-    #[test]
-    fn batches_respect_size_and_put_oversize_apart() {
-        let fresh: Vec<Listed> = [(1, 400), (2, 400), (3, 400), (4, 5000), (5, 100)]
-            .into_iter()
-            .map(|(uid, size)| Listed { uid, size, marked: false })
-            .collect();
-        let batches = plan_batches(&fresh, 1000, 1000);
-        let shape: Vec<(Vec<u32>, bool)> = batches.iter().map(|b| (b.uids.clone(), b.headers_only)).collect();
-        assert_eq!(shape, vec![(vec![1, 2], false), (vec![3, 5], false), (vec![4], true)]);
     }
 }

@@ -10,7 +10,7 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::core::calendar::{
     AgreementDates, Event, LetterDue, MeetingTime, Window, agreement_events, letter_event, meeting_event, visa_events,
 };
-use crate::core::intake::Confidentiality;
+use crate::core::confidentiality::Confidentiality;
 use crate::core::status::SETTLED_STATUSES;
 use crate::core::time::{parse_stamp, stamp};
 use crate::core::viewer::{Restriction, Sight, StaffMember, Viewer};

@@ -15,7 +15,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::rows::integer;
 use super::{Result, Store, StoreError, StoredAttachment, record_history, register, reminders};
-use crate::core::intake::Confidentiality;
+use crate::core::confidentiality::Confidentiality;
 use crate::core::meeting::{self, AgendaItem, Cancellation, Meeting, PackDocument};
 use crate::core::outbound::{self, AttachmentRef, MailKind, OutgoingMail};
 use crate::core::remind::{Delivery, Kind, Policy};

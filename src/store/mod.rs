@@ -37,7 +37,8 @@ use sqlx::any::AnyPoolOptions;
 // Dynamic SQL here is built only from fixed column names and `$N` placeholders, never from input.
 use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
 
-use crate::core::intake::{Confidentiality, IntakePolicy, Source};
+use crate::core::confidentiality::Confidentiality;
+use crate::core::intake::{IntakePolicy, Source};
 use crate::core::letter::{Letter, fingerprint};
 use crate::core::number::{Direction, numbers_in, without_numbers};
 use crate::core::time::stamp;

@@ -5,8 +5,8 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::core::confidentiality::Confidentiality;
 use crate::core::flags::ReviewFlag;
-use crate::core::intake::Confidentiality;
 use crate::core::letter::Correspondent;
 use crate::core::viewer::{Restriction, Sight, Viewer};
 

@@ -503,7 +503,7 @@ where
         thread_root: answered.as_ref().map(|a| a.root),
         unit: unit.to_string(),
         classification: None,
-        confidentiality: crate::core::intake::Confidentiality::Internal,
+        confidentiality: crate::core::confidentiality::Confidentiality::Internal,
         routing: None,
     };
     let registered_at = stamp(now);

@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 use super::rows::integer;
 use super::{Backend, Result, Store, StoreError, outbox, room_outbox};
 use crate::core::announce::RoomTarget;
-use crate::core::intake::Confidentiality;
+use crate::core::confidentiality::Confidentiality;
 use crate::core::outbound::{self, MailKind, OutgoingMail};
 use crate::core::remind::{self, Delivery, Kind, Policy, Recipient, Reminder, Subject};
 use crate::core::status::SETTLED_STATUSES;

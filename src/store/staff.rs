@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use crate::core::announce::RoomTarget;
-use crate::core::intake::Confidentiality;
+use crate::core::confidentiality::Confidentiality;
 use crate::core::time::stamp;
 use crate::core::viewer::{Role, StaffMember};
 

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chancery::commands::Settings;
-use chancery::core::intake::{Confidentiality, IntakePolicy, Source};
+use chancery::core::confidentiality::Confidentiality;
+use chancery::core::intake::{IntakePolicy, Source};
 use chancery::core::letter::read_letter;
 use chancery::core::viewer::{Role, StaffMember};
 use chancery::store::{Arrival, Store};

@@ -20,7 +20,7 @@ use super::RuleBook;
 use super::model::{Acknowledge, Condition, Field, Matcher, Pattern, PatternId, PatternKind, Reason, Routing, Rule};
 use super::parse::DEFAULT_TEMPLATE;
 use super::text;
-use crate::core::intake::Confidentiality;
+use crate::core::confidentiality::Confidentiality;
 use crate::core::letter::Letter;
 
 /// Up to this many bytes of texts in one field, the texts are matched by a DFA.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::intake::Confidentiality;
+use crate::core::confidentiality::Confidentiality;
 
 /// A unit of the university letters can be routed to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::super::*;
-use crate::core::intake::Confidentiality;
+use crate::core::confidentiality::Confidentiality;
 use crate::core::letter::read_letter;
 
 fn shipped() -> RuleBook {
@@ -54,7 +54,11 @@ struct Sample {
 }
 
 fn samples() -> Vec<Sample> {
-    let none: fn(&Routing) = |_| {};
+    [marked_samples(), international_samples(), office_samples()].into_iter().flatten().collect()
+}
+
+/// Letters marked by their senders: automatic, secret, confidential.
+fn marked_samples() -> Vec<Sample> {
     vec![
         Sample {
             rule: "Automatic mail gets no acknowledgement",
@@ -84,6 +88,12 @@ fn samples() -> Vec<Sample> {
                 assert_eq!(r.tags, vec!["restricted"]);
             },
         },
+    ]
+}
+
+/// Letters for the International Relations Office and from governments.
+fn international_samples() -> Vec<Sample> {
+    vec![
         Sample {
             rule: "Partner universities abroad",
             letter: letter("Prof. Ayşe Kaya <a.kaya@metu.edu.tr>", "Joint summer school 2026", &[]),
@@ -132,6 +142,13 @@ fn samples() -> Vec<Sample> {
                 assert_eq!(r.due_in_working_days, Some(5));
             },
         },
+    ]
+}
+
+/// Letters for the rector and the university's own offices, and urgent ones.
+fn office_samples() -> Vec<Sample> {
+    let none: fn(&Routing) = |_| {};
+    vec![
         Sample {
             rule: "Letters to the rector",
             letter: letter("Гражданин <citizen@mail.example>", "Обращение к ректору университета", &[]),
