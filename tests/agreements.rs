@@ -41,8 +41,7 @@ async fn reminders_of(store: &Store, id: i64) -> Vec<(Kind, Option<NaiveDate>, D
 
 #[tokio::test]
 async fn an_agreement_schedules_its_reminders_renewing_replaces_them_and_they_reach_the_office() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
+    let (store, _url, _guard) = seed::seeded_store().await;
     let now = seed::now();
 
     let id = store.agreements().add(&terms(&[seed::documents::ERASMUS]), seed::IRO_OFFICER, now).await.expect("added");
@@ -118,8 +117,7 @@ async fn an_agreement_schedules_its_reminders_renewing_replaces_them_and_they_re
 
 #[tokio::test]
 async fn a_refused_agreement_stores_nothing() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
+    let (store, _url, _guard) = seed::seeded_store().await;
     let now = seed::now();
     let active_reminders = store.reminders().active_count().await.unwrap();
 
@@ -142,8 +140,7 @@ async fn a_refused_agreement_stores_nothing() {
 
 #[tokio::test]
 async fn an_agreement_ended_early_keeps_its_record_and_fires_no_more_reminders() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
+    let (store, _url, _guard) = seed::seeded_store().await;
     let now = seed::now();
     let id = store.agreements().add(&terms(&[seed::documents::ERASMUS]), seed::IRO_OFFICER, now).await.expect("added");
     assert_eq!(reminders_of(&store, id).await.len(), 2);

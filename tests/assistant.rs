@@ -18,8 +18,7 @@ async fn every_example_in_commands_gets_the_reply_its_file_promises() {
     let mut ran = 0;
     for spec in catalog.specs() {
         // Each command's examples run in order on a store of their own.
-        let (store, _url, _guard) = support::fresh_store().await;
-        seed::seed(&store).await;
+        let (store, _url, _guard) = seed::seeded_store().await;
         let context = Context { store: &store, catalog: &catalog, settings: &settings };
         for example in &spec.examples {
             let sender = example.asker.as_deref().unwrap_or(seed::REGISTRAR);
@@ -47,8 +46,7 @@ async fn every_example_in_commands_gets_the_reply_its_file_promises() {
 #[tokio::test]
 async fn chancery_chat_answers_as_the_staff_member_named_and_refuses_strangers() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (store, url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
+    let (store, url, _guard) = seed::seeded_store().await;
     store.close().await;
     let run = |person: &str, line: &str| {
         let output = support::chancery_command(dir.path(), &url)

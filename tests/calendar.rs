@@ -27,8 +27,7 @@ async fn say(store: &Store, sender: &str, text: &str, audience: Audience) -> Str
 
 /// A seeded store with a visa case, an agreement and a meeting besides the seeded letters.
 async fn world() -> (Store, String, Option<tempfile::TempDir>) {
-    let (store, url, guard) = support::fresh_store().await;
-    seed::seed(&store).await;
+    let (store, url, guard) = seed::seeded_store().await;
     let visa = say(
         &store,
         seed::IRO_OFFICER,
@@ -240,8 +239,7 @@ async fn serve_publishes_the_feed_when_http_is_the_only_part_enabled() {
 
 #[tokio::test]
 async fn calendar_in_chat_is_given_in_a_direct_message_only() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
+    let (store, _url, _guard) = seed::seeded_store().await;
     let shared = say(&store, seed::CLERK, "!calendar", Audience::Shared).await;
     assert!(shared.contains("direct message") && !shared.contains("/calendar/"), "{shared}");
     let revoke_in_room = say(&store, seed::CLERK, "!calendar revoke", Audience::Shared).await;

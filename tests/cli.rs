@@ -8,12 +8,12 @@
 mod support;
 
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Datelike;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use support::chancery_command;
+use support::postgres::PostgresDatabase;
+use support::{chancery_command, describe, sql};
 
 // ---------------------------------------------------------------------------------------------
 // A registry: a temporary directory, a fresh database, and the binary pointed at both.
@@ -33,28 +33,12 @@ fn backend() -> Backend {
     }
 }
 
-/// Runs SQL statements one by one on a database; one result (rows affected, or the error) each.
-fn sql(url: &str, statements: &[&str]) -> Vec<Result<u64, String>> {
-    sqlx::any::install_default_drivers();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
-    runtime.block_on(async {
-        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.expect("connect to the test database");
-        let mut results = Vec::new();
-        for statement in statements {
-            let result = sqlx::query(sqlx::AssertSqlSafe(statement.to_string())).execute(&pool).await;
-            results.push(result.map(|r| r.rows_affected()).map_err(|e| e.to_string()));
-        }
-        pool.close().await;
-        results
-    })
-}
-
 struct Registry {
     dir: tempfile::TempDir,
     url: String,
     backend: Backend,
-    /// PostgreSQL only: the server's base URL and the database this test created there.
-    postgres: Option<(String, String)>,
+    /// PostgreSQL only: the database this test created, dropped with the registry.
+    _postgres: Option<PostgresDatabase>,
 }
 
 impl Registry {
@@ -66,25 +50,15 @@ impl Registry {
     }
 
     fn without_register() -> Registry {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let dir = tempfile::TempDir::new().expect("temporary directory");
         match backend() {
             Backend::Sqlite => {
                 let url = format!("sqlite://{}", dir.path().join("t.db").display());
-                Registry { dir, url, backend: Backend::Sqlite, postgres: None }
+                Registry { dir, url, backend: Backend::Sqlite, _postgres: None }
             }
             Backend::Postgres => {
-                let base = std::env::var("CHANCERY_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
-                let name = format!("chancery_t_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
-                let created = sql(&base, &[&format!("DROP DATABASE IF EXISTS {name}"), &format!("CREATE DATABASE {name}")]);
-                assert!(created.iter().all(Result::is_ok), "cannot create {name}: {created:?}");
-                let (server, query) = base.split_once('?').map_or((base.as_str(), None), |(s, q)| (s, Some(q)));
-                let (server, _) = server.rsplit_once('/').expect("postgres URL has a database path");
-                let url = match query {
-                    Some(q) => format!("{server}/{name}?{q}"),
-                    None => format!("{server}/{name}"),
-                };
-                Registry { dir, url, backend: Backend::Postgres, postgres: Some((base, name)) }
+                let database = PostgresDatabase::fresh("cli");
+                Registry { dir, url: database.url.clone(), backend: Backend::Postgres, _postgres: Some(database) }
             }
         }
     }
@@ -139,23 +113,6 @@ impl Registry {
     fn sql(&self, statements: &[&str]) -> Vec<Result<u64, String>> {
         sql(&self.url, statements)
     }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        if let Some((base, name)) = &self.postgres {
-            sql(base, &[&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]);
-        }
-    }
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// A failure as the CLI must report it: non-zero exit, exactly one non-empty line, no panic.

@@ -13,34 +13,15 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Output;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use support::chancery_command;
+use support::postgres::PostgresDatabase;
+use support::{block_on, chancery_command, describe, sql};
 
 // ---------------------------------------------------------------------------------------------
 // Databases: a SQLite register in a temporary folder, fresh PostgreSQL databases.
 // ---------------------------------------------------------------------------------------------
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime").block_on(future)
-}
-
-/// Runs SQL statements one by one; one result (rows affected, or the error) each.
-fn sql(url: &str, statements: &[&str]) -> Vec<Result<u64, String>> {
-    sqlx::any::install_default_drivers();
-    block_on(async {
-        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.expect("connect to the test database");
-        let mut results = Vec::new();
-        for statement in statements {
-            let result = sqlx::query(sqlx::AssertSqlSafe(statement.to_string())).execute(&pool).await;
-            results.push(result.map(|r| r.rows_affected()).map_err(|e| e.to_string()));
-        }
-        pool.close().await;
-        results
-    })
-}
 
 /// Each table of a PostgreSQL database (its current schema) with its number of rows.
 fn postgres_tables(url: &str) -> Vec<(String, i64)> {
@@ -70,36 +51,6 @@ fn postgres_tables(url: &str) -> Vec<(String, i64)> {
 /// The tables of a target that hold rows, apart from the migrations' own record.
 fn filled_tables(url: &str) -> Vec<(String, i64)> {
     postgres_tables(url).into_iter().filter(|(name, rows)| *rows > 0 && name != "_sqlx_migrations").collect()
-}
-
-/// A fresh PostgreSQL database, dropped at the end of the test.
-struct Postgres {
-    base: String,
-    name: String,
-    url: String,
-}
-
-impl Postgres {
-    fn fresh() -> Postgres {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let base = std::env::var("CHANCERY_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
-        let name = format!("chancery_copy_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
-        let created = sql(&base, &[&format!("DROP DATABASE IF EXISTS {name}"), &format!("CREATE DATABASE {name}")]);
-        assert!(created.iter().all(Result::is_ok), "cannot create {name}: {created:?}");
-        let (server, query) = base.split_once('?').map_or((base.as_str(), None), |(s, q)| (s, Some(q)));
-        let (server, _) = server.rsplit_once('/').expect("postgres URL has a database path");
-        let url = match query {
-            Some(q) => format!("{server}/{name}?{q}"),
-            None => format!("{server}/{name}"),
-        };
-        Postgres { base, name, url }
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        sql(&self.base, &[&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)]);
-    }
 }
 
 /// A folder for letters and the binary's working directory, and a SQLite register in it.
@@ -148,15 +99,6 @@ impl Registry {
     fn sha256(&self) -> String {
         hex::encode(Sha256::digest(std::fs::read(&self.file).expect("read the register")))
     }
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// A refusal as the CLI must report it: non-zero exit, one line on stderr, no panic.
@@ -260,7 +202,7 @@ fn filled_register() -> Registry {
 #[test]
 fn a_copied_register_answers_every_command_as_the_source_does_and_numbers_on() {
     let registry = filled_register();
-    let target = Postgres::fresh();
+    let target = PostgresDatabase::fresh("copy");
     // `db migrate` first is optional: a target with only the empty schema is empty.
     registry.ok_on(&target.url, &["db", "migrate"]);
 
@@ -334,7 +276,7 @@ fn a_target_that_is_not_empty_is_refused_and_left_as_it_was() {
     let registry = filled_register();
 
     // A register of its own: one letter.
-    let busy = Postgres::fresh();
+    let busy = PostgresDatabase::fresh("copy");
     registry.write("own.eml", &letter("Already here", "own@partner.example", "A letter of the target's own."));
     registry.ok_on(&busy.url, &["ingest", "own.eml"]);
     let (tables, list) = (postgres_tables(&busy.url), registry.ok_on(&busy.url, &["docs", "list", "--json"]));
@@ -344,7 +286,7 @@ fn a_target_that_is_not_empty_is_refused_and_left_as_it_was() {
     assert_eq!(registry.ok_on(&busy.url, &["docs", "list", "--json"]), list);
 
     // Another application's table: not even our schema is created beside it.
-    let foreign = Postgres::fresh();
+    let foreign = PostgresDatabase::fresh("copy");
     assert_eq!(sql(&foreign.url, &["CREATE TABLE accounts (id BIGINT PRIMARY KEY)"]), [Ok(0)]);
     let line = one_line_error(&registry.copy_to(&foreign.url));
     assert!(line.contains("not Chancery's") && line.contains("accounts"), "{line}");
@@ -370,7 +312,7 @@ fn a_copy_that_fails_midway_leaves_the_target_empty_and_the_source_untouched() {
     let before_listing = registry.sha256();
     assert_eq!(before, before_listing, "reading the register does not change its file");
 
-    let target = Postgres::fresh();
+    let target = PostgresDatabase::fresh("copy");
     let line = one_line_error(&registry.copy_to(&target.url));
     assert!(line.contains("history") && line.contains("nothing was written"), "{line}");
     assert_eq!(filled_tables(&target.url), [], "only the empty schema is left on the target");
@@ -389,7 +331,7 @@ fn a_copy_that_does_not_verify_is_emptied_again() {
     assert_eq!(registry.run_on(&registry.url, &["verify"]).status.code(), Some(1), "the source does not verify");
     let before = registry.sha256();
 
-    let target = Postgres::fresh();
+    let target = PostgresDatabase::fresh("copy");
     let line = one_line_error(&registry.copy_to(&target.url));
     assert!(line.contains("does not verify") && line.contains(seed::documents::PLAIN) && line.contains("emptied"), "{line}");
     assert_eq!(filled_tables(&target.url), [], "only the empty schema is left on the target");
@@ -405,7 +347,7 @@ fn a_source_behind_this_schema_is_refused_without_being_migrated() {
     let registry = filled_register();
     assert_eq!(sql(&registry.url, &["DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)"]), [Ok(1)]);
     let before = registry.sha256();
-    let target = Postgres::fresh();
+    let target = PostgresDatabase::fresh("copy");
     let line = one_line_error(&registry.copy_to(&target.url));
     assert!(line.contains("chancery db migrate"), "{line}");
     assert_eq!(registry.sha256(), before);

@@ -23,6 +23,7 @@ use chancery::core::visa::Trip;
 use chancery::store::Store;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::Value;
+use support::describe;
 
 const ERASMUS_NEW: &str = "IN-2026-000004";
 const PERSONAL_NEW: &str = "IN-2026-000005";
@@ -51,7 +52,7 @@ fn monday() -> DateTime<Utc> {
 /// agreement.
 async fn week_of_letters(store: &Store) {
     seed::seed(store).await;
-    let policy = seed::policy();
+    let policy = support::shipped_policy();
     let letters = [
         letter("Ayşe Demir <international@metu.edu.tr>", "Erasmus+ learning agreements for spring 2027", "erasmus-new"),
         letter("Ministry HR <hr@ministry.example>", PERSONAL_SUBJECT, "personal-new"),
@@ -211,7 +212,7 @@ impl Registry {
         let (store, url, guard) = support::fresh_store().await;
         week_of_letters(&store).await;
         let raw = letter("Baku Office Supplies <sales@supplies.example>", "Delivery note", "delivery-note");
-        seed::register(&store, &seed::policy(), &raw, Utc::now() - Duration::hours(1)).await;
+        seed::register(&store, &support::shipped_policy(), &raw, Utc::now() - Duration::hours(1)).await;
         store.close().await;
         Registry { dir: tempfile::tempdir().unwrap(), url, _guard: guard }
     }
@@ -238,15 +239,6 @@ impl Registry {
         assert_eq!(lines.len(), 1, "{}", describe(&output));
         lines[0].to_string()
     }
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[tokio::test]

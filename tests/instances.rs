@@ -17,6 +17,16 @@ use chrono::{DateTime, Utc};
 use support::{chancery_command, fresh_store, send_through_dev_postfix, services, unique, wait_for};
 use tokio::sync::watch;
 
+/// Two processes on the same register: each a store of its own, acting as instance "a" and "b".
+async fn two_processes(url: &str) -> (Store, Store) {
+    let zone = chrono_tz::Asia::Baku;
+    let a = Store::open(url, zone, OpenMode::Existing).await.expect("open a");
+    let b = Store::open(url, zone, OpenMode::Existing).await.expect("open b");
+    a.act_as("a");
+    b.act_as("b");
+    (a, b)
+}
+
 fn postgres() -> bool {
     std::env::var("CHANCERY_TEST_BACKEND").as_deref() == Ok("postgres")
 }
@@ -89,12 +99,7 @@ async fn a_lease_is_held_by_one_instance_until_it_runs_out_and_then_by_the_next(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mail_claimed_by_a_dead_instance_is_taken_over_and_its_late_mark_changes_nothing() {
     let (_, url, _guard) = fresh_store().await;
-    let zone = chrono_tz::Asia::Baku;
-    // Two processes: each a store of its own on the same register.
-    let a = Store::open(&url, zone, OpenMode::Existing).await.expect("open a");
-    let b = Store::open(&url, zone, OpenMode::Existing).await.expect("open b");
-    a.act_as("a");
-    b.act_as("b");
+    let (a, b) = two_processes(&url).await;
     // Whole seconds: the register keeps microseconds.
     let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).expect("now");
     a.instances().join(&instance("a", now, 20)).await.unwrap();
@@ -485,11 +490,7 @@ async fn a_single_instance_holds_the_mailbox_and_on_sigterm_gives_it_up_and_leav
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_message_claimed_by_a_dead_instance_is_posted_by_another_after_its_heartbeat_lapses() {
     let (_, url, _guard) = fresh_store().await;
-    let zone = chrono_tz::Asia::Baku;
-    let a = Store::open(&url, zone, OpenMode::Existing).await.expect("open a");
-    let b = Store::open(&url, zone, OpenMode::Existing).await.expect("open b");
-    a.act_as("a");
-    b.act_as("b");
+    let (a, b) = two_processes(&url).await;
     let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).expect("now");
     a.instances().join(&instance("a", now, 20)).await.unwrap();
     let target = chancery::core::announce::RoomTarget::Unit("international".into());

@@ -9,6 +9,7 @@ use std::time::Duration;
 use chancery::core::confidentiality::Confidentiality;
 use chancery::core::viewer::{Role, StaffMember};
 use matrix_sdk::ruma::events::room::member::MembershipState;
+use support::assistant::Bot;
 use support::matrix::{PrivateSynapse, ReceivedMessage, TestClient, register_user};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -39,64 +40,6 @@ async fn messages_in_an_encrypted_room_reach_the_other_member_decrypted() {
 }
 
 // ---- The assistant on the real homeserver ----
-
-/// `chancery serve` with only the assistant enabled, run in this process as `serve` runs it.
-struct Assistant {
-    serve: tokio::task::JoinHandle<anyhow::Result<()>>,
-    stop: tokio::sync::oneshot::Sender<()>,
-}
-
-impl Assistant {
-    fn start(store: chancery::store::Store, bot: &str, password: &str, state: &std::path::Path) -> Assistant {
-        Assistant::start_at(&support::matrix::matrix_services().url, store, bot, password, state)
-    }
-
-    /// `start` against the homeserver at `homeserver` (a test's own Synapse).
-    fn start_at(homeserver: &str, store: chancery::store::Store, bot: &str, password: &str, state: &std::path::Path) -> Assistant {
-        Assistant::start_with(homeserver, store, bot, password, state, |_| {})
-    }
-
-    /// `start_at` with the configuration changed by `adjust` first.
-    fn start_with(
-        homeserver: &str,
-        store: chancery::store::Store,
-        bot: &str,
-        password: &str,
-        state: &std::path::Path,
-        adjust: impl FnOnce(&mut chancery::config::Config),
-    ) -> Assistant {
-        // The assistant's log, shown with a failing test's output.
-        let filter = tracing_subscriber::EnvFilter::new(
-            "chancery=debug,matrix_sdk=warn,matrix_sdk_crypto=warn,matrix_sdk_crypto::backups=error,matrix_sdk::http_client=off",
-        );
-        tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init().ok();
-        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut config = chancery::config::Config::load(&state.join("absent.toml"), false).expect("default configuration");
-        config.imap.enabled = false;
-        config.rules.dir = manifest.join("mail-rules");
-        config.assistant.commands_dir = manifest.join("commands");
-        config.matrix.enabled = true;
-        config.matrix.homeserver = homeserver.to_string();
-        // A homeserver that comes back is found again within two seconds.
-        config.matrix.reconnect_max_secs = 2;
-        config.matrix.user = bot.to_string();
-        config.matrix.password = chancery::config::Secret::new(password);
-        config.matrix.state_dir = state.join("matrix");
-        adjust(&mut config);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let serve = tokio::spawn(chancery::service::run(config, store, async move {
-            stopped.await.ok();
-        }));
-        Assistant { serve, stop }
-    }
-
-    /// Stops it as Ctrl-C does and waits until it has stopped.
-    async fn stop(self) {
-        self.stop.send(()).ok();
-        let ended = tokio::time::timeout(Duration::from_secs(30), self.serve).await.expect("serve stops within 30 s");
-        ended.expect("serve task").expect("serve ends without an error");
-    }
-}
 
 /// A staff member of the directory, with a real account on the homeserver.
 async fn staff_member(store: &chancery::store::Store, tag: &str, unit: &str, role: Role, clearance: Confidentiality) -> TestClient {
@@ -133,11 +76,9 @@ async fn until_online(client: &TestClient, room: &matrix_sdk::ruma::RoomId, bot:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_assistant_answers_staff_in_a_shared_room_redacts_there_and_refuses_strangers() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let (bot, bot_password) = register_user("bot");
-    let state = tempfile::tempdir().expect("temp dir");
-    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let (store, _url, _guard) = seed::seeded_store().await;
+    let bot = Bot::register();
+    let assistant = bot.serve(&store);
     let registrar = staff_member(&store, "registrar", "registry", Role::Registrar, Confidentiality::Confidential).await;
     let (stranger_id, stranger_password) = register_user("stranger");
     let stranger = TestClient::login(&stranger_id, &stranger_password).await;
@@ -171,11 +112,9 @@ async fn the_assistant_answers_staff_in_a_shared_room_redacts_there_and_refuses_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_assistant_answers_in_an_encrypted_direct_chat_across_a_restart() {
-    let (store, url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let (bot, bot_password) = register_user("bot");
-    let state = tempfile::tempdir().expect("temp dir");
-    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let (store, url, _guard) = seed::seeded_store().await;
+    let bot = Bot::register();
+    let assistant = bot.serve(&store);
     let hr = staff_member(&store, "hr", "hr", Role::Staff, Confidentiality::Confidential).await;
 
     let room = hr.create_dm(&bot, true).await;
@@ -187,7 +126,7 @@ async fn the_assistant_answers_in_an_encrypted_direct_chat_across_a_restart() {
     // A restart: the same device, the same keys, and the first question is not answered again.
     assistant.stop().await;
     let store = chancery::store::Store::open(&url, chrono_tz::Asia::Baku, chancery::store::OpenMode::Existing).await.expect("reopen");
-    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let assistant = bot.serve(&store);
     // What is said before its first sync is not answered: ask until it is back.
     let back = until_online(&hr, &room, &bot).await;
     let first_after_restart = hr.next_reply(&room, &bot, &pong.event_id, WAIT).await.expect("the answers after the restart");
@@ -206,11 +145,9 @@ async fn the_assistant_answers_in_an_encrypted_direct_chat_across_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_letter_routed_with_notify_room_is_announced_once_in_the_room_bound_to_its_unit() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let (bot, bot_password) = register_user("bot");
-    let state = tempfile::tempdir().expect("temp dir");
-    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let (store, _url, _guard) = seed::seeded_store().await;
+    let bot = Bot::register();
+    let assistant = bot.serve(&store);
     let registrar = staff_member(&store, "registrar", "registry", Role::Registrar, Confidentiality::Confidential).await;
     let room = registrar.create_room(false, &[&bot]).await;
     assert!(registrar.wait_until_joined(&room, &bot, WAIT).await);
@@ -220,7 +157,7 @@ async fn a_letter_routed_with_notify_room_is_announced_once_in_the_room_bound_to
     let raw = b"From: Partner Office <office@metu.edu.tr>\r\nTo: registry@uni.example\r\nSubject: Erasmus+ staff mobility week\r\n\
                 Message-ID: <card-test@metu.edu.tr>\r\nDate: Tue, 1 Dec 2026 10:00:00 +0400\r\n\r\nInvitation.\r\n";
     // As `serve` registers when the assistant runs: routing's room cards are written.
-    let policy = chancery::core::intake::IntakePolicy { notify_rooms: true, ..seed::policy() };
+    let policy = chancery::core::intake::IntakePolicy { notify_rooms: true, ..support::shipped_policy() };
     let number = seed::register(&store, &policy, raw, chrono::Utc::now()).await;
     let card = registrar.next_reply(&room, &bot, &bound.event_id, WAIT).await.expect("the unit's room gets a card");
     assert!(card.body.contains(&number) && card.body.contains("Erasmus+ staff mobility week"), "{card:?}");
@@ -231,13 +168,11 @@ async fn a_letter_routed_with_notify_room_is_announced_once_in_the_room_bound_to
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reminder_reaches_its_person_in_a_direct_message_the_bot_opens() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let (bot, bot_password) = register_user("bot");
-    let state = tempfile::tempdir().expect("temp dir");
+    let (store, _url, _guard) = seed::seeded_store().await;
+    let bot = Bot::register();
     let officer = staff_member(&store, "officer", "international", Role::Manager, Confidentiality::Internal).await;
     let officer_id = officer.user_id().to_string();
-    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let assistant = bot.serve(&store);
     // Due in two seconds: the scheduler of `serve` fires it into the room outbox, and the
     // assistant opens a direct message (encrypted) with the officer to post it.
     let now = chrono::Utc::now();
@@ -263,13 +198,12 @@ async fn a_reminder_reaches_its_person_in_a_direct_message_the_bot_opens() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_register_answer_each_question_once() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let (bot, bot_password) = register_user("bot");
-    let (first_state, second_state) = (tempfile::tempdir().expect("temp dir"), tempfile::tempdir().expect("temp dir"));
+    let (store, _url, _guard) = seed::seeded_store().await;
+    let bot = Bot::register();
+    let second_device = bot.another_device();
     // Two devices of the same bot, as two `chancery serve` on one PostgreSQL run it.
-    let first = Assistant::start(store.clone(), &bot, &bot_password, first_state.path());
-    let second = Assistant::start(store.clone(), &bot, &bot_password, second_state.path());
+    let first = bot.serve(&store);
+    let second = second_device.serve(&store);
     let registrar = staff_member(&store, "registrar", "registry", Role::Registrar, Confidentiality::Confidential).await;
     let room = registrar.create_room(false, &[&bot]).await;
     assert!(registrar.wait_until_joined(&room, &bot, WAIT).await);
@@ -298,11 +232,9 @@ async fn room_with_bot(store: &chancery::store::Store, tag: &str, bot: &str) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_questions_from_three_people_is_answered_once_each_in_order_per_room() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let (bot, bot_password) = register_user("bot");
-    let state = tempfile::tempdir().expect("temp dir");
-    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let (store, _url, _guard) = seed::seeded_store().await;
+    let bot = Bot::register();
+    let assistant = bot.serve(&store);
     let (first, first_room) = room_with_bot(&store, "first", &bot).await;
     let (second, second_room) = room_with_bot(&store, "second", &bot).await;
     let (third, third_room) = room_with_bot(&store, "third", &bot).await;
@@ -339,11 +271,9 @@ async fn a_burst_of_questions_from_three_people_is_answered_once_each_in_order_p
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_command_does_not_delay_someone_elses_ping() {
     assert!(cfg!(feature = "test-hooks"), "this test needs the slow test command: build with --features test-hooks (scripts/test does)");
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let (bot, bot_password) = register_user("bot");
-    let state = tempfile::tempdir().expect("temp dir");
-    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let (store, _url, _guard) = seed::seeded_store().await;
+    let bot = Bot::register();
+    let assistant = bot.serve(&store);
     let (slow, slow_room) = room_with_bot(&store, "slow", &bot).await;
     let (quick, quick_room) = room_with_bot(&store, "quick", &bot).await;
     until_online(&slow, &slow_room, &bot).await;
@@ -368,11 +298,9 @@ async fn a_command_that_panics_gets_an_error_id_and_the_next_question_is_answere
         cfg!(feature = "test-hooks"),
         "this test needs the panicking test command: build with --features test-hooks (scripts/test does)"
     );
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let (bot, bot_password) = register_user("bot");
-    let state = tempfile::tempdir().expect("temp dir");
-    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let (store, _url, _guard) = seed::seeded_store().await;
+    let bot = Bot::register();
+    let assistant = bot.serve(&store);
     let (person, room) = room_with_bot(&store, "person", &bot).await;
     until_online(&person, &room, &bot).await;
 
@@ -386,13 +314,11 @@ async fn a_command_that_panics_gets_an_error_id_and_the_next_question_is_answere
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_who_left_the_direct_chat_gets_the_next_reminder_in_a_new_one() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let (bot, bot_password) = register_user("bot");
-    let state = tempfile::tempdir().expect("temp dir");
+    let (store, _url, _guard) = seed::seeded_store().await;
+    let bot = Bot::register();
     let officer = staff_member(&store, "officer", "registry", Role::Staff, Confidentiality::Internal).await;
     let officer_id = officer.user_id().to_string();
-    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let assistant = bot.serve(&store);
     let now = chrono::Utc::now();
     store
         .reminders()
@@ -423,9 +349,8 @@ async fn a_person_who_left_the_direct_chat_gets_the_next_reminder_in_a_new_one()
 async fn a_question_asked_as_the_homeserver_comes_back_is_answered_once_without_logging_in_again() {
     // Its own Synapse: restarting the shared one would disturb every other Matrix test.
     let synapse = PrivateSynapse::start("synapse-restart", 18308);
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let (bot, bot_password) = synapse.register_user("bot");
+    let (store, _url, _guard) = seed::seeded_store().await;
+    let bot = Bot::register_on(&synapse);
     let (person_id, person_password) = synapse.register_user("person");
     let member = StaffMember {
         id: person_id.clone(),
@@ -435,13 +360,12 @@ async fn a_question_asked_as_the_homeserver_comes_back_is_answered_once_without_
         clearance: Confidentiality::Internal,
     };
     store.staff().put(&member, "test", chrono::Utc::now()).await.expect("staff");
-    let state = tempfile::tempdir().expect("temp dir");
-    let assistant = Assistant::start_at(&synapse.url, store.clone(), &bot, &bot_password, state.path());
+    let assistant = bot.serve(&store);
     let person = TestClient::login_at(&synapse.url, &person_id, &person_password).await;
     let room = person.create_room(false, &[&bot]).await;
     assert!(person.wait_until_joined(&room, &bot, WAIT).await);
     until_online(&person, &room, &bot).await;
-    let session = std::fs::read(state.path().join("matrix/session.json")).expect("the bot's saved session");
+    let session = std::fs::read(bot.state().join("matrix/session.json")).expect("the bot's saved session");
 
     synapse.stop();
     // Long enough for the assistant to fail a sync or two and back off.
@@ -454,7 +378,7 @@ async fn a_question_asked_as_the_homeserver_comes_back_is_answered_once_without_
     assert!(reply.body.contains("pong"));
     let again = person.next_reply(&room, &bot, &reply.event_id, Duration::from_secs(3)).await;
     assert!(again.is_none(), "answered once: {again:?}");
-    let after = std::fs::read(state.path().join("matrix/session.json")).expect("the bot's saved session");
+    let after = std::fs::read(bot.state().join("matrix/session.json")).expect("the bot's saved session");
     assert_eq!(after, session, "a homeserver that was away is not a refused session: the bot did not log in again");
     assistant.stop().await;
 }
@@ -466,11 +390,9 @@ async fn a_question_asked_as_the_homeserver_comes_back_is_answered_once_without_
 async fn a_hostile_subject_reaches_the_room_card_and_doc_as_text_without_links_or_bold() {
     const SUBJECT: &str =
         r#"Erasmus+ invoice <a href="https://evil.example/login">sign in</a> [pay now](https://evil.example/pay) **URGENT**"#;
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let (bot, bot_password) = register_user("bot");
-    let state = tempfile::tempdir().expect("temp dir");
-    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let (store, _url, _guard) = seed::seeded_store().await;
+    let bot = Bot::register();
+    let assistant = bot.serve(&store);
     let registrar = staff_member(&store, "registrar", "registry", Role::Registrar, Confidentiality::Confidential).await;
     let room = registrar.create_room(false, &[&bot]).await;
     assert!(registrar.wait_until_joined(&room, &bot, WAIT).await);
@@ -481,7 +403,7 @@ async fn a_hostile_subject_reaches_the_room_card_and_doc_as_text_without_links_o
         "From: \"**Bank** [verify](https://evil.example/verify)\" <office@metu.edu.tr>\r\nTo: registry@uni.example\r\n\
          Subject: {SUBJECT}\r\nMessage-ID: <hostile-card-test@metu.edu.tr>\r\nDate: Tue, 1 Dec 2026 10:00:00 +0400\r\n\r\nPay.\r\n"
     );
-    let policy = chancery::core::intake::IntakePolicy { notify_rooms: true, ..seed::policy() };
+    let policy = chancery::core::intake::IntakePolicy { notify_rooms: true, ..support::shipped_policy() };
     let number = seed::register(&store, &policy, raw.as_bytes(), chrono::Utc::now()).await;
     let card = registrar.next_reply(&room, &bot, &bound.event_id, WAIT).await.expect("the unit's room gets a card");
     let (_, doc) = ask(&registrar, &room, &bot, &format!("!doc {number}")).await;
@@ -502,9 +424,8 @@ async fn a_hostile_subject_reaches_the_room_card_and_doc_as_text_without_links_o
 }
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_rule_file_reaches_the_admin_room_when_imap_is_off() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let (bot, bot_password) = register_user("bot");
+    let (store, _url, _guard) = seed::seeded_store().await;
+    let bot = Bot::register();
     let registrar = staff_member(&store, "admin", "registry", Role::Admin, Confidentiality::Confidential).await;
     // The admin room exists before `serve` starts; the bot accepts its invite when it comes up.
     let admin_room = registrar.create_room(false, &[&bot]).await;
@@ -515,15 +436,13 @@ async fn a_broken_rule_file_reaches_the_admin_room_when_imap_is_off() {
             std::fs::copy(entry.path(), rules.path().join(entry.file_name())).expect("copy a rule file");
         }
     }
-    let state = tempfile::tempdir().expect("temp dir");
     let rules_dir = rules.path().to_path_buf();
     let admin = admin_room.to_string();
-    let assistant =
-        Assistant::start_with(&support::matrix::matrix_services().url, store.clone(), &bot, &bot_password, state.path(), |config| {
-            assert!(!config.imap.enabled, "IMAP is off in this test");
-            config.rules.dir = rules_dir;
-            config.matrix.admin_room = Some(admin);
-        });
+    let assistant = bot.serve_with(&store, |config| {
+        assert!(!config.imap.enabled, "IMAP is off in this test");
+        config.rules.dir = rules_dir;
+        config.matrix.admin_room = Some(admin);
+    });
     assert!(registrar.wait_until_joined(&admin_room, &bot, WAIT).await, "the bot joins the admin room");
 
     let file = rules.path().join("20-international.toml");
@@ -548,11 +467,10 @@ async fn a_broken_rule_file_reaches_the_admin_room_when_imap_is_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_meetings_pack_is_not_sent() {
     let (store, _url, _guard) = support::fresh_store().await;
-    let (bot, bot_password) = register_user("bot");
-    let state = tempfile::tempdir().expect("temp dir");
+    let bot = Bot::register();
     let manager = staff_member(&store, "manager", "international", Role::Manager, Confidentiality::Internal).await;
     let manager_id = manager.user_id().to_string();
-    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let assistant = bot.serve(&store);
     let room = manager.create_room(false, &[&bot]).await;
     assert!(manager.wait_until_joined(&room, &bot, WAIT).await);
     until_online(&manager, &room, &bot).await;
@@ -588,12 +506,11 @@ async fn a_cancelled_meetings_pack_is_not_sent() {
 async fn a_changed_due_date_moves_the_reminder() {
     use chancery::core::remind::Kind;
     let (store, _url, _guard) = support::fresh_store().await;
-    let (bot, bot_password) = register_user("bot");
-    let state = tempfile::tempdir().expect("temp dir");
+    let bot = Bot::register();
     let manager = staff_member(&store, "manager", "international", Role::Manager, Confidentiality::Internal).await;
     let raw = b"From: Partner Office <office@metu.edu.tr>\r\nTo: registry@uni.example\r\nSubject: Erasmus+ nominations for autumn\r\n\
                 Message-ID: <due-move@metu.edu.tr>\r\nDate: Tue, 1 Dec 2026 10:00:00 +0400\r\n\r\nNominations.\r\n";
-    let number = seed::register(&store, &seed::policy(), raw, chrono::Utc::now()).await;
+    let number = seed::register(&store, &support::shipped_policy(), raw, chrono::Utc::now()).await;
     let letter = store.document(&number).await.expect("registered");
     assert_eq!(letter.unit, "international");
     let letter_id = letter.id;
@@ -609,7 +526,7 @@ async fn a_changed_due_date_moves_the_reminder() {
         posted.into_iter().filter(|m| m.markdown.contains("the letter is due on")).map(|m| m.markdown).collect::<Vec<_>>()
     };
 
-    let assistant = Assistant::start(store.clone(), &bot, &bot_password, state.path());
+    let assistant = bot.serve(&store);
     let room = manager.create_room(false, &[&bot]).await;
     assert!(manager.wait_until_joined(&room, &bot, WAIT).await);
     until_online(&manager, &room, &bot).await;

@@ -40,9 +40,8 @@ fn letter_with_files() -> Vec<u8> {
 }
 
 async fn seeded() -> (Store, String, Option<tempfile::TempDir>, String) {
-    let (store, url, guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let number = seed::register(&store, &seed::policy(), &letter_with_files(), seed::now() - Duration::days(2)).await;
+    let (store, url, guard) = seed::seeded_store().await;
+    let number = seed::register(&store, &support::shipped_policy(), &letter_with_files(), seed::now() - Duration::days(2)).await;
     let mut policy = Policy::new(chrono_tz::Asia::Baku);
     policy.mail_from = Some(FROM.into());
     store.set_reminder_policy(policy);

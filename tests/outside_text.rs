@@ -58,9 +58,8 @@ fn hostile_letter() -> Vec<u8> {
 
 /// The seeded store with the hostile letter registered as the rules route it, rooms told.
 async fn store_with_hostile_letter() -> (Store, String, Option<tempfile::TempDir>, String) {
-    let (store, url, guard) = support::fresh_store().await;
-    seed::seed(&store).await;
-    let policy = IntakePolicy { notify_rooms: true, ..seed::policy() };
+    let (store, url, guard) = seed::seeded_store().await;
+    let policy = IntakePolicy { notify_rooms: true, ..support::shipped_policy() };
     let at = seed::now() - Duration::days(1);
     let number = seed::register(&store, &policy, &hostile_letter(), at).await;
     store.index_queued().await.expect("indexed");

@@ -21,8 +21,7 @@ async fn say(store: &Store, settings: &Settings, sender: &str, text: &str) -> St
 
 #[tokio::test]
 async fn a_sent_release_is_one_register_entry_and_one_mail_per_newsroom_held_until_the_embargo() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
+    let (store, _url, _guard) = seed::seeded_store().await;
     let settings = seed::settings();
     say(&store, &settings, seed::IRO_OFFICER, "!press draft Erasmus+ week").await;
     say(&store, &settings, seed::IRO_MANAGER, "!press approve 1").await;
@@ -59,8 +58,7 @@ async fn a_sent_release_is_one_register_entry_and_one_mail_per_newsroom_held_unt
 
 #[tokio::test]
 async fn with_mail_switched_off_an_approved_release_is_neither_registered_nor_sent() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
+    let (store, _url, _guard) = seed::seeded_store().await;
     let mut settings = seed::settings();
     settings.press.mail_enabled = false;
     say(&store, &settings, seed::IRO_OFFICER, "!press draft Erasmus+ week").await;

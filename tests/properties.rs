@@ -362,7 +362,7 @@ fn mail_input() -> impl Strategy<Value = MailInput> {
 fn random_and_damaged_mail_never_panics_and_always_ends_in_the_register() {
     let runtime = runtime();
     let (store, _url, _guard) = runtime.block_on(support::fresh_store());
-    let policy = seed::policy();
+    let policy = support::shipped_policy();
     let registered = AtomicUsize::new(0);
     let unparsed = AtomicUsize::new(0);
     let distinct: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
@@ -464,7 +464,7 @@ fn a_delivery_report_with_parts_cut_by_their_boundaries_is_registered() {
     let runtime = runtime();
     let (store, _url, _guard) = runtime.block_on(support::fresh_store());
     let arrival = Arrival { letter: read_letter(&raw), raw, source: Source::File { path: "dsn.eml".into() }, received_at: seed::now() };
-    let outcomes = runtime.block_on(store.register_incoming(vec![arrival], &seed::policy(), seed::now())).expect("registered");
+    let outcomes = runtime.block_on(store.register_incoming(vec![arrival], &support::shipped_policy(), seed::now())).expect("registered");
     assert!(matches!(outcomes.as_slice(), [Outcome::Registered { .. }]), "{outcomes:?}");
     runtime.block_on(store.close());
 }
@@ -858,7 +858,7 @@ fn a_letter_with_nul_bytes_is_registered() {
     let runtime = runtime();
     let (store, _url, _guard) = runtime.block_on(support::fresh_store());
     let arrival = Arrival { letter: read_letter(&raw), raw, source: Source::File { path: "nul.eml".into() }, received_at: seed::now() };
-    let outcomes = runtime.block_on(store.register_incoming(vec![arrival], &seed::policy(), seed::now())).expect("registered");
+    let outcomes = runtime.block_on(store.register_incoming(vec![arrival], &support::shipped_policy(), seed::now())).expect("registered");
     assert!(matches!(outcomes.as_slice(), [Outcome::Registered { .. }]), "{outcomes:?}");
     runtime.block_on(store.close());
 }

@@ -19,8 +19,7 @@ struct Chat {
 
 impl Chat {
     async fn new() -> Chat {
-        let (store, _url, guard) = support::fresh_store().await;
-        seed::seed(&store).await;
+        let (store, _url, guard) = seed::seeded_store().await;
         let catalog = Catalog::load(&seed::manifest_dir().join("commands")).unwrap_or_else(|e| panic!("{e}"));
         Chat { store, catalog, settings: seed::settings(), _guard: guard }
     }

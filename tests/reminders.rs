@@ -187,8 +187,7 @@ async fn letter_reminders(store: &Store, id: i64) -> Vec<(Kind, DateTime<Utc>, O
 
 #[tokio::test]
 async fn a_new_due_date_moves_the_letters_reminders_and_is_in_its_history() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
+    let (store, _url, _guard) = seed::seeded_store().await;
     let erasmus = store.document(seed::documents::ERASMUS).await.unwrap().id;
     // Due on Monday 30 November: reminded on the 26th, overdue from 1 December.
     assert_eq!(
@@ -245,8 +244,7 @@ async fn a_new_due_date_moves_the_letters_reminders_and_is_in_its_history() {
 
 #[tokio::test]
 async fn a_rerouted_letter_reminds_the_new_units_people() {
-    let (store, _url, _guard) = support::fresh_store().await;
-    seed::seed(&store).await;
+    let (store, _url, _guard) = seed::seeded_store().await;
     let treasurer = chancery::core::viewer::StaffMember {
         id: "@treasurer:uni.example".into(),
         name: "Tahir Treasurer".into(),

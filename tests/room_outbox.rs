@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chancery::core::announce::{CONFIDENTIAL_PLACEHOLDER, RoomTarget};
-use chancery::core::confidentiality::Confidentiality;
 use chancery::core::intake::{IntakePolicy, Source};
 use chancery::core::letter::read_letter;
 use chancery::rule_files::{self, LiveRules};
@@ -25,14 +24,7 @@ fn rules_dir() -> PathBuf {
 
 /// The shipped rules, as `serve` runs them with the assistant on.
 fn policy() -> IntakePolicy {
-    IntakePolicy {
-        default_unit: "registry".into(),
-        default_confidentiality: Confidentiality::Internal,
-        rules: Some(Arc::new(rule_files::load(&rules_dir()).expect("shipped rules load"))),
-        replies: None,
-        holidays: Vec::new(),
-        notify_rooms: true,
-    }
+    IntakePolicy { notify_rooms: true, ..support::shipped_policy() }
 }
 
 fn now() -> DateTime<Utc> {

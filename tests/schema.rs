@@ -10,8 +10,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use chancery::core::confidentiality::Confidentiality;
-use chancery::core::intake::{IntakePolicy, Source};
+use chancery::core::intake::Source;
 use chancery::core::letter::read_letter;
 use chancery::store::{Arrival, OpenMode, Store};
 use chrono::{DateTime, Utc};
@@ -69,15 +68,7 @@ async fn columns(pool: &AnyPool, sql: &str) -> Columns {
 
 /// A new PostgreSQL database of its own, migrated by `Store::open`.
 async fn fresh_postgres() -> (Store, String) {
-    sqlx::any::install_default_drivers();
-    let base = std::env::var("CHANCERY_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
-    let admin = AnyPool::connect(&base).await.unwrap_or_else(|e| {
-        panic!("PostgreSQL at {base} cannot be reached ({e}): the schema test compares both databases and needs it running")
-    });
-    let name = format!("chancery_{}", support::unique("schema").replace('-', "_"));
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create database");
-    admin.close().await;
-    let url = format!("{}/{name}", base.rsplit_once('/').expect("the URL names a database").0);
+    let (_, url) = support::postgres::create_database("schema").await;
     (Store::open(&url, ZONE, OpenMode::CreateIfMissing).await.expect("open and migrate the PostgreSQL store"), url)
 }
 
@@ -122,17 +113,6 @@ fn now() -> DateTime<Utc> {
     "2026-12-01T09:00:00Z".parse().expect("instant")
 }
 
-fn policy() -> IntakePolicy {
-    IntakePolicy {
-        default_unit: "registry".into(),
-        default_confidentiality: Confidentiality::Internal,
-        rules: None,
-        replies: None,
-        holidays: Vec::new(),
-        notify_rooms: false,
-    }
-}
-
 /// Registers one letter as IMAP message `uid` of `mailbox`.
 async fn register_from_mailbox(store: &Store, mailbox: &str, uid: u32) {
     let raw = format!(
@@ -147,7 +127,7 @@ async fn register_from_mailbox(store: &Store, mailbox: &str, uid: u32) {
         source: Source::Imap { mailbox: mailbox.into(), uid_validity: 7, uid },
         received_at: now(),
     };
-    store.register_incoming(vec![arrival], &policy(), now()).await.expect("registered");
+    store.register_incoming(vec![arrival], &support::policy_without_rules(), now()).await.expect("registered");
 }
 
 /// SQLite keeps whatever it is given, whatever the column's declared type: a damaged or
@@ -221,7 +201,7 @@ async fn letters_are_filed_under_their_domains_alike_by_registration_and_by_the_
         )
         .into_bytes();
         let arrival = Arrival { letter: read_letter(&raw), raw, source: Source::File { path: format!("{n}.eml") }, received_at: now() };
-        store.register_incoming(vec![arrival], &policy(), now()).await.expect("registered");
+        store.register_incoming(vec![arrival], &support::policy_without_rules(), now()).await.expect("registered");
     }
     let outgoing = store
         .register_outgoing(None, "@registrar:uni.example", "registry", now(), |number, _| {

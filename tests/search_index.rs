@@ -4,8 +4,7 @@
 
 mod support;
 
-use chancery::core::confidentiality::Confidentiality;
-use chancery::core::intake::{IntakePolicy, Source};
+use chancery::core::intake::Source;
 use chancery::core::letter::read_letter;
 use chancery::store::{Arrival, Backend, Store};
 use chrono::{DateTime, Utc};
@@ -13,17 +12,6 @@ use sqlx::AnyPool;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z").expect("a valid instant").with_timezone(&Utc)
-}
-
-fn policy() -> IntakePolicy {
-    IntakePolicy {
-        default_unit: "registry".into(),
-        default_confidentiality: Confidentiality::Internal,
-        rules: None,
-        replies: None,
-        holidays: Vec::new(),
-        notify_rooms: false,
-    }
 }
 
 async fn register(store: &Store, subject: &str) -> String {
@@ -34,7 +22,7 @@ async fn register(store: &Store, subject: &str) -> String {
     )
     .into_bytes();
     let arrival = Arrival { letter: read_letter(&raw), raw, source: Source::File { path: "test.eml".into() }, received_at: now() };
-    let outcomes = store.register_incoming(vec![arrival], &policy(), now()).await.expect("registered");
+    let outcomes = store.register_incoming(vec![arrival], &support::policy_without_rules(), now()).await.expect("registered");
     outcomes[0].number().to_string()
 }
 

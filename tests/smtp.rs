@@ -20,7 +20,7 @@ use chancery::store::outbox::OutboxRecord;
 use chancery::store::{Arrival, Store};
 use chrono::Utc;
 use mail_parser::MessageParser;
-use support::{chancery_command, send_through_dev_postfix, services, unique};
+use support::{chancery_command, describe, send_through_dev_postfix, services, unique};
 use tokio::sync::{Notify, RwLock, watch};
 
 /// The test that stops Postfix takes this for writing; every other test holds it for reading.
@@ -460,15 +460,6 @@ impl Cli {
         assert!(output.status.success(), "{}", describe(&output));
         serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("JSON").as_array().expect("array").clone()
     }
-}
-
-fn describe(output: &std::process::Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// A failure as a person must see it: exit 1 and exactly one line on standard error.

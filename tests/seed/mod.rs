@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::sync::Arc;
 
 use chancery::commands::Settings;
 use chancery::core::confidentiality::Confidentiality;
@@ -45,19 +44,6 @@ pub fn settings() -> Settings {
             public_url: "https://chancery.uni.example".into(),
             ..chancery::config::HttpConfig::default()
         },
-    }
-}
-
-/// The routing policy of the shipped rules (no mail is sent: no reply policy).
-pub fn policy() -> IntakePolicy {
-    let book = chancery::rule_files::load(&manifest_dir().join("mail-rules")).expect("shipped rules load");
-    IntakePolicy {
-        default_unit: "registry".into(),
-        default_confidentiality: Confidentiality::Internal,
-        rules: Some(Arc::new(book)),
-        replies: None,
-        holidays: Vec::new(),
-        notify_rooms: false,
     }
 }
 
@@ -108,9 +94,16 @@ pub async fn seed(store: &Store) {
     for member in staff() {
         store.staff().put(&member, "seed", now()).await.expect("seed staff");
     }
-    documents::seed(store, &policy()).await;
+    documents::seed(store, &crate::support::shipped_policy()).await;
     partners::seed(store).await;
     press::seed(store).await;
     // `serve`'s indexer would have indexed these letters by the time anyone searches.
     store.index_queued().await.expect("seed letters indexed");
+}
+
+/// A fresh store on the backend under test (`support::fresh_store`), seeded.
+pub async fn seeded_store() -> (Store, String, Option<tempfile::TempDir>) {
+    let (store, url, guard) = crate::support::fresh_store().await;
+    seed(&store).await;
+    (store, url, guard)
 }

@@ -1,15 +1,21 @@
 //! What the integration tests share: the dev services' addresses, fresh stores on the backend
-//! under test, IMAP helpers, and waiting. The services come from `scripts/dev-services`; without
+//! under test, intake policies, IMAP helpers, running SQL and the binary, and waiting. The services come from `scripts/dev-services`; without
 //! them the tests fail loudly rather than skip.
 #![allow(dead_code)] // each test binary uses its own part of this
 
+pub mod assistant;
 pub mod matrix;
+pub mod postgres;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use chancery::config::{ImapConfig, Secret, SmtpConfig, TlsMode};
+use chancery::core::confidentiality::Confidentiality;
+use chancery::core::intake::IntakePolicy;
 use chancery::imap::{Session, open_session};
 use chancery::store::{OpenMode, Store};
 use futures::TryStreamExt;
@@ -57,13 +63,7 @@ pub async fn fresh_store() -> (Store, String, Option<tempfile::TempDir>) {
     let zone = chrono_tz::Asia::Baku;
     match std::env::var("CHANCERY_TEST_BACKEND").as_deref() {
         Ok("postgres") => {
-            sqlx::any::install_default_drivers();
-            let base = std::env::var("CHANCERY_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
-            let name = format!("chancery_{}", unique("db").replace('-', "_"));
-            let admin = sqlx::AnyPool::connect(&base).await.expect("PostgreSQL at CHANCERY_TEST_POSTGRES_URL");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create database");
-            admin.close().await;
-            let url = format!("{}/{name}", base.rsplit_once('/').expect("url has a database").0);
+            let (_, url) = postgres::create_database("db").await;
             (Store::open(&url, zone, OpenMode::CreateIfMissing).await.expect("open store"), url, None)
         }
         _ => {
@@ -72,6 +72,27 @@ pub async fn fresh_store() -> (Store, String, Option<tempfile::TempDir>) {
             (Store::open(&url, zone, OpenMode::CreateIfMissing).await.expect("open store"), url, Some(dir))
         }
     }
+}
+
+/// Registering with no routing rules: every letter goes to the registry as internal, and no
+/// mail is sent and no room told.
+pub fn policy_without_rules() -> IntakePolicy {
+    IntakePolicy {
+        default_unit: "registry".into(),
+        default_confidentiality: Confidentiality::Internal,
+        rules: None,
+        replies: None,
+        holidays: Vec::new(),
+        notify_rooms: false,
+    }
+}
+
+/// The routing policy of the rules this repository ships (no mail is sent: no reply policy; no
+/// room is told).
+pub fn shipped_policy() -> IntakePolicy {
+    let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mail-rules");
+    let book = chancery::rule_files::load(&rules).expect("shipped rules load");
+    IntakePolicy { rules: Some(Arc::new(book)), ..policy_without_rules() }
 }
 
 /// The listener's settings for one of the dev users' mailboxes, plain IMAP on loopback.
@@ -180,6 +201,37 @@ pub fn chancery_command(dir: &std::path::Path, url: &str) -> std::process::Comma
         .env("CHANCERY_DATABASE__URL", url)
         .env("CHANCERY_RULES__DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/mail-rules"));
     command
+}
+
+/// How a finished command ended, for a failing assertion's message.
+pub fn describe(output: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Runs `future` to its end on a runtime of its own, for tests that have none.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime").block_on(future)
+}
+
+/// Runs SQL statements one by one on a database; one result (rows affected, or the error) each.
+/// Outside an async runtime only.
+pub fn sql(url: &str, statements: &[&str]) -> Vec<Result<u64, String>> {
+    sqlx::any::install_default_drivers();
+    block_on(async {
+        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.expect("connect to the test database");
+        let mut results = Vec::new();
+        for statement in statements {
+            let result = sqlx::query(sqlx::AssertSqlSafe(statement.to_string())).execute(&pool).await;
+            results.push(result.map(|r| r.rows_affected()).map_err(|e| e.to_string()));
+        }
+        pool.close().await;
+        results
+    })
 }
 
 /// Settings that make `command` send through the dev Postfix: STARTTLS, the registry's login,
