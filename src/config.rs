@@ -8,6 +8,7 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
 use crate::core::intake::{Confidentiality, IntakePolicy};
+use crate::core::template::one_line;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -700,10 +701,6 @@ fn password_of(section: &str, password: &Secret, file: Option<&Path>) -> Result<
 pub fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
