@@ -20,6 +20,7 @@ mod meetings;
 pub mod outbox;
 mod partners;
 mod press;
+mod queue;
 mod records;
 mod register;
 mod reminders;
@@ -50,6 +51,7 @@ pub use documents::{Acknowledgement, Documents, ThreadMember};
 pub use events::AnsweredEvents;
 pub use instances::{InstanceRecord, Instances, LeaseRecord};
 pub use meetings::{Meetings, NewMeeting};
+pub use outbox::Outbox;
 pub use partners::{Contact, PartnerFilter, PartnerLetter, Partners};
 pub use press::PressReleases;
 pub use records::{AttachmentInfo, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
@@ -254,18 +256,6 @@ impl Store {
         Ok(store)
     }
 
-    /// The dispatcher's wake-up: registrations that queue mail notify it.
-    pub fn wake_on_mail(&self, waker: std::sync::Arc<tokio::sync::Notify>) {
-        self.outbox_waker.set(waker).ok();
-    }
-
-    /// Tells the dispatcher, if one runs, that mail was committed.
-    pub(crate) fn mail_committed(&self) {
-        if let Some(waker) = self.outbox_waker.get() {
-            waker.notify_one();
-        }
-    }
-
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -340,10 +330,8 @@ impl Store {
         tx.commit().await?;
         self.last_intake_ms.store(Utc::now().timestamp_millis(), std::sync::atomic::Ordering::Relaxed);
         self.checkpoint_soon();
-        if registered.mail_queued
-            && let Some(waker) = self.outbox_waker.get()
-        {
-            waker.notify_one();
+        if registered.mail_queued {
+            self.mail_committed();
         }
         if registered.room_queued {
             self.room_message_committed();
@@ -373,9 +361,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let number = register::register_outgoing(&mut tx, self.zone, answers, actor, unit, now, compose).await?;
         tx.commit().await?;
-        if let Some(waker) = self.outbox_waker.get() {
-            waker.notify_one();
-        }
+        self.mail_committed();
         Ok(number)
     }
 
