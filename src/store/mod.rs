@@ -8,8 +8,9 @@
 
 mod agreements;
 mod attachments;
+// The benchmarks' fills: no part of the product.
+#[cfg(feature = "bench")]
 mod bulk;
-mod bulk_reminders;
 mod calendar;
 mod copy;
 mod digest;
