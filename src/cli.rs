@@ -578,19 +578,20 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
             // Deliver now rather than wait for `serve`; claims are atomic, so a running
             // dispatcher and this one never send the same mail twice.
-            let id = store.mail_of_document(&number).await?.context("the letter was registered without its mail")?;
+            let id = store.outbox().mail_of_document(&number).await?.context("the letter was registered without its mail")?;
             code = send_now(&dispatcher, &config, &store, id, &number, &mut out).await?;
         }
         Command::Outbox { action: Some(OutboxCommand::Retry { id }), .. } => {
             let dispatcher = dispatcher_for_now(&config, &store)?;
-            store.retry_mail(id, &actor, now).await?;
-            let mail = store.mail(id).await?;
+            store.outbox().retry(id, &actor, now).await?;
+            let mail = store.outbox().mail(id).await?;
             let label = format!("mail {id} ({} to {})", mail.kind, mail.recipients.join(", "));
             writeln!(out, "{label} is back in the outbox; sending it now")?;
             code = send_now(&dispatcher, &config, &store, id, &label, &mut out).await?;
         }
         Command::Outbox { action: None, json, status } => {
-            let rows: Vec<_> = store.outbox().await?.into_iter().filter(|row| status.as_ref().is_none_or(|s| &row.status == s)).collect();
+            let rows: Vec<_> =
+                store.outbox().list().await?.into_iter().filter(|row| status.as_ref().is_none_or(|s| &row.status == s)).collect();
             if json {
                 serde_json::to_writer_pretty(&mut out, &rows)?;
                 writeln!(out)?;
@@ -723,7 +724,7 @@ async fn send_now(dispatcher: &Dispatcher, config: &Config, store: &Store, id: i
         }
         None => {
             // Another process claimed it between our write and our claim: a running `serve`.
-            let status = store.mail(id).await?.status;
+            let status = store.outbox().mail(id).await?.status;
             writeln!(out, "{label}: {status}; a running `chancery serve` is sending it (see `chancery outbox`)")?;
             Ok(0)
         }

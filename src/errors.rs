@@ -14,7 +14,7 @@ pub fn one_line(error: &(dyn Error + 'static)) -> String {
     let mut line = String::new();
     let mut cause = Some(error);
     while let Some(current) = cause {
-        let text = collapse_whitespace(&current.to_string());
+        let text = crate::core::template::one_line(&current.to_string());
         if !text.is_empty() && !line.contains(without_label(&text)) {
             if !line.is_empty() {
                 line.push_str(": ");
@@ -38,10 +38,6 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|text| (*text).to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".into())
-}
-
-fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The text without a leading label of a few plain words and a colon (`Connection error: `,

@@ -8,14 +8,18 @@
 //!   - `confidentiality`: the levels of clearance a document has and a person holds.
 //!   - `lease`: when an instance renews a lease, when it must stop, and when a heartbeat is gone.
 //!   - `rules/`: routing rules from `mail-rules/`, compiled together; `route` says where and why.
-//!   - `reply`: acknowledgements and forwards, and when not to send them (loops, limits).
+//!   - `reply/`: acknowledgements and forwards, and when not to send them (loops, limits);
+//!     `language`, `recipient` and `templates` one file each.
+//!   - `template`: what both kinds of templates share: the strict engine, the variables check,
+//!     `TemplateError`, and `one_line`.
 //!   - `outbound`: a mail to send, as plain data; `bounce`: reading delivery reports.
 //!   - `flags`: review flags; `status`: a document's states; `time`: stamps, days and years
 //!     in the office's zone.
 //!   - `fold`: folding text for comparison, shared by the rules and the search index.
 //!   - `viewer`: who may see what; every reply, list and register asks it.
 //!   - `dates`: dates as people type them (`15.12.2026`, `next friday`, `in 3 weeks`).
-//!   - `partner`, `press`, `visa`: the International Relations Office's records, as rules.
+//!   - `partner`, `press/`, `visa`: the International Relations Office's records, as rules
+//!     (`press/`: releases and approval; `template`, `export` and `media` one file each).
 //!   - `effects`: what follows a registration (mail, history, room cards), as a plan.
 //!   - `remind`: when reminders fire (lead times, working days, repeats) and what they say.
 //!   - `calendar`: deadlines and meetings as calendar events, and their iCalendar text.
@@ -28,9 +32,10 @@
 //!   - `markdown`: text from outside (subjects, names, what staff typed) as Markdown that shows
 //!     exactly that text; every reply and card puts such text through it.
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
-//!   registration, the outbox, the search index, `copy` (a SQLite register into PostgreSQL),
-//!   and one view per area (`store.staff()`, `store.documents()`, `store.partners()`,
-//!   `store.press()`, `store.visas()`,
+//!   registration, the search index, `copy` (a SQLite register into PostgreSQL), `queue` (what
+//!   the two outboxes share: claims, leases, retries), `bulk/` (the benchmarks' fills, only
+//!   with the `bench` feature), and one view per area (`store.staff()`, `store.documents()`,
+//!   `store.partners()`, `store.press()`, `store.visas()`, `store.outbox()`,
 //!   `store.room_messages()`, `store.reminders()`, `store.agreements()`, `store.meetings()`,
 //!   `store.digests()`, `store.calendar()`, `store.answered_events()`, `store.instances()`).
 //! - `commands/`: the assistant's chat commands, one file each, reached through one `answer`

@@ -164,7 +164,7 @@ async fn the_weekly_digest_reaches_the_managers_in_matrix_and_the_head_by_mail()
         assert!(text.contains(wanted), "{wanted}: {text}");
     }
 
-    let mails: Vec<_> = store.outbox().await.unwrap().into_iter().filter(|m| m.mail.subject.starts_with("Weekly digest")).collect();
+    let mails: Vec<_> = store.outbox().list().await.unwrap().into_iter().filter(|m| m.mail.subject.starts_with("Weekly digest")).collect();
     let to = |address: &str| mails.iter().find(|m| m.recipients == [address.to_string()]).unwrap_or_else(|| panic!("{address}: {mails:?}"));
     let office = to("l.aliyeva@uni.example");
     assert_eq!(office.mail.subject, "Weekly digest of international, 2026-11-30 to 2026-12-07: 2 received, 1 answered, 1 overdue");
@@ -191,7 +191,7 @@ async fn without_mail_the_digest_goes_to_matrix_only() {
     store.reminders().fire_due(digest_time(), 100).await.unwrap();
     let messages = store.room_messages().list().await.unwrap();
     assert_eq!(messages.iter().filter(|m| m.markdown.contains("Weekly digest of international")).count(), 1);
-    assert!(store.outbox().await.unwrap().iter().all(|m| !m.mail.subject.starts_with("Weekly digest")));
+    assert!(store.outbox().list().await.unwrap().iter().all(|m| !m.mail.subject.starts_with("Weekly digest")));
     store.close().await;
 }
 

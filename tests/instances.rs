@@ -104,40 +104,40 @@ async fn a_mail_claimed_by_a_dead_instance_is_taken_over_and_its_late_mark_chang
     let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).expect("now");
     a.instances().join(&instance("a", now, 20)).await.unwrap();
     b.instances().join(&instance("b", now, 20)).await.unwrap();
-    let id = a.enqueue(None, &mail(&unique("takeover")), now).await.unwrap();
+    let id = a.outbox().enqueue(None, &mail(&unique("takeover")), now).await.unwrap();
     let lease = chrono::Duration::seconds(120);
-    let claimed = a.due_mail(now, 5, lease).await.unwrap();
+    let claimed = a.outbox().claim_due(now, 5, lease).await.unwrap();
     assert_eq!(claimed.iter().map(|item| item.id).collect::<Vec<_>>(), [id]);
 
     // a is alive and sending slowly: b does not take its mail.
     let later = now + chrono::Duration::seconds(10);
     a.instances().heartbeat(&instance("a", later, 20)).await.unwrap();
-    assert!(b.due_mail(later, 5, lease).await.unwrap().is_empty(), "a slow sender that is alive keeps its mail");
-    assert!(b.claim_mail(id, later, lease).await.unwrap().is_none());
-    let due = b.next_mail_due().await.unwrap().expect("a mail is being sent");
+    assert!(b.outbox().claim_due(later, 5, lease).await.unwrap().is_empty(), "a slow sender that is alive keeps its mail");
+    assert!(b.outbox().claim(id, later, lease).await.unwrap().is_none());
+    let due = b.outbox().next_due().await.unwrap().expect("a mail is being sent");
     assert_eq!(due, later + chrono::Duration::seconds(20), "the mail may be taken when a's heartbeat lapses");
 
     // a is killed: its heartbeat lapses 20 s after the last one, and b takes the mail then.
     let dead = later + chrono::Duration::seconds(21);
-    let taken = b.due_mail(dead, 5, lease).await.unwrap();
+    let taken = b.outbox().claim_due(dead, 5, lease).await.unwrap();
     assert_eq!(taken.iter().map(|item| (item.id, item.attempts)).collect::<Vec<_>>(), [(id, 2)]);
     assert_eq!(taken[0].mail.message_id, claimed[0].mail.message_id, "sent again, it is the same message");
 
     // a's send completes after all (it was not dead, only cut off): marking changes nothing.
-    a.mark_sent(id, dead).await.unwrap();
-    a.mark_retry(id, "late", dead).await.unwrap();
-    assert_eq!(b.mail(id).await.unwrap().status, "sending", "still b's");
-    b.mark_sent(id, dead).await.unwrap();
-    assert_eq!(b.mail(id).await.unwrap().status, "sent");
-    assert!(b.due_mail(dead + chrono::Duration::seconds(600), 5, lease).await.unwrap().is_empty(), "sent once by b");
+    a.outbox().mark_sent(id, dead).await.unwrap();
+    a.outbox().mark_retry(id, "late", dead).await.unwrap();
+    assert_eq!(b.outbox().mail(id).await.unwrap().status, "sending", "still b's");
+    b.outbox().mark_sent(id, dead).await.unwrap();
+    assert_eq!(b.outbox().mail(id).await.unwrap().status, "sent");
+    assert!(b.outbox().claim_due(dead + chrono::Duration::seconds(600), 5, lease).await.unwrap().is_empty(), "sent once by b");
 
     // A clean stop gives back what was claimed, at once.
-    let other = a.enqueue(None, &mail(&unique("handback")), dead).await.unwrap();
+    let other = a.outbox().enqueue(None, &mail(&unique("handback")), dead).await.unwrap();
     let fresh = dead + chrono::Duration::seconds(1);
     a.instances().heartbeat(&instance("a", fresh, 20)).await.unwrap();
-    assert_eq!(a.due_mail(fresh, 5, lease).await.unwrap().len(), 1);
+    assert_eq!(a.outbox().claim_due(fresh, 5, lease).await.unwrap().len(), 1);
     a.instances().leave("a", fresh).await.unwrap();
-    let back = b.due_mail(fresh, 5, lease).await.unwrap();
+    let back = b.outbox().claim_due(fresh, 5, lease).await.unwrap();
     assert_eq!(back.iter().map(|item| item.id).collect::<Vec<_>>(), [other]);
     assert!(a.instances().find("a").await.unwrap().is_none(), "a clean stop deletes the instance's row");
 }
@@ -156,7 +156,7 @@ async fn status_exits_0_with_no_instances_and_shows_a_stale_heartbeat_as_gone() 
     store.instances().join(&instance("killed-one", now - chrono::Duration::seconds(60), 20)).await.unwrap();
     assert!(store.instances().acquire("mailbox:INBOX", "alive-one", now, now + chrono::Duration::seconds(20)).await.unwrap());
     store.instances().report_backlog("mailbox:INBOX", "alive-one", 7, now).await.unwrap();
-    store.enqueue(None, &mail(&unique("status")), now).await.unwrap();
+    store.outbox().enqueue(None, &mail(&unique("status")), now).await.unwrap();
 
     let (code, shown) = status(&url);
     assert_eq!(code, Some(0));
@@ -293,12 +293,12 @@ async fn three_instances_one_listens_and_after_kill_9_another_registers_the_rest
     // Every acknowledgement is delivered; one sent twice (its sender killed between the server's
     // acceptance and the commit) carries the same Message-ID.
     let acks_sent = wait_for(Duration::from_secs(40), || async {
-        let outbox = store.outbox().await.expect("outbox");
+        let outbox = store.outbox().list().await.expect("outbox");
         let acks: Vec<_> = outbox.iter().filter(|row| row.kind == "acknowledgement").collect();
         acks.len() == count && acks.iter().all(|row| row.status == "sent")
     })
     .await;
-    let outbox = store.outbox().await.expect("outbox");
+    let outbox = store.outbox().list().await.expect("outbox");
     assert!(acks_sent, "every acknowledgement sent: {:?}", outbox.iter().map(|r| (r.id, &r.status, &r.last_error)).collect::<Vec<_>>());
     let mut delivered: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let complete = wait_for(Duration::from_secs(30), || {

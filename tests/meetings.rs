@@ -94,7 +94,7 @@ async fn a_meeting_schedules_its_pack_and_bad_meetings_store_nothing() {
     // The scheduler was down until after it began: no pack, and the organiser hears why.
     store.reminders().fire_due(now + Duration::hours(4), 100).await.expect("fired");
     assert_eq!(store.meetings().pack_due(soon).await.unwrap(), None);
-    assert!(store.outbox().await.unwrap().iter().all(|m| !m.mail.subject.contains("Agenda pack")));
+    assert!(store.outbox().list().await.unwrap().iter().all(|m| !m.mail.subject.contains("Agenda pack")));
     let messages = store.room_messages().list().await.unwrap();
     assert!(
         messages.iter().any(|m| m.target == RoomTarget::Person(seed::IRO_MANAGER.into()) && m.markdown.contains("was not sent")),
@@ -113,13 +113,13 @@ async fn the_pack_registers_one_letter_per_participant_with_the_documents_each_m
     {
         store.meetings().add_item(id, number, text, seed::REGISTRAR, now).await.expect("item added");
     }
-    let outbox_before = store.outbox().await.unwrap().len();
+    let outbox_before = store.outbox().list().await.unwrap().len();
 
     let report = store.reminders().fire_due(meeting_at() - Duration::hours(23), 100).await.expect("fired");
     assert!(report.fired >= 1, "{report:?}");
     assert_eq!(store.meetings().pack_due(id).await.unwrap(), None, "the pack went out once");
 
-    let mails: Vec<_> = store.outbox().await.unwrap().into_iter().skip(outbox_before).collect();
+    let mails: Vec<_> = store.outbox().list().await.unwrap().into_iter().skip(outbox_before).collect();
     let packs: Vec<_> = mails.iter().filter(|m| m.mail.subject.contains("Agenda pack")).collect();
     assert_eq!(packs.len(), 3, "one per participant with an address: {mails:#?}");
     let mut numbers = Vec::new();
@@ -189,10 +189,10 @@ async fn the_pack_registers_one_letter_per_participant_with_the_documents_each_m
     assert!(String::from_utf8_lossy(&bytes).contains(&format!("Message-ID: <{}>", hr.mail.message_id)));
 
     // A second wake-up sends nothing more.
-    let again = store.outbox().await.unwrap().len();
+    let again = store.outbox().list().await.unwrap().len();
     store.reminders().fire_due(meeting_at() - Duration::hours(22), 100).await.unwrap();
-    assert_eq!(store.outbox().await.unwrap().iter().filter(|m| m.mail.subject.contains("Agenda pack")).count(), 3);
-    assert!(store.outbox().await.unwrap().len() >= again);
+    assert_eq!(store.outbox().list().await.unwrap().iter().filter(|m| m.mail.subject.contains("Agenda pack")).count(), 3);
+    assert!(store.outbox().list().await.unwrap().len() >= again);
     store.close().await;
 }
 
@@ -213,19 +213,19 @@ async fn the_pack_reaches_the_participants_mailbox_through_postfix_with_its_file
         store.meetings().add_item(id, number, "", seed::REGISTRAR, now).await.expect("item added");
     }
     store.reminders().fire_due(Utc::now(), 100).await.expect("fired");
-    let pack = store.outbox().await.unwrap().into_iter().find(|m| m.mail.to == ["alice@uni.example"]).expect("the pack is queued");
+    let pack = store.outbox().list().await.unwrap().into_iter().find(|m| m.mail.to == ["alice@uni.example"]).expect("the pack is queued");
 
     let config = support::smtp_config();
     let dispatcher = chancery::smtp::Dispatcher::new(&config, config.password.clone(), store.clone()).expect("dispatcher");
     let mut sent = false;
     for _ in 0..20 {
         dispatcher.dispatch_one().await.expect("a round");
-        if store.outbox().await.unwrap().iter().any(|m| m.id == pack.id && m.status == "sent") {
+        if store.outbox().list().await.unwrap().iter().any(|m| m.id == pack.id && m.status == "sent") {
             sent = true;
             break;
         }
     }
-    assert!(sent, "sent through Postfix: {:?}", store.outbox().await.unwrap());
+    assert!(sent, "sent through Postfix: {:?}", store.outbox().list().await.unwrap());
     let search = format!("HEADER Message-ID \"{}\"", pack.mail.message_id);
     let mut delivered = Vec::new();
     for _ in 0..100 {
@@ -254,7 +254,8 @@ async fn a_cancelled_meeting_tells_its_participants_and_its_pack_is_never_sent()
     let id = store.meetings().add(&new, seed::IRO_MANAGER, now).await.expect("meeting stored");
     store.meetings().add_item(id, seed::documents::ERASMUS, "Nominations", seed::IRO_MANAGER, now).await.expect("item");
     // The pack would be registered correspondence; reminders of the seeded letters are mailed too.
-    let letters_mailed = |store: Store| async move { store.outbox().await.unwrap().into_iter().filter(|m| m.kind != "reminder").count() };
+    let letters_mailed =
+        |store: Store| async move { store.outbox().list().await.unwrap().into_iter().filter(|m| m.kind != "reminder").count() };
     let mails_before = letters_mailed(store.clone()).await;
 
     let cancelled = store.meetings().cancel(id, Some("the chair is ill"), seed::IRO_MANAGER, now).await.expect("cancelled");

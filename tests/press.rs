@@ -45,14 +45,17 @@ async fn a_sent_release_is_one_register_entry_and_one_mail_per_newsroom_held_unt
         "{history:?}"
     );
 
-    let mails: Vec<_> = store.outbox().await.unwrap().into_iter().filter(|m| m.document_id == Some(document.id)).collect();
+    let mails: Vec<_> = store.outbox().list().await.unwrap().into_iter().filter(|m| m.document_id == Some(document.id)).collect();
     assert_eq!(mails.iter().map(|m| m.recipients.len()).collect::<Vec<_>>(), vec![1, 1, 1], "each newsroom its own copy");
     assert_eq!(mails.iter().map(|m| m.recipients[0].clone()).collect::<BTreeSet<_>>(), newsrooms);
     assert!(mails.iter().all(|m| m.status == "pending" && m.next_attempt_at == chancery::core::time::stamp(embargo)));
 
     let lease = Duration::minutes(5);
-    assert!(store.due_mail(embargo - Duration::minutes(1), 10, lease).await.unwrap().is_empty(), "nothing goes before the embargo");
-    assert_eq!(store.due_mail(embargo, 10, lease).await.unwrap().len(), 3);
+    assert!(
+        store.outbox().claim_due(embargo - Duration::minutes(1), 10, lease).await.unwrap().is_empty(),
+        "nothing goes before the embargo"
+    );
+    assert_eq!(store.outbox().claim_due(embargo, 10, lease).await.unwrap().len(), 3);
     store.close().await;
 }
 
@@ -67,6 +70,6 @@ async fn with_mail_switched_off_an_approved_release_is_neither_registered_nor_se
     assert!(reply.contains("Mail is switched off"), "{reply}");
     let release = store.press().find(1).await.unwrap().expect("release 1");
     assert_eq!((release.status.as_str(), release.out_number), ("approved", None));
-    assert!(store.outbox().await.unwrap().is_empty());
+    assert!(store.outbox().list().await.unwrap().is_empty());
     store.close().await;
 }

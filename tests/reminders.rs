@@ -161,7 +161,7 @@ async fn a_letter_with_a_due_date_reminds_its_unit_before_and_its_head_weekly_un
     assert!(told[1].contains("was due on 2026-11-30 and is still open") && told[1].contains(seed::documents::ERASMUS), "{}", told[1]);
     let head_mail = |store: &Store| {
         let store = store.clone();
-        async move { store.outbox().await.unwrap().into_iter().filter(|m| m.recipients == ["l.aliyeva@uni.example"]).collect::<Vec<_>>() }
+        async move { store.outbox().list().await.unwrap().into_iter().filter(|m| m.recipients == ["l.aliyeva@uni.example"]).collect::<Vec<_>>() }
     };
     let mails = head_mail(&store).await;
     assert_eq!(mails.len(), 1, "the head, by e-mail");

@@ -67,7 +67,7 @@ async fn a_letter_routed_with_notify_room_leaves_exactly_one_card_for_its_unit()
         assert!(card.markdown.contains(part), "{part} missing from {}", card.markdown);
     }
     // No mail: the room outbox is a table of its own, which the mail dispatcher never reads.
-    assert!(store.outbox().await.expect("outbox").is_empty());
+    assert!(store.outbox().list().await.expect("outbox").is_empty());
 }
 
 #[tokio::test]

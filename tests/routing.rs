@@ -119,7 +119,7 @@ async fn a_partner_gets_an_acknowledgement_with_the_number_and_its_reply_threads
 
     // The rule forwards to the unit: the letter goes to its address with the original attached.
     let forwarded = || async {
-        registry.store.outbox().await.expect("outbox").iter().any(|row| {
+        registry.store.outbox().list().await.expect("outbox").iter().any(|row| {
             row.kind == "forward"
                 && row.status == "sent"
                 && row.recipients == vec!["international@uni.example".to_string()]
@@ -164,7 +164,7 @@ async fn machine_generated_mail_gets_no_acknowledgement() {
         "the control letter was not acknowledged"
     );
 
-    let outbox = registry.store.outbox().await.expect("outbox");
+    let outbox = registry.store.outbox().list().await.expect("outbox");
     for document in &documents {
         assert!(
             outbox.iter().all(|row| row.document_id != Some(document.id)),
@@ -245,8 +245,10 @@ async fn a_bounce_of_outgoing_correspondence_marks_it_bounced_and_is_not_acknowl
         .await
         .expect("register outgoing");
     assert!(number.starts_with("OUT-"), "{number}");
-    let sent_id = registry.store.outbox().await.expect("outbox")[0].message_id.clone();
-    assert!(wait_for(Duration::from_secs(15), || async { registry.store.outbox().await.expect("outbox")[0].status == "sent" }).await);
+    let sent_id = registry.store.outbox().list().await.expect("outbox")[0].message_id.clone();
+    assert!(
+        wait_for(Duration::from_secs(15), || async { registry.store.outbox().list().await.expect("outbox")[0].status == "sent" }).await
+    );
 
     // The partner's server bounces it: a Postfix delivery status notification comes back.
     let dsn = format!(
@@ -269,7 +271,7 @@ async fn a_bounce_of_outgoing_correspondence_marks_it_bounced_and_is_not_acknowl
     let out = registry.store.document(&number).await.expect("document");
     assert_eq!(out.status, "bounced");
     assert!(history_actions(&out).contains(&"bounced".to_string()));
-    let outbox = registry.store.outbox().await.expect("outbox");
+    let outbox = registry.store.outbox().list().await.expect("outbox");
     assert_eq!(outbox.len(), 1, "no acknowledgement for a bounce");
     registry.stop().await;
 }

@@ -98,14 +98,14 @@ async fn reminders_fire_once_through_a_kill_and_a_restart_and_late_ones_say_so()
     let caught_up = wait_for(Duration::from_secs(30), || async { fired(&store, second).await && fired(&store, missed).await }).await;
     // The overdue letter's e-mail goes out through Postfix (sent by whichever instance).
     let sent = wait_for(Duration::from_secs(30), || async {
-        store.outbox().await.unwrap().iter().filter(|m| m.kind == "reminder").all(|m| m.status == "sent")
+        store.outbox().list().await.unwrap().iter().filter(|m| m.kind == "reminder").all(|m| m.status == "sent")
     })
     .await;
     for instance in instances {
         stop(instance);
     }
     assert!(caught_up, "what came due meanwhile fired at start; log: {}", log(dir.path(), "restart-a"));
-    assert!(sent, "reminder mail sent: {:?}", store.outbox().await.unwrap());
+    assert!(sent, "reminder mail sent: {:?}", store.outbox().list().await.unwrap());
 
     let messages = store.room_messages().list().await.unwrap();
     let told = |needle: &str| messages.iter().filter(|m| m.markdown.contains(needle)).collect::<Vec<_>>();
@@ -119,8 +119,14 @@ async fn reminders_fire_once_through_a_kill_and_a_restart_and_late_ones_say_so()
     assert_eq!(told(&format!("**Reminder {}**", overdue.reminder.id)).len(), 1, "the overdue step told once to the unit's manager");
 
     // The head's e-mail: one row, one delivery, with the Message-ID the reminder's step fixed.
-    let mails: Vec<_> =
-        store.outbox().await.unwrap().into_iter().filter(|m| m.kind == "reminder" && m.recipients == ["l.aliyeva@uni.example"]).collect();
+    let mails: Vec<_> = store
+        .outbox()
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "reminder" && m.recipients == ["l.aliyeva@uni.example"])
+        .collect();
     assert_eq!(mails.len(), 1, "one e-mail: {mails:?}");
     let delivered = messages_where("catchall", "INBOX", &format!("HEADER Message-ID \"{}\"", mails[0].message_id)).await;
     assert_eq!(delivered.len(), 1, "delivered once to the head's mailbox (the dev catch-all)");

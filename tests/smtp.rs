@@ -158,7 +158,7 @@ impl Running {
 }
 
 async fn row(store: &Store, id: i64) -> OutboxRecord {
-    store.outbox().await.expect("outbox").into_iter().find(|r| r.id == id).expect("outbox row")
+    store.outbox().list().await.expect("outbox").into_iter().find(|r| r.id == id).expect("outbox row")
 }
 
 async fn status_is(store: &Store, id: i64, status: &str) -> bool {
@@ -187,11 +187,12 @@ async fn an_acknowledgement_reaches_the_sender_with_number_threading_and_auto_su
     let letter = read_letter(&raw);
     let units = unit("alice@uni.example");
     let registration = Registration { number: &number, local_date: "28.11.2026", unit: &units, confidential: false };
-    let today = store.acknowledgements_since("sender@partner.example", Utc::now() - chrono::Duration::days(1)).await.expect("count");
+    let today =
+        store.outbox().acknowledgements_since("sender@partner.example", Utc::now() - chrono::Duration::days(1)).await.expect("count");
     assert_eq!(today, 0);
     let message_id = fresh_message_id(MailKind::Acknowledgement, &number, &policy.from);
     let mail = reply::acknowledgement(&letter, &registration, today, "default", &policy, message_id.clone()).expect("an acknowledgement");
-    let id = store.enqueue(Some(document_id), &mail, Utc::now()).await.expect("enqueue");
+    let id = store.outbox().enqueue(Some(document_id), &mail, Utc::now()).await.expect("enqueue");
     running.wake.notify_one();
     let woken = Instant::now();
     wait_for("the acknowledgement is sent", Duration::from_secs(10), || status_is(&store, id, "sent")).await;
@@ -216,7 +217,10 @@ async fn an_acknowledgement_reaches_the_sender_with_number_threading_and_auto_su
     assert!(sent.sent_at.is_some());
     let history = store.document(&number).await.expect("document").history.expect("history");
     assert!(history.iter().any(|h| h.action == "mail-sent" && h.new_value.as_deref() == Some("sender@partner.example")), "{history:?}");
-    assert_eq!(store.acknowledgements_since("Sender@Partner.example", Utc::now() - chrono::Duration::days(1)).await.expect("count"), 1);
+    assert_eq!(
+        store.outbox().acknowledgements_since("Sender@Partner.example", Utc::now() - chrono::Duration::days(1)).await.expect("count"),
+        1
+    );
     running.stop().await;
     assert_eq!(messages_with_id("sender", &message_id).await.len(), 1);
 }
@@ -233,7 +237,7 @@ async fn a_forward_over_starttls_carries_the_original_byte_exact() {
     let registration = Registration { number: &number, local_date: "28.11.2026", unit: &units, confidential: false };
     let message_id = fresh_message_id(MailKind::Forward, &number, &policy.from);
     let mail = reply::forward_to_unit(&read_letter(&raw), &registration, &policy, message_id.clone()).expect("a forward");
-    let id = store.enqueue(Some(document_id), &mail, Utc::now()).await.expect("enqueue");
+    let id = store.outbox().enqueue(Some(document_id), &mail, Utc::now()).await.expect("enqueue");
     let running = start(&config, &store);
     wait_for("the forward is sent", Duration::from_secs(20), || status_is(&store, id, "sent")).await;
     running.stop().await;
@@ -254,7 +258,7 @@ async fn implicit_tls_delivers_with_the_dev_ca_and_fails_over_to_retry_without_i
     let _postfix = POSTFIX.read().await;
     let (store, _guard) = fresh_store().await;
     let mail = correspondence("bob@partner.example", &format!("Implicit TLS {}", unique("tls")));
-    let id = store.enqueue(None, &mail, Utc::now()).await.expect("enqueue");
+    let id = store.outbox().enqueue(None, &mail, Utc::now()).await.expect("enqueue");
 
     // Without the private CA the handshake fails: a temporary failure, retried, nothing lost.
     let untrusting = SmtpConfig { ca_file: None, ..smtp_config(Connection::Implicit) };
@@ -295,7 +299,7 @@ async fn mail_waits_while_smtp_is_down_and_goes_exactly_once_when_it_is_back() {
     let back = PostfixBack(script);
 
     let mail = correspondence("bob@partner.example", &format!("While the server was down {}", unique("down")));
-    let id = store.enqueue(None, &mail, Utc::now()).await.expect("enqueue");
+    let id = store.outbox().enqueue(None, &mail, Utc::now()).await.expect("enqueue");
     let running = start(&smtp_config(Connection::Plain), &store);
     wait_for("the dispatcher has retried", Duration::from_secs(20), || async { row(&store, id).await.attempts >= 3 }).await;
     let waiting = row(&store, id).await;
@@ -321,13 +325,13 @@ async fn a_recipient_postfix_refuses_fails_the_mail_with_a_history_entry() {
     // The dev Postfix answers `501 5.1.3 Bad recipient address syntax` to a domain with `=` in
     // it, which lettre's address syntax (any atom) lets through to the server.
     let answer = correspondence("nobody@part=ner.example", &format!("Re: [{number}] Invitation"));
-    let outgoing = store.enqueue(Some(document_id), &answer, Utc::now()).await.expect("enqueue");
+    let outgoing = store.outbox().enqueue(Some(document_id), &answer, Utc::now()).await.expect("enqueue");
     let ack = OutgoingMail {
         kind: MailKind::Acknowledgement,
         message_id: fresh_message_id(MailKind::Acknowledgement, &number, FROM),
         ..answer.clone()
     };
-    let acknowledgement = store.enqueue(Some(document_id), &ack, Utc::now()).await.expect("enqueue");
+    let acknowledgement = store.outbox().enqueue(Some(document_id), &ack, Utc::now()).await.expect("enqueue");
 
     let running = start(&smtp_config(Connection::Plain), &store);
     for id in [outgoing, acknowledgement] {
@@ -359,12 +363,12 @@ async fn two_dispatchers_send_each_mail_once() {
     let mut ids = Vec::new();
     for n in 0..12 {
         let mail = correspondence("bob@partner.example", &format!("Pair {tag} #{n}"));
-        ids.push((store.enqueue(None, &mail, Utc::now()).await.expect("enqueue"), mail.message_id));
+        ids.push((store.outbox().enqueue(None, &mail, Utc::now()).await.expect("enqueue"), mail.message_id));
     }
     let config = smtp_config(Connection::Plain);
     let (one, two) = (start(&config, &store), start(&config, &store));
     wait_for("every mail is sent", Duration::from_secs(60), || async {
-        store.outbox().await.expect("outbox").iter().all(|r| r.status == "sent")
+        store.outbox().list().await.expect("outbox").iter().all(|r| r.status == "sent")
     })
     .await;
     let sent = one.stats.sent.load(Ordering::SeqCst) + two.stats.sent.load(Ordering::SeqCst);
@@ -378,7 +382,7 @@ async fn two_dispatchers_send_each_mail_once() {
     for (_, message_id) in &ids {
         assert_eq!(messages_with_id("bob", message_id).await.len(), 1, "{message_id} once");
     }
-    assert!(store.outbox().await.expect("outbox").iter().all(|r| r.attempts == 1));
+    assert!(store.outbox().list().await.expect("outbox").iter().all(|r| r.attempts == 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -387,7 +391,7 @@ async fn concurrent_claims_never_share_a_row() {
     let (store, _guard) = fresh_store().await;
     let now = Utc::now();
     for n in 0..40 {
-        store.enqueue(None, &correspondence("bob@partner.example", &format!("claim {n}")), now).await.expect("enqueue");
+        store.outbox().enqueue(None, &correspondence("bob@partner.example", &format!("claim {n}")), now).await.expect("enqueue");
     }
     let lease = chrono::Duration::minutes(5);
     let claimers: Vec<_> = (0..4)
@@ -396,7 +400,7 @@ async fn concurrent_claims_never_share_a_row() {
             tokio::spawn(async move {
                 let mut mine = Vec::new();
                 loop {
-                    let claimed = store.due_mail(Utc::now(), 3, lease).await.expect("claim");
+                    let claimed = store.outbox().claim_due(Utc::now(), 3, lease).await.expect("claim");
                     if claimed.is_empty() {
                         return mine;
                     }
@@ -413,11 +417,11 @@ async fn concurrent_claims_never_share_a_row() {
     assert_eq!((all.len(), distinct.len()), (40, 40), "every row claimed exactly once");
 
     // A claim that lapses (its dispatcher died) is taken again; one that holds is not.
-    assert!(store.due_mail(now + chrono::Duration::minutes(4), 100, lease).await.expect("claim").is_empty());
-    let again = store.due_mail(now + chrono::Duration::minutes(6), 100, lease).await.expect("claim");
+    assert!(store.outbox().claim_due(now + chrono::Duration::minutes(4), 100, lease).await.expect("claim").is_empty());
+    let again = store.outbox().claim_due(now + chrono::Duration::minutes(6), 100, lease).await.expect("claim");
     assert_eq!(again.len(), 40);
     assert!(again.iter().all(|item| item.attempts == 2));
-    store.release(again[0].id, now).await.expect("release");
+    store.outbox().release(again[0].id, now).await.expect("release");
     assert_eq!(row(&store, again[0].id).await.attempts, 1, "a released claim is not counted");
 }
 

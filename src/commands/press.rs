@@ -5,7 +5,7 @@
 use crate::core::dates::parse_moment;
 use crate::core::outbound::MailKind;
 use crate::core::partner::PartnerKind;
-use crate::core::press::{self, Field, Masthead, PRESS_UNIT, PressTemplate, Refusal, Release, Status, Version};
+use crate::core::press::{self, Field, Masthead, PRESS_UNIT, PressTemplate, Refusal, Release, Status, TemplateError, Version};
 use crate::core::reply::Language;
 
 use super::{Args, Call, CommandError, Outcome, Reply, table};
@@ -73,7 +73,7 @@ async fn draft(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         media_contact: &university.media_contact,
     };
     let today = call.now().with_timezone(&call.zone()).date_naive();
-    let content = template.draft(&title, &masthead, today).map_err(|e| CommandError::Refused(e.to_string()))?;
+    let content = template.draft(&title, &masthead, today).map_err(|e| CommandError::Refused(broken(&e)))?;
     let id = call.store().press().create(&title, language, &content, call.actor(), call.now()).await?;
     let release = find(call, id).await?;
     let versions = call.store().press().versions(id).await?;
@@ -91,7 +91,12 @@ async fn template(call: &Call<'_, '_>, language: Language) -> Result<PressTempla
     let text = tokio::fs::read_to_string(&path)
         .await
         .map_err(|e| CommandError::Refused(format!("I cannot read the press release template {file} ({e}); nothing was drafted.")))?;
-    PressTemplate::parse(&file, language, &text).map_err(|e| CommandError::Refused(format!("{e}; nothing was drafted.")))
+    PressTemplate::parse(&file, language, &text).map_err(|e| CommandError::Refused(format!("{}; nothing was drafted.", broken(&e))))
+}
+
+/// A broken release template as the person drafting reads it: `file` is its whole path.
+fn broken(error: &TemplateError) -> String {
+    format!("the press release template {} is broken: {}", error.file, error.message)
 }
 
 async fn show(call: &Call<'_, '_>, mut args: Args) -> Outcome {

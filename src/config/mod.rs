@@ -22,6 +22,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+use crate::core::template::one_line;
+
 pub use assistant::{AssistantConfig, UniversityConfig};
 pub use http::HttpConfig;
 pub use imap::{ImapConfig, MarkMode};
@@ -173,9 +175,6 @@ pub fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
 }
 
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,7 @@ pub mod reminder_time;
 pub mod reply;
 pub mod rules;
 pub mod status;
+pub mod template;
 pub mod time;
 pub mod undo;
 pub mod viewer;

@@ -146,7 +146,7 @@ impl Dispatcher {
                 }
                 continue;
             }
-            let wait = match self.store.next_mail_due().await {
+            let wait = match self.store.outbox().next_due().await {
                 Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(self.poll),
                 Ok(None) | Err(_) => self.poll,
             };
@@ -165,7 +165,7 @@ impl Dispatcher {
 
     /// Claims, sends and logs one due mail; what became of it, or `None` when none was due.
     async fn dispatch_next(&self) -> Result<Option<Delivery>> {
-        let Some(item) = self.store.due_mail(Utc::now(), 1, self.lease).await?.pop() else { return Ok(None) };
+        let Some(item) = self.store.outbox().claim_due(Utc::now(), 1, self.lease).await?.pop() else { return Ok(None) };
         let delivery = self.attempt(&item).await?;
         self.log(&item, &delivery);
         Ok(Some(delivery))
@@ -175,7 +175,7 @@ impl Dispatcher {
     /// caller says what happened. `None` when the mail is not waiting to be sent (it was sent,
     /// it failed, or another process is sending it).
     pub async fn dispatch_now(&self, id: i64) -> Result<Option<Delivery>> {
-        let Some(item) = self.store.claim_mail(id, Utc::now(), self.lease).await? else { return Ok(None) };
+        let Some(item) = self.store.outbox().claim(id, Utc::now(), self.lease).await? else { return Ok(None) };
         self.attempt(&item).await.map(Some)
     }
 
@@ -186,12 +186,12 @@ impl Dispatcher {
         let id = item.id;
         Ok(match outcome {
             Ok(()) => {
-                self.store.mark_sent(id, now).await?;
+                self.store.outbox().mark_sent(id, now).await?;
                 self.stats.sent.fetch_add(1, Ordering::Relaxed);
                 Delivery::Sent
             }
             Err(Failure::Permanent(reason)) => {
-                self.store.mark_failed(id, &reason, now).await?;
+                self.store.outbox().mark_failed(id, &reason, now).await?;
                 self.stats.failed.fetch_add(1, Ordering::Relaxed);
                 Delivery::Failed(reason)
             }
@@ -200,21 +200,21 @@ impl Dispatcher {
                 // may lock an account that keeps failing: wait the longest interval.
                 let reason = login_refused(&self.server, &self.user, &reason);
                 let retry_at = now + chrono::Duration::from_std(self.retry_max).unwrap_or(self.lease);
-                self.store.mark_retry(id, &reason, retry_at).await?;
+                self.store.outbox().mark_retry(id, &reason, retry_at).await?;
                 self.stats.retried.fetch_add(1, Ordering::Relaxed);
                 Delivery::LoginRefused { reason, retry_at }
             }
             Err(Failure::Transient(reason)) if now - item.created_at >= self.give_up_after => {
                 let reason =
                     format!("{reason} (still failing {} hours after it was written; given up)", (now - item.created_at).num_hours());
-                self.store.mark_failed(id, &reason, now).await?;
+                self.store.outbox().mark_failed(id, &reason, now).await?;
                 self.stats.failed.fetch_add(1, Ordering::Relaxed);
                 Delivery::Failed(reason)
             }
             Err(Failure::Transient(reason)) => {
                 let delay = backoff(item.attempts, self.retry_base, self.retry_max);
                 let retry_at = now + chrono::Duration::from_std(delay).unwrap_or(self.lease);
-                self.store.mark_retry(id, &reason, retry_at).await?;
+                self.store.outbox().mark_retry(id, &reason, retry_at).await?;
                 self.stats.retried.fetch_add(1, Ordering::Relaxed);
                 Delivery::WillRetry { reason, retry_at }
             }
@@ -251,7 +251,7 @@ impl Dispatcher {
         let original = match (item.mail.attach_original, item.document_id) {
             (false, _) => None,
             (true, None) => return Err(Failure::Permanent("a forward without a registered letter to attach".into())),
-            (true, Some(document_id)) => match self.store.raw_of_document(document_id).await {
+            (true, Some(document_id)) => match self.store.outbox().raw_of_document(document_id).await {
                 Ok(raw) => Some(raw),
                 Err(StoreError::NotFound(what)) => return Err(Failure::Permanent(what)),
                 Err(other) => return Err(Failure::Transient(format!("cannot read the letter to attach: {other}"))),
@@ -276,7 +276,7 @@ impl Dispatcher {
 impl Dispatcher {
     /// Outgoing correspondence is sent as the register holds it, byte for byte.
     async fn send_registered(&self, item: &OutboxItem, document_id: i64) -> Result<(), Failure> {
-        let raw = match self.store.raw_of_document(document_id).await {
+        let raw = match self.store.outbox().raw_of_document(document_id).await {
             Ok(raw) => raw,
             Err(StoreError::NotFound(what)) => return Err(Failure::Permanent(what)),
             Err(other) => return Err(Failure::Transient(format!("cannot read the letter to send: {other}"))),

@@ -8,8 +8,9 @@
 
 mod agreements;
 mod attachments;
+// The benchmarks' fills: no part of the product.
+#[cfg(feature = "bench")]
 mod bulk;
-mod bulk_reminders;
 mod calendar;
 mod copy;
 mod digest;
@@ -20,6 +21,7 @@ mod meetings;
 pub mod outbox;
 mod partners;
 mod press;
+mod queue;
 mod records;
 mod register;
 mod reminders;
@@ -51,6 +53,7 @@ pub use documents::{Acknowledgement, Documents, ThreadMember};
 pub use events::AnsweredEvents;
 pub use instances::{InstanceRecord, Instances, LeaseRecord};
 pub use meetings::{Meetings, NewMeeting};
+pub use outbox::Outbox;
 pub use partners::{Contact, PartnerFilter, PartnerLetter, Partners};
 pub use press::PressReleases;
 pub use records::{AttachmentInfo, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
@@ -255,18 +258,6 @@ impl Store {
         Ok(store)
     }
 
-    /// The dispatcher's wake-up: registrations that queue mail notify it.
-    pub fn wake_on_mail(&self, waker: std::sync::Arc<tokio::sync::Notify>) {
-        self.outbox_waker.set(waker).ok();
-    }
-
-    /// Tells the dispatcher, if one runs, that mail was committed.
-    pub(crate) fn mail_committed(&self) {
-        if let Some(waker) = self.outbox_waker.get() {
-            waker.notify_one();
-        }
-    }
-
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -341,10 +332,8 @@ impl Store {
         tx.commit().await?;
         self.last_intake_ms.store(Utc::now().timestamp_millis(), std::sync::atomic::Ordering::Relaxed);
         self.checkpoint_soon();
-        if registered.mail_queued
-            && let Some(waker) = self.outbox_waker.get()
-        {
-            waker.notify_one();
+        if registered.mail_queued {
+            self.mail_committed();
         }
         if registered.room_queued {
             self.room_message_committed();
@@ -374,9 +363,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let number = register::register_outgoing(&mut tx, self.zone, answers, actor, unit, now, compose).await?;
         tx.commit().await?;
-        if let Some(waker) = self.outbox_waker.get() {
-            waker.notify_one();
-        }
+        self.mail_committed();
         Ok(number)
     }
 

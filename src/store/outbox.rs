@@ -3,30 +3,41 @@
 //! dispatcher sends it from here. A registration that rolls back sends nothing; a crash after
 //! the commit loses nothing.
 //!
-//! Several dispatchers (several instances on PostgreSQL) share the table: a row is claimed by one
-//! atomic UPDATE (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), which moves
-//! it to `sending`, pushes `next_attempt_at` a lease ahead and records the claiming instance
-//! (`claimed_by`). If its dispatcher dies mid-send, another takes the row once that instance's
-//! heartbeat lapses (about 20 s, see `instances.rs`), or the claim's own lease for a claimer that
-//! is no instance; a slow sender that is alive keeps its row. Marking a row checks the claimer, so
-//! a sender whose row was taken from it changes nothing.
+//! Several dispatchers (several instances on PostgreSQL) share the table, claiming rows as every
+//! queue does (`queue.rs`): if its dispatcher dies mid-send, another takes the row once that
+//! instance's heartbeat lapses (about 20 s, see `instances.rs`), or the claim's own lease for a
+//! claimer that is no instance; a slow sender that is alive keeps its row. Marking a row checks
+//! the claimer, so a sender whose row was taken from it changes nothing.
 //!
 //! Delivery is at least once, not exactly once: a crash after the SMTP server accepted a mail but
 //! before `mark_sent` committed sends it again when the lease lapses. SMTP offers no way to ask
 //! whether a server has a message; the Message-ID, fixed at enqueue, makes the second copy
 //! recognisable as the same message (mail clients and many servers fold duplicates by it).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
+use tokio::sync::Notify;
 
+use super::queue::{ClaimableQueue, short};
 use super::rows::integer;
-use super::{Backend, Result, Store, StoreError, json, record_history};
+use super::{Result, Store, StoreError, json, record_history};
 use crate::core::outbound::{MailKind, OutgoingMail};
 use crate::core::time::{parse_stamp, stamp};
 
-/// Longest error text kept on a row or in the history.
-const MAX_ERROR_CHARS: usize = 1000;
+/// The mail outbox as a claimable queue.
+const QUEUE: ClaimableQueue = ClaimableQueue {
+    table: "outbox",
+    claimed_columns: "id, document_id, mail_json, attempts, created_at",
+    finished_column: "sent_at",
+    stamps_failures: false,
+    own_claims_only: true,
+};
+
+/// What a sent or failed mail tells its document's history.
+const HISTORY_COLUMNS: &str = "document_id, kind, recipients_json";
 
 /// A mail claimed for sending.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,15 +119,33 @@ pub(super) async fn hold_until_in(tx: &mut Transaction<'static, Any>, document_i
     Ok(())
 }
 
-pub(super) fn short(error: &str) -> String {
-    let line = error.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() <= MAX_ERROR_CHARS { line } else { format!("{}…", line.chars().take(MAX_ERROR_CHARS).collect::<String>()) }
+/// The outbox's view of the store.
+pub struct Outbox<'a> {
+    store: &'a Store,
 }
 
 impl Store {
+    pub fn outbox(&self) -> Outbox<'_> {
+        Outbox { store: self }
+    }
+
+    /// The dispatcher's wake-up: registrations that queue mail notify it.
+    pub fn wake_on_mail(&self, waker: Arc<Notify>) {
+        self.outbox_waker.set(waker).ok();
+    }
+
+    /// Tells the dispatcher, if one runs, that mail was committed.
+    pub(crate) fn mail_committed(&self) {
+        if let Some(waker) = self.outbox_waker.get() {
+            waker.notify_one();
+        }
+    }
+}
+
+impl Outbox<'_> {
     /// Enqueues one mail on its own (mail not caused by a registration, tests).
     pub async fn enqueue(&self, document_id: Option<i64>, mail: &OutgoingMail, now: DateTime<Utc>) -> Result<i64> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let id = enqueue_in(&mut tx, document_id, mail, now).await?;
         tx.commit().await?;
         Ok(id)
@@ -124,7 +153,7 @@ impl Store {
 
     /// Acknowledgements enqueued for one recipient since an instant.
     pub async fn acknowledgements_since(&self, recipient: &str, since: DateTime<Utc>) -> Result<u32> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let count = acknowledgements_since(&mut tx, recipient, since).await?;
         tx.commit().await?;
         Ok(count)
@@ -132,26 +161,8 @@ impl Store {
 
     /// Claims up to `limit` mails that are due, for `lease`: no other dispatcher gets them until
     /// they are marked or the lease lapses. The lease must outlast one send, timeouts included.
-    pub async fn due_mail(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<OutboxItem>> {
-        // A row another instance claimed is taken once its claim or that instance's heartbeat
-        // lapses (see `instances.rs`).
-        let due = format!(
-            "SELECT id FROM outbox WHERE status IN ('pending', 'sending') AND (next_attempt_at <= $2 \
-             OR (status = 'sending' AND {})) ORDER BY next_attempt_at, id LIMIT $3",
-            super::instances::claimer_gone(2)
-        );
-        let sql = format!(
-            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1, claimed_by = $4 \
-             WHERE id IN ({due}{}) RETURNING id, document_id, mail_json, attempts, created_at",
-            if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" }
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(stamp(now + lease))
-            .bind(stamp(now))
-            .bind(i64::from(limit))
-            .bind(self.claimer())
-            .fetch_all(&self.pool)
-            .await?;
+    pub async fn claim_due(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<OutboxItem>> {
+        let rows = QUEUE.claim_due(self.store, now, limit, lease).await?;
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
             if let Some(item) = self.claimed_item(&row, now).await? {
@@ -164,20 +175,8 @@ impl Store {
 
     /// Claims one mail for `lease`, due or not: someone asked to send it now. `None` when it is
     /// not waiting to be sent (sent, failed, unknown, or claimed by a dispatcher whose lease holds).
-    pub async fn claim_mail(&self, id: i64, now: DateTime<Utc>, lease: Duration) -> Result<Option<OutboxItem>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1, claimed_by = $4 \
-             WHERE id = $3 AND (status = 'pending' OR (status = 'sending' AND (next_attempt_at <= $2 OR {}))) \
-             RETURNING id, document_id, mail_json, attempts, created_at",
-            super::instances::claimer_gone(2)
-        )))
-        .bind(stamp(now + lease))
-        .bind(stamp(now))
-        .bind(id)
-        .bind(self.claimer())
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
+    pub async fn claim(&self, id: i64, now: DateTime<Utc>, lease: Duration) -> Result<Option<OutboxItem>> {
+        match QUEUE.claim(self.store, id, now, lease).await? {
             Some(row) => self.claimed_item(&row, now).await,
             None => Ok(None),
         }
@@ -210,8 +209,8 @@ impl Store {
     /// its give-up clock (`created_at`) started again; the document's history records who did
     /// it. An outgoing letter marked `delivery-failed` gets the status it had before. A mail
     /// that was sent, or is being sent, is refused.
-    pub async fn retry_mail(&self, id: i64, actor: &str, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+    pub async fn retry(&self, id: i64, actor: &str, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
         let row = sqlx::query("SELECT status, document_id, kind, recipients_json FROM outbox WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -232,35 +231,7 @@ impl Store {
             .await?;
         if let Some(document_id) = document_id {
             let reason = format!("{kind} to {}: sent again on request (it was {status})", recipients_text(&recipients));
-            let document_status: String =
-                sqlx::query("SELECT status FROM documents WHERE id = $1").bind(document_id).fetch_one(&mut *tx).await?.try_get(0)?;
-            let restored = if kind == MailKind::Correspondence.as_str() && document_status == "delivery-failed" {
-                Some(status_before_delivery_failed(&mut tx, document_id).await?)
-            } else {
-                None
-            };
-            match restored {
-                Some(before) => {
-                    sqlx::query("UPDATE documents SET status = $1 WHERE id = $2")
-                        .bind(before.as_str())
-                        .bind(document_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    record_history(
-                        &mut tx,
-                        document_id,
-                        now,
-                        actor,
-                        "mail-retried",
-                        Some("status"),
-                        Some("delivery-failed"),
-                        Some(&before),
-                        Some(&reason),
-                    )
-                    .await?;
-                }
-                None => record_history(&mut tx, document_id, now, actor, "mail-retried", None, None, None, Some(&reason)).await?,
-            }
+            record_retry(&mut tx, document_id, &kind, &reason, actor, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -273,30 +244,29 @@ impl Store {
         )
         .bind(number)
         .bind(MailKind::Correspondence.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         Ok(row.map(|row| row.try_get::<i64, _>(0)).transpose()?)
     }
 
     /// One outbox row as it stands.
     pub async fn mail(&self, id: i64) -> Result<OutboxRecord> {
-        self.outbox_where("id = $1", Some(Key::Id(id)))
+        self.rows_where("id = $1", Some(Key::Id(id)))
             .await?
             .pop()
             .ok_or_else(|| StoreError::NotFound(format!("no mail {id} in the outbox (see `chancery outbox`)")))
     }
 
     /// When the next pending mail falls due (the dispatcher sleeps until then at most).
-    pub async fn next_mail_due(&self) -> Result<Option<DateTime<Utc>>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(super::instances::next_takeable("outbox"))).fetch_one(&self.pool).await?;
-        Ok(row.try_get::<Option<String>, _>(0)?.as_deref().and_then(parse_stamp))
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+        QUEUE.next_due(self.store).await
     }
 
     /// The registered letter's original bytes, to attach to a forward.
     pub async fn raw_of_document(&self, document_id: i64) -> Result<Vec<u8>> {
         sqlx::query("SELECT bytes FROM raw_messages WHERE document_id = $1")
             .bind(document_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?
             .map(|row| row.try_get::<Vec<u8>, _>(0))
             .transpose()?
@@ -305,16 +275,8 @@ impl Store {
 
     /// The server accepted the mail. The document's history says so.
     pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2 AND status = 'sending' \
-             AND claimed_by = $3 RETURNING document_id, kind, recipients_json",
-        )
-        .bind(stamp(now))
-        .bind(id)
-        .bind(self.claimer())
-        .fetch_optional(&mut *tx)
-        .await?;
+        let mut tx = self.store.begin_write().await?;
+        let row = QUEUE.complete(&mut tx, self.store, id, now, HISTORY_COLUMNS).await?;
         if let Some(row) = row
             && let Some(document_id) = row.try_get::<Option<i64>, _>(0)?
         {
@@ -328,48 +290,22 @@ impl Store {
 
     /// A temporary failure: try again at `next_attempt_at`.
     pub async fn mark_retry(&self, id: i64, error: &str, next_attempt_at: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET status = 'pending', last_error = $1, next_attempt_at = $2 WHERE id = $3 AND status = 'sending' \
-             AND claimed_by = $4",
-        )
-        .bind(short(error))
-        .bind(stamp(next_attempt_at))
-        .bind(id)
-        .bind(self.claimer())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        QUEUE.retry_at(self.store, id, error, next_attempt_at).await
     }
 
     /// Gives a claimed mail back untried (the dispatcher is stopping): due again at once, and the
     /// attempt is not counted.
     pub async fn release(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = $1 WHERE id = $2 AND status = 'sending' \
-             AND claimed_by = $3",
-        )
-        .bind(stamp(now))
-        .bind(id)
-        .bind(self.claimer())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        QUEUE.release(self.store, id, now).await
     }
 
     /// A permanent failure: the mail will not be sent. The document's history records it, and
     /// an outgoing letter (correspondence) that could not be delivered gets the status
     /// `delivery-failed`, so that someone sends it another way.
     pub async fn mark_failed(&self, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        let row = QUEUE.give_up(&mut tx, id, error, now, HISTORY_COLUMNS).await?;
         let error = short(error);
-        let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
-            "UPDATE outbox SET status = 'failed', last_error = $1 WHERE id = $2 AND status IN ('pending', 'sending') \
-             RETURNING document_id, kind, recipients_json",
-        )
-        .bind(error.as_str())
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
         if let Some(row) = row
             && let Some(document_id) = row.try_get::<Option<i64>, _>(0)?
         {
@@ -400,16 +336,16 @@ impl Store {
     }
 
     /// Every outbox row, oldest first.
-    pub async fn outbox(&self) -> Result<Vec<OutboxRecord>> {
-        self.outbox_where("1 = 1", None).await
+    pub async fn list(&self) -> Result<Vec<OutboxRecord>> {
+        self.rows_where("1 = 1", None).await
     }
 
     /// The outbox row that sent a Message-ID (to tie a bounce back to it).
-    pub async fn outbox_by_message_id(&self, message_id: &str) -> Result<Option<OutboxRecord>> {
-        Ok(self.outbox_where("message_id = $1", Some(Key::MessageId(message_id))).await?.pop())
+    pub async fn by_message_id(&self, message_id: &str) -> Result<Option<OutboxRecord>> {
+        Ok(self.rows_where("message_id = $1", Some(Key::MessageId(message_id))).await?.pop())
     }
 
-    async fn outbox_where(&self, clause: &str, key: Option<Key<'_>>) -> Result<Vec<OutboxRecord>> {
+    async fn rows_where(&self, clause: &str, key: Option<Key<'_>>) -> Result<Vec<OutboxRecord>> {
         let sql = format!(
             "SELECT id, document_id, kind, recipients_json, message_id, status, attempts, next_attempt_at, last_error, created_at, \
              sent_at, mail_json FROM outbox WHERE {clause} ORDER BY id"
@@ -420,30 +356,48 @@ impl Store {
             Some(Key::MessageId(message_id)) => query = query.bind(message_id),
             None => {}
         }
-        query
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|row| {
-                let id: i64 = row.try_get(0)?;
-                let mail_json: String = row.try_get(11)?;
-                Ok(OutboxRecord {
-                    id,
-                    document_id: row.try_get(1)?,
-                    kind: row.try_get(2)?,
-                    recipients: serde_json::from_str(&row.try_get::<String, _>(3)?).unwrap_or_default(),
-                    message_id: row.try_get(4)?,
-                    status: row.try_get(5)?,
-                    attempts: integer(row, 6)?,
-                    next_attempt_at: row.try_get(7)?,
-                    last_error: row.try_get(8)?,
-                    created_at: row.try_get(9)?,
-                    sent_at: row.try_get(10)?,
-                    mail: serde_json::from_str(&mail_json)
-                        .map_err(|e| StoreError::Refused(format!("outbox row {id} is unreadable: {e}")))?,
-                })
-            })
-            .collect()
+        query.fetch_all(&self.store.pool).await?.iter().map(record_from_row).collect()
+    }
+}
+
+fn record_from_row(row: &AnyRow) -> Result<OutboxRecord> {
+    let id: i64 = row.try_get(0)?;
+    let mail_json: String = row.try_get(11)?;
+    Ok(OutboxRecord {
+        id,
+        document_id: row.try_get(1)?,
+        kind: row.try_get(2)?,
+        recipients: serde_json::from_str(&row.try_get::<String, _>(3)?).unwrap_or_default(),
+        message_id: row.try_get(4)?,
+        status: row.try_get(5)?,
+        attempts: integer(row, 6)?,
+        next_attempt_at: row.try_get(7)?,
+        last_error: row.try_get(8)?,
+        created_at: row.try_get(9)?,
+        sent_at: row.try_get(10)?,
+        mail: serde_json::from_str(&mail_json).map_err(|e| StoreError::Refused(format!("outbox row {id} is unreadable: {e}")))?,
+    })
+}
+
+/// A retried mail's line in its document's history; an outgoing letter marked
+/// `delivery-failed` gets back the status it had before.
+async fn record_retry(
+    tx: &mut Transaction<'static, Any>,
+    document_id: i64,
+    kind: &str,
+    reason: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let document_status: String =
+        sqlx::query("SELECT status FROM documents WHERE id = $1").bind(document_id).fetch_one(&mut **tx).await?.try_get(0)?;
+    if kind == MailKind::Correspondence.as_str() && document_status == "delivery-failed" {
+        let before = status_before_delivery_failed(tx, document_id).await?;
+        sqlx::query("UPDATE documents SET status = $1 WHERE id = $2").bind(before.as_str()).bind(document_id).execute(&mut **tx).await?;
+        record_history(tx, document_id, now, actor, "mail-retried", Some("status"), Some("delivery-failed"), Some(&before), Some(reason))
+            .await
+    } else {
+        record_history(tx, document_id, now, actor, "mail-retried", None, None, None, Some(reason)).await
     }
 }
 

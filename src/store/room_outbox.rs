@@ -3,11 +3,10 @@
 //! same transaction as the registration that causes it, as mail is written to the outbox, so
 //! none is lost; the Matrix adapter posts from here.
 //!
-//! Claims work as the mail outbox's do (see `outbox.rs`): one atomic UPDATE moves due rows to
-//! `sending` and pushes `next_attempt_at` a lease ahead (`FOR UPDATE SKIP LOCKED` on PostgreSQL;
-//! SQLite serialises writers), so two senders never take the same row, and a row whose sender
-//! died is taken again once its instance's heartbeat or the claim's lease lapses. Posting is at
-//! least once: a crash between the homeserver accepting a message and `mark_sent` posts it again.
+//! Claims work as the mail outbox's do, through the same claimable queue (see `queue.rs`): two
+//! senders never take the same row, and a row whose sender died is taken again once its
+//! instance's heartbeat or the claim's lease lapses. Posting is at least once: a crash between
+//! the homeserver accepting a message and `mark_sent` posts it again.
 //!
 //! A table of its own rather than a channel column on `outbox`: the mail dispatcher's queries
 //! stay as they are and can never claim a room message.
@@ -19,11 +18,20 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::Notify;
 
-use super::outbox::short;
+use super::queue::ClaimableQueue;
 use super::rows::integer;
-use super::{Backend, Result, Store};
+use super::{Result, Store};
 use crate::core::announce::RoomTarget;
-use crate::core::time::{parse_stamp, stamp};
+use crate::core::time::stamp;
+
+/// The room outbox as a claimable queue.
+const QUEUE: ClaimableQueue = ClaimableQueue {
+    table: "room_outbox",
+    claimed_columns: "id, target, body_markdown, attempts",
+    finished_column: "finished_at",
+    stamps_failures: true,
+    own_claims_only: false,
+};
 
 /// A room message claimed for posting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,23 +119,7 @@ impl RoomMessages<'_> {
     /// Claims up to `limit` due messages, oldest first, for `lease`: no other sender gets them
     /// until they are marked or the lease lapses. The lease must outlast one post.
     pub async fn claim_due(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<RoomMessage>> {
-        let due = format!(
-            "SELECT id FROM room_outbox WHERE status IN ('pending', 'sending') AND (next_attempt_at <= $2 \
-             OR (status = 'sending' AND {})) ORDER BY next_attempt_at, id LIMIT $3",
-            super::instances::claimer_gone(2)
-        );
-        let sql = format!(
-            "UPDATE room_outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1, claimed_by = $4 \
-             WHERE id IN ({due}{}) RETURNING id, target, body_markdown, attempts",
-            if self.store.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" }
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(stamp(now + lease))
-            .bind(stamp(now))
-            .bind(i64::from(limit))
-            .bind(self.store.claimer())
-            .fetch_all(&self.store.pool)
-            .await?;
+        let rows = QUEUE.claim_due(self.store, now, limit, lease).await?;
         let mut claimed = rows.iter().map(claimed_from_row).collect::<Result<Vec<_>>>()?;
         claimed.sort_by_key(|message| message.id);
         Ok(claimed)
@@ -135,58 +127,33 @@ impl RoomMessages<'_> {
 
     /// The homeserver accepted the message.
     pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE room_outbox SET status = 'sent', finished_at = $1, last_error = NULL WHERE id = $2 AND status = 'sending'")
-            .bind(stamp(now))
-            .bind(id)
-            .execute(&self.store.pool)
-            .await?;
+        let mut conn = self.store.pool.acquire().await?;
+        QUEUE.complete(&mut conn, self.store, id, now, "id").await?;
         Ok(())
     }
 
     /// A passing failure (the homeserver is away, the room not joined yet): try again at `next_at`.
     pub async fn mark_retry(&self, id: i64, error: &str, next_at: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "UPDATE room_outbox SET status = 'pending', last_error = $1, next_attempt_at = $2 WHERE id = $3 AND status = 'sending'",
-        )
-        .bind(short(error))
-        .bind(stamp(next_at))
-        .bind(id)
-        .execute(&self.store.pool)
-        .await?;
-        Ok(())
+        QUEUE.retry_at(self.store, id, error, next_at).await
     }
 
     /// A lasting failure (no room for the unit, too many attempts): the message will not be posted.
     pub async fn mark_failed(&self, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "UPDATE room_outbox SET status = 'failed', last_error = $1, finished_at = $2 WHERE id = $3 AND status IN ('pending', 'sending')",
-        )
-        .bind(short(error))
-        .bind(stamp(now))
-        .bind(id)
-        .execute(&self.store.pool)
-        .await?;
+        let mut conn = self.store.pool.acquire().await?;
+        QUEUE.give_up(&mut conn, id, error, now, "id").await?;
         Ok(())
     }
 
     /// Gives a claimed message back untried (the sender is stopping): due again at once, and the
     /// attempt is not counted.
     pub async fn release(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "UPDATE room_outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = $1 WHERE id = $2 AND status = 'sending'",
-        )
-        .bind(stamp(now))
-        .bind(id)
-        .execute(&self.store.pool)
-        .await?;
-        Ok(())
+        QUEUE.release(self.store, id, now).await
     }
 
     /// When the next waiting message falls due (a claimed one: when its lease lapses); the
     /// sender sleeps until then at most.
     pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(super::instances::next_takeable("room_outbox"))).fetch_one(&self.store.pool).await?;
-        Ok(row.try_get::<Option<String>, _>(0)?.as_deref().and_then(parse_stamp))
+        QUEUE.next_due(self.store).await
     }
 
     /// Every row, oldest first (`chancery outbox`).

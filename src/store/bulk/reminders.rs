@@ -6,8 +6,8 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::Row;
 
-use super::rows::{Cell, insert_rows};
-use super::{Result, Store, StoreError};
+use super::super::rows::{Cell, insert_rows};
+use super::super::{Result, Store, StoreError};
 use crate::core::remind::Kind;
 use crate::core::time::stamp;
 
@@ -153,7 +153,7 @@ impl Store {
 
     /// PostgreSQL's id sequences after rows written with their ids.
     async fn align_sequences(&self) -> Result<()> {
-        if self.backend == super::Backend::Postgres {
+        if self.backend == super::super::Backend::Postgres {
             for table in ["visa_cases", "agreements"] {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
