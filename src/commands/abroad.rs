@@ -30,7 +30,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         (Some(_), Ok(day)) => (None, day),
         (Some((first, date)), Err(_)) => {
             let code = country(first).map_err(|problem| CommandError::Usage(format!("{problem}; or give a date")))?;
-            let day = if date.is_empty() { today } else { parse_date(&date.join(" "), today).map_err(CommandError::Usage)? };
+            let day = if date.is_empty() { today } else { parse_date(&date.join(" "), today).map_err(CommandError::usage)? };
             (Some(code), day)
         }
     };
@@ -61,7 +61,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
 /// today, all written together; the reply names who could not be told.
 async fn notify(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     call.require(Role::Manager)?;
-    let code = country(&args.word("COUNTRY")?).map_err(CommandError::Usage)?;
+    let code = country(&args.word("COUNTRY")?).map_err(CommandError::usage)?;
     let text = args.rest();
     let text = text.trim();
     if text.is_empty() {

@@ -44,7 +44,7 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let (start, end) = (date("start", &start, today)?, date("end", &end, today)?);
     let partner = known(call, &handle).await?;
     let draft = Draft { partner: &partner.handle, kind: &kind, start, end, notice: notice.as_deref(), letters: &letters };
-    let terms = new_agreement(draft, today).map_err(|problem| CommandError::Refused(sentence(&problem)))?;
+    let terms = new_agreement(draft, today).map_err(CommandError::refusal)?;
     let id = call.store().agreements().add(&terms, call.actor(), call.now()).await?;
     let agreement = call.store().agreements().get(id).await?;
     Ok(Reply::new(format!("Agreement {id} is recorded.\n\n{}", card(call, &agreement).await?)))
@@ -58,7 +58,7 @@ async fn renew(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     args.finish()?;
     let today = today(call);
     let end = date("end", &end, today)?;
-    let letters = letter_numbers(&letters).map_err(|problem| CommandError::Refused(sentence(&problem)))?;
+    let letters = letter_numbers(&letters).map_err(CommandError::refusal)?;
     let agreement = call.store().agreements().renew(id, end, &letters, call.actor(), today, call.now()).await?;
     let previous = agreement.renewal.as_ref().map(|r| format!(" (it was to end on {})", r.previous_end)).unwrap_or_default();
     Ok(Reply::new(format!(
@@ -108,13 +108,4 @@ fn agreement_id(text: &str) -> Result<i64, CommandError> {
 
 fn today(call: &Call<'_, '_>) -> NaiveDate {
     call.now().with_timezone(&call.zone()).date_naive()
-}
-
-/// The core's message as a sentence of a reply.
-fn sentence(problem: &str) -> String {
-    let mut chars = problem.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => String::new(),
-    }
 }

@@ -20,7 +20,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             Ok(Reply::new(listing(&agreements, today)))
         }
         Some(word) if word.eq_ignore_ascii_case("expiring") => {
-            let days = args.optional_word().map(|typed| parse_days(&typed).map_err(CommandError::Usage)).transpose()?;
+            let days = args.optional_word().map(|typed| parse_days(&typed).map_err(CommandError::usage)).transpose()?;
             args.finish()?;
             let days = days.unwrap_or(DEFAULT_EXPIRING_DAYS);
             let horizon = expiring_horizon(today, days);

@@ -61,9 +61,25 @@ pub enum CatalogError {
     Folder(PathBuf, std::io::Error),
     #[error("{file}: {message}")]
     File { file: String, message: String },
-    #[error("commands in {dir}: {problem}")]
-    Mismatch { dir: PathBuf, problem: String },
+    #[error("commands in {dir}: {mismatches}")]
+    Mismatch { dir: PathBuf, mismatches: Mismatches },
 }
+
+/// One way the command files and the handlers disagree.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Mismatch {
+    #[error("{0}.toml has no handler")]
+    NoHandler(String),
+    #[error("the command {0} has no file {0}.toml")]
+    NoFile(String),
+    #[error("the name {0} is given twice")]
+    NamedTwice(String),
+}
+
+/// Every disagreement found, told in one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct Mismatches(pub Vec<Mismatch>);
 
 /// Every command of `commands/`, checked against the handlers.
 #[derive(Debug, Clone)]
@@ -88,21 +104,21 @@ impl Catalog {
             specs.push(parse_spec(&file, &text)?);
         }
         let catalog = Catalog { specs };
-        catalog.check_against(HANDLERS).map_err(|problem| CatalogError::Mismatch { dir: dir.to_path_buf(), problem })?;
+        catalog.check_against(HANDLERS).map_err(|mismatches| CatalogError::Mismatch { dir: dir.to_path_buf(), mismatches })?;
         Ok(catalog)
     }
 
     /// Files without a handler, handlers without a file, a name given twice.
-    pub fn check_against(&self, handlers: &[&str]) -> Result<(), String> {
+    pub fn check_against(&self, handlers: &[&str]) -> Result<(), Mismatches> {
         let mut problems = Vec::new();
         for spec in &self.specs {
             if !handlers.contains(&spec.name.as_str()) {
-                problems.push(format!("{}.toml has no handler", spec.name));
+                problems.push(Mismatch::NoHandler(spec.name.clone()));
             }
         }
         for handler in handlers {
             if !self.specs.iter().any(|spec| spec.name == *handler) {
-                problems.push(format!("the command {handler} has no file {handler}.toml"));
+                problems.push(Mismatch::NoFile(handler.to_string()));
             }
         }
         let mut names: Vec<&str> =
@@ -110,10 +126,10 @@ impl Catalog {
         names.sort();
         for pair in names.windows(2) {
             if pair[0] == pair[1] {
-                problems.push(format!("the name {} is given twice", pair[0]));
+                problems.push(Mismatch::NamedTwice(pair[0].to_string()));
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+        if problems.is_empty() { Ok(()) } else { Err(Mismatches(problems)) }
     }
 
     pub fn specs(&self) -> &[CommandSpec] {
@@ -184,7 +200,7 @@ mod tests {
 
     #[test]
     fn a_file_without_handler_and_a_handler_without_file_are_both_named() {
-        let problem = catalog(&[("ping", &[]), ("frobnicate", &[])]).check_against(&["ping", "help"]).unwrap_err();
+        let problem = catalog(&[("ping", &[]), ("frobnicate", &[])]).check_against(&["ping", "help"]).unwrap_err().to_string();
         assert!(problem.contains("frobnicate.toml has no handler"), "{problem}");
         assert!(problem.contains("the command help has no file help.toml"), "{problem}");
     }

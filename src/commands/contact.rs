@@ -14,8 +14,8 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let follow_up = args.option("follow-up");
     let summary = args.rest();
     let today = call.now().with_timezone(&call.zone()).date_naive();
-    let follow_up = follow_up.map(|text| follow_up_date(&text, today)).transpose().map_err(CommandError::Usage)?;
-    let contact = NewContact::check(&via, &summary, follow_up, today).map_err(CommandError::Usage)?;
+    let follow_up = follow_up.map(|text| follow_up_date(&text, today)).transpose()?;
+    let contact = NewContact::check(&via, &summary, follow_up, today).map_err(CommandError::usage)?;
     let partner = known(call, &handle).await?;
     let id = call.store().partners().add_contact(&partner.handle, &contact, call.actor(), call.now()).await?;
     let follow_up = match contact.follow_up {
@@ -32,9 +32,11 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
 
 /// The follow-up day; `follow-up=next friday` without quotes arrives as `next`, so say how to
 /// write a date of several words.
-fn follow_up_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
-    parse_date(text, today).map_err(|problem| match text.trim().to_lowercase().as_str() {
-        "next" | "in" => format!("{problem} (quote a date of several words: follow-up=\"next friday\")"),
-        _ => problem,
+fn follow_up_date(text: &str, today: NaiveDate) -> Result<NaiveDate, CommandError> {
+    parse_date(text, today).map_err(|problem| {
+        CommandError::Usage(match text.trim().to_lowercase().as_str() {
+            "next" | "in" => format!("{problem} (quote a date of several words: follow-up=\"next friday\")"),
+            _ => problem.to_string(),
+        })
     })
 }

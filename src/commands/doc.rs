@@ -38,7 +38,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         }
         "status" => {
             let number = number(&args.word("NUMBER")?)?;
-            let status = parse_work_status(&args.word("the status (in-progress, answered or closed)")?).map_err(CommandError::Usage)?;
+            let status = parse_work_status(&args.word("the status (in-progress, answered or closed)")?).map_err(CommandError::usage)?;
             args.finish()?;
             set_status(call, &number, status).await
         }
@@ -168,7 +168,7 @@ async fn note(call: &Call<'_, '_>, number: &str, text: &str) -> Outcome {
 
 /// A registration number as typed (`in-2026-000001` too), or the usage.
 fn number(text: &str) -> Result<String, CommandError> {
-    text.parse::<RegistrationNumber>().map(|n| n.to_string()).map_err(CommandError::Usage)
+    text.parse::<RegistrationNumber>().map(|n| n.to_string()).map_err(CommandError::usage)
 }
 
 async fn find(call: &Call<'_, '_>, number: &str) -> Result<DocumentRecord, CommandError> {

@@ -145,6 +145,23 @@ pub enum CommandError {
     Internal(#[from] anyhow::Error),
 }
 
+impl CommandError {
+    /// Arguments the core refused (`core::dates::DateError`, …), in the core's words.
+    pub fn usage(problem: impl std::fmt::Display) -> CommandError {
+        CommandError::Usage(problem.to_string())
+    }
+
+    /// A request the core refused, its words made a sentence of the reply ("The end date … .").
+    pub fn refusal(problem: impl std::fmt::Display) -> CommandError {
+        let problem = problem.to_string();
+        let mut chars = problem.chars();
+        CommandError::Refused(match chars.next() {
+            Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+            None => String::new(),
+        })
+    }
+}
+
 impl From<StoreError> for CommandError {
     fn from(error: StoreError) -> CommandError {
         match error {

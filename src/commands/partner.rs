@@ -24,7 +24,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let domains = args.required_option("domain")?;
             let kind = args.required_option("kind")?;
             args.finish()?;
-            let partner = Partner::check(&handle, &name, &country, &kind, &domains).map_err(CommandError::Usage)?;
+            let partner = Partner::check(&handle, &name, &country, &kind, &domains).map_err(CommandError::usage)?;
             add(call, &partner).await
         }
         "show" => {
@@ -38,7 +38,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let email = args.required_option("email")?;
             let role = args.option("role").unwrap_or_default();
             args.finish()?;
-            let person = PartnerPerson::check(&name, &email, &role).map_err(CommandError::Usage)?;
+            let person = PartnerPerson::check(&name, &email, &role).map_err(CommandError::usage)?;
             let partner = known(call, &handle).await?;
             call.store().partners().add_person(&partner.handle, &person).await?;
             let role = if person.role.is_empty() { String::new() } else { format!(", {}", person.role) };

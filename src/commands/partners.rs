@@ -8,7 +8,7 @@ use super::{Args, Call, CommandError, Outcome, Reply, table};
 pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let filter = match args.optional_word() {
         None => PartnerFilter::default(),
-        Some(word) => filter(&word).map_err(CommandError::Usage)?,
+        Some(word) => filter(&word)?,
     };
     args.finish()?;
     let partners = call.store().partners().list(&filter).await?;
@@ -28,13 +28,13 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
 
 /// A kind (`media`) or a country code (`TR`); kinds are words of more than two letters, so
 /// the two never collide.
-fn filter(word: &str) -> Result<PartnerFilter, String> {
+fn filter(word: &str) -> Result<PartnerFilter, CommandError> {
     if let Ok(kind) = PartnerKind::parse(word) {
         return Ok(PartnerFilter { kind: Some(kind), ..PartnerFilter::default() });
     }
     match partner::country(word) {
         Ok(country) => Ok(PartnerFilter { country: Some(country), ..PartnerFilter::default() }),
-        Err(_) => Err(format!("'{word}' is neither a country code (like TR) nor a kind ({})", PartnerKind::names())),
+        Err(_) => Err(CommandError::Usage(format!("'{word}' is neither a country code (like TR) nor a kind ({})", PartnerKind::names()))),
     }
 }
 
@@ -46,6 +46,6 @@ mod tests {
     fn a_word_filters_by_kind_or_by_country() {
         assert_eq!(filter("Media").unwrap().kind, Some(PartnerKind::Media));
         assert_eq!(filter("tr").unwrap().country.as_deref(), Some("TR"));
-        assert!(filter("schools").unwrap_err().contains("neither a country code"));
+        assert!(filter("schools").unwrap_err().to_string().contains("neither a country code"));
     }
 }

@@ -162,7 +162,7 @@ async fn export(call: &Call<'_, '_>, mut args: Args) -> Outcome {
 async fn send(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let id = release_id(&mut args)?;
     let embargo =
-        args.option("embargo").map(|text| parse_moment(&text, call.now(), call.zone()).map_err(CommandError::Usage)).transpose()?;
+        args.option("embargo").map(|text| parse_moment(&text, call.now(), call.zone()).map_err(CommandError::usage)).transpose()?;
     args.finish()?;
     let release = find(call, id).await?;
     let people = call.store().partners().people_of_kind(PartnerKind::Media.as_str()).await?;

@@ -59,7 +59,7 @@ async fn set(call: &Call<'_, '_>, whom: &str, mut args: Args) -> Outcome {
     // many of the words as still form a date and time.
     let (due_at, text) = if when.contains(char::is_whitespace) {
         let words: Vec<&str> = when.split_whitespace().collect();
-        let (due_at, taken) = split_when(&words, call.now(), zone).map_err(CommandError::Usage)?;
+        let (due_at, taken) = split_when(&words, call.now(), zone).map_err(CommandError::usage)?;
         if taken < words.len() {
             return Err(CommandError::Usage(format!(
                 "\"{when}\" is not a date and time: use 2026-12-15 14:30, tomorrow 9:00, friday, in 2 hours"
@@ -69,7 +69,7 @@ async fn set(call: &Call<'_, '_>, whom: &str, mut args: Args) -> Outcome {
     } else {
         let mut words = vec![when.as_str()];
         words.extend(rest.split_whitespace());
-        let (due_at, taken) = split_when(&words, call.now(), zone).map_err(CommandError::Usage)?;
+        let (due_at, taken) = split_when(&words, call.now(), zone).map_err(CommandError::usage)?;
         (due_at, words[taken..].join(" "))
     };
     let text = text.trim();
@@ -103,7 +103,7 @@ async fn set(call: &Call<'_, '_>, whom: &str, mut args: Args) -> Outcome {
 async fn settle(call: &Call<'_, '_>, what: &str, mut args: Args) -> Outcome {
     let id = reminder_id(&args.word("ID")?)?;
     let snooze_for =
-        if what == "snooze" { Some(parse_duration(&args.word("how long (30m, 2h, 2d, 1w)")?).map_err(CommandError::Usage)?) } else { None };
+        if what == "snooze" { Some(parse_duration(&args.word("how long (30m, 2h, 2d, 1w)")?).map_err(CommandError::usage)?) } else { None };
     args.finish()?;
     let record = call.store().reminders().get(id).await?;
     let reminder = &record.reminder;

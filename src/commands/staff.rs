@@ -25,8 +25,8 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let timezone = args.option("tz");
             let email = args.option("email");
             args.finish()?;
-            let member = member(&id, &name, &unit, &role, &clearance).map_err(CommandError::Usage)?;
-            let reach = reach_change(timezone.as_deref(), email.as_deref()).map_err(CommandError::Usage)?;
+            let member = member(&id, &name, &unit, &role, &clearance).map_err(CommandError::usage)?;
+            let reach = reach_change(timezone.as_deref(), email.as_deref()).map_err(CommandError::usage)?;
             let reach = add(call.store(), &member, &reach, call.actor(), call.now()).await?;
             Ok(Reply::new(format!(
                 "{} ({}) is in the directory: {}, {}, cleared for {}{}.",
@@ -52,17 +52,36 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     }
 }
 
+/// Why a directory entry or a way of reaching someone is refused, holding what was typed; the
+/// chat reply and the CLI message are its Display.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StaffError {
+    #[error("'{0}' is not a Matrix ID (like @name:uni.example)")]
+    NotAMatrixId(String),
+    #[error("the name is empty")]
+    EmptyName,
+    /// `core::viewer::Role::parse`'s refusal, in its words.
+    #[error("{0}")]
+    UnknownRole(String),
+    #[error("there is no clearance '{0}' (public, internal, confidential, secret)")]
+    UnknownClearance(String),
+    #[error("'{0}' is not a time zone: use a name of the tz database, such as Asia/Baku, Europe/Berlin or UTC")]
+    NotATimeZone(String),
+    #[error("'{0}' is not an e-mail address: use name@domain, such as aysel@uni.example")]
+    NotAnEmailAddress(String),
+}
+
 /// A directory entry from what was typed, or what is wrong with it.
-pub fn member(id: &str, name: &str, unit: &str, role: &str, clearance: &str) -> Result<StaffMember, String> {
+pub fn member(id: &str, name: &str, unit: &str, role: &str, clearance: &str) -> Result<StaffMember, StaffError> {
     if !is_matrix_id(id) {
-        return Err(format!("'{id}' is not a Matrix ID (like @name:uni.example)"));
+        return Err(StaffError::NotAMatrixId(id.to_string()));
     }
     if name.trim().is_empty() {
-        return Err("the name is empty".into());
+        return Err(StaffError::EmptyName);
     }
-    let clearance = Confidentiality::parse(clearance)
-        .ok_or_else(|| format!("there is no clearance '{clearance}' (public, internal, confidential, secret)"))?;
-    Ok(StaffMember { id: id.to_string(), name: name.trim().to_string(), unit: unit.to_string(), role: Role::parse(role)?, clearance })
+    let clearance = Confidentiality::parse(clearance).ok_or_else(|| StaffError::UnknownClearance(clearance.to_string()))?;
+    let role = Role::parse(role).map_err(StaffError::UnknownRole)?;
+    Ok(StaffMember { id: id.to_string(), name: name.trim().to_string(), unit: unit.to_string(), role, clearance })
 }
 
 /// A change to how a person is reached, as typed: for each of zone and address, `None` keeps
@@ -74,7 +93,7 @@ pub struct ReachChange {
 }
 
 /// Checks a typed zone (`tz=`, `--tz`) and address (`email=`, `--email`); an empty value clears.
-pub fn reach_change(timezone: Option<&str>, email: Option<&str>) -> Result<ReachChange, String> {
+pub fn reach_change(timezone: Option<&str>, email: Option<&str>) -> Result<ReachChange, StaffError> {
     let timezone = timezone.map(|typed| nonempty(typed).map(zone_name).transpose()).transpose()?;
     let email = email.map(|typed| nonempty(typed).map(email_address).transpose()).transpose()?;
     Ok(ReachChange { timezone, email })
@@ -85,20 +104,17 @@ fn nonempty(text: &str) -> Option<&str> {
 }
 
 /// A zone of the tz database by its name in any case, spelt as the database spells it.
-pub fn zone_name(typed: &str) -> Result<String, String> {
+pub fn zone_name(typed: &str) -> Result<String, StaffError> {
     chrono_tz::TZ_VARIANTS
         .iter()
         .find(|zone| zone.name().eq_ignore_ascii_case(typed))
         .map(|zone| zone.name().to_string())
-        .ok_or_else(|| format!("'{typed}' is not a time zone: use a name of the tz database, such as Asia/Baku, Europe/Berlin or UTC"))
+        .ok_or_else(|| StaffError::NotATimeZone(typed.to_string()))
 }
 
 /// An e-mail address, `name@domain`, as lettre reads one.
-pub fn email_address(typed: &str) -> Result<String, String> {
-    typed
-        .parse::<lettre::Address>()
-        .map(|address| address.to_string())
-        .map_err(|_| format!("'{typed}' is not an e-mail address: use name@domain, such as aysel@uni.example"))
+pub fn email_address(typed: &str) -> Result<String, StaffError> {
+    typed.parse::<lettre::Address>().map(|address| address.to_string()).map_err(|_| StaffError::NotAnEmailAddress(typed.to_string()))
 }
 
 /// Adds or replaces a directory entry and applies a change to how the person is reached (what
@@ -176,19 +192,19 @@ mod tests {
     fn a_member_is_checked_as_typed() {
         let m = member("@aysel:uni.example", "Aysel Quliyeva", "international", "manager", "confidential").unwrap();
         assert_eq!((m.role, m.clearance), (Role::Manager, Confidentiality::Confidential));
-        assert!(member("aysel", "A", "x", "staff", "public").unwrap_err().contains("not a Matrix ID"));
-        assert!(member("@a:x", "A", "x", "boss", "public").unwrap_err().contains("no role 'boss'"));
-        assert!(member("@a:x", "A", "x", "staff", "top").unwrap_err().contains("no clearance 'top'"));
+        assert!(member("aysel", "A", "x", "staff", "public").unwrap_err().to_string().contains("not a Matrix ID"));
+        assert!(member("@a:x", "A", "x", "boss", "public").unwrap_err().to_string().contains("no role 'boss'"));
+        assert!(member("@a:x", "A", "x", "staff", "top").unwrap_err().to_string().contains("no clearance 'top'"));
     }
 
     #[test]
     fn zones_and_addresses_are_checked_and_an_empty_value_clears() {
         assert_eq!(zone_name("europe/berlin").unwrap(), "Europe/Berlin");
         assert_eq!(zone_name("Asia/Baku").unwrap(), "Asia/Baku");
-        assert!(zone_name("Baku").unwrap_err().contains("'Baku' is not a time zone"));
+        assert!(zone_name("Baku").unwrap_err().to_string().contains("'Baku' is not a time zone"));
         assert_eq!(email_address("aysel@uni.example").unwrap(), "aysel@uni.example");
         for bad in ["aysel", "aysel@", "@uni.example", "a b@uni.example", "a@@b"] {
-            assert!(email_address(bad).unwrap_err().contains("is not an e-mail address"), "{bad}");
+            assert!(email_address(bad).unwrap_err().to_string().contains("is not an e-mail address"), "{bad}");
         }
         let change = reach_change(Some("asia/baku"), Some("")).unwrap();
         assert_eq!(change, ReachChange { timezone: Some(Some("Asia/Baku".into())), email: Some(None) });

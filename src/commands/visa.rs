@@ -83,7 +83,7 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     };
     let draft =
         Draft { traveller: &traveller, traveller_mxid, country: &country, kind: &kind, travel, apply_by, visa_expires, passport_expires };
-    let trip = new_trip(draft, today, &call.context.settings.visa_kinds).map_err(|problem| CommandError::Refused(sentence(&problem)))?;
+    let trip = new_trip(draft, today, &call.context.settings.visa_kinds).map_err(CommandError::refusal)?;
     let id = call.store().visas().add(&trip, call.actor(), call.now()).await?;
     let case = call.store().visas().get(id).await?;
     // The office's managers hear of a passport or visa that will not do, not only the asker.
@@ -199,13 +199,4 @@ fn office_day(call: &Call<'_, '_>, at: chrono::DateTime<chrono::Utc>) -> NaiveDa
 
 fn or_dash(day: Option<NaiveDate>) -> String {
     day.map(|day| day.to_string()).unwrap_or_else(|| "—".into())
-}
-
-/// The core's message as a sentence of a reply.
-fn sentence(problem: &str) -> String {
-    let mut chars = problem.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => String::new(),
-    }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::markdown;
-use super::number::RegistrationNumber;
+use super::number::{NotARegistrationNumber, RegistrationNumber};
 use super::remind::{Kind, days_phrase};
 
 /// The notice period of an agreement added without `notice=`.
@@ -24,6 +24,40 @@ pub const MAX_EXPIRING_DAYS: u32 = 3660;
 
 /// The longest notice period taken: a typing slip (`900m`) is refused rather than stored.
 const MAX_NOTICE_DAYS: u64 = 5 * 366;
+
+/// Why an agreement, a renewal or a number of days is refused; the variants hold the text as
+/// typed or the dates at fault, and Display says it as a reply does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AgreementError {
+    #[error("there is no agreement kind '{0}' (kinds: {kinds})", kinds = AgreementKind::names())]
+    UnknownKind(String),
+    #[error("'{0}' is not a notice period: use a number of days, weeks, months or years (90d, 12w, 3m, 1y), or none")]
+    NotANotice(String),
+    #[error("a notice period of '{0}' is no notice period: say notice=none")]
+    ZeroNotice(String),
+    #[error("the notice period '{0}' is longer than five years")]
+    NoticeTooLong(String),
+    #[error(transparent)]
+    Letter(#[from] NotARegistrationNumber),
+    #[error("the agreement ends ({end}) before it starts ({start})")]
+    EndsBeforeStart { start: NaiveDate, end: NaiveDate },
+    #[error("the end date {end} is in the past (today is {today})")]
+    EndInPast { end: NaiveDate, today: NaiveDate },
+    #[error("a notice period of {notice} before the end on {end} reaches back to {deadline}, before the agreement starts ({start})")]
+    NoticeBeforeStart { notice: Notice, end: NaiveDate, deadline: NaiveDate, start: NaiveDate },
+    #[error("a notice period of {notice} before {end} is off the calendar")]
+    NoticeOffCalendar { notice: Notice, end: NaiveDate },
+    #[error("the new end {new_end} is not after the current end {old_end}")]
+    RenewalNotLater { old_end: NaiveDate, new_end: NaiveDate },
+    #[error("the new end date {new_end} is in the past (today is {today})")]
+    RenewalInPast { new_end: NaiveDate, today: NaiveDate },
+    #[error("a notice period of {notice} before {new_end} reaches back before the agreement starts ({start})")]
+    RenewalNoticeBeforeStart { notice: Notice, new_end: NaiveDate, start: NaiveDate },
+    #[error("'{0}' is out of range: look 1 to {MAX_EXPIRING_DAYS} days ahead")]
+    DaysOutOfRange(String),
+    #[error("'{0}' is not a number of days (such as 90)")]
+    NotDays(String),
+}
 
 /// What sort of agreement it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,12 +94,12 @@ impl AgreementKind {
     }
 
     /// A kind as typed (any case), or a message listing the kinds there are.
-    pub fn parse(text: &str) -> Result<AgreementKind, String> {
+    pub fn parse(text: &str) -> Result<AgreementKind, AgreementError> {
         let wanted = text.trim().to_ascii_lowercase();
         AgreementKind::ALL
             .into_iter()
             .find(|kind| kind.as_str() == wanted)
-            .ok_or_else(|| format!("there is no agreement kind '{}' (kinds: {})", text.trim(), AgreementKind::names()))
+            .ok_or_else(|| AgreementError::UnknownKind(text.trim().to_string()))
     }
 
     /// "erasmus-iia, mou, bilateral, other", for messages.
@@ -110,10 +144,9 @@ impl std::fmt::Display for Notice {
 
 impl Notice {
     /// Reads `90d`, `90 days`, `12w`, `3m`, `3 months`, `1y`; `none` is no notice period (`Ok(None)`).
-    pub fn parse(text: &str) -> Result<Option<Notice>, String> {
+    pub fn parse(text: &str) -> Result<Option<Notice>, AgreementError> {
         let typed = text.trim();
-        let problem =
-            || format!("'{typed}' is not a notice period: use a number of days, weeks, months or years (90d, 12w, 3m, 1y), or none");
+        let problem = || AgreementError::NotANotice(typed.to_string());
         let lowered = typed.to_lowercase();
         if lowered == "none" {
             return Ok(None);
@@ -129,14 +162,14 @@ impl Notice {
             _ => return Err(problem()),
         };
         if count == 0 {
-            return Err(format!("a notice period of '{typed}' is no notice period: say notice=none"));
+            return Err(AgreementError::ZeroNotice(typed.to_string()));
         }
         let notice = Notice { count, unit };
         // Measured from a fixed day, so that "61m" and "1900d" are judged alike.
         let from = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN);
         let too_long = notice.deadline(from).is_none_or(|day| (from - day).num_days().unsigned_abs() > MAX_NOTICE_DAYS);
         if too_long {
-            return Err(format!("the notice period '{typed}' is longer than five years"));
+            return Err(AgreementError::NoticeTooLong(typed.to_string()));
         }
         Ok(Some(notice))
     }
@@ -187,7 +220,7 @@ pub struct Draft<'a> {
 
 /// Checks a new agreement against `today` (the office's date): it may have started long ago,
 /// but must not have ended. The terms, or what is wrong with them.
-pub fn new_agreement(draft: Draft<'_>, today: NaiveDate) -> Result<Terms, String> {
+pub fn new_agreement(draft: Draft<'_>, today: NaiveDate) -> Result<Terms, AgreementError> {
     let kind = AgreementKind::parse(draft.kind)?;
     let notice = match draft.notice {
         Some(text) => Notice::parse(text)?,
@@ -196,21 +229,19 @@ pub fn new_agreement(draft: Draft<'_>, today: NaiveDate) -> Result<Terms, String
     let letters = letter_numbers(draft.letters)?;
     let (start, end) = (draft.start, draft.end);
     if end < start {
-        return Err(format!("the agreement ends ({end}) before it starts ({start})"));
+        return Err(AgreementError::EndsBeforeStart { start, end });
     }
     if end < today {
-        return Err(format!("the end date {end} is in the past (today is {today})"));
+        return Err(AgreementError::EndInPast { end, today });
     }
     let terms = Terms { partner: draft.partner.trim().to_lowercase(), kind, start, end, notice, letters };
     if let Some(notice) = terms.notice {
         match terms.notice_deadline() {
             Some(deadline) if deadline >= start => {}
             Some(deadline) => {
-                return Err(format!(
-                    "a notice period of {notice} before the end on {end} reaches back to {deadline}, before the agreement starts ({start})"
-                ));
+                return Err(AgreementError::NoticeBeforeStart { notice, end, deadline, start });
             }
-            None => return Err(format!("a notice period of {notice} before {end} is off the calendar")),
+            None => return Err(AgreementError::NoticeOffCalendar { notice, end }),
         }
     }
     Ok(terms)
@@ -218,7 +249,7 @@ pub fn new_agreement(draft: Draft<'_>, today: NaiveDate) -> Result<Terms, String
 
 /// Registration numbers from `letter=` values (each comma-separated), each once, in the order
 /// given; what is not a number is named.
-pub fn letter_numbers(typed: &[String]) -> Result<Vec<RegistrationNumber>, String> {
+pub fn letter_numbers(typed: &[String]) -> Result<Vec<RegistrationNumber>, NotARegistrationNumber> {
     let mut numbers: Vec<RegistrationNumber> = Vec::new();
     for piece in typed.iter().flat_map(|value| value.split(',')).map(str::trim).filter(|piece| !piece.is_empty()) {
         let number: RegistrationNumber = piece.parse()?;
@@ -237,17 +268,17 @@ pub fn check_renewal(
     notice: Option<Notice>,
     start: NaiveDate,
     today: NaiveDate,
-) -> Result<(), String> {
+) -> Result<(), AgreementError> {
     if new_end <= old_end {
-        return Err(format!("the new end {new_end} is not after the current end {old_end}"));
+        return Err(AgreementError::RenewalNotLater { old_end, new_end });
     }
     if new_end < today {
-        return Err(format!("the new end date {new_end} is in the past (today is {today})"));
+        return Err(AgreementError::RenewalInPast { new_end, today });
     }
     if let Some(notice) = notice
         && notice.deadline(new_end).is_none_or(|deadline| deadline < start)
     {
-        return Err(format!("a notice period of {notice} before {new_end} reaches back before the agreement starts ({start})"));
+        return Err(AgreementError::RenewalNoticeBeforeStart { notice, new_end, start });
     }
     Ok(())
 }
@@ -259,13 +290,13 @@ pub fn expiring_horizon(today: NaiveDate, days: u32) -> NaiveDate {
 }
 
 /// A number of days as typed for `!agreements expiring DAYS` (`90`, `90d`).
-pub fn parse_days(text: &str) -> Result<u32, String> {
+pub fn parse_days(text: &str) -> Result<u32, AgreementError> {
     let typed = text.trim();
     let digits = typed.strip_suffix(['d', 'D']).unwrap_or(typed);
     match digits.parse::<u32>() {
         Ok(days) if (1..=MAX_EXPIRING_DAYS).contains(&days) => Ok(days),
-        Ok(_) => Err(format!("'{typed}' is out of range: look 1 to {MAX_EXPIRING_DAYS} days ahead")),
-        Err(_) => Err(format!("'{typed}' is not a number of days (such as 90)")),
+        Ok(_) => Err(AgreementError::DaysOutOfRange(typed.to_string())),
+        Err(_) => Err(AgreementError::NotDays(typed.to_string())),
     }
 }
 
@@ -421,7 +452,7 @@ mod tests {
         for (spoil, expected) in cases {
             let mut typed = draft(&[]);
             spoil(&mut typed);
-            let error = new_agreement(typed, today()).expect_err(expected);
+            let error = new_agreement(typed, today()).expect_err(expected).to_string();
             assert!(error.contains(expected), "{expected}: {error}");
         }
     }
@@ -437,7 +468,7 @@ mod tests {
     #[test]
     fn letters_must_be_registration_numbers() {
         assert_eq!(letter_numbers(&[" , ".to_string()]), Ok(vec![]));
-        let error = letter_numbers(&["IN-2026-000001,IN-26-1".to_string()]).unwrap_err();
+        let error = letter_numbers(&["IN-2026-000001,IN-26-1".to_string()]).unwrap_err().to_string();
         assert_eq!(error, "'IN-26-1' is not a registration number (expected like IN-2026-000123)");
     }
 
@@ -454,10 +485,10 @@ mod tests {
         assert_eq!(deadline("none"), None);
         assert_eq!(Notice::parse("3m").unwrap().unwrap().to_string(), "3m");
         for bad in ["", "d", "90", "-3m", "3 fortnights", "1.5m", "soon"] {
-            assert!(Notice::parse(bad).unwrap_err().contains("is not a notice period"), "{bad}");
+            assert!(Notice::parse(bad).unwrap_err().to_string().contains("is not a notice period"), "{bad}");
         }
         assert!(Notice::parse("5y").is_ok());
-        assert!(Notice::parse("61m").unwrap_err().contains("longer than five years"));
+        assert!(Notice::parse("61m").unwrap_err().to_string().contains("longer than five years"));
         assert!(Notice::parse("99999999y").is_err());
     }
 
@@ -466,9 +497,9 @@ mod tests {
         let start = day(2021, 9, 1);
         let notice = Some(DEFAULT_NOTICE);
         assert!(check_renewal(day(2027, 6, 30), day(2032, 6, 30), notice, start, today()).is_ok());
-        let same = check_renewal(day(2027, 6, 30), day(2027, 6, 30), notice, start, today()).unwrap_err();
+        let same = check_renewal(day(2027, 6, 30), day(2027, 6, 30), notice, start, today()).unwrap_err().to_string();
         assert_eq!(same, "the new end 2027-06-30 is not after the current end 2027-06-30");
-        let past = check_renewal(day(2026, 1, 31), day(2026, 6, 30), notice, start, today()).unwrap_err();
+        let past = check_renewal(day(2026, 1, 31), day(2026, 6, 30), notice, start, today()).unwrap_err().to_string();
         assert!(past.contains("the new end date 2026-06-30 is in the past"), "{past}");
     }
 
@@ -478,9 +509,9 @@ mod tests {
         assert_eq!(expiring_horizon(today(), 30), day(2026, 12, 31));
         assert_eq!(parse_days("90"), Ok(90));
         assert_eq!(parse_days("90d"), Ok(90));
-        assert_eq!(parse_days("soon"), Err("'soon' is not a number of days (such as 90)".into()));
-        assert!(parse_days("0").unwrap_err().contains("out of range"));
-        assert!(parse_days("100000").unwrap_err().contains("out of range"));
+        assert_eq!(parse_days("soon").map_err(|error| error.to_string()), Err("'soon' is not a number of days (such as 90)".into()));
+        assert!(parse_days("0").unwrap_err().to_string().contains("out of range"));
+        assert!(parse_days("100000").unwrap_err().to_string().contains("out of range"));
     }
 
     #[test]

@@ -12,13 +12,32 @@ use chrono_tz::Tz;
 /// The accepted forms, as one line for error messages.
 pub const DATE_FORMS: &str = "use 2026-12-15, 15.12.2026, today, tomorrow, yesterday, in 3 days|weeks|months, friday or next friday";
 
+/// Why typed text is not a date, a moment or a range; each variant holds the text as typed
+/// (trimmed), and its Display is the sentence a reply shows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    #[error("'{0}' is not a date: {DATE_FORMS}")]
+    NotADate(String),
+    #[error("'{0}' is too far away")]
+    TooFarAway(String),
+    #[error("'{0}' is not a date and time: {DATE_FORMS}, optionally followed by HH:MM (2026-12-15 14:30, tomorrow 9:00)")]
+    NotAMoment(String),
+    /// A local time that the clocks skip when they go forward.
+    #[error("'{moment}' does not exist in {zone} (the clocks skip it)")]
+    SkippedByClocks { moment: String, zone: Tz },
+    #[error("'{0}' is not a date range: use START..END, such as 2026-12-15..2026-12-20")]
+    NotARange(String),
+    #[error("the range '{0}' ends before it starts")]
+    Backwards(String),
+}
+
 /// A moment given as a date alone: the start of an office working day.
 const DEFAULT_HOUR: u32 = 9;
 
 /// Reads a calendar day: `2026-12-15`, `15.12.2026`, `today`, `tomorrow`, `yesterday`,
 /// `in N days|weeks|months`, a weekday (`friday`, `fri`, `next friday`: the next one after today).
-pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
-    let not_a_date = || format!("'{}' is not a date: {DATE_FORMS}", text.trim());
+pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, DateError> {
+    let not_a_date = || DateError::NotADate(text.trim().to_string());
     let lowered = text.trim().to_lowercase();
     let words: Vec<&str> = lowered.split_whitespace().collect();
     match words.as_slice() {
@@ -28,7 +47,7 @@ pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
         ["in", count, unit] => {
             let count: u32 = count.parse().map_err(|_| not_a_date())?;
             let offset = Offset::from_unit(unit).ok_or_else(not_a_date)?;
-            offset.add_to(today, count).ok_or_else(|| format!("'{}' is too far away", text.trim()))
+            offset.add_to(today, count).ok_or_else(|| DateError::TooFarAway(text.trim().to_string()))
         }
         ["next", name] => weekday(name).map(|day| next_weekday(today, day)).ok_or_else(not_a_date),
         [single] => weekday(single).map(|day| next_weekday(today, day)).or_else(|| absolute_date(single)).ok_or_else(not_a_date),
@@ -40,29 +59,25 @@ pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
 /// a `T` (`2026-12-15 14:30`, `tomorrow 9:00`, `15.12.2026T10:00`); a date alone means 09:00 in
 /// `zone`. `in N minutes|hours|days|weeks|months` without a time counts from `now` to the second,
 /// as a reminder set "in 2 hours" is meant.
-pub fn parse_moment(text: &str, now: DateTime<Utc>, zone: Tz) -> Result<DateTime<Utc>, String> {
+pub fn parse_moment(text: &str, now: DateTime<Utc>, zone: Tz) -> Result<DateTime<Utc>, DateError> {
     let trimmed = text.trim();
     let local_now = now.with_timezone(&zone);
     if let Some(moment) = relative_moment(trimmed, now, zone)? {
         return Ok(moment);
     }
     let (date_text, time) = split_time(trimmed);
-    let date = parse_date(date_text, local_now.date_naive()).map_err(|_| {
-        format!("'{trimmed}' is not a date and time: {DATE_FORMS}, optionally followed by HH:MM (2026-12-15 14:30, tomorrow 9:00)")
-    })?;
+    let date = parse_date(date_text, local_now.date_naive()).map_err(|_| DateError::NotAMoment(trimmed.to_string()))?;
     let time = time.unwrap_or_else(|| NaiveTime::from_hms_opt(DEFAULT_HOUR, 0, 0).expect("09:00 exists"));
-    in_zone(date.and_time(time), zone).ok_or_else(|| format!("'{trimmed}' does not exist in {zone} (the clocks skip it)"))
+    in_zone(date.and_time(time), zone).ok_or_else(|| DateError::SkippedByClocks { moment: trimmed.to_string(), zone })
 }
 
 /// Reads `DATE..DATE` (each side a form of [`parse_date`]); the end is not before the start.
-pub fn parse_range(text: &str, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), String> {
+pub fn parse_range(text: &str, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), DateError> {
     let trimmed = text.trim();
-    let (start, end) = trimmed
-        .split_once("..")
-        .ok_or_else(|| format!("'{trimmed}' is not a date range: use START..END, such as 2026-12-15..2026-12-20"))?;
+    let (start, end) = trimmed.split_once("..").ok_or_else(|| DateError::NotARange(trimmed.to_string()))?;
     let (start, end) = (parse_date(start, today)?, parse_date(end, today)?);
     if end < start {
-        return Err(format!("the range '{trimmed}' ends before it starts"));
+        return Err(DateError::Backwards(trimmed.to_string()));
     }
     Ok((start, end))
 }
@@ -106,12 +121,12 @@ impl Offset {
 }
 
 /// `in N unit` with no time after it, counted from `now`; `None` when the text is another form.
-fn relative_moment(text: &str, now: DateTime<Utc>, zone: Tz) -> Result<Option<DateTime<Utc>>, String> {
+fn relative_moment(text: &str, now: DateTime<Utc>, zone: Tz) -> Result<Option<DateTime<Utc>>, DateError> {
     let lowered = text.to_lowercase();
     let words: Vec<&str> = lowered.split_whitespace().collect();
     let ["in", count, unit] = words.as_slice() else { return Ok(None) };
     let (Ok(count), Some(offset)) = (count.parse::<u32>(), Offset::from_moment_unit(unit)) else { return Ok(None) };
-    let too_far = || format!("'{text}' is too far away");
+    let too_far = || DateError::TooFarAway(text.to_string());
     let moment = match offset {
         Offset::Minutes => now.checked_add_signed(chrono::Duration::minutes(count.into())),
         Offset::Hours => now.checked_add_signed(chrono::Duration::hours(count.into())),
@@ -240,11 +255,11 @@ mod tests {
             "26-12-15",
             "1.1.26",
         ] {
-            let error = parse_date(text, today).expect_err(text);
+            let error = parse_date(text, today).expect_err(text).to_string();
             assert!(error.contains("is not a date"), "{text}: {error}");
             assert!(error.contains("next friday") && !error.contains('\n'), "{error}");
         }
-        assert!(parse_date("in 4000000000 days", today).expect_err("huge").contains("too far"));
+        assert!(parse_date("in 4000000000 days", today).expect_err("huge").to_string().contains("too far"));
     }
 
     #[test]
@@ -283,11 +298,11 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
         let baku = chrono_tz::Asia::Baku;
         for text in ["tomorrow 25:00", "tomorrow 9:60", "tomorrow 9", "soon", "2026-12-15 14:30 extra", "in 2 fortnights"] {
-            let error = parse_moment(text, now, baku).expect_err(text);
+            let error = parse_moment(text, now, baku).expect_err(text).to_string();
             assert!(error.contains("is not a date and time"), "{text}: {error}");
         }
         // 02:30 on 29 March 2026 does not exist in Berlin: the clocks jump from 02:00 to 03:00.
-        let error = parse_moment("2026-03-29 02:30", now, chrono_tz::Europe::Berlin).expect_err("gap");
+        let error = parse_moment("2026-03-29 02:30", now, chrono_tz::Europe::Berlin).expect_err("gap").to_string();
         assert!(error.contains("does not exist"), "{error}");
     }
 
@@ -297,8 +312,8 @@ mod tests {
         assert_eq!(parse_range("2026-12-15..2026-12-20", today), Ok((day(2026, 12, 15), day(2026, 12, 20))));
         assert_eq!(parse_range("15.12.2026..15.12.2026", today), Ok((day(2026, 12, 15), day(2026, 12, 15))));
         assert_eq!(parse_range("friday..in 2 weeks", today), Ok((day(2026, 12, 4), day(2026, 12, 15))));
-        assert!(parse_range("2026-12-20..2026-12-15", today).expect_err("backwards").contains("ends before it starts"));
-        assert!(parse_range("2026-12-15", today).expect_err("no dots").contains("START..END"));
-        assert!(parse_range("2026-12-15..someday", today).expect_err("bad end").contains("'someday' is not a date"));
+        assert!(parse_range("2026-12-20..2026-12-15", today).expect_err("backwards").to_string().contains("ends before it starts"));
+        assert!(parse_range("2026-12-15", today).expect_err("no dots").to_string().contains("START..END"));
+        assert!(parse_range("2026-12-15..someday", today).expect_err("bad end").to_string().contains("'someday' is not a date"));
     }
 }

@@ -56,6 +56,22 @@ pub struct DueChange {
     pub scheduled: Vec<Scheduled>,
 }
 
+/// Why a due date or a unit is not changed; the variants hold the letter's number and the dates
+/// or unit at fault, and Display says it as a reply does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DueError {
+    #[error("{0} is annulled; it has no due date to change")]
+    Annulled(String),
+    #[error("{number} is {status} already; a settled letter is due no more")]
+    Settled { number: String, status: String },
+    #[error("{due_on} is in the past; a due date is today ({today}) or later")]
+    InThePast { due_on: NaiveDate, today: NaiveDate },
+    #[error("{number} is due on {due_on} already; nothing changed")]
+    SameDate { number: String, due_on: NaiveDate },
+    #[error("{number} is with {unit} already; nothing changed")]
+    SameUnit { number: String, unit: String },
+}
+
 /// A new due date for `letter`, `today` being the office's day of `now`. Refused for a settled
 /// or annulled letter, a date in the past, and the date it has.
 pub fn change_due(
@@ -65,19 +81,19 @@ pub fn change_due(
     policy: &Policy,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<DueChange, String> {
+) -> Result<DueChange, DueError> {
     let number = &letter.number;
     if letter.status == "annulled" {
-        return Err(format!("{number} is annulled; it has no due date to change"));
+        return Err(DueError::Annulled(number.clone()));
     }
     if SETTLED_STATUSES.contains(&letter.status.as_str()) {
-        return Err(format!("{number} is {} already; a settled letter is due no more", letter.status));
+        return Err(DueError::Settled { number: number.clone(), status: letter.status.clone() });
     }
     if due_on < today {
-        return Err(format!("{due_on} is in the past; a due date is today ({today}) or later"));
+        return Err(DueError::InThePast { due_on, today });
     }
     if letter.due_on == Some(due_on) {
-        return Err(format!("{number} is due on {due_on} already; nothing changed"));
+        return Err(DueError::SameDate { number: number.clone(), due_on });
     }
     let scheduled = LETTER_REMINDERS
         .into_iter()
@@ -108,9 +124,9 @@ pub struct Reroute {
 }
 
 /// `letter` to `unit` by hand. Refused when it is there already.
-pub fn reroute(letter: &LetterState, unit: &str, reason: &str) -> Result<Reroute, String> {
+pub fn reroute(letter: &LetterState, unit: &str, reason: &str) -> Result<Reroute, DueError> {
     if letter.unit == unit {
-        return Err(format!("{} is with {unit} already; nothing changed", letter.number));
+        return Err(DueError::SameUnit { number: letter.number.clone(), unit: unit.to_string() });
     }
     let reason = Some(reason.trim()).filter(|r| !r.is_empty()).map(str::to_string);
     let mut history = vec![HistoryLine {
@@ -216,7 +232,7 @@ mod tests {
             ("registered", Some("2026-12-04"), "2026-12-04", "is due on 2026-12-04 already"),
         ];
         for (status, before, new, wanted) in cases {
-            let problem = change_due(&letter(status, before, None), day(new), None, &policy, today, now()).unwrap_err();
+            let problem = change_due(&letter(status, before, None), day(new), None, &policy, today, now()).unwrap_err().to_string();
             assert!(problem.contains(wanted), "{status} {new}: {problem}");
         }
     }
@@ -237,7 +253,7 @@ mod tests {
             assert_eq!(plan.history[0].new_value.as_deref(), Some(unit));
             assert_eq!(plan.history[0].reason.as_deref(), Some("their budget"));
         }
-        let problem = reroute(&letter("registered", None, None), "international", "x").unwrap_err();
+        let problem = reroute(&letter("registered", None, None), "international", "x").unwrap_err().to_string();
         assert!(problem.contains("with international already"), "{problem}");
     }
 }

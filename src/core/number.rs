@@ -58,12 +58,17 @@ impl fmt::Display for RegistrationNumber {
 static NUMBER_IN_TEXT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(IN|OUT)-(\d{4})-(\d{6,})\b").expect("number pattern compiles"));
 
+/// Text that is not a registration number, as typed (trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a registration number (expected like IN-2026-000123)")]
+pub struct NotARegistrationNumber(pub String);
+
 impl FromStr for RegistrationNumber {
-    type Err = String;
+    type Err = NotARegistrationNumber;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
-        let invalid = || format!("'{text}' is not a registration number (expected like IN-2026-000123)");
+        let invalid = || NotARegistrationNumber(text.to_string());
         let caps = NUMBER_IN_TEXT.captures(text).ok_or_else(invalid)?;
         if caps.get(0).map(|m| m.as_str().len()) != Some(text.len()) {
             return Err(invalid());

@@ -7,6 +7,40 @@ use serde::Serialize;
 use super::letter::Correspondent;
 use super::number::Direction;
 
+/// Why what was typed is not a partner, a person at one or a contact; the variants hold the
+/// text as typed (trimmed) or the field at fault, and Display says it as a reply does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PartnerError {
+    #[error("there is no kind '{0}' (kinds: {kinds})", kinds = PartnerKind::names())]
+    UnknownKind(String),
+    #[error("there is no way of contact '{0}' (via: {via})", via = Channel::ALL.map(Channel::as_str).join(", "))]
+    UnknownChannel(String),
+    #[error(
+        "'{0}' is not a handle: use up to {MAX_HANDLE_CHARS} letters a-z, digits and hyphens, starting with a letter (like metu or ut-tartu)"
+    )]
+    NotAHandle(String),
+    #[error("'{0}' is a word the commands use; choose another handle")]
+    ReservedHandle(String),
+    #[error("the {field} is empty")]
+    Empty { field: &'static str },
+    #[error("the {field} must be one line of at most {MAX_NAME_CHARS} characters")]
+    NotOneLine { field: &'static str },
+    #[error("'{0}' is not a country code: use the two letters of ISO 3166-1, such as AZ, TR, DE or EE")]
+    NotACountry(String),
+    #[error("'{0}' is not a mail domain (like metu.edu.tr; names in other scripts in their xn-- form)")]
+    NotADomain(String),
+    #[error("give at least one domain (domain=metu.edu.tr or domain=a.example,b.example)")]
+    NoDomain,
+    #[error("'{0}' is not a mail address (like name@partner.example)")]
+    NotAnAddress(String),
+    #[error("say what the contact was about (the text after the options)")]
+    NoSummary,
+    #[error("the summary is longer than {MAX_SUMMARY_CHARS} characters")]
+    LongSummary,
+    #[error("the follow-up date {follow_up} has passed (today is {today})")]
+    FollowUpPassed { follow_up: NaiveDate, today: NaiveDate },
+}
+
 /// What sort of institution a partner is; `media` partners receive press releases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -22,12 +56,9 @@ impl PartnerKind {
     pub const ALL: [PartnerKind; 5] =
         [PartnerKind::University, PartnerKind::Embassy, PartnerKind::Organization, PartnerKind::Media, PartnerKind::Company];
 
-    pub fn parse(text: &str) -> Result<PartnerKind, String> {
+    pub fn parse(text: &str) -> Result<PartnerKind, PartnerError> {
         let wanted = text.trim().to_ascii_lowercase();
-        PartnerKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == wanted)
-            .ok_or_else(|| format!("there is no kind '{}' (kinds: {})", text.trim(), PartnerKind::names()))
+        PartnerKind::ALL.into_iter().find(|kind| kind.as_str() == wanted).ok_or_else(|| PartnerError::UnknownKind(text.trim().to_string()))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -60,12 +91,12 @@ pub enum Channel {
 impl Channel {
     pub const ALL: [Channel; 5] = [Channel::Email, Channel::Call, Channel::Meeting, Channel::Visit, Channel::Event];
 
-    pub fn parse(text: &str) -> Result<Channel, String> {
+    pub fn parse(text: &str) -> Result<Channel, PartnerError> {
         let wanted = text.trim().to_ascii_lowercase();
         Channel::ALL
             .into_iter()
             .find(|channel| channel.as_str() == wanted)
-            .ok_or_else(|| format!("there is no way of contact '{}' (via: {})", text.trim(), Channel::ALL.map(Channel::as_str).join(", ")))
+            .ok_or_else(|| PartnerError::UnknownChannel(text.trim().to_string()))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -94,7 +125,7 @@ pub struct Partner {
 
 impl Partner {
     /// A partner from what was typed (`domains` comma-separated), or what is wrong with it.
-    pub fn check(handle: &str, name: &str, country: &str, kind: &str, domains: &str) -> Result<Partner, String> {
+    pub fn check(handle: &str, name: &str, country: &str, kind: &str, domains: &str) -> Result<Partner, PartnerError> {
         Ok(Partner {
             handle: self::handle(handle)?,
             name: self::name(name, "name")?,
@@ -120,10 +151,10 @@ pub struct PartnerPerson {
 }
 
 impl PartnerPerson {
-    pub fn check(name: &str, email: &str, role: &str) -> Result<PartnerPerson, String> {
+    pub fn check(name: &str, email: &str, role: &str) -> Result<PartnerPerson, PartnerError> {
         let role = role.trim();
         if role.chars().count() > MAX_NAME_CHARS || role.chars().any(char::is_control) {
-            return Err(format!("the role must be one line of at most {MAX_NAME_CHARS} characters"));
+            return Err(PartnerError::NotOneLine { field: "role" });
         }
         Ok(PartnerPerson { name: self::name(name, "name")?, email: self::email(email)?, role: role.to_string() })
     }
@@ -139,18 +170,18 @@ pub struct NewContact {
 
 impl NewContact {
     /// Refuses an empty summary and a follow-up before `today` (the office's day).
-    pub fn check(via: &str, summary: &str, follow_up: Option<NaiveDate>, today: NaiveDate) -> Result<NewContact, String> {
+    pub fn check(via: &str, summary: &str, follow_up: Option<NaiveDate>, today: NaiveDate) -> Result<NewContact, PartnerError> {
         let summary = summary.trim();
         if summary.is_empty() {
-            return Err("say what the contact was about (the text after the options)".into());
+            return Err(PartnerError::NoSummary);
         }
         if summary.chars().count() > MAX_SUMMARY_CHARS {
-            return Err(format!("the summary is longer than {MAX_SUMMARY_CHARS} characters"));
+            return Err(PartnerError::LongSummary);
         }
         if let Some(day) = follow_up
             && day < today
         {
-            return Err(format!("the follow-up date {day} has passed (today is {today})"));
+            return Err(PartnerError::FollowUpPassed { follow_up: day, today });
         }
         Ok(NewContact { via: Channel::parse(via)?, summary: summary.to_string(), follow_up })
     }
@@ -169,30 +200,27 @@ const MAX_SUMMARY_CHARS: usize = 2000;
 const RESERVED_HANDLES: [&str; 2] = ["due", "done"];
 
 /// A handle as stored: lower case letters, digits and hyphens, starting with a letter.
-pub fn handle(text: &str) -> Result<String, String> {
+pub fn handle(text: &str) -> Result<String, PartnerError> {
     let handle = text.trim().to_lowercase();
     let well_formed = handle.starts_with(|c: char| c.is_ascii_lowercase())
         && handle.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && handle.len() <= MAX_HANDLE_CHARS;
     if !well_formed {
-        return Err(format!(
-            "'{}' is not a handle: use up to {MAX_HANDLE_CHARS} letters a-z, digits and hyphens, starting with a letter (like metu or ut-tartu)",
-            text.trim()
-        ));
+        return Err(PartnerError::NotAHandle(text.trim().to_string()));
     }
     if RESERVED_HANDLES.contains(&handle.as_str()) {
-        return Err(format!("'{handle}' is a word the commands use; choose another handle"));
+        return Err(PartnerError::ReservedHandle(handle));
     }
     Ok(handle)
 }
 
-fn name(text: &str, what: &str) -> Result<String, String> {
+fn name(text: &str, field: &'static str) -> Result<String, PartnerError> {
     let name = text.trim();
     if name.is_empty() {
-        return Err(format!("the {what} is empty"));
+        return Err(PartnerError::Empty { field });
     }
     if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(format!("the {what} must be one line of at most {MAX_NAME_CHARS} characters"));
+        return Err(PartnerError::NotOneLine { field });
     }
     Ok(name.to_string())
 }
@@ -206,17 +234,17 @@ PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH
 TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW";
 
 /// A country code, upper case, or why it is not one.
-pub fn country(text: &str) -> Result<String, String> {
+pub fn country(text: &str) -> Result<String, PartnerError> {
     let code = text.trim().to_ascii_uppercase();
     if code.len() == 2 && COUNTRIES.split(' ').any(|known| known == code) {
         Ok(code)
     } else {
-        Err(format!("'{}' is not a country code: use the two letters of ISO 3166-1, such as AZ, TR, DE or EE", text.trim()))
+        Err(PartnerError::NotACountry(text.trim().to_string()))
     }
 }
 
 /// A mail domain, lower case: two or more labels of letters, digits and hyphens.
-pub fn domain(text: &str) -> Result<String, String> {
+pub fn domain(text: &str) -> Result<String, PartnerError> {
     let typed = text.trim();
     let domain = typed.trim_start_matches('@').to_ascii_lowercase();
     let label_ok = |label: &str| {
@@ -229,13 +257,13 @@ pub fn domain(text: &str) -> Result<String, String> {
     let labels: Vec<&str> = domain.split('.').collect();
     let top_ok = labels.last().is_some_and(|top| top.chars().all(|c| c.is_ascii_lowercase()) || top.starts_with("xn--"));
     if domain.len() > 253 || labels.len() < 2 || !labels.iter().all(|l| label_ok(l)) || !top_ok {
-        return Err(format!("'{typed}' is not a mail domain (like metu.edu.tr; names in other scripts in their xn-- form)"));
+        return Err(PartnerError::NotADomain(typed.to_string()));
     }
     Ok(domain)
 }
 
 /// Comma-separated domains, each checked, without repeats.
-pub fn domains(text: &str) -> Result<Vec<String>, String> {
+pub fn domains(text: &str) -> Result<Vec<String>, PartnerError> {
     let mut found: Vec<String> = Vec::new();
     for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
         let domain = domain(part)?;
@@ -244,15 +272,15 @@ pub fn domains(text: &str) -> Result<Vec<String>, String> {
         }
     }
     if found.is_empty() {
-        return Err("give at least one domain (domain=metu.edu.tr or domain=a.example,b.example)".into());
+        return Err(PartnerError::NoDomain);
     }
     Ok(found)
 }
 
 /// A mail address with its domain in lower case, or why it is not one.
-pub fn email(text: &str) -> Result<String, String> {
+pub fn email(text: &str) -> Result<String, PartnerError> {
     let typed = text.trim().trim_start_matches("mailto:");
-    let refused = || format!("'{}' is not a mail address (like name@partner.example)", text.trim());
+    let refused = || PartnerError::NotAnAddress(text.trim().to_string());
     let (local, at_domain) = typed.rsplit_once('@').ok_or_else(refused)?;
     let local_ok = !local.is_empty()
         && local.len() <= 64
@@ -324,7 +352,7 @@ mod tests {
 
     #[test]
     fn a_wrong_kind_is_refused_with_the_kinds_there_are() {
-        let error = Partner::check("x", "X", "TR", "school", "x.example").unwrap_err();
+        let error = Partner::check("x", "X", "TR", "school", "x.example").unwrap_err().to_string();
         assert_eq!(error, "there is no kind 'school' (kinds: university, embassy, organization, media, company)");
     }
 
@@ -333,7 +361,7 @@ mod tests {
         assert_eq!(country("ee").unwrap(), "EE");
         assert_eq!(country("XK").unwrap(), "XK");
         for wrong in ["ZZ", "TUR", "", "T", "Türkiye"] {
-            assert!(country(wrong).unwrap_err().contains("is not a country code"), "{wrong}");
+            assert!(country(wrong).unwrap_err().to_string().contains("is not a country code"), "{wrong}");
         }
         assert_eq!(COUNTRIES.split(' ').count(), 250);
     }
@@ -342,18 +370,18 @@ mod tests {
     fn handles_are_short_lower_case_words() {
         assert_eq!(handle("UT-Tartu").unwrap(), "ut-tartu");
         for wrong in ["1ut", "ut tartu", "ut_tartu", "ütartu", "-ut", "", &"a".repeat(33)] {
-            assert!(handle(wrong).unwrap_err().contains("is not a handle"), "{wrong}");
+            assert!(handle(wrong).unwrap_err().to_string().contains("is not a handle"), "{wrong}");
         }
-        assert!(handle("due").unwrap_err().contains("commands use"));
+        assert!(handle("due").unwrap_err().to_string().contains("commands use"));
     }
 
     #[test]
     fn domains_are_checked_label_by_label() {
         assert_eq!(domains("ut.ee,,xn--80ak6aa92e.com").unwrap(), ["ut.ee", "xn--80ak6aa92e.com"]);
         for wrong in ["ut", "ut..ee", "-ut.ee", "ut-.ee", "u t.ee", "ut.ee/", "ütartu.ee", "ut.123", "x@ut.ee"] {
-            assert!(domain(wrong).unwrap_err().contains("is not a mail domain"), "{wrong}");
+            assert!(domain(wrong).unwrap_err().to_string().contains("is not a mail domain"), "{wrong}");
         }
-        assert!(domains(" , ").unwrap_err().contains("at least one domain"));
+        assert!(domains(" , ").unwrap_err().to_string().contains("at least one domain"));
     }
 
     #[test]
@@ -361,7 +389,7 @@ mod tests {
         assert_eq!(email("Ayse.Demir@METU.edu.tr").unwrap(), "Ayse.Demir@metu.edu.tr");
         assert_eq!(email("mailto:news@trend.az").unwrap(), "news@trend.az");
         for wrong in ["news", "@trend.az", "news@", "news@@trend.az", "a b@trend.az", "news@trend", "<news@trend.az>"] {
-            assert!(email(wrong).unwrap_err().contains("is not a mail address"), "{wrong}");
+            assert!(email(wrong).unwrap_err().to_string().contains("is not a mail address"), "{wrong}");
         }
     }
 
@@ -391,8 +419,8 @@ mod tests {
     fn people_need_a_name_and_an_address() {
         let person = PartnerPerson::check("Ayşe Demir", "international@metu.edu.tr", " Erasmus coordinator ").unwrap();
         assert_eq!(person.role, "Erasmus coordinator");
-        assert!(PartnerPerson::check(" ", "a@b.example", "").unwrap_err().contains("name is empty"));
-        assert!(PartnerPerson::check("A", "nobody", "").unwrap_err().contains("not a mail address"));
+        assert!(PartnerPerson::check(" ", "a@b.example", "").unwrap_err().to_string().contains("name is empty"));
+        assert!(PartnerPerson::check("A", "nobody", "").unwrap_err().to_string().contains("not a mail address"));
     }
 
     #[test]
@@ -400,9 +428,9 @@ mod tests {
         let today = day("2026-12-01");
         let contact = NewContact::check("Call", " Agreed on spring nominations ", Some(today), today).unwrap();
         assert_eq!((contact.via, contact.summary.as_str()), (Channel::Call, "Agreed on spring nominations"));
-        assert!(NewContact::check("fax", "x", None, today).unwrap_err().contains("(via: email, call, meeting, visit, event)"));
-        assert!(NewContact::check("call", "  ", None, today).unwrap_err().contains("what the contact was about"));
-        assert!(NewContact::check("call", "x", Some(day("2026-11-30")), today).unwrap_err().contains("has passed"));
+        assert!(NewContact::check("fax", "x", None, today).unwrap_err().to_string().contains("(via: email, call, meeting, visit, event)"));
+        assert!(NewContact::check("call", "  ", None, today).unwrap_err().to_string().contains("what the contact was about"));
+        assert!(NewContact::check("call", "x", Some(day("2026-11-30")), today).unwrap_err().to_string().contains("has passed"));
     }
 
     #[test]

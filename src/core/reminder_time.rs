@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use super::dates::parse_moment;
+use super::dates::{DateError, parse_moment};
 
 /// The most words a WHEN takes unquoted (`in 3 days at 8:00`, `next friday 18:05`).
 const MAX_WHEN_WORDS: usize = 5;
@@ -19,6 +19,26 @@ const MAX_SNOOZE_DAYS: i64 = 366;
 /// The accepted durations, for error messages.
 pub const DURATION_FORMS: &str = "use a number and m, h, d or w, such as 30m, 2h, 2d or 1w";
 
+/// Why a WHEN or a snooze's length cannot be read; each variant holds the words as typed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReminderTimeError {
+    #[error("WHEN is missing")]
+    Missing,
+    #[error(transparent)]
+    Date(#[from] DateError),
+    /// A time right after the date that is not HH:MM (`2pm`), with the date it followed.
+    #[error("'{unread}' is not a time I can read: write the time as HH:MM, such as {when} 14:30")]
+    UnreadTime { unread: String, when: String },
+    #[error("'{0}' is not a date and time")]
+    NotAMoment(String),
+    #[error("'{0}' is not a duration: {DURATION_FORMS}")]
+    NotADuration(String),
+    #[error("'{0}' is no time at all: {DURATION_FORMS}")]
+    NoTime(String),
+    #[error("'{0}' is longer than a year; set a new reminder instead")]
+    LongerThanAYear(String),
+}
+
 /// Reads WHEN from the start of `words` (the words after the target), taking as many words as
 /// still form a date and time, so that `tomorrow 9:00 call the embassy` is 09:00 tomorrow and
 /// `tomorrow call the embassy` is 09:00 (a date alone) tomorrow; `at` before a time is allowed
@@ -28,8 +48,8 @@ pub const DURATION_FORMS: &str = "use a number and m, h, d or w, such as 30m, 2h
 ///
 /// A time it cannot read right after the date (`tomorrow 2pm`, `tomorrow 25:00`) is an error,
 /// not the start of the text: a reminder silently set for 09:00 would be worse than none.
-pub fn split_when(words: &[&str], now: DateTime<Utc>, zone: Tz) -> Result<(DateTime<Utc>, usize), String> {
-    let Some(first) = words.first() else { return Err("WHEN is missing".into()) };
+pub fn split_when(words: &[&str], now: DateTime<Utc>, zone: Tz) -> Result<(DateTime<Utc>, usize), ReminderTimeError> {
+    let Some(first) = words.first() else { return Err(ReminderTimeError::Missing) };
     for taken in (1..=words.len().min(MAX_WHEN_WORDS)).rev() {
         let when = when_text(&words[..taken], false);
         match parse_moment(&when, now, zone) {
@@ -44,7 +64,7 @@ pub fn split_when(words: &[&str], now: DateTime<Utc>, zone: Tz) -> Result<(DateT
                     None
                 };
                 if let Some(unread) = unread {
-                    return Err(format!("'{unread}' is not a time I can read: write the time as HH:MM, such as {when} 14:30"));
+                    return Err(ReminderTimeError::UnreadTime { unread: unread.to_string(), when });
                 }
                 return Ok((moment, taken));
             }
@@ -55,7 +75,7 @@ pub fn split_when(words: &[&str], now: DateTime<Utc>, zone: Tz) -> Result<(DateT
                     && looks_like_clock(words[taken - 1])
                     && parse_moment(&when_text(&words[..taken - 1], true), now, zone).is_ok() =>
             {
-                return Err(problem);
+                return Err(problem.into());
             }
             Err(_) => {}
         }
@@ -63,7 +83,7 @@ pub fn split_when(words: &[&str], now: DateTime<Utc>, zone: Tz) -> Result<(DateT
     // Neither the first word nor any run of words is a time: name the first word's problem,
     // or that of the `in N unit` it starts.
     let tried = if first.eq_ignore_ascii_case("in") { words[..words.len().min(3)].join(" ") } else { (*first).to_string() };
-    Err(parse_moment(&tried, now, zone).err().unwrap_or_else(|| format!("'{tried}' is not a date and time")))
+    Err(parse_moment(&tried, now, zone).err().map_or(ReminderTimeError::NotAMoment(tried), ReminderTimeError::Date))
 }
 
 /// The words of a WHEN as `core::dates` reads them: without an `at` before a clock time (and,
@@ -90,12 +110,12 @@ fn looks_like_time(word: &str) -> bool {
 }
 
 /// Reads a snooze's length: `30m`, `90min`, `2h`, `2d`, `1w` (at least a minute, at most a year).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, ReminderTimeError> {
     let typed = text.trim();
     let lowered = typed.to_ascii_lowercase();
     let digits_end = lowered.find(|c: char| !c.is_ascii_digit()).unwrap_or(lowered.len());
     let (count, unit) = lowered.split_at(digits_end);
-    let not_a_duration = || format!("'{typed}' is not a duration: {DURATION_FORMS}");
+    let not_a_duration = || ReminderTimeError::NotADuration(typed.to_string());
     let count: i64 = count.parse().map_err(|_| not_a_duration())?;
     let minutes_per = match unit.trim() {
         "m" | "min" | "mins" | "minute" | "minutes" => 1,
@@ -105,10 +125,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         _ => return Err(not_a_duration()),
     };
     if count == 0 {
-        return Err(format!("'{typed}' is no time at all: {DURATION_FORMS}"));
+        return Err(ReminderTimeError::NoTime(typed.to_string()));
     }
     let minutes = count.checked_mul(minutes_per).filter(|&m| m <= MAX_SNOOZE_DAYS * 24 * 60);
-    minutes.map(Duration::minutes).ok_or_else(|| format!("'{typed}' is longer than a year; set a new reminder instead"))
+    minutes.map(Duration::minutes).ok_or_else(|| ReminderTimeError::LongerThanAYear(typed.to_string()))
 }
 
 /// A moment as a reminder's reply shows it: `Tue 2026-12-15 14:30 (Asia/Baku)`.
@@ -140,7 +160,7 @@ mod tests {
     }
 
     fn split(text: &str, zone: Tz) -> Result<(DateTime<Utc>, usize), String> {
-        split_when(&text.split_whitespace().collect::<Vec<_>>(), now(), zone)
+        split_when(&text.split_whitespace().collect::<Vec<_>>(), now(), zone).map_err(|error| error.to_string())
     }
 
     #[test]
@@ -199,7 +219,7 @@ mod tests {
         assert!(error.contains("'someday' is not a date and time") && error.contains("tomorrow 9:00"), "{error}");
         let error = split("in 2 fortnights call", BAKU).unwrap_err();
         assert!(error.contains("'in 2 fortnights'"), "{error}");
-        assert_eq!(split_when(&[], now(), BAKU).unwrap_err(), "WHEN is missing");
+        assert_eq!(split_when(&[], now(), BAKU).unwrap_err().to_string(), "WHEN is missing");
         // A time the clocks skip in Berlin (2027-03-28 02:30) is said to be so.
         let error = split("2027-03-28 02:30 call", BERLIN).unwrap_err();
         assert!(error.contains("does not exist"), "{error}");
@@ -223,11 +243,11 @@ mod tests {
         assert_eq!(parse_duration("1w"), Ok(Duration::weeks(1)));
         assert_eq!(parse_duration("3 days"), Ok(Duration::days(3)));
         for bad in ["", "2", "d", "2x", "-2d", "2.5h", "two days"] {
-            assert!(parse_duration(bad).unwrap_err().contains("is not a duration"), "{bad}");
+            assert!(parse_duration(bad).unwrap_err().to_string().contains("is not a duration"), "{bad}");
         }
-        assert!(parse_duration("0m").unwrap_err().contains("no time at all"));
-        assert!(parse_duration("53w").unwrap_err().contains("longer than a year"));
-        assert!(parse_duration("99999999999999999w").unwrap_err().contains("longer than a year"));
+        assert!(parse_duration("0m").unwrap_err().to_string().contains("no time at all"));
+        assert!(parse_duration("53w").unwrap_err().to_string().contains("longer than a year"));
+        assert!(parse_duration("99999999999999999w").unwrap_err().to_string().contains("longer than a year"));
     }
 
     #[test]

@@ -16,25 +16,39 @@ pub const WORK_STATUSES: [&str; 3] = ["in-progress", "answered", "closed"];
 /// The statuses of documents that need nothing more: they are neither open nor overdue.
 pub const SETTLED_STATUSES: [&str; 3] = ["answered", "closed", "annulled"];
 
+/// Why a status cannot be read or set; the variants hold what was typed and the entry's number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatusError {
+    #[error("there is no status '{0}' (statuses: {statuses})", statuses = DOCUMENT_STATUSES.join(", "))]
+    Unknown(String),
+    /// `review` and `flagged` are not statuses but a queue: the message says where it is.
+    #[error(
+        "there is no status '{0}' (statuses: {statuses}); documents waiting for review are listed by `docs list --review`",
+        statuses = DOCUMENT_STATUSES.join(", ")
+    )]
+    Review(String),
+    #[error("'{0}' is not a status you can set (set one of: {statuses})", statuses = WORK_STATUSES.join(", "))]
+    NotSettable(String),
+    #[error("{0} is annulled; its status stays as it is")]
+    Annulled(String),
+    #[error("{number} is {status} already")]
+    Already { number: String, status: String },
+}
+
 /// A status as typed (any case, surrounding space), or a one-line message naming the ones there are.
-pub fn parse_status(text: &str) -> Result<&'static str, String> {
+pub fn parse_status(text: &str) -> Result<&'static str, StatusError> {
     let wanted = text.trim().to_ascii_lowercase();
     if let Some(status) = DOCUMENT_STATUSES.iter().find(|s| **s == wanted) {
         return Ok(status);
     }
-    let hint =
-        if wanted == "review" || wanted == "flagged" { "; documents waiting for review are listed by `docs list --review`" } else { "" };
-    Err(format!("there is no status '{}' (statuses: {}){hint}", text.trim(), DOCUMENT_STATUSES.join(", ")))
+    let typed = text.trim().to_string();
+    Err(if wanted == "review" || wanted == "flagged" { StatusError::Review(typed) } else { StatusError::Unknown(typed) })
 }
 
 /// A status staff may set, as typed, or a message naming the ones they may.
-pub fn parse_work_status(text: &str) -> Result<&'static str, String> {
+pub fn parse_work_status(text: &str) -> Result<&'static str, StatusError> {
     let wanted = text.trim().to_ascii_lowercase();
-    WORK_STATUSES
-        .iter()
-        .find(|s| **s == wanted)
-        .copied()
-        .ok_or_else(|| format!("'{}' is not a status you can set (set one of: {})", text.trim(), WORK_STATUSES.join(", ")))
+    WORK_STATUSES.iter().find(|s| **s == wanted).copied().ok_or_else(|| StatusError::NotSettable(text.trim().to_string()))
 }
 
 /// Whether a document in this status still needs someone to act.
@@ -52,12 +66,12 @@ pub fn days_overdue(due_on: &str, status: &str, today: NaiveDate) -> Option<i64>
 /// Whether a document in status `current` may be put in `wanted` by staff, or why not. An
 /// annulled entry stays annulled; setting the status it has already would only add noise to
 /// its history.
-pub fn check_status_change(number: &str, current: &str, wanted: &str) -> Result<(), String> {
+pub fn check_status_change(number: &str, current: &str, wanted: &str) -> Result<(), StatusError> {
     if current == "annulled" {
-        return Err(format!("{number} is annulled; its status stays as it is"));
+        return Err(StatusError::Annulled(number.to_string()));
     }
     if current == wanted {
-        return Err(format!("{number} is {wanted} already"));
+        return Err(StatusError::Already { number: number.to_string(), status: wanted.to_string() });
     }
     Ok(())
 }
@@ -72,9 +86,9 @@ mod tests {
         assert_eq!(parse_status("delivery-failed"), Ok("delivery-failed"));
         assert_eq!(parse_status("In-Progress"), Ok("in-progress"));
         assert_eq!(parse_status("closed"), Ok("closed"));
-        let review = parse_status("review").unwrap_err();
+        let review = parse_status("review").unwrap_err().to_string();
         assert!(review.contains("registered, answered") && review.contains("--review"), "{review}");
-        let typo = parse_status("anulled").unwrap_err();
+        let typo = parse_status("anulled").unwrap_err().to_string();
         assert!(typo.contains("'anulled'") && !typo.contains("--review"), "{typo}");
     }
 
@@ -82,7 +96,7 @@ mod tests {
     fn staff_set_only_the_working_statuses() {
         assert_eq!(parse_work_status(" CLOSED"), Ok("closed"));
         assert_eq!(parse_work_status("in-progress"), Ok("in-progress"));
-        let annul = parse_work_status("annulled").unwrap_err();
+        let annul = parse_work_status("annulled").unwrap_err().to_string();
         assert!(annul.contains("'annulled'") && annul.contains("in-progress, answered, closed"), "{annul}");
     }
 
@@ -105,7 +119,10 @@ mod tests {
     fn an_annulled_entry_and_a_repeated_status_are_refused() {
         assert_eq!(check_status_change("IN-2026-000001", "registered", "in-progress"), Ok(()));
         assert_eq!(check_status_change("IN-2026-000001", "closed", "in-progress"), Ok(()));
-        assert!(check_status_change("IN-2026-000001", "annulled", "closed").unwrap_err().contains("annulled"));
-        assert_eq!(check_status_change("IN-2026-000001", "answered", "answered").unwrap_err(), "IN-2026-000001 is answered already");
+        assert!(check_status_change("IN-2026-000001", "annulled", "closed").unwrap_err().to_string().contains("annulled"));
+        assert_eq!(
+            check_status_change("IN-2026-000001", "answered", "answered").unwrap_err().to_string(),
+            "IN-2026-000001 is answered already"
+        );
     }
 }

@@ -29,7 +29,7 @@ pub fn year_in(at: DateTime<Utc>, zone: Tz) -> i32 {
 }
 
 /// Reads a date as people type it (the forms of `dates::parse_date`), on the office's calendar.
-pub fn parse_day(text: &str, now: DateTime<Utc>, zone: Tz) -> Result<NaiveDate, String> {
+pub fn parse_day(text: &str, now: DateTime<Utc>, zone: Tz) -> Result<NaiveDate, super::dates::DateError> {
     super::dates::parse_date(text, now.with_timezone(&zone).date_naive())
 }
 

@@ -19,6 +19,51 @@ pub struct MeetingState<'a> {
     pub pack_pending: bool,
 }
 
+/// Why something cannot be undone; the variants hold the ids, dates and people involved, with
+/// times already in the office's zone, and Display says it as a reply does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UndoError {
+    #[error("meeting {meeting} was cancelled already, by {by} on {}", minute(.at))]
+    MeetingCancelledAlready { meeting: i64, by: String, at: DateTime<Tz> },
+    #[error("meeting {meeting} began at {}; there is nothing to call off", minute(.starts_at))]
+    MeetingBegan { meeting: i64, starts_at: DateTime<Tz> },
+    #[error("meeting {0} is cancelled; its agenda stays as it was")]
+    AgendaOfCancelledMeeting(i64),
+    #[error("the agenda pack of meeting {0} has been sent; the agenda stays as it was sent")]
+    AgendaPackSent(i64),
+    /// `items` are the positions the agenda has.
+    #[error("meeting {meeting} has no item {position} (its agenda {})", agenda_items(.items))]
+    NoSuchItem { meeting: i64, position: u32, items: Vec<u32> },
+    #[error("agreement {agreement} has ended already (on {end})")]
+    AgreementEndedAlready { agreement: i64, end: NaiveDate },
+    #[error("ending agreement {0} needs a reason")]
+    NoReason(i64),
+    #[error("agreement {agreement} starts on {start}; it cannot end before that")]
+    EndBeforeStart { agreement: i64, start: NaiveDate },
+    #[error("agreement {agreement} ends on {end} already; a later end is a renewal (`!agreement renew`)")]
+    EndAfterEnd { agreement: i64, end: NaiveDate },
+    /// `closed` is who closed the case and when, where the register knows it.
+    #[error("visa case {case} is {status} already{}; there is nothing to cancel", closed_by(.closed))]
+    VisaClosedAlready { case: i64, status: String, closed: Option<(String, DateTime<Tz>)> },
+}
+
+/// A time as the refusals show it (`2026-12-10 10:00`), as `meeting::local` writes it.
+fn minute(at: &DateTime<Tz>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn agenda_items(items: &[u32]) -> String {
+    if items.is_empty() {
+        "has no items".to_string()
+    } else {
+        format!("has items {}", items.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))
+    }
+}
+
+fn closed_by(closed: &Option<(String, DateTime<Tz>)>) -> String {
+    closed.as_ref().map(|(by, at)| format!(", by {by} on {}", minute(at))).unwrap_or_default()
+}
+
 /// What calling a meeting off does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeetingCancellation {
@@ -37,13 +82,17 @@ pub fn cancel_meeting(
     by: &str,
     now: DateTime<Utc>,
     zone: Tz,
-) -> Result<MeetingCancellation, String> {
+) -> Result<MeetingCancellation, UndoError> {
     let meeting = state.meeting;
     if let Some(cancelled) = &meeting.cancelled {
-        return Err(format!("meeting {} was cancelled already, by {} on {}", meeting.id, cancelled.by, local(cancelled.at, zone)));
+        return Err(UndoError::MeetingCancelledAlready {
+            meeting: meeting.id,
+            by: cancelled.by.clone(),
+            at: cancelled.at.with_timezone(&zone),
+        });
     }
     if now >= meeting.starts_at {
-        return Err(format!("meeting {} began at {}; there is nothing to call off", meeting.id, local(meeting.starts_at, zone)));
+        return Err(UndoError::MeetingBegan { meeting: meeting.id, starts_at: meeting.starts_at.with_timezone(&zone) });
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
     let because = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
@@ -69,18 +118,17 @@ pub struct AgendaRemoval {
 
 /// Takes item `position` off `state.meeting`'s `agenda`. Refused for a cancelled meeting, once
 /// the pack has gone (the agenda is as sent), and for an item that is not there.
-pub fn remove_agenda_item(state: &MeetingState<'_>, agenda: &[AgendaItem], position: u32) -> Result<AgendaRemoval, String> {
+pub fn remove_agenda_item(state: &MeetingState<'_>, agenda: &[AgendaItem], position: u32) -> Result<AgendaRemoval, UndoError> {
     let id = state.meeting.id;
     if state.meeting.cancelled.is_some() {
-        return Err(format!("meeting {id} is cancelled; its agenda stays as it was"));
+        return Err(UndoError::AgendaOfCancelledMeeting(id));
     }
     if !state.pack_pending {
-        return Err(format!("the agenda pack of meeting {id} has been sent; the agenda stays as it was sent"));
+        return Err(UndoError::AgendaPackSent(id));
     }
     let Some(item) = agenda.iter().find(|item| item.position == position) else {
-        let items: Vec<String> = agenda.iter().map(|item| item.position.to_string()).collect();
-        let has = if items.is_empty() { "has no items".to_string() } else { format!("has items {}", items.join(", ")) };
-        return Err(format!("meeting {id} has no item {position} (its agenda {has})"));
+        let items = agenda.iter().map(|item| item.position).collect();
+        return Err(UndoError::NoSuchItem { meeting: id, position, items });
     };
     Ok(AgendaRemoval { meeting: id, item: item.clone(), history: format!("removed from the agenda of meeting {id} (item {position})") })
 }
@@ -108,20 +156,20 @@ pub struct AgreementEnding {
 
 /// Ends `agreement` on `on` for `reason`. Refused when it has ended, when `on` is before its
 /// start or after its end (that would be a renewal), and without a reason.
-pub fn end_agreement(agreement: &AgreementState, on: NaiveDate, reason: &str) -> Result<AgreementEnding, String> {
+pub fn end_agreement(agreement: &AgreementState, on: NaiveDate, reason: &str) -> Result<AgreementEnding, UndoError> {
     let id = agreement.id;
     if agreement.status != "active" {
-        return Err(format!("agreement {id} has ended already (on {})", agreement.end));
+        return Err(UndoError::AgreementEndedAlready { agreement: id, end: agreement.end });
     }
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(format!("ending agreement {id} needs a reason"));
+        return Err(UndoError::NoReason(id));
     }
     if on < agreement.start {
-        return Err(format!("agreement {id} starts on {}; it cannot end before that", agreement.start));
+        return Err(UndoError::EndBeforeStart { agreement: id, start: agreement.start });
     }
     if on > agreement.end {
-        return Err(format!("agreement {id} ends on {} already; a later end is a renewal (`!agreement renew`)", agreement.end));
+        return Err(UndoError::EndAfterEnd { agreement: id, end: agreement.end });
     }
     Ok(AgreementEnding {
         id,
@@ -140,10 +188,10 @@ pub struct VisaCancellation {
 }
 
 /// Cancels visa case `id` in `status` (`open`, `done`, `cancelled`). Refused unless it is open.
-pub fn cancel_visa(id: i64, status: &str, closed: Option<(&str, DateTime<Utc>)>, zone: Tz) -> Result<VisaCancellation, String> {
+pub fn cancel_visa(id: i64, status: &str, closed: Option<(&str, DateTime<Utc>)>, zone: Tz) -> Result<VisaCancellation, UndoError> {
     if status != "open" {
-        let when = closed.map(|(by, at)| format!(", by {by} on {}", local(at, zone))).unwrap_or_default();
-        return Err(format!("visa case {id} is {status} already{when}; there is nothing to cancel"));
+        let closed = closed.map(|(by, at)| (by.to_string(), at.with_timezone(&zone)));
+        return Err(UndoError::VisaClosedAlready { case: id, status: status.to_string(), closed });
     }
     Ok(VisaCancellation { id, ended: vec![Kind::VisaApplyBy, Kind::VisaExpiry] })
 }
@@ -219,7 +267,7 @@ mod tests {
         for (cancelled, now, wanted) in cases {
             let meeting = Meeting { cancelled, ..meeting() };
             let state = MeetingState { meeting: &meeting, pack_pending: true };
-            let problem = cancel_meeting(&state, None, "@manager:uni.example", now, ZONE).unwrap_err();
+            let problem = cancel_meeting(&state, None, "@manager:uni.example", now, ZONE).unwrap_err().to_string();
             assert!(problem.contains(wanted), "{problem}");
         }
     }
@@ -243,7 +291,7 @@ mod tests {
                     assert_eq!(plan.item.position, position);
                     assert_eq!(plan.history, "removed from the agenda of meeting 3 (item 2)");
                 }
-                (Err(problem), Err(wanted)) => assert!(problem.contains(wanted), "{problem}"),
+                (Err(problem), Err(wanted)) => assert!(problem.to_string().contains(wanted), "{problem}"),
                 (got, wanted) => panic!("{got:?} but wanted {wanted:?}"),
             }
         }
@@ -264,7 +312,7 @@ mod tests {
             (&agreement, "2029-01-01", "x", "a later end is a renewal"),
         ];
         for (state, on, reason, wanted) in cases {
-            let problem = end_agreement(state, day(on), reason).unwrap_err();
+            let problem = end_agreement(state, day(on), reason).unwrap_err().to_string();
             assert!(problem.contains(wanted), "{on}: {problem}");
         }
     }
@@ -274,7 +322,7 @@ mod tests {
         let plan = cancel_visa(7, "open", None, ZONE).unwrap();
         assert_eq!(plan.ended, vec![Kind::VisaApplyBy, Kind::VisaExpiry]);
         for status in ["done", "cancelled"] {
-            let problem = cancel_visa(7, status, Some(("@officer:uni.example", at("2026-12-02T06:00:00Z"))), ZONE).unwrap_err();
+            let problem = cancel_visa(7, status, Some(("@officer:uni.example", at("2026-12-02T06:00:00Z"))), ZONE).unwrap_err().to_string();
             assert!(problem.contains(&format!("is {status} already, by @officer:uni.example on 2026-12-02 10:00")), "{problem}");
         }
     }

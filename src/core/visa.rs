@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 
-use super::partner::country;
+use super::partner::{PartnerError, country};
 
 /// How far ahead an apply-by date or a visa's expiry makes an open case due.
 pub const DUE_WITHIN_DAYS: u64 = 30;
@@ -13,6 +13,28 @@ const PASSPORT_MARGIN_MONTHS: u32 = 6;
 
 /// The longest traveller's name kept: a name, not a note.
 const NAME_MAX_CHARS: usize = 200;
+
+/// Why a visa case is refused; the variants hold the text as typed or the dates at fault, and
+/// Display says it as a reply does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VisaError {
+    /// `kinds` are the ones configured.
+    #[error("there is no visa kind '{typed}' (kinds: {})", .kinds.join(", "))]
+    UnknownKind { typed: String, kinds: Vec<String> },
+    #[error("the traveller's name is empty")]
+    NoTraveller,
+    #[error("the traveller's name is longer than {NAME_MAX_CHARS} characters")]
+    LongTravellerName,
+    #[error(transparent)]
+    Country(#[from] PartnerError),
+    #[error("the travel ends ({to}) before it starts ({from})")]
+    TravelBackwards { from: NaiveDate, to: NaiveDate },
+    /// `field` names the date: `travel`, `apply-by` or `visa expiry`.
+    #[error("the {field} date {day} is in the past (today is {today})")]
+    InThePast { field: &'static str, day: NaiveDate, today: NaiveDate },
+    #[error("the apply-by date {apply_by} is after the departure on {departure}")]
+    ApplyByAfterDeparture { apply_by: NaiveDate, departure: NaiveDate },
+}
 
 /// The kinds of visa a case may be for (`reminders.visa_kinds`); the default is what the office
 /// uses when none is configured.
@@ -31,13 +53,13 @@ impl VisaKinds {
     }
 
     /// The kind as the list spells it, or a message listing the kinds there are.
-    pub fn parse(&self, text: &str) -> Result<String, String> {
+    pub fn parse(&self, text: &str) -> Result<String, VisaError> {
         let wanted = text.trim();
         self.0
             .iter()
             .find(|kind| kind.eq_ignore_ascii_case(wanted))
             .cloned()
-            .ok_or_else(|| format!("there is no visa kind '{wanted}' (kinds: {})", self.0.join(", ")))
+            .ok_or_else(|| VisaError::UnknownKind { typed: wanted.to_string(), kinds: self.0.clone() })
     }
 }
 
@@ -129,22 +151,22 @@ impl std::fmt::Display for Warning {
 }
 
 /// Checks a new case against `today` (the office's date); the case, or what is wrong with it.
-pub fn new_trip(draft: Draft<'_>, today: NaiveDate, kinds: &VisaKinds) -> Result<Trip, String> {
+pub fn new_trip(draft: Draft<'_>, today: NaiveDate, kinds: &VisaKinds) -> Result<Trip, VisaError> {
     let traveller = draft.traveller.trim();
     if traveller.is_empty() {
-        return Err("the traveller's name is empty".into());
+        return Err(VisaError::NoTraveller);
     }
     if traveller.chars().count() > NAME_MAX_CHARS {
-        return Err(format!("the traveller's name is longer than {NAME_MAX_CHARS} characters"));
+        return Err(VisaError::LongTravellerName);
     }
     let country = country(draft.country)?;
     let kind = kinds.parse(draft.kind)?;
     let (travel_from, travel_to) = draft.travel;
     if travel_to < travel_from {
-        return Err(format!("the travel ends ({travel_to}) before it starts ({travel_from})"));
+        return Err(VisaError::TravelBackwards { from: travel_from, to: travel_to });
     }
-    let not_past = |what: &str, day: Option<NaiveDate>| match day {
-        Some(day) if day < today => Err(format!("the {what} date {day} is in the past (today is {today})")),
+    let not_past = |field: &'static str, day: Option<NaiveDate>| match day {
+        Some(day) if day < today => Err(VisaError::InThePast { field, day, today }),
         _ => Ok(()),
     };
     not_past("travel", Some(travel_from))?;
@@ -153,7 +175,7 @@ pub fn new_trip(draft: Draft<'_>, today: NaiveDate, kinds: &VisaKinds) -> Result
     if let Some(apply_by) = draft.apply_by
         && apply_by > travel_from
     {
-        return Err(format!("the apply-by date {apply_by} is after the departure on {travel_from}"));
+        return Err(VisaError::ApplyByAfterDeparture { apply_by, departure: travel_from });
     }
     Ok(Trip {
         traveller: traveller.to_string(),
@@ -299,7 +321,7 @@ mod tests {
         for (spoil, expected) in cases {
             let mut typed = draft();
             spoil(&mut typed);
-            let error = new_trip(typed, today(), &kinds).expect_err(expected);
+            let error = new_trip(typed, today(), &kinds).expect_err(expected).to_string();
             assert!(error.contains(expected), "{expected}: {error}");
         }
     }
@@ -316,7 +338,10 @@ mod tests {
     fn kinds_can_come_from_elsewhere() {
         let kinds = VisaKinds::new(vec!["transit".into()]);
         assert_eq!(kinds.parse("TRANSIT"), Ok("transit".into()));
-        assert_eq!(kinds.parse("schengen"), Err("there is no visa kind 'schengen' (kinds: transit)".into()));
+        assert_eq!(
+            kinds.parse("schengen").map_err(|error| error.to_string()),
+            Err("there is no visa kind 'schengen' (kinds: transit)".into())
+        );
     }
 
     #[test]

@@ -104,7 +104,8 @@ impl Agreements<'_> {
         }
         let (start, old_end) = (date(id, "start", &starts_on)?, date(id, "end", &ends_on)?);
         let notice = notice.as_deref().map(|text| notice_of(id, text)).transpose()?;
-        agreement::check_renewal(old_end, new_end, notice, start, today).map_err(|problem| StoreError::Refused(sentence(&problem)))?;
+        agreement::check_renewal(old_end, new_end, notice, start, today)
+            .map_err(|problem| StoreError::Refused(sentence(&problem.to_string())))?;
         let documents = document_ids_in(&mut tx, letters).await?;
         let notice_by = notice.and_then(|notice| notice.deadline(new_end));
         // Only if still as read: two renewals at once must not both pass the check above.
@@ -145,7 +146,7 @@ impl Agreements<'_> {
             .ok_or_else(|| StoreError::NotFound(format!("There is no agreement {id}.")))?;
         let (starts_on, ends_on, status): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         let state = undo::AgreementState { id, start: date(id, "start", &starts_on)?, end: date(id, "end", &ends_on)?, status };
-        let plan = undo::end_agreement(&state, on, reason).map_err(|problem| StoreError::refused(&problem))?;
+        let plan = undo::end_agreement(&state, on, reason).map_err(|problem| StoreError::refused(&problem.to_string()))?;
         let ended = sqlx::query(
             "UPDATE agreements SET status = 'ended', ends_on = $1, planned_end = $2, ended_by = $3, ended_at = $4, end_reason = $5 \
              WHERE id = $6 AND ends_on = $2 AND status = 'active'",

@@ -124,7 +124,7 @@ impl Documents<'_> {
             .await?
             .ok_or_else(|| not_found(number))?;
         let (id, before): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
-        check_status_change(number, &before, status).map_err(StoreError::Refused)?;
+        check_status_change(number, &before, status).map_err(|problem| StoreError::Refused(problem.to_string()))?;
         let done = sqlx::query("UPDATE documents SET status = $1 WHERE id = $2 AND status = $3")
             .bind(status)
             .bind(id)
@@ -154,7 +154,8 @@ impl Documents<'_> {
         let today = now.with_timezone(&policy.zone).date_naive();
         let mut tx = self.store.begin_write().await?;
         let (id, letter) = letter_state_in(&mut tx, number).await?;
-        let plan = due::change_due(&letter, due_on, reason, &policy, today, now).map_err(|problem| StoreError::refused(&problem))?;
+        let plan =
+            due::change_due(&letter, due_on, reason, &policy, today, now).map_err(|problem| StoreError::refused(&problem.to_string()))?;
         let before = letter.due_on.map(|day| day.to_string());
         let done = sqlx::query("UPDATE documents SET due_on = $1 WHERE id = $2 AND COALESCE(due_on, '') = $3")
             .bind(plan.due_on.to_string())
@@ -182,7 +183,7 @@ impl Documents<'_> {
     pub async fn reroute(&self, number: &str, unit: &str, reason: &str, actor: &str, now: DateTime<Utc>) -> Result<Option<String>> {
         let mut tx = self.store.begin_write().await?;
         let (id, letter) = letter_state_in(&mut tx, number).await?;
-        let plan = due::reroute(&letter, unit, reason).map_err(|problem| StoreError::refused(&problem))?;
+        let plan = due::reroute(&letter, unit, reason).map_err(|problem| StoreError::refused(&problem.to_string()))?;
         let assignee = if plan.release_assignee { None } else { letter.assignee.as_ref().map(|(who, _)| who.as_str()) };
         let done = sqlx::query("UPDATE documents SET unit = $1, assignee = $2 WHERE id = $3 AND unit = $4")
             .bind(&plan.unit)

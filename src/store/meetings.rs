@@ -195,7 +195,7 @@ impl Meetings<'_> {
         let mut tx = self.store.begin_write().await?;
         let meeting = meeting_in(&mut tx, id).await?.ok_or_else(|| not_found(id))?;
         let state = MeetingState { meeting: &meeting, pack_pending: pack_pending_in(&mut tx, id).await? };
-        let plan = undo::cancel_meeting(&state, reason, by, now, zone).map_err(|problem| StoreError::refused(&problem))?;
+        let plan = undo::cancel_meeting(&state, reason, by, now, zone).map_err(|problem| StoreError::refused(&problem.to_string()))?;
         let cancelled = sqlx::query(
             "UPDATE meetings SET cancelled_at = $1, cancelled_by = $2, cancel_reason = $3 WHERE id = $4 AND cancelled_at IS NULL",
         )
@@ -224,7 +224,7 @@ impl Meetings<'_> {
         let meeting = meeting_in(&mut tx, meeting_id).await?.ok_or_else(|| not_found(meeting_id))?;
         let state = MeetingState { meeting: &meeting, pack_pending: pack_pending_in(&mut tx, meeting_id).await? };
         let agenda = agenda_in(&mut tx, meeting_id).await?;
-        let plan = undo::remove_agenda_item(&state, &agenda, position).map_err(|problem| StoreError::refused(&problem))?;
+        let plan = undo::remove_agenda_item(&state, &agenda, position).map_err(|problem| StoreError::refused(&problem.to_string()))?;
         let removed = sqlx::query("DELETE FROM agenda_items WHERE meeting_id = $1 AND position = $2")
             .bind(meeting_id)
             .bind(i64::from(position))

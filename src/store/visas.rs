@@ -132,7 +132,7 @@ impl VisaCases<'_> {
             .ok_or_else(|| StoreError::NotFound(format!("There is no visa case {id}.")))?;
         let (status, done_by, done_at): (String, Option<String>, Option<String>) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         let closed = done_by.as_deref().zip(done_at.as_deref().and_then(parse_stamp));
-        let plan = undo::cancel_visa(id, &status, closed, zone).map_err(|problem| StoreError::refused(&problem))?;
+        let plan = undo::cancel_visa(id, &status, closed, zone).map_err(|problem| StoreError::refused(&problem.to_string()))?;
         let cancelled =
             sqlx::query("UPDATE visa_cases SET status = 'cancelled', done_at = $2, done_by = $3 WHERE id = $1 AND status = 'open'")
                 .bind(id)
