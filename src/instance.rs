@@ -85,7 +85,7 @@ impl Presence {
     /// instances under one name would take each other's claims.
     pub async fn join(store: &Store, config: &InstanceConfig) -> Result<Presence> {
         let terms = config.terms().map_err(anyhow::Error::msg)?;
-        let host = crate::service::host_name();
+        let host = host_name();
         let pid = std::process::id();
         let name = lease::instance_name(config.name.as_deref(), &host, pid);
         let now = Utc::now();
@@ -220,4 +220,14 @@ fn process_runs(pid: i64) -> bool {
         return true;
     }
     std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// This machine's name.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into())
 }

@@ -57,7 +57,8 @@
 //! - `report`: what people read: tables, one document, the daily register.
 //! - `errors`: errors as people read them: one line, each cause once.
 //! - `config/`: the TOML file and `CHANCERY_<SECTION>__<KEY>` overrides, a file per section.
-//! - `cli`: the command line (`chancery chat` included); `main.rs` is a few lines of glue.
+//! - `cli/`: the command line, one file per group of subcommands (`chancery chat` included);
+//!   `main.rs` is a few lines of glue.
 
 #![forbid(unsafe_code)]
 

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::cli::local;
+use crate::core::time::local;
 use crate::core::viewer::Viewer;
 use crate::store::DocumentRecord;
 

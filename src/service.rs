@@ -13,12 +13,15 @@ use crate::config::Config;
 use crate::core::intake::IntakePolicy;
 use crate::core::rules::RuleBook;
 use crate::imap::Listener;
-use crate::instance::Presence;
-use crate::matrix::Assistant;
+use crate::instance::{LeaseWatch, Presence};
+use crate::matrix::{Assistant, AssistantParts};
 use crate::rule_files::{self, LiveRules, PolicySource};
 use crate::scheduler::{Scheduler, SystemClock};
 use crate::smtp::Dispatcher;
 use crate::store::Store;
+
+/// The parts `serve` runs side by side; each ends with its error, if it fails.
+type Tasks = tokio::task::JoinSet<Result<()>>;
 
 /// Runs every part the configuration enables until `shutdown` resolves or a part fails at
 /// start (a refused login). Losing a server later is not a failure: each part reconnects.
@@ -26,6 +29,44 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
     if !config.imap.enabled && !config.smtp.enabled && !config.matrix.enabled && !config.http.enabled {
         bail!("nothing to serve: imap.enabled, smtp.enabled, matrix.enabled and http.enabled are all false");
     }
+    let (stop, stopped) = stop_on(shutdown);
+    let replies = if config.smtp.enabled { Some(Arc::new(crate::smtp::reply_policy(&config.smtp)?)) } else { None };
+    let rules = load_rules(&config)?;
+    if let (Some(book), Some(replies)) = (&rules, &replies) {
+        check_templates(book, &replies.templates)?;
+    }
+    // Joining first: whatever this instance claims from here on carries its name.
+    let mut presence = join_the_instances(&config, &store).await?;
+    let mailbox_lease = config.imap.enabled.then(|| presence.want(&crate::core::lease::mailbox_resource(&config.imap.mailbox)));
+    let presence = Arc::new(presence);
+    let mut tasks = Tasks::new();
+    tokio::spawn(store.clone().index_in_background(stopped.clone()));
+    store.set_reminder_policy(reminder_policy(&config, rules.as_ref())?);
+    start_senders_and_answerers(&config, &store, rules.as_ref(), presence.name(), &mut tasks, &stopped).await?;
+    // The rule files are watched whenever rules are loaded, IMAP or not: a broken edit reaches
+    // the admin room (and the log) as soon as it is saved, not when intake next runs.
+    let live_rules = rules.map(|book| watch_rules(&config, &store, book, &stopped));
+    if config.imap.enabled {
+        let base = IntakePolicy { replies: replies.clone(), notify_rooms: config.matrix.enabled, ..config.register.policy() };
+        let policy = match live_rules {
+            Some(live) => PolicySource::Live { base, rules: live },
+            None => PolicySource::Fixed(base),
+        };
+        start_listener(&config, &store, policy, mailbox_lease, &mut tasks, &stopped)?;
+    }
+    // The heartbeat and the leases, once everything has started: a `serve` that fails to start
+    // (a port in use) never takes the mailbox from the others.
+    let keeper = tokio::spawn(Arc::clone(&presence).keep(stopped.clone()));
+    let failure = first_failure(tasks, &stop).await;
+    stop.send_replace(true);
+    keeper.await.ok();
+    presence.leave().await;
+    store.close().await;
+    failure.map_or(Ok(()), Err)
+}
+
+/// A stop signal that turns true when `shutdown` resolves, or when `serve` sends it itself.
+fn stop_on(shutdown: impl Future<Output = ()> + Send + 'static) -> (Arc<watch::Sender<bool>>, watch::Receiver<bool>) {
     let (stop, stopped) = watch::channel(false);
     let stop = Arc::new(stop);
     let on_shutdown = Arc::clone(&stop);
@@ -34,24 +75,30 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
         info!("shutting down");
         on_shutdown.send_replace(true);
     });
-    let replies = if config.smtp.enabled { Some(Arc::new(crate::smtp::reply_policy(&config.smtp)?)) } else { None };
-    let rules = load_rules(&config)?;
-    if let (Some(book), Some(replies)) = (&rules, &replies) {
-        check_templates(book, &replies.templates)?;
-    }
-    // Joining first: whatever this instance claims from here on carries its name.
-    let mut presence = when_the_database_answers(
-        || Presence::join(&store, &config.instance),
+    (stop, stopped)
+}
+
+/// This process among the register's instances, waiting for a database that is restarting.
+async fn join_the_instances(config: &Config, store: &Store) -> Result<Presence> {
+    when_the_database_answers(
+        || Presence::join(store, &config.instance),
         |error: &anyhow::Error| error.downcast_ref::<crate::store::StoreError>().is_some_and(crate::store::StoreError::is_unreachable),
     )
-    .await?;
-    let mailbox_lease = config.imap.enabled.then(|| presence.want(&crate::core::lease::mailbox_resource(&config.imap.mailbox)));
-    let presence = Arc::new(presence);
-    let mut tasks = tokio::task::JoinSet::new();
-    tokio::spawn(store.clone().index_in_background(stopped.clone()));
-    store.set_reminder_policy(reminder_policy(&config, rules.as_ref())?);
+    .await
+}
+
+/// The reminder scheduler, the SMTP dispatcher, the Matrix assistant and the calendar feeds,
+/// as the configuration enables each.
+async fn start_senders_and_answerers(
+    config: &Config,
+    store: &Store,
+    rules: Option<&RuleBook>,
+    instance: &str,
+    tasks: &mut Tasks,
+    stopped: &watch::Receiver<bool>,
+) -> Result<()> {
     if config.reminders.enabled {
-        let units = rules.as_ref().map(|book| book.units().iter().map(|unit| unit.id.clone()).collect()).unwrap_or_default();
+        let units = rules.map(|book| book.units().iter().map(|unit| unit.id.clone()).collect()).unwrap_or_default();
         let scheduler = Scheduler::new(store.clone(), Arc::new(SystemClock), units);
         info!("firing reminders");
         let stopped = stopped.clone();
@@ -66,7 +113,7 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
         tasks.spawn(async move { dispatcher.run(stopped).await });
     }
     if config.matrix.enabled {
-        let assistant = Assistant::new(&config, store.clone(), assistant_parts(&config, rules.as_ref())?, presence.name())?;
+        let assistant = Assistant::new(config, store.clone(), assistant_parts(config, rules)?, instance)?;
         info!(homeserver = %config.matrix.homeserver, user = %config.matrix.user, "answering in Matrix");
         let stopped = stopped.clone();
         tasks.spawn(async move { assistant.run(stopped).await });
@@ -74,42 +121,48 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
     if config.http.enabled {
         // A port in use stops `serve` at once rather than leaving it up without its feeds.
         let listener = crate::http::bind(&config.http).await?;
-        let feeds = crate::http::FeedSettings::from_config(&config);
-        let stopped = stopped.clone();
-        tasks.spawn(crate::http::serve(listener, store.clone(), feeds, stopped));
+        let feeds = crate::http::FeedSettings::from_config(config);
+        tasks.spawn(crate::http::serve(listener, store.clone(), feeds, stopped.clone()));
     }
-    // The rule files are watched whenever rules are loaded, IMAP or not: a broken edit reaches
-    // the admin room (and the log) as soon as it is saved, not when intake next runs.
-    let live_rules = rules.map(|book| {
-        info!(dir = %config.rules.dir.display(), rules = book.rule_count(), units = book.units().len(), "rules in force");
-        let live = Arc::new(LiveRules::new(config.rules.dir.clone(), book));
-        if config.matrix.enabled && config.matrix.admin_room.is_some() {
-            live.report_errors_to_admin_room(store.clone());
-        }
-        tokio::spawn(Arc::clone(&live).watch(stopped.clone()));
-        live
-    });
-    if config.imap.enabled {
-        let password = config.imap.password().map_err(anyhow::Error::msg)?;
-        let base = IntakePolicy { replies: replies.clone(), notify_rooms: config.matrix.enabled, ..config.register.policy() };
-        let policy = match live_rules {
-            Some(live) => PolicySource::Live { base, rules: live },
-            None => PolicySource::Fixed(base),
-        };
-        let mut listener = Listener::new(config.imap.clone(), password, store.clone(), policy);
-        if let Some(lease) = mailbox_lease {
-            // Only the instance that holds the mailbox's lease connects to it.
-            listener = listener.with_lease(lease);
-        }
-        info!(host = %config.imap.host, port = config.imap.port(), user = %config.imap.user, mailbox = %config.imap.mailbox, "listening");
-        let stopped = stopped.clone();
-        tasks.spawn(async move { listener.run(stopped).await });
+    Ok(())
+}
+
+/// The rules in force, reloaded when their files change; errors go to the admin room too.
+fn watch_rules(config: &Config, store: &Store, book: RuleBook, stopped: &watch::Receiver<bool>) -> Arc<LiveRules> {
+    info!(dir = %config.rules.dir.display(), rules = book.rule_count(), units = book.units().len(), "rules in force");
+    let live = Arc::new(LiveRules::new(config.rules.dir.clone(), book));
+    if config.matrix.enabled && config.matrix.admin_room.is_some() {
+        live.report_errors_to_admin_room(store.clone());
     }
-    // The heartbeat and the leases, once everything has started: a `serve` that fails to start
-    // (a port in use) never takes the mailbox from the others.
-    let keeper = tokio::spawn(Arc::clone(&presence).keep(stopped.clone()));
-    // A task that fails (the listener whose login is refused at start) stops the others, which
-    // finish what they are doing; the first error is what `serve` ends with.
+    tokio::spawn(Arc::clone(&live).watch(stopped.clone()));
+    live
+}
+
+/// The IMAP listener, registering what arrives by `policy`.
+fn start_listener(
+    config: &Config,
+    store: &Store,
+    policy: PolicySource,
+    mailbox_lease: Option<LeaseWatch>,
+    tasks: &mut Tasks,
+    stopped: &watch::Receiver<bool>,
+) -> Result<()> {
+    let password = config.imap.password().map_err(anyhow::Error::msg)?;
+    let mut listener = Listener::new(config.imap.clone(), password, store.clone(), policy);
+    if let Some(lease) = mailbox_lease {
+        // Only the instance that holds the mailbox's lease connects to it.
+        listener = listener.with_lease(lease);
+    }
+    info!(host = %config.imap.host, port = config.imap.port(), user = %config.imap.user, mailbox = %config.imap.mailbox, "listening");
+    let stopped = stopped.clone();
+    tasks.spawn(async move { listener.run(stopped).await });
+    Ok(())
+}
+
+/// Waits for every task. A task that fails (the listener whose login is refused at start)
+/// stops the others, which finish what they are doing; the first error is what `serve` ends
+/// with.
+async fn first_failure(mut tasks: Tasks, stop: &watch::Sender<bool>) -> Option<anyhow::Error> {
     let mut failure = None;
     while let Some(finished) = tasks.join_next().await {
         let outcome = finished.map_err(|e| anyhow::anyhow!("a service task failed: {e}")).and_then(|result| result);
@@ -120,11 +173,7 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
             failure = Some(error);
         }
     }
-    stop.send_replace(true);
-    keeper.await.ok();
-    presence.leave().await;
-    store.close().await;
-    failure.map_or(Ok(()), Err)
+    failure
 }
 
 /// What the chat commands read, from the configuration and the rules: the same for Matrix and
@@ -159,14 +208,6 @@ pub fn reminder_policy(config: &Config, rules: Option<&RuleBook>) -> Result<crat
     config.reminders.policy(&config.register, heads, from).map_err(anyhow::Error::msg)
 }
 
-/// The commands, their settings, and the rooms `units.toml` names for units.
-pub struct AssistantParts {
-    pub catalog: Arc<Catalog>,
-    pub settings: Arc<Settings>,
-    /// (unit, room ID or alias) from `units.toml`.
-    pub unit_rooms: Vec<(String, String)>,
-}
-
 /// The rule book from `rules.dir`, or `None` when rules are disabled. Broken rules stop the
 /// command with every error listed: nothing is registered under rules nobody meant.
 pub fn load_rules(config: &Config) -> Result<Option<RuleBook>> {
@@ -188,16 +229,6 @@ pub fn check_templates(book: &RuleBook, templates: &crate::core::reply::Template
         .map(|(rule, template)| format!("rule {rule:?} names acknowledgement template {template:?}, which the templates folder lacks"))
         .collect();
     if missing.is_empty() { Ok(()) } else { bail!("{}", missing.join("; ")) }
-}
-
-/// This machine's name.
-pub fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|name| name.trim().to_string())
-        .filter(|name| !name.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -13,7 +13,7 @@ use crate::core::dates::parse_date;
 use crate::core::markdown;
 use crate::core::number::RegistrationNumber;
 use crate::core::status::{days_overdue, parse_work_status};
-use crate::core::time::parse_stamp;
+use crate::core::time::local;
 use crate::core::viewer::{Audience, Sight, Viewer};
 use crate::store::{Acknowledgement, DocumentRecord, HistoryEntry, StoreError, ThreadMember};
 
@@ -276,11 +276,6 @@ fn history_text(h: &HistoryEntry) -> String {
     text
 }
 
-/// A stored instant in the office's zone, as people read it.
-pub(super) fn local(stamp: &str, zone: chrono_tz::Tz) -> String {
-    parse_stamp(stamp).map(|at| at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| stamp.to_string())
-}
-
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
@@ -404,10 +399,5 @@ pub(super) mod tests {
     fn numbers_are_read_in_any_case_and_others_get_the_usage() {
         assert_eq!(number("in-2026-000001").unwrap(), "IN-2026-000001");
         assert!(matches!(number("foo"), Err(CommandError::Usage(m)) if m.contains("not a registration number")));
-    }
-
-    #[test]
-    fn stored_instants_are_shown_in_the_office_zone() {
-        assert_eq!(local("2026-12-01T09:00:00.000000Z", ZONE), "2026-12-01 13:00");
     }
 }

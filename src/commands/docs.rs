@@ -5,8 +5,8 @@ use crate::core::status::days_overdue;
 use crate::core::viewer::Sight;
 use crate::store::DocumentRecord;
 
-use super::doc::local;
 use super::{Args, Call, CommandError, Outcome, Reply, table};
+use crate::core::time::local;
 
 /// Rows a list shows; more would not be read in a chat.
 const SHOWN: usize = 20;

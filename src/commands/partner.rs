@@ -7,9 +7,9 @@ use crate::core::partner::{Partner, PartnerPerson, follow_up_due};
 use crate::core::viewer::Sight;
 use crate::store::{Contact, PartnerLetter};
 
-use super::doc::local;
 use super::{Args, Call, CommandError, Outcome, Reply, table};
 use crate::core::markdown;
+use crate::core::time::local;
 
 /// Contacts and letters `!partner show` lists, the newest.
 const CONTACTS_SHOWN: i64 = 10;

@@ -12,6 +12,12 @@ pub fn parse_stamp(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text).ok().map(|d| d.with_timezone(&Utc))
 }
 
+/// A stored instant in the office's zone, as people read it (`2026-12-01 13:00`); text that is
+/// not an instant is shown as it is.
+pub fn local(stamp: &str, zone: Tz) -> String {
+    parse_stamp(stamp).map(|at| at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| stamp.to_string())
+}
+
 /// The UTC instants that bound one calendar day in the office's time zone: [start, end).
 pub fn day_bounds(day: NaiveDate, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
     let start_of = |d: NaiveDate| {
@@ -49,6 +55,12 @@ mod tests {
         let new_year_in_baku = Utc.with_ymd_and_hms(2026, 12, 31, 21, 0, 0).unwrap();
         assert_eq!(year_in(new_year_in_baku, chrono_tz::Asia::Baku), 2027);
         assert_eq!(year_in(new_year_in_baku, chrono_tz::UTC), 2026);
+    }
+
+    #[test]
+    fn stored_instants_are_shown_in_the_office_zone() {
+        assert_eq!(local("2026-12-01T09:00:00.000000Z", chrono_tz::Asia::Baku), "2026-12-01 13:00");
+        assert_eq!(local("not a stamp", chrono_tz::Asia::Baku), "not a stamp");
     }
 
     #[test]

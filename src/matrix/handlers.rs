@@ -11,10 +11,10 @@ use matrix_sdk::ruma::events::room::message::{AddMentions, ForwardThread, Messag
 use matrix_sdk::{Client, RoomMemberships, RoomState};
 use tracing::{info, warn};
 
+use super::AssistantParts;
 use super::answering::{Answering, CONCURRENT_ANSWERS};
 use crate::commands::{self, Context, Request};
 use crate::core::viewer::Audience;
-use crate::service::AssistantParts;
 use crate::store::Store;
 
 #[derive(Clone)]

@@ -26,8 +26,8 @@ use matrix_sdk::config::SyncSettings;
 use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
 
+use crate::commands::{Catalog, Settings};
 use crate::config::{Config, MatrixConfig, Secret};
-use crate::service::AssistantParts;
 use crate::store::Store;
 
 pub use rooms::RoomDirectory;
@@ -38,6 +38,15 @@ const LOOK_FOR_CARDS: Duration = Duration::from_secs(1);
 
 /// How long a posted room card may stay claimed before another instance may post it.
 const CARD_LEASE: chrono::Duration = chrono::Duration::minutes(2);
+
+/// What the assistant answers with: the commands, their settings, and the rooms `units.toml`
+/// names for units. `service::assistant_parts` makes them from the configuration and the rules.
+pub struct AssistantParts {
+    pub catalog: Arc<Catalog>,
+    pub settings: Arc<Settings>,
+    /// (unit, room ID or alias) from `units.toml`.
+    pub unit_rooms: Vec<(String, String)>,
+}
 
 /// The assistant as `serve` runs it: reconnects with backoff, never stops the register.
 pub struct Assistant {
