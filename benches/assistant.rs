@@ -35,7 +35,7 @@ use chancery::commands::{Context, Request, answer};
 use chancery::core::confidentiality::Confidentiality;
 use chancery::core::number::{Direction, RegistrationNumber};
 use chancery::core::viewer::{Audience, Role, StaffMember};
-use chancery::service::AssistantParts;
+use chancery::matrix::AssistantParts;
 use chancery::store::{OpenMode, Store, StoreError};
 use chrono::{DateTime, TimeZone, Utc};
 
