@@ -394,9 +394,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
         open().await
     }
     .context("cannot open the store")?;
-    // Commands that schedule reminders (`chat`) need the rules they fire by; a broken rules
-    // folder is reported by the commands that use rules, not by every command.
-    store.set_reminder_policy(crate::service::reminder_policy(&config, load_rules(&config).ok().flatten().as_ref())?);
+    // Commands that schedule reminders need the rules they fire by; a broken rules folder is
+    // reported by the commands that use rules, not by every command.
+    let reminders = crate::service::reminder_policy(&config, load_rules(&config).ok().flatten().as_ref())?;
     let now = Utc::now();
     let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
     let mut out = std::io::stdout().lock();
@@ -447,7 +447,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Ingest { paths, accept_unparsed } => {
             let policy = IntakePolicy { rules: load_rules(&config)?.map(Arc::new), ..config.register.policy() };
             let options = IngestOptions { accept_unparsed, max_message_bytes: config.register.max_message_bytes() };
-            let report = crate::ingest::ingest(&store, &policy, &paths, options).await?;
+            let report = crate::ingest::ingest(&store, &policy, &reminders, &paths, options).await?;
             store.index_before_exit().await;
             for (path, number, size) in &report.oversize {
                 writeln!(
@@ -519,7 +519,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             writeln!(out, "{number} annulled: {reason}")?;
         }
         Command::Report(ReportCommand::Weekly { unit, week, format }) => {
-            code = weekly_report(&config, &store, unit.as_deref(), week.as_deref(), format, now, &mut out).await?;
+            code = weekly_report(&config, &store, &reminders, unit.as_deref(), week.as_deref(), format, now, &mut out).await?;
         }
         Command::Register(RegisterCommand::Daily { date, format }) => {
             let day = parse_day(date.as_deref().unwrap_or("today"), now, zone).map_err(anyhow::Error::msg)?;
@@ -632,7 +632,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let number = canonical_number(&number)?;
             let today = now.with_timezone(&zone).date_naive();
             let due_on = crate::core::dates::parse_date(&date.join(" "), today).map_err(anyhow::Error::msg)?;
-            let before = store.documents().change_due(&number, due_on, reason.as_deref(), &actor, now).await?;
+            let before = store.documents().change_due(&reminders, &number, due_on, reason.as_deref(), &actor, now).await?;
             let was = before.map(|day| format!(" (it was {day})")).unwrap_or_default();
             writeln!(out, "{number} is now due on {due_on}{was}; its reminders are rescheduled")?;
         }
@@ -820,9 +820,11 @@ async fn calendar(config: &Config, store: &Store, command: CalendarCommand, now:
 /// `report weekly`: the digest of one unit or of each (`core::digest`), as Markdown, CSV or
 /// JSON. A bad week or an unknown unit is one line on stderr and exit status 2, as clap reports
 /// a bad argument.
+#[allow(clippy::too_many_arguments)]
 async fn weekly_report(
     config: &Config,
     store: &Store,
+    reminders: &crate::core::remind::Policy,
     unit: Option<&str>,
     week: Option<&str>,
     format: ReportFormat,
@@ -831,7 +833,7 @@ async fn weekly_report(
 ) -> Result<i32> {
     use crate::core::digest::{self, Window};
     let window = match week {
-        Some(text) => match Window::iso_week(text, store.reminder_policy().zone) {
+        Some(text) => match Window::iso_week(text, reminders.zone) {
             Ok(window) => window,
             Err(problem) => {
                 eprintln!("chancery: --week: {problem}");
@@ -858,7 +860,7 @@ async fn weekly_report(
     };
     let mut digests = Vec::new();
     for unit in &units {
-        digests.push(store.digests().of_unit(unit, window).await?);
+        digests.push(store.digests().of_unit(reminders, unit, window).await?);
     }
     match format {
         ReportFormat::Md => write!(out, "{}", digest::markdown(&digests))?,

@@ -17,6 +17,7 @@
 //!   - `partner`, `press`, `visa`: the International Relations Office's records, as rules.
 //!   - `effects`: what follows a registration (mail, history, room cards), as a plan.
 //!   - `remind`: when reminders fire (lead times, working days, repeats) and what they say.
+//!   - `firing`: what one firing does (a reminder, a digest, an agenda pack), as a plan.
 //!   - `calendar`: deadlines and meetings as calendar events, and their iCalendar text.
 //!   - `agreement`, `meeting`, `digest`, `reminder_time`: agreements with partners, meetings and
 //!     their agenda packs, a unit's weekly digest, and WHEN as people type it.

@@ -16,7 +16,7 @@ use crate::imap::Listener;
 use crate::instance::Presence;
 use crate::matrix::Assistant;
 use crate::rule_files::{self, LiveRules, PolicySource};
-use crate::scheduler::{Scheduler, SystemClock};
+use crate::scheduler::{FiringStore, Scheduler, SystemClock};
 use crate::smtp::Dispatcher;
 use crate::store::Store;
 
@@ -49,10 +49,11 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
     let presence = Arc::new(presence);
     let mut tasks = tokio::task::JoinSet::new();
     tokio::spawn(store.clone().index_in_background(stopped.clone()));
-    store.set_reminder_policy(reminder_policy(&config, rules.as_ref())?);
+    let reminders = reminder_policy(&config, rules.as_ref())?;
     if config.reminders.enabled {
         let units = rules.as_ref().map(|book| book.units().iter().map(|unit| unit.id.clone()).collect()).unwrap_or_default();
-        let scheduler = Scheduler::new(store.clone(), Arc::new(SystemClock), units);
+        let scheduler =
+            Scheduler::new(FiringStore { store: store.clone(), policy: Arc::new(reminders.clone()) }, Arc::new(SystemClock), units);
         info!("firing reminders");
         let stopped = stopped.clone();
         tasks.spawn(async move { scheduler.run(stopped).await });
@@ -96,7 +97,7 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
             Some(live) => PolicySource::Live { base, rules: live },
             None => PolicySource::Fixed(base),
         };
-        let mut listener = Listener::new(config.imap.clone(), password, store.clone(), policy);
+        let mut listener = Listener::new(config.imap.clone(), password, store.clone(), policy, reminders.clone());
         if let Some(lease) = mailbox_lease {
             // Only the instance that holds the mailbox's lease connects to it.
             listener = listener.with_lease(lease);
@@ -142,6 +143,7 @@ pub fn assistant_parts(config: &Config, rules: Option<&RuleBook>) -> Result<Assi
         },
         visa_kinds: crate::core::visa::VisaKinds::new(config.reminders.visa_kinds.clone()),
         http: config.http.clone(),
+        reminders: reminder_policy(config, rules)?,
     };
     let unit_rooms = rules
         .map(|book| book.units().iter().filter(|u| !u.room.is_empty()).map(|u| (u.id.clone(), u.room.clone())).collect())

@@ -26,6 +26,7 @@ use super::uid_set::compress;
 use crate::config::{ImapConfig, MarkMode, Secret};
 use crate::core::intake::Source;
 use crate::core::letter::{read_headers_only, read_letter};
+use crate::core::remind::Policy;
 use crate::errors::one_line_of;
 use crate::instance::LeaseWatch;
 use crate::rule_files::PolicySource;
@@ -105,6 +106,7 @@ pub struct Listener {
     password: Secret,
     store: Store,
     policy: PolicySource,
+    reminders: Arc<Policy>,
     stats: Arc<ListenerStats>,
     /// The mailbox's lease: connect only while it is held. `None`: always connect.
     lease: Option<LeaseWatch>,
@@ -113,13 +115,14 @@ pub struct Listener {
 }
 
 impl Listener {
-    /// `policy` is fixed, or follows the rules in force when each batch is registered.
-    pub fn new(config: ImapConfig, password: Secret, store: Store, policy: impl Into<PolicySource>) -> Listener {
+    /// `policy` is fixed, or follows the rules in force at each batch; `reminders` is for due dates.
+    pub fn new(config: ImapConfig, password: Secret, store: Store, policy: impl Into<PolicySource>, reminders: Policy) -> Listener {
         Listener {
             config,
             password,
             store,
             policy: policy.into(),
+            reminders: Arc::new(reminders),
             stats: Arc::default(),
             lease: None,
             reported_backlog: Arc::new(AtomicU64::new(u64::MAX)),
@@ -327,7 +330,7 @@ impl Listener {
             batches_rx,
             done_tx,
             self.store.clone(),
-            self.policy.clone(),
+            (self.policy.clone(), Arc::clone(&self.reminders)),
             self.config.mailbox.clone(),
             uid_validity,
             self.config.max_message_bytes(),
@@ -505,7 +508,7 @@ async fn register_batches(
     mut batches: mpsc::Receiver<Downloaded>,
     committed: mpsc::UnboundedSender<Vec<u32>>,
     store: Store,
-    policy: PolicySource,
+    (policy, reminders): (PolicySource, Arc<Policy>),
     mailbox: String,
     uid_validity: u32,
     limit: u64,
@@ -541,7 +544,7 @@ async fn register_batches(
                 (uid, a.letter.flags.iter().any(|f| f.name() == "oversize").then_some(a.letter.size))
             })
             .collect();
-        let outcomes = store.register_incoming(arrivals, &policy.current(), Utc::now()).await.context("registering letters")?;
+        let outcomes = store.register_incoming(arrivals, &policy.current(), &reminders, Utc::now()).await.context("registering letters")?;
         drop(in_flight);
         let mut uids = Vec::with_capacity(seen.len());
         for (&(uid, oversize), outcome) in seen.iter().zip(&outcomes) {

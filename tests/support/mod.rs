@@ -74,6 +74,12 @@ pub async fn fresh_store() -> (Store, String, Option<tempfile::TempDir>) {
     }
 }
 
+/// The reminder policy's defaults in the zone of `fresh_store`: what reminders are scheduled and
+/// fired by when a test sets nothing else.
+pub fn reminder_policy() -> chancery::core::remind::Policy {
+    chancery::core::remind::Policy::new(chrono_tz::Asia::Baku)
+}
+
 /// The listener's settings for one of the dev users' mailboxes, plain IMAP on loopback.
 pub fn imap_config(user: &str, mailbox: &str) -> ImapConfig {
     let s = services();
