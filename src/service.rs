@@ -11,6 +11,7 @@ use tracing::info;
 use crate::commands::{Catalog, Settings};
 use crate::config::Config;
 use crate::core::intake::IntakePolicy;
+use crate::core::remind::Policy;
 use crate::core::rules::RuleBook;
 use crate::imap::Listener;
 use crate::instance::Presence;
@@ -49,11 +50,10 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
     let presence = Arc::new(presence);
     let mut tasks = tokio::task::JoinSet::new();
     tokio::spawn(store.clone().index_in_background(stopped.clone()));
-    let reminders = reminder_policy(&config, rules.as_ref())?;
+    let reminders = Arc::new(reminder_policy(&config, rules.as_ref())?);
     if config.reminders.enabled {
         let units = rules.as_ref().map(|book| book.units().iter().map(|unit| unit.id.clone()).collect()).unwrap_or_default();
-        let scheduler =
-            Scheduler::new(FiringStore { store: store.clone(), policy: Arc::new(reminders.clone()) }, Arc::new(SystemClock), units);
+        let scheduler = Scheduler::new(FiringStore { store: store.clone(), policy: Arc::clone(&reminders) }, Arc::new(SystemClock), units);
         info!("firing reminders");
         let stopped = stopped.clone();
         tasks.spawn(async move { scheduler.run(stopped).await });
@@ -97,7 +97,7 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
             Some(live) => PolicySource::Live { base, rules: live },
             None => PolicySource::Fixed(base),
         };
-        let mut listener = Listener::new(config.imap.clone(), password, store.clone(), policy, reminders.clone());
+        let mut listener = Listener::new(config.imap.clone(), password, store.clone(), policy, Policy::clone(&reminders));
         if let Some(lease) = mailbox_lease {
             // Only the instance that holds the mailbox's lease connects to it.
             listener = listener.with_lease(lease);
@@ -153,7 +153,7 @@ pub fn assistant_parts(config: &Config, rules: Option<&RuleBook>) -> Result<Assi
 
 /// When reminders fire: `[reminders]` with the office's calendar, the units' heads of
 /// `units.toml`, and the address they are e-mailed from when mail is on.
-pub fn reminder_policy(config: &Config, rules: Option<&RuleBook>) -> Result<crate::core::remind::Policy> {
+pub fn reminder_policy(config: &Config, rules: Option<&RuleBook>) -> Result<Policy> {
     let heads = rules
         .map(|book| book.units().iter().filter(|u| !u.head.email.is_empty()).map(|u| (u.id.clone(), u.head.email.clone())).collect())
         .unwrap_or_default();
