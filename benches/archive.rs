@@ -379,6 +379,7 @@ impl Assistant {
             press: chancery::core::press::PressSettings { templates_dir: root.join("mail-rules/templates/press"), mail_enabled: false },
             visa_kinds: chancery::core::visa::VisaKinds::default(),
             http: chancery::config::HttpConfig::default(),
+            reminders: chancery::core::remind::Policy::new(ZONE),
         };
         let registrar = StaffMember {
             id: REGISTRAR.into(),

@@ -1147,9 +1147,10 @@ async fn writer_run(url: &str, writers: Writers, letters: usize) -> Result<(Writ
     for (store, batches) in stores.into_iter().zip(batches) {
         let (policy, turn) = (Arc::clone(&policy), Arc::clone(&turn));
         tasks.push(tokio::spawn(async move {
+            let reminders = chancery::core::remind::Policy::new(chrono_tz::Asia::Baku);
             for batch in batches {
                 let _turn = if writers == Writers::TwoSerialised { Some(turn.lock().await) } else { None };
-                store.register_incoming(batch, &policy, chrono::Utc::now()).await?;
+                store.register_incoming(batch, &policy, &reminders, chrono::Utc::now()).await?;
             }
             store.close().await;
             anyhow::Ok(())

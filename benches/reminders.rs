@@ -92,6 +92,7 @@ fn percentile(values: &[f64], p: f64) -> f64 {
 
 async fn measure(url: &str, size: u64) -> Result<Figures> {
     let store = Store::open(url, ZONE, OpenMode::CreateIfMissing).await?;
+    let policy = chancery::core::remind::Policy::new(ZONE);
     let officer = StaffMember {
         id: OWNER.into(),
         name: "Bench Officer".into(),
@@ -110,7 +111,7 @@ async fn measure(url: &str, size: u64) -> Result<Figures> {
         let before = IN_USE.load(Ordering::Relaxed);
         PEAK.store(before, Ordering::Relaxed);
         let began = Instant::now();
-        let report = store.reminders().fire_due(at, 100).await?;
+        let report = store.reminders().fire_due(&policy, at, 100).await?;
         let next = store.reminders().next_due().await?;
         let elapsed = began.elapsed().as_secs_f64() * 1000.0;
         let peak = PEAK.load(Ordering::Relaxed).saturating_sub(before);
@@ -125,7 +126,7 @@ async fn measure(url: &str, size: u64) -> Result<Figures> {
 
     let began = Instant::now();
     let window = chancery::core::digest::Window { start: start() - Duration::days(7), end: start() };
-    let digest = store.digests().of_unit("international", window).await?.markdown();
+    let digest = store.digests().of_unit(&policy, "international", window).await?.markdown();
     let digest_ms = began.elapsed().as_secs_f64() * 1000.0;
     if digest.is_empty() {
         bail!("the digest is empty");

@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::core::flags::ReviewFlag;
 use crate::core::intake::{IntakePolicy, Source};
 use crate::core::letter::{NotMail, check_mail, read_headers_only, read_letter};
+use crate::core::remind::Policy;
 use crate::store::{Arrival, Outcome, Store};
 
 /// How many letters share one transaction.
@@ -57,7 +58,14 @@ struct Found {
 /// The most of a file's beginning read to find the header of an oversize message.
 const HEAD_BYTES: usize = 1024 * 1024;
 
-pub async fn ingest(store: &Store, policy: &IntakePolicy, paths: &[PathBuf], options: IngestOptions) -> Result<IngestReport> {
+/// `reminders` is the policy the letters' due-date reminders are scheduled by.
+pub async fn ingest(
+    store: &Store,
+    policy: &IntakePolicy,
+    reminders: &Policy,
+    paths: &[PathBuf],
+    options: IngestOptions,
+) -> Result<IngestReport> {
     let mut files = Vec::new();
     for path in paths {
         collect_files(path, &mut files)?;
@@ -93,12 +101,12 @@ pub async fn ingest(store: &Store, policy: &IntakePolicy, paths: &[PathBuf], opt
         pending_bytes += pending[before..].iter().map(|f| f.raw.len()).sum::<usize>();
         progress.inc(1);
         if pending.len() >= BATCH || pending_bytes >= BATCH_BYTES {
-            register(store, policy, options, std::mem::take(&mut pending), &mut report).await?;
+            register(store, (policy, reminders), options, std::mem::take(&mut pending), &mut report).await?;
             pending_bytes = 0;
         }
     }
     if !pending.is_empty() {
-        register(store, policy, options, pending, &mut report).await?;
+        register(store, (policy, reminders), options, pending, &mut report).await?;
     }
     progress.finish_and_clear();
     Ok(report)
@@ -106,7 +114,7 @@ pub async fn ingest(store: &Store, policy: &IntakePolicy, paths: &[PathBuf], opt
 
 async fn register(
     store: &Store,
-    policy: &IntakePolicy,
+    (policy, reminders): (&IntakePolicy, &Policy),
     options: IngestOptions,
     found: Vec<Found>,
     report: &mut IngestReport,
@@ -131,7 +139,7 @@ async fn register(
             _ => None,
         })
         .collect();
-    for (outcome, oversize) in store.register_incoming(arrivals, policy, Utc::now()).await?.into_iter().zip(oversize) {
+    for (outcome, oversize) in store.register_incoming(arrivals, policy, reminders, Utc::now()).await?.into_iter().zip(oversize) {
         match outcome {
             Outcome::Registered { number, flags } => {
                 if !flags.is_empty() {

@@ -22,6 +22,7 @@
 //!     (`press/`: releases and approval; `template`, `export` and `media` one file each).
 //!   - `effects`: what follows a registration (mail, history, room cards), as a plan.
 //!   - `remind`: when reminders fire (lead times, working days, repeats) and what they say.
+//!   - `firing`: what one firing does (a reminder, a digest, an agenda pack), as a plan.
 //!   - `calendar`: deadlines and meetings as calendar events, and their iCalendar text.
 //!   - `agreement`, `meeting`, `digest`, `reminder_time`: agreements with partners, meetings and
 //!     their agenda packs, a unit's weekly digest, and WHEN as people type it.

@@ -4,7 +4,7 @@
 //! of every reminder, indexed, so a wake-up costs what is due, not what exists.
 //!
 //! What came due while no instance ran fires at the first wake-up, marked late. Firing is exactly
-//! once per step across instances (see `store/reminders.rs`); the messages go out through the
+//! once per step across instances (see `store/firing.rs`); the messages go out through the
 //! outboxes, which retry. A firing claims nothing beyond its own transaction (the row is moved on
 //! in the transaction that writes the messages), so an instance killed mid-firing leaves no claim
 //! for the others to wait out: its transaction rolls back and the step fires at their next look.
@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
 
+use crate::core::remind::Policy;
 use crate::store::{FiringReport, Store};
 
 /// Reminders fired in one transaction; a wake-up with more due fires batch after batch.
@@ -73,26 +74,34 @@ pub trait DueReminders: Send + Sync + 'static {
     fn wake_on_change(&self, wake: Arc<Notify>);
 }
 
-impl DueReminders for Store {
+/// The store with the policy its reminders fire by (`[reminders]`, the office's calendar, the
+/// units' heads): what the scheduler fires in service.
+#[derive(Clone)]
+pub struct FiringStore {
+    pub store: Store,
+    pub policy: Arc<Policy>,
+}
+
+impl DueReminders for FiringStore {
     async fn fire_due(&self, now: DateTime<Utc>, limit: u32) -> crate::store::Result<FiringReport> {
-        self.reminders().fire_due(now, limit).await
+        self.store.reminders().fire_due(&self.policy, now, limit).await
     }
 
     async fn next_due(&self) -> crate::store::Result<Option<DateTime<Utc>>> {
-        self.reminders().next_due().await
+        self.store.reminders().next_due().await
     }
 
     async fn ensure_digests(&self, units: &[String], now: DateTime<Utc>) -> crate::store::Result<()> {
-        self.reminders().ensure_digests(units, now).await
+        self.store.reminders().ensure_digests(&self.policy, units, now).await
     }
 
     fn wake_on_change(&self, wake: Arc<Notify>) {
-        self.wake_on_reminder(wake);
+        self.store.wake_on_reminder(wake);
     }
 }
 
 /// The scheduler of one instance.
-pub struct Scheduler<R: DueReminders = Store> {
+pub struct Scheduler<R: DueReminders = FiringStore> {
     store: R,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,

@@ -11,12 +11,13 @@ use tracing::info;
 use crate::commands::{Catalog, Settings};
 use crate::config::Config;
 use crate::core::intake::IntakePolicy;
+use crate::core::remind::Policy;
 use crate::core::rules::RuleBook;
 use crate::imap::Listener;
 use crate::instance::{LeaseWatch, Presence};
 use crate::matrix::{Assistant, AssistantParts};
 use crate::rule_files::{self, LiveRules, PolicySource};
-use crate::scheduler::{Scheduler, SystemClock};
+use crate::scheduler::{FiringStore, Scheduler, SystemClock};
 use crate::smtp::Dispatcher;
 use crate::store::Store;
 
@@ -41,8 +42,8 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
     let presence = Arc::new(presence);
     let mut tasks = Tasks::new();
     tokio::spawn(store.clone().index_in_background(stopped.clone()));
-    store.set_reminder_policy(reminder_policy(&config, rules.as_ref())?);
-    start_senders_and_answerers(&config, &store, rules.as_ref(), presence.name(), &mut tasks, &stopped).await?;
+    let reminders = Arc::new(reminder_policy(&config, rules.as_ref())?);
+    start_senders_and_answerers(&config, &store, rules.as_ref(), &reminders, presence.name(), &mut tasks, &stopped).await?;
     // The rule files are watched whenever rules are loaded, IMAP or not: a broken edit reaches
     // the admin room (and the log) as soon as it is saved, not when intake next runs.
     let live_rules = rules.map(|book| watch_rules(&config, &store, book, &stopped));
@@ -52,7 +53,7 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
             Some(live) => PolicySource::Live { base, rules: live },
             None => PolicySource::Fixed(base),
         };
-        start_listener(&config, &store, policy, mailbox_lease, &mut tasks, &stopped)?;
+        start_listener(&config, &store, policy, &reminders, mailbox_lease, &mut tasks, &stopped)?;
     }
     // The heartbeat and the leases, once everything has started: a `serve` that fails to start
     // (a port in use) never takes the mailbox from the others.
@@ -93,13 +94,15 @@ async fn start_senders_and_answerers(
     config: &Config,
     store: &Store,
     rules: Option<&RuleBook>,
+    reminders: &Arc<Policy>,
     instance: &str,
     tasks: &mut Tasks,
     stopped: &watch::Receiver<bool>,
 ) -> Result<()> {
     if config.reminders.enabled {
         let units = rules.map(|book| book.units().iter().map(|unit| unit.id.clone()).collect()).unwrap_or_default();
-        let scheduler = Scheduler::new(store.clone(), Arc::new(SystemClock), units);
+        let firing = FiringStore { store: store.clone(), policy: Arc::clone(reminders) };
+        let scheduler = Scheduler::new(firing, Arc::new(SystemClock), units);
         info!("firing reminders");
         let stopped = stopped.clone();
         tasks.spawn(async move { scheduler.run(stopped).await });
@@ -138,17 +141,19 @@ fn watch_rules(config: &Config, store: &Store, book: RuleBook, stopped: &watch::
     live
 }
 
-/// The IMAP listener, registering what arrives by `policy`.
+/// The IMAP listener, registering what arrives by `policy` and reminding its due dates by
+/// `reminders`.
 fn start_listener(
     config: &Config,
     store: &Store,
     policy: PolicySource,
+    reminders: &Policy,
     mailbox_lease: Option<LeaseWatch>,
     tasks: &mut Tasks,
     stopped: &watch::Receiver<bool>,
 ) -> Result<()> {
     let password = config.imap.password().map_err(anyhow::Error::msg)?;
-    let mut listener = Listener::new(config.imap.clone(), password, store.clone(), policy);
+    let mut listener = Listener::new(config.imap.clone(), password, store.clone(), policy, reminders.clone());
     if let Some(lease) = mailbox_lease {
         // Only the instance that holds the mailbox's lease connects to it.
         listener = listener.with_lease(lease);
@@ -191,6 +196,7 @@ pub fn assistant_parts(config: &Config, rules: Option<&RuleBook>) -> Result<Assi
         },
         visa_kinds: crate::core::visa::VisaKinds::new(config.reminders.visa_kinds.clone()),
         http: config.http.clone(),
+        reminders: reminder_policy(config, rules)?,
     };
     let unit_rooms = rules
         .map(|book| book.units().iter().filter(|u| !u.room.is_empty()).map(|u| (u.id.clone(), u.room.clone())).collect())
@@ -200,7 +206,7 @@ pub fn assistant_parts(config: &Config, rules: Option<&RuleBook>) -> Result<Assi
 
 /// When reminders fire: `[reminders]` with the office's calendar, the units' heads of
 /// `units.toml`, and the address they are e-mailed from when mail is on.
-pub fn reminder_policy(config: &Config, rules: Option<&RuleBook>) -> Result<crate::core::remind::Policy> {
+pub fn reminder_policy(config: &Config, rules: Option<&RuleBook>) -> Result<Policy> {
     let heads = rules
         .map(|book| book.units().iter().filter(|u| !u.head.email.is_empty()).map(|u| (u.id.clone(), u.head.email.clone())).collect())
         .unwrap_or_default();

@@ -44,7 +44,11 @@ async fn an_agreement_schedules_its_reminders_renewing_replaces_them_and_they_re
     let (store, _url, _guard) = seed::seeded_store().await;
     let now = seed::now();
 
-    let id = store.agreements().add(&terms(&[seed::documents::ERASMUS]), seed::IRO_OFFICER, now).await.expect("added");
+    let id = store
+        .agreements()
+        .add(&support::reminder_policy(), &terms(&[seed::documents::ERASMUS]), seed::IRO_OFFICER, now)
+        .await
+        .expect("added");
     let agreement = store.agreements().get(id).await.expect("stored");
     assert_eq!(agreement.terms.notice_deadline(), Some(day("2027-04-01")));
     assert_eq!(agreement.terms.letters.iter().map(ToString::to_string).collect::<Vec<_>>(), [seed::documents::ERASMUS]);
@@ -61,7 +65,11 @@ async fn an_agreement_schedules_its_reminders_renewing_replaces_them_and_they_re
     let old: Vec<i64> = store.reminders().of_subject(&AGREEMENT_REMINDERS, id).await.unwrap().iter().map(|r| r.reminder.id).collect();
 
     // Renewed: the old reminders are closed by the renewer, new ones count from the new dates.
-    let renewed = store.agreements().renew(id, day("2032-06-30"), &[], seed::IRO_MANAGER, today(), now).await.expect("renewed");
+    let renewed = store
+        .agreements()
+        .renew(&support::reminder_policy(), id, day("2032-06-30"), &[], seed::IRO_MANAGER, today(), now)
+        .await
+        .expect("renewed");
     assert_eq!(renewed.terms.end, day("2032-06-30"));
     assert_eq!(renewed.renewal.as_ref().map(|r| r.previous_end), Some(day("2027-06-30")));
     for old_id in &old {
@@ -78,10 +86,11 @@ async fn an_agreement_schedules_its_reminders_renewing_replaces_them_and_they_re
     );
 
     // A renewal that is refused changes neither the agreement nor its reminders.
-    let refused = store.agreements().renew(id, day("2030-01-01"), &[], seed::IRO_MANAGER, today(), now).await;
+    let refused = store.agreements().renew(&support::reminder_policy(), id, day("2030-01-01"), &[], seed::IRO_MANAGER, today(), now).await;
     assert!(matches!(&refused, Err(StoreError::Refused(text)) if text.contains("is not after the current end 2032-06-30")), "{refused:?}");
     let unknown = "OUT-2026-000099".parse().unwrap();
-    let refused = store.agreements().renew(id, day("2033-06-30"), &[unknown], seed::IRO_MANAGER, today(), now).await;
+    let refused =
+        store.agreements().renew(&support::reminder_policy(), id, day("2033-06-30"), &[unknown], seed::IRO_MANAGER, today(), now).await;
     assert!(matches!(&refused, Err(StoreError::NotFound(text)) if text.contains("OUT-2026-000099")), "{refused:?}");
     assert_eq!(store.agreements().get(id).await.unwrap().terms.end, day("2032-06-30"));
     assert_eq!(reminders_of(&store, id).await.len(), 2);
@@ -89,7 +98,7 @@ async fn an_agreement_schedules_its_reminders_renewing_replaces_them_and_they_re
     // The notice reminder fires: a direct message to the office's manager and to the officer
     // who added the agreement, naming it and the command that shows it.
     let before = store.room_messages().list().await.unwrap().len();
-    let report = store.reminders().fire_due(office_hour("2031-10-03"), 100).await.expect("fired");
+    let report = store.reminders().fire_due(&support::reminder_policy(), office_hour("2031-10-03"), 100).await.expect("fired");
     assert!(report.fired >= 1, "{report:?}");
     let messages = store.room_messages().list().await.unwrap();
     let about: Vec<_> = messages[before..].iter().filter(|m| m.markdown.contains("agreement 1, Erasmus+ IIA with UT")).collect();
@@ -121,17 +130,20 @@ async fn a_refused_agreement_stores_nothing() {
     let now = seed::now();
     let active_reminders = store.reminders().active_count().await.unwrap();
 
-    let unknown_letter = store.agreements().add(&terms(&[seed::documents::ERASMUS, "OUT-2026-000099"]), seed::IRO_OFFICER, now).await;
+    let unknown_letter = store
+        .agreements()
+        .add(&support::reminder_policy(), &terms(&[seed::documents::ERASMUS, "OUT-2026-000099"]), seed::IRO_OFFICER, now)
+        .await;
     assert!(matches!(&unknown_letter, Err(StoreError::NotFound(text)) if text == "There is no letter OUT-2026-000099 in the register."));
     let mut elsewhere = terms(&[]);
     elsewhere.partner = "nowhere".into();
-    let unknown_partner = store.agreements().add(&elsewhere, seed::IRO_OFFICER, now).await;
+    let unknown_partner = store.agreements().add(&support::reminder_policy(), &elsewhere, seed::IRO_OFFICER, now).await;
     assert!(matches!(&unknown_partner, Err(StoreError::NotFound(text)) if text.starts_with("There is no partner nowhere")));
 
     assert!(store.agreements().active().await.unwrap().is_empty());
     assert_eq!(store.reminders().active_count().await.unwrap(), active_reminders);
     // Refused before anything was written: the first agreement stored is number 1 on both backends.
-    let id = store.agreements().add(&terms(&[]), seed::IRO_OFFICER, now).await.expect("added");
+    let id = store.agreements().add(&support::reminder_policy(), &terms(&[]), seed::IRO_OFFICER, now).await.expect("added");
     assert_eq!(id, 1);
     assert!(store.agreements().get(id).await.unwrap().terms.letters.is_empty());
     assert_eq!(store.agreements().of_partner("ut").await.unwrap().len(), 1);
@@ -142,7 +154,11 @@ async fn a_refused_agreement_stores_nothing() {
 async fn an_agreement_ended_early_keeps_its_record_and_fires_no_more_reminders() {
     let (store, _url, _guard) = seed::seeded_store().await;
     let now = seed::now();
-    let id = store.agreements().add(&terms(&[seed::documents::ERASMUS]), seed::IRO_OFFICER, now).await.expect("added");
+    let id = store
+        .agreements()
+        .add(&support::reminder_policy(), &terms(&[seed::documents::ERASMUS]), seed::IRO_OFFICER, now)
+        .await
+        .expect("added");
     assert_eq!(reminders_of(&store, id).await.len(), 2);
 
     let ended = store.agreements().end(id, day("2026-12-31"), " the partner withdrew ", seed::IRO_MANAGER, now).await.expect("ended");
@@ -158,14 +174,18 @@ async fn an_agreement_ended_early_keeps_its_record_and_fires_no_more_reminders()
     assert!(store.agreements().active().await.unwrap().iter().all(|a| a.id != id), "no longer active");
 
     // Their days come: nothing is said of it (the seeded contacts' follow-ups fire meanwhile).
-    store.reminders().fire_due(office_hour("2027-06-30"), 100).await.unwrap();
+    store.reminders().fire_due(&support::reminder_policy(), office_hour("2027-06-30"), 100).await.unwrap();
     let messages = store.room_messages().list().await.unwrap();
     assert!(!messages.iter().any(|m| m.markdown.contains(&format!("agreement {id},"))), "{messages:?}");
 
     // Once only; not renewed after it ended.
     let again = store.agreements().end(id, day("2026-12-20"), "again", seed::IRO_MANAGER, now).await.unwrap_err();
     assert!(matches!(&again, StoreError::Refused(text) if text.contains("has ended already (on 2026-12-31)")), "{again}");
-    let renewal = store.agreements().renew(id, day("2030-06-30"), &[], seed::IRO_MANAGER, today(), now).await.unwrap_err();
+    let renewal = store
+        .agreements()
+        .renew(&support::reminder_policy(), id, day("2030-06-30"), &[], seed::IRO_MANAGER, today(), now)
+        .await
+        .unwrap_err();
     assert!(matches!(renewal, StoreError::Refused(_)));
     store.close().await;
 }

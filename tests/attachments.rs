@@ -62,7 +62,10 @@ fn arrival(raw: Vec<u8>, uid: u32) -> Arrival {
 }
 
 async fn register(store: &Store, arrivals: Vec<Arrival>) -> Vec<Outcome> {
-    store.register_incoming(arrivals, &RegisterConfig::default().policy(), Utc::now()).await.expect("registered")
+    store
+        .register_incoming(arrivals, &RegisterConfig::default().policy(), &support::reminder_policy(), Utc::now())
+        .await
+        .expect("registered")
 }
 
 async fn execute(url: &str, statement: &str, bytes: Option<Vec<u8>>) -> Result<u64, String> {
@@ -256,7 +259,10 @@ async fn two_registrars_at_once_number_every_letter_once_and_gaplessly() {
                             received_at: Utc::now(),
                         })
                         .collect();
-                    match store.register_incoming(arrivals, &RegisterConfig::default().policy(), Utc::now()).await {
+                    match store
+                        .register_incoming(arrivals, &RegisterConfig::default().policy(), &support::reminder_policy(), Utc::now())
+                        .await
+                    {
                         Ok(outcomes) => {
                             registered.extend(outcomes);
                             break;

@@ -44,7 +44,7 @@ async fn world() -> (Store, String, Option<tempfile::TempDir>) {
         starts_at: Utc.with_ymd_and_hms(2026, 12, 10, 7, 30, 0).unwrap(),
         participants: vec![seed::IRO_MANAGER.into()],
     };
-    store.meetings().add(&meeting, seed::IRO_OFFICER, seed::now()).await.expect("a meeting");
+    store.meetings().add(&support::reminder_policy(), &meeting, seed::IRO_OFFICER, seed::now()).await.expect("a meeting");
     (store, url, guard)
 }
 
@@ -320,10 +320,14 @@ fn chancery_calendar_exports_prints_and_revokes_addresses() {
 #[tokio::test]
 async fn what_was_called_off_leaves_the_calendar() {
     let (store, _url, _guard) = world().await;
-    store.meetings().cancel(1, Some("the chair is ill"), seed::IRO_OFFICER, seed::now()).await.expect("cancelled");
+    store
+        .meetings()
+        .cancel(&support::reminder_policy(), 1, Some("the chair is ill"), seed::IRO_OFFICER, seed::now())
+        .await
+        .expect("cancelled");
     let end = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
     store.agreements().end(1, end, "the partner withdrew", seed::IRO_MANAGER, seed::now()).await.expect("ended");
-    store.visas().cancel(1, seed::IRO_OFFICER, seed::now()).await.expect("cancelled");
+    store.visas().cancel(&support::reminder_policy(), 1, seed::IRO_OFFICER, seed::now()).await.expect("cancelled");
     let all = uids(&export(&store, &Scope::All).await);
     for gone in ["meeting-1@", "agreement-1-", "visa-1-"] {
         assert!(!all.iter().any(|uid| uid.starts_with(gone)), "{gone}: {all:?}");
@@ -362,8 +366,10 @@ async fn a_feed_holds_the_days_of_its_window_and_all_1_every_deadline() {
         visa_expires: Some(expires),
         passport_expires: None,
     };
-    let early = store.visas().add(&trip(before, first), seed::IRO_OFFICER, seed::now()).await.expect("a visa case");
-    let late = store.visas().add(&trip(last, after), seed::IRO_OFFICER, seed::now()).await.expect("a visa case");
+    let early =
+        store.visas().add(&support::reminder_policy(), &trip(before, first), seed::IRO_OFFICER, seed::now()).await.expect("a visa case");
+    let late =
+        store.visas().add(&support::reminder_policy(), &trip(last, after), seed::IRO_OFFICER, seed::now()).await.expect("a visa case");
     let ends = after + chrono::Duration::days(400);
     let agreement =
         say(&store, seed::IRO_OFFICER, &format!("!agreement add ut kind=mou start=2026-01-01 end={ends}"), Audience::Private).await;
@@ -378,7 +384,13 @@ async fn a_feed_holds_the_days_of_its_window_and_all_1_every_deadline() {
         ("after the window", after_midnight),
     ] {
         let meeting = NewMeeting { title: title.into(), starts_at: at, participants: vec![seed::HR_OFFICER.into()] };
-        meetings.push(store.meetings().add(&meeting, seed::IRO_OFFICER, first_midnight - minute * 2).await.expect("a meeting"));
+        meetings.push(
+            store
+                .meetings()
+                .add(&support::reminder_policy(), &meeting, seed::IRO_OFFICER, first_midnight - minute * 2)
+                .await
+                .expect("a meeting"),
+        );
     }
     for (number, due) in [(seed::documents::ERASMUS, first), (seed::documents::PERSONAL_FILE, last), (seed::documents::PLAIN, after)] {
         execute(&url, &format!("UPDATE documents SET due_on = '{due}' WHERE number = '{number}'")).await;

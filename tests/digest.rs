@@ -76,9 +76,9 @@ async fn week_of_letters(store: &Store) {
         visa_expires: None,
         passport_expires: None,
     };
-    store.visas().add(&trip("2026-12-10"), seed::IRO_OFFICER, seed::now()).await.unwrap();
+    store.visas().add(&support::reminder_policy(), &trip("2026-12-10"), seed::IRO_OFFICER, seed::now()).await.unwrap();
     // Too far ahead for a digest.
-    store.visas().add(&trip("2027-03-01"), seed::IRO_OFFICER, seed::now()).await.unwrap();
+    store.visas().add(&support::reminder_policy(), &trip("2027-03-01"), seed::IRO_OFFICER, seed::now()).await.unwrap();
     let terms = Terms {
         partner: "ut".into(),
         kind: AgreementKind::ErasmusIia,
@@ -87,7 +87,7 @@ async fn week_of_letters(store: &Store) {
         notice: Notice::parse("90d").unwrap(),
         letters: Vec::new(),
     };
-    store.agreements().add(&terms, seed::IRO_MANAGER, seed::now()).await.unwrap();
+    store.agreements().add(&support::reminder_policy(), &terms, seed::IRO_MANAGER, seed::now()).await.unwrap();
 }
 
 #[tokio::test]
@@ -96,7 +96,7 @@ async fn a_digest_counts_what_the_unit_received_routed_answered_and_left_overdue
     week_of_letters(&store).await;
     let window = Window::ending(seed::now());
 
-    let office = store.digests().of_unit("international", window).await.unwrap();
+    let office = store.digests().of_unit(&support::reminder_policy(), "international", window).await.unwrap();
     // Received: the Erasmus letter (a rule) and the chairs (by hand); answered: the Erasmus
     // letter; overdue: the seeded Erasmus letter, due on 30 November.
     assert_eq!(office.counts(), Counts { received: 2, routed: 2, answered: 1, overdue: 1 });
@@ -109,19 +109,23 @@ async fn a_digest_counts_what_the_unit_received_routed_answered_and_left_overdue
     assert!(office.deadlines[1].title.contains("Erasmus+ IIA with UT"), "{:?}", office.deadlines);
 
     // The registry kept the price list: received, not routed; it hears of no visas.
-    let registry = store.digests().of_unit("registry", window).await.unwrap();
+    let registry = store.digests().of_unit(&support::reminder_policy(), "registry", window).await.unwrap();
     assert_eq!(registry.counts(), Counts { received: 1, routed: 0, answered: 0, overdue: 0 });
     assert!(registry.deadlines.is_empty());
 
     // HR's personal file: its subject is not told.
-    let hr = store.digests().of_unit("hr", window).await.unwrap();
+    let hr = store.digests().of_unit(&support::reminder_policy(), "hr", window).await.unwrap();
     assert_eq!(numbers(&hr.received), [PERSONAL_NEW]);
     assert_eq!(hr.received[0].subject, CONFIDENTIAL_PLACEHOLDER);
     assert!(hr.received[0].routed);
     assert!(!hr.markdown().contains(PERSONAL_SUBJECT));
 
     // A week with nothing in it.
-    let quiet = store.digests().of_unit("international", Window::iso_week("2026-W40", chrono_tz::Asia::Baku).unwrap()).await.unwrap();
+    let quiet = store
+        .digests()
+        .of_unit(&support::reminder_policy(), "international", Window::iso_week("2026-W40", chrono_tz::Asia::Baku).unwrap())
+        .await
+        .unwrap();
     assert_eq!((quiet.received.len(), quiet.answered.len()), (0, 0));
     store.close().await;
 }
@@ -140,18 +144,18 @@ fn digest_time() -> DateTime<Utc> {
 #[tokio::test]
 async fn the_weekly_digest_reaches_the_managers_in_matrix_and_the_head_by_mail() {
     let (store, _url, _guard) = support::fresh_store().await;
-    store.set_reminder_policy(policy(Some("University Registry <registry@uni.example>")));
+    let policy = policy(Some("University Registry <registry@uni.example>"));
     week_of_letters(&store).await;
     let units: Vec<String> = ["international", "hr", "registry"].map(String::from).to_vec();
-    store.reminders().ensure_digests(&units, seed::now()).await.unwrap();
-    store.reminders().ensure_digests(&units, seed::now()).await.unwrap(); // once per unit, however often asked
+    store.reminders().ensure_digests(&policy, &units, seed::now()).await.unwrap();
+    store.reminders().ensure_digests(&policy, &units, seed::now()).await.unwrap(); // once per unit, however often asked
 
-    store.reminders().fire_due(digest_time() - Duration::seconds(1), 100).await.unwrap();
+    store.reminders().fire_due(&policy, digest_time() - Duration::seconds(1), 100).await.unwrap();
     let digests_so_far =
         |messages: &[chancery::store::RoomMessageRecord]| messages.iter().filter(|m| m.markdown.contains("Weekly digest")).count();
     assert_eq!(digests_so_far(&store.room_messages().list().await.unwrap()), 0, "nothing before its time");
 
-    store.reminders().fire_due(digest_time() + Duration::seconds(30), 100).await.unwrap();
+    store.reminders().fire_due(&policy, digest_time() + Duration::seconds(30), 100).await.unwrap();
     let messages = store.room_messages().list().await.unwrap();
     let digests: Vec<_> = messages.iter().filter(|m| m.markdown.contains("Weekly digest")).collect();
     // The office's manager; HR and the registry have no manager in the directory.
@@ -175,9 +179,9 @@ async fn the_weekly_digest_reaches_the_managers_in_matrix_and_the_head_by_mail()
     assert_eq!(mails.len(), 2, "the registry's head is not in the policy: {mails:?}");
 
     // Fired once; the next is a week later.
-    store.reminders().fire_due(digest_time() + Duration::hours(1), 100).await.unwrap();
+    store.reminders().fire_due(&policy, digest_time() + Duration::hours(1), 100).await.unwrap();
     assert_eq!(digests_so_far(&store.room_messages().list().await.unwrap()), 1);
-    store.reminders().fire_due(digest_time() + Duration::days(7), 100).await.unwrap();
+    store.reminders().fire_due(&policy, digest_time() + Duration::days(7), 100).await.unwrap();
     assert_eq!(digests_so_far(&store.room_messages().list().await.unwrap()), 2);
     store.close().await;
 }
@@ -185,10 +189,10 @@ async fn the_weekly_digest_reaches_the_managers_in_matrix_and_the_head_by_mail()
 #[tokio::test]
 async fn without_mail_the_digest_goes_to_matrix_only() {
     let (store, _url, _guard) = support::fresh_store().await;
-    store.set_reminder_policy(policy(None));
+    let policy = policy(None);
     week_of_letters(&store).await;
-    store.reminders().ensure_digests(&["international".to_string()], seed::now()).await.unwrap();
-    store.reminders().fire_due(digest_time(), 100).await.unwrap();
+    store.reminders().ensure_digests(&policy, &["international".to_string()], seed::now()).await.unwrap();
+    store.reminders().fire_due(&policy, digest_time(), 100).await.unwrap();
     let messages = store.room_messages().list().await.unwrap();
     assert_eq!(messages.iter().filter(|m| m.markdown.contains("Weekly digest of international")).count(), 1);
     assert!(store.outbox().list().await.unwrap().iter().all(|m| !m.mail.subject.starts_with("Weekly digest")));

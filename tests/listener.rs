@@ -75,7 +75,7 @@ struct Running {
 
 fn start(config: ImapConfig, store: &Store) -> Running {
     let password = config.password.clone();
-    let listener = Listener::new(config, password, store.clone(), policy());
+    let listener = Listener::new(config, password, store.clone(), policy(), support::reminder_policy());
     let stats = listener.stats();
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(async move { listener.run(stopped).await });

@@ -483,8 +483,9 @@ async fn a_cancelled_meetings_pack_is_not_sent() {
         starts_at: now + chrono::Duration::days(1) + chrono::Duration::seconds(15),
         participants: vec![manager_id.clone()],
     };
-    let called_off = store.meetings().add(&meeting("Called-off review"), &manager_id, now).await.expect("meeting");
-    store.meetings().add(&meeting("Kept review"), &manager_id, now).await.expect("meeting");
+    let called_off =
+        store.meetings().add(&support::reminder_policy(), &meeting("Called-off review"), &manager_id, now).await.expect("meeting");
+    store.meetings().add(&support::reminder_policy(), &meeting("Kept review"), &manager_id, now).await.expect("meeting");
 
     let (_, reply) = ask(&manager, &room, &bot, &format!("!meeting cancel {called_off} the chair is ill")).await;
     assert!(reply.body.contains(&format!("Meeting {called_off} (Called-off review) is cancelled")), "{reply:?}");

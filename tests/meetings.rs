@@ -39,12 +39,16 @@ fn letter_with_files() -> Vec<u8> {
     .into_bytes()
 }
 
+/// The defaults, with mail on.
+fn policy() -> Policy {
+    let mut policy = Policy::new(chrono_tz::Asia::Baku);
+    policy.mail_from = Some(FROM.into());
+    policy
+}
+
 async fn seeded() -> (Store, String, Option<tempfile::TempDir>, String) {
     let (store, url, guard) = seed::seeded_store().await;
     let number = seed::register(&store, &support::shipped_policy(), &letter_with_files(), seed::now() - Duration::days(2)).await;
-    let mut policy = Policy::new(chrono_tz::Asia::Baku);
-    policy.mail_from = Some(FROM.into());
-    store.set_reminder_policy(policy);
     for (mxid, email) in
         [(seed::IRO_MANAGER, "leyla@uni.example"), (seed::CLERK, "kamran@uni.example"), (seed::HR_OFFICER, "hecer@uni.example")]
     {
@@ -62,7 +66,7 @@ async fn a_meeting_schedules_its_pack_and_bad_meetings_store_nothing() {
     let (store, _url, _guard, _) = seeded().await;
     let now = seed::now();
     let new = NewMeeting { title: "Erasmus committee".into(), starts_at: meeting_at(), participants: participants() };
-    let id = store.meetings().add(&new, seed::IRO_MANAGER, now).await.expect("meeting stored");
+    let id = store.meetings().add(&policy(), &new, seed::IRO_MANAGER, now).await.expect("meeting stored");
     let pending = store.reminders().of_subject(&[Kind::AgendaPack], id).await.expect("reminders");
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].reminder.due_at, meeting_at() - Duration::days(1), "a day before, by the default policy");
@@ -70,9 +74,9 @@ async fn a_meeting_schedules_its_pack_and_bad_meetings_store_nothing() {
 
     // In the past, or with a stranger: refused, and nothing stored (no meeting, no reminder).
     let past = NewMeeting { starts_at: now - Duration::hours(1), ..new.clone() };
-    assert!(matches!(store.meetings().add(&past, seed::IRO_MANAGER, now).await, Err(StoreError::Refused(_))));
+    assert!(matches!(store.meetings().add(&policy(), &past, seed::IRO_MANAGER, now).await, Err(StoreError::Refused(_))));
     let stranger = NewMeeting { participants: vec!["@nobody:uni.example".into()], ..new.clone() };
-    assert!(matches!(store.meetings().add(&stranger, seed::IRO_MANAGER, now).await, Err(StoreError::Refused(_))));
+    assert!(matches!(store.meetings().add(&policy(), &stranger, seed::IRO_MANAGER, now).await, Err(StoreError::Refused(_))));
     assert_eq!(store.meetings().upcoming(now, 10).await.unwrap().len(), 1);
     assert!(matches!(store.meetings().get(id + 1).await, Err(StoreError::NotFound(_))));
     assert!(store.reminders().of_subject(&[Kind::AgendaPack], id + 1).await.unwrap().is_empty());
@@ -89,10 +93,10 @@ async fn a_meeting_schedules_its_pack_and_bad_meetings_store_nothing() {
 
     // A meeting sooner than the pack's lead time gets its pack at once.
     let soon = NewMeeting { starts_at: now + Duration::hours(3), ..new };
-    let soon = store.meetings().add(&soon, seed::IRO_MANAGER, now).await.unwrap();
+    let soon = store.meetings().add(&policy(), &soon, seed::IRO_MANAGER, now).await.unwrap();
     assert_eq!(store.meetings().pack_due(soon).await.unwrap(), Some(now));
     // The scheduler was down until after it began: no pack, and the organiser hears why.
-    store.reminders().fire_due(now + Duration::hours(4), 100).await.expect("fired");
+    store.reminders().fire_due(&policy(), now + Duration::hours(4), 100).await.expect("fired");
     assert_eq!(store.meetings().pack_due(soon).await.unwrap(), None);
     assert!(store.outbox().list().await.unwrap().iter().all(|m| !m.mail.subject.contains("Agenda pack")));
     let messages = store.room_messages().list().await.unwrap();
@@ -108,14 +112,14 @@ async fn the_pack_registers_one_letter_per_participant_with_the_documents_each_m
     let (store, _url, _guard, with_files) = seeded().await;
     let now = seed::now();
     let new = NewMeeting { title: "Erasmus komitəsi".into(), starts_at: meeting_at(), participants: participants() };
-    let id = store.meetings().add(&new, seed::IRO_MANAGER, now).await.expect("meeting stored");
+    let id = store.meetings().add(&policy(), &new, seed::IRO_MANAGER, now).await.expect("meeting stored");
     for (number, text) in [(with_files.as_str(), "Budget"), (seed::documents::PERSONAL_FILE, "Appointment"), (seed::documents::ERASMUS, "")]
     {
         store.meetings().add_item(id, number, text, seed::REGISTRAR, now).await.expect("item added");
     }
     let outbox_before = store.outbox().list().await.unwrap().len();
 
-    let report = store.reminders().fire_due(meeting_at() - Duration::hours(23), 100).await.expect("fired");
+    let report = store.reminders().fire_due(&policy(), meeting_at() - Duration::hours(23), 100).await.expect("fired");
     assert!(report.fired >= 1, "{report:?}");
     assert_eq!(store.meetings().pack_due(id).await.unwrap(), None, "the pack went out once");
 
@@ -190,7 +194,7 @@ async fn the_pack_registers_one_letter_per_participant_with_the_documents_each_m
 
     // A second wake-up sends nothing more.
     let again = store.outbox().list().await.unwrap().len();
-    store.reminders().fire_due(meeting_at() - Duration::hours(22), 100).await.unwrap();
+    store.reminders().fire_due(&policy(), meeting_at() - Duration::hours(22), 100).await.unwrap();
     assert_eq!(store.outbox().list().await.unwrap().iter().filter(|m| m.mail.subject.contains("Agenda pack")).count(), 3);
     assert!(store.outbox().list().await.unwrap().len() >= again);
     store.close().await;
@@ -208,11 +212,11 @@ async fn the_pack_reaches_the_participants_mailbox_through_postfix_with_its_file
         starts_at: now + Duration::hours(20),
         participants: vec![seed::HR_OFFICER.into()],
     };
-    let id = store.meetings().add(&new, seed::IRO_MANAGER, now).await.expect("meeting stored");
+    let id = store.meetings().add(&policy(), &new, seed::IRO_MANAGER, now).await.expect("meeting stored");
     for number in [with_files.as_str(), seed::documents::PERSONAL_FILE] {
         store.meetings().add_item(id, number, "", seed::REGISTRAR, now).await.expect("item added");
     }
-    store.reminders().fire_due(Utc::now(), 100).await.expect("fired");
+    store.reminders().fire_due(&policy(), Utc::now(), 100).await.expect("fired");
     let pack = store.outbox().list().await.unwrap().into_iter().find(|m| m.mail.to == ["alice@uni.example"]).expect("the pack is queued");
 
     let config = support::smtp_config();
@@ -251,14 +255,14 @@ async fn a_cancelled_meeting_tells_its_participants_and_its_pack_is_never_sent()
     let (store, _url, _guard, _) = seeded().await;
     let now = seed::now();
     let new = NewMeeting { title: "Erasmus committee".into(), starts_at: meeting_at(), participants: participants() };
-    let id = store.meetings().add(&new, seed::IRO_MANAGER, now).await.expect("meeting stored");
+    let id = store.meetings().add(&policy(), &new, seed::IRO_MANAGER, now).await.expect("meeting stored");
     store.meetings().add_item(id, seed::documents::ERASMUS, "Nominations", seed::IRO_MANAGER, now).await.expect("item");
     // The pack would be registered correspondence; reminders of the seeded letters are mailed too.
     let letters_mailed =
         |store: Store| async move { store.outbox().list().await.unwrap().into_iter().filter(|m| m.kind != "reminder").count() };
     let mails_before = letters_mailed(store.clone()).await;
 
-    let cancelled = store.meetings().cancel(id, Some("the chair is ill"), seed::IRO_MANAGER, now).await.expect("cancelled");
+    let cancelled = store.meetings().cancel(&policy(), id, Some("the chair is ill"), seed::IRO_MANAGER, now).await.expect("cancelled");
     let by = cancelled.cancelled.as_ref().expect("recorded");
     assert_eq!((by.by.as_str(), by.at, by.reason.as_deref()), (seed::IRO_MANAGER, now, Some("the chair is ill")));
     let told: Vec<_> = store
@@ -277,18 +281,18 @@ async fn a_cancelled_meeting_tells_its_participants_and_its_pack_is_never_sent()
     assert!(store.meetings().upcoming(now, 10).await.unwrap().is_empty(), "no longer coming");
 
     // The pack's time comes, and goes: nothing is sent (the seeded letters' reminders fire).
-    store.reminders().fire_due(meeting_at() - Duration::hours(1), 100).await.expect("fired");
+    store.reminders().fire_due(&policy(), meeting_at() - Duration::hours(1), 100).await.expect("fired");
     assert_eq!(letters_mailed(store.clone()).await, mails_before, "no pack mailed");
     assert!(!store.room_messages().list().await.unwrap().iter().any(|m| m.markdown.contains("Agenda pack")));
 
     // Twice, and after the fact: refused.
-    let again = store.meetings().cancel(id, None, seed::REGISTRAR, now).await.unwrap_err();
+    let again = store.meetings().cancel(&policy(), id, None, seed::REGISTRAR, now).await.unwrap_err();
     assert!(again.to_string().contains("was cancelled already, by @manager:uni.example"), "{again}");
     let removed = store.meetings().remove_item(id, 1, seed::IRO_MANAGER, now).await.unwrap_err();
     assert!(removed.to_string().contains("is cancelled"), "{removed}");
     let soon = NewMeeting { starts_at: now + Duration::hours(3), ..new };
-    let soon = store.meetings().add(&soon, seed::IRO_MANAGER, now).await.unwrap();
-    let begun = store.meetings().cancel(soon, None, seed::IRO_MANAGER, now + Duration::hours(4)).await.unwrap_err();
+    let soon = store.meetings().add(&policy(), &soon, seed::IRO_MANAGER, now).await.unwrap();
+    let begun = store.meetings().cancel(&policy(), soon, None, seed::IRO_MANAGER, now + Duration::hours(4)).await.unwrap_err();
     assert!(begun.to_string().contains("there is nothing to call off"), "{begun}");
     store.close().await;
 }
@@ -298,7 +302,7 @@ async fn an_item_comes_off_the_agenda_until_the_pack_goes_and_the_document_says_
     let (store, _url, _guard, with_files) = seeded().await;
     let now = seed::now();
     let new = NewMeeting { title: "Erasmus committee".into(), starts_at: meeting_at(), participants: participants() };
-    let id = store.meetings().add(&new, seed::IRO_MANAGER, now).await.expect("meeting stored");
+    let id = store.meetings().add(&policy(), &new, seed::IRO_MANAGER, now).await.expect("meeting stored");
     store.meetings().add_item(id, seed::documents::ERASMUS, "", seed::IRO_MANAGER, now).await.unwrap();
     store.meetings().add_item(id, &with_files, "", seed::IRO_MANAGER, now).await.unwrap();
 
@@ -317,7 +321,7 @@ async fn an_item_comes_off_the_agenda_until_the_pack_goes_and_the_document_says_
     // Removed, it may go on again.
     store.meetings().add_item(id, seed::documents::ERASMUS, "", seed::IRO_MANAGER, now).await.expect("back on");
 
-    store.reminders().fire_due(meeting_at() - Duration::days(1), 100).await.expect("pack sent");
+    store.reminders().fire_due(&policy(), meeting_at() - Duration::days(1), 100).await.expect("pack sent");
     let sent = store.meetings().remove_item(id, 2, seed::IRO_MANAGER, now).await.unwrap_err();
     assert!(sent.to_string().contains("has been sent"), "{sent}");
     store.close().await;

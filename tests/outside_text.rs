@@ -103,7 +103,7 @@ async fn a_hostile_subject_is_text_in_doc_docs_search_and_the_room_card() {
 #[tokio::test]
 async fn a_hostile_subject_is_text_in_the_weekly_digest() {
     let (store, _url, _guard, number) = store_with_hostile_letter().await;
-    let digest = store.digests().of_unit("international", Window::ending(seed::now())).await.expect("digest");
+    let digest = store.digests().of_unit(&support::reminder_policy(), "international", Window::ending(seed::now())).await.expect("digest");
     let message = digest.message();
     assert!(message.contains(&number), "{message}");
     assert_shown_as_text("the digest", &message, SUBJECT);
@@ -128,10 +128,10 @@ async fn names_and_texts_typed_by_staff_are_text_in_reminders() {
         visa_expires: None,
         passport_expires: None,
     };
-    store.visas().add(&trip, seed::REGISTRAR, seed::now()).await.expect("case");
+    store.visas().add(&support::reminder_policy(), &trip, seed::REGISTRAR, seed::now()).await.expect("case");
     let due = seed::now() + Duration::minutes(30);
     store.reminders().add_personal(seed::CLERK, seed::CLERK, due, SUBJECT, seed::now()).await.expect("personal reminder");
-    store.reminders().fire_due(seed::now() + Duration::days(2), 100).await.expect("fired");
+    store.reminders().fire_due(&support::reminder_policy(), seed::now() + Duration::days(2), 100).await.expect("fired");
 
     let messages = store.room_messages().list().await.expect("room outbox");
     let visa: Vec<_> = messages.iter().filter(|m| m.target == RoomTarget::Person(seed::IRO_OFFICER.into())).collect();

@@ -385,7 +385,7 @@ fn random_and_damaged_mail_never_panics_and_always_ends_in_the_register() {
             })
             .collect();
         let outcomes = runtime
-            .block_on(store.register_incoming(arrivals, &policy, at))
+            .block_on(store.register_incoming(arrivals, &policy, &support::reminder_policy(), at))
             .map_err(|e| TestCaseError::fail(format!("registering failed: {e}")))?;
         prop_assert_eq!(outcomes.len(), raws.len(), "one outcome per letter");
         for (raw, outcome) in raws.iter().zip(&outcomes) {
@@ -464,7 +464,9 @@ fn a_delivery_report_with_parts_cut_by_their_boundaries_is_registered() {
     let runtime = runtime();
     let (store, _url, _guard) = runtime.block_on(support::fresh_store());
     let arrival = Arrival { letter: read_letter(&raw), raw, source: Source::File { path: "dsn.eml".into() }, received_at: seed::now() };
-    let outcomes = runtime.block_on(store.register_incoming(vec![arrival], &support::shipped_policy(), seed::now())).expect("registered");
+    let outcomes = runtime
+        .block_on(store.register_incoming(vec![arrival], &support::shipped_policy(), &support::reminder_policy(), seed::now()))
+        .expect("registered");
     assert!(matches!(outcomes.as_slice(), [Outcome::Registered { .. }]), "{outcomes:?}");
     runtime.block_on(store.close());
 }
@@ -858,7 +860,9 @@ fn a_letter_with_nul_bytes_is_registered() {
     let runtime = runtime();
     let (store, _url, _guard) = runtime.block_on(support::fresh_store());
     let arrival = Arrival { letter: read_letter(&raw), raw, source: Source::File { path: "nul.eml".into() }, received_at: seed::now() };
-    let outcomes = runtime.block_on(store.register_incoming(vec![arrival], &support::shipped_policy(), seed::now())).expect("registered");
+    let outcomes = runtime
+        .block_on(store.register_incoming(vec![arrival], &support::shipped_policy(), &support::reminder_policy(), seed::now()))
+        .expect("registered");
     assert!(matches!(outcomes.as_slice(), [Outcome::Registered { .. }]), "{outcomes:?}");
     runtime.block_on(store.close());
 }

@@ -52,10 +52,10 @@ async fn a_personal_reminder_is_one_message_where_it_was_asked_at_its_time_and_o
     assert!(reply.contains("set for"), "{reply}");
 
     // Before their time nothing is said.
-    chat.store.reminders().fire_due(seed::now() + Duration::minutes(119), 100).await.expect("fire");
+    chat.store.reminders().fire_due(&support::reminder_policy(), seed::now() + Duration::minutes(119), 100).await.expect("fire");
     assert!(chat.messages_with("call the embassy").await.is_empty());
 
-    chat.store.reminders().fire_due(seed::now() + Duration::hours(3), 100).await.expect("fire");
+    chat.store.reminders().fire_due(&support::reminder_policy(), seed::now() + Duration::hours(3), 100).await.expect("fire");
     let embassy = chat.messages_with("call the embassy").await;
     assert_eq!(embassy.len(), 1, "{embassy:?}");
     assert_eq!(embassy[0].target, person(seed::IRO_OFFICER));
@@ -68,7 +68,7 @@ async fn a_personal_reminder_is_one_message_where_it_was_asked_at_its_time_and_o
     assert_eq!(meeting[0].target, RoomTarget::Room("#iro:uni.example".into()));
 
     // A personal reminder fires once.
-    chat.store.reminders().fire_due(seed::now() + Duration::days(3), 100).await.expect("fire");
+    chat.store.reminders().fire_due(&support::reminder_policy(), seed::now() + Duration::days(3), 100).await.expect("fire");
     assert_eq!(chat.messages_with("call the embassy").await.len(), 1);
     assert_eq!(chat.messages_with("team meeting").await.len(), 1);
     let listed = chat.ask(seed::IRO_OFFICER, "!reminders").await;

@@ -49,15 +49,15 @@ fn messages_to(messages: &[RoomMessageRecord], mxid: &str) -> Vec<String> {
 async fn a_visa_case_is_reminded_at_each_lead_time_to_its_owner_and_the_office_until_it_is_done() {
     let (store, _url, _guard) = staffed_store().await;
     // Opened by the registrar for the officer; the office's manager hears of it too.
-    let id = store.visas().add(&trip("2026-12-16"), seed::REGISTRAR, seed::now()).await.expect("case");
+    let id = store.visas().add(&support::reminder_policy(), &trip("2026-12-16"), seed::REGISTRAR, seed::now()).await.expect("case");
     let scheduled = store.reminders().of_subject(&[Kind::VisaApplyBy, Kind::VisaExpiry], id).await.unwrap();
     assert_eq!(scheduled.len(), 1, "one deadline, one reminder: {scheduled:?}");
     // 60 and 30 days before are past; 14 days before is Wednesday 2 December.
     assert_eq!(scheduled[0].reminder.due_at, nine("2026-12-02"));
 
-    let early = store.reminders().fire_due(nine("2026-12-02") - Duration::seconds(1), 100).await.unwrap();
+    let early = store.reminders().fire_due(&support::reminder_policy(), nine("2026-12-02") - Duration::seconds(1), 100).await.unwrap();
     assert_eq!(early.fired, 0, "nothing before its time");
-    let report = store.reminders().fire_due(nine("2026-12-02"), 100).await.unwrap();
+    let report = store.reminders().fire_due(&support::reminder_policy(), nine("2026-12-02"), 100).await.unwrap();
     assert_eq!((report.fired, report.messages, report.late), (1, 3, 0));
     let messages = store.room_messages().list().await.unwrap();
     for person in [seed::REGISTRAR, seed::IRO_OFFICER, seed::IRO_MANAGER] {
@@ -66,7 +66,7 @@ async fn a_visa_case_is_reminded_at_each_lead_time_to_its_owner_and_the_office_u
         assert!(told[0].contains("apply for the visa by 2026-12-16 (in 14 days)"), "{}", told[0]);
         assert!(told[0].contains(&format!("visa case {id}, Orxan Officer to DE (schengen)")), "{}", told[0]);
     }
-    let again = store.reminders().fire_due(nine("2026-12-02") + Duration::hours(1), 100).await.unwrap();
+    let again = store.reminders().fire_due(&support::reminder_policy(), nine("2026-12-02") + Duration::hours(1), 100).await.unwrap();
     assert_eq!(again.fired, 0, "a step fires once");
     let next = store.reminders().of_subject(&[Kind::VisaApplyBy], id).await.unwrap();
     assert_eq!(next[0].reminder.due_at, nine("2026-12-09"), "then 7 days before");
@@ -74,7 +74,7 @@ async fn a_visa_case_is_reminded_at_each_lead_time_to_its_owner_and_the_office_u
 
     store.visas().mark_done(id, seed::IRO_MANAGER, nine("2026-12-03")).await.unwrap();
     assert!(store.reminders().of_subject(&[Kind::VisaApplyBy], id).await.unwrap().is_empty(), "a closed case is not reminded");
-    let after = store.reminders().fire_due(nine("2027-01-30"), 100).await.unwrap();
+    let after = store.reminders().fire_due(&support::reminder_policy(), nine("2027-01-30"), 100).await.unwrap();
     assert_eq!(after.fired, 0);
     store.close().await;
 }
@@ -86,7 +86,7 @@ async fn what_came_due_while_nothing_ran_fires_once_and_says_it_is_late() {
     let id = store.reminders().add_personal(seed::CLERK, seed::CLERK, due, "call the embassy", seed::now()).await.unwrap();
     let on_time = store.reminders().add_personal(seed::CLERK, "!room:uni.example", due, "stand-up", seed::now()).await.unwrap();
     // The instance was down from before `due` until three hours later.
-    let report = store.reminders().fire_due(due + Duration::hours(3), 100).await.unwrap();
+    let report = store.reminders().fire_due(&support::reminder_policy(), due + Duration::hours(3), 100).await.unwrap();
     assert_eq!((report.fired, report.late), (2, 2));
     let messages = store.room_messages().list().await.unwrap();
     let direct = messages_to(&messages, seed::CLERK);
@@ -96,7 +96,7 @@ async fn what_came_due_while_nothing_ran_fires_once_and_says_it_is_late() {
     assert!(room[0].markdown.starts_with(&format!("⏰ **Reminder {on_time}** from {}: stand-up", seed::CLERK)), "{}", room[0].markdown);
     let record = store.reminders().get(id).await.unwrap();
     assert_eq!(record.status, "done", "a personal reminder fires once");
-    assert_eq!(store.reminders().fire_due(due + Duration::days(3), 100).await.unwrap().fired, 0);
+    assert_eq!(store.reminders().fire_due(&support::reminder_policy(), due + Duration::days(3), 100).await.unwrap().fired, 0);
     store.close().await;
 }
 
@@ -115,10 +115,13 @@ async fn two_instances_firing_at_the_same_moment_fire_each_reminder_once() {
     // other may be told the database is busy: it tries again, as the scheduler does).
     loop {
         let (mine, theirs) = (store.reminders(), other.reminders());
-        let (a, b) = tokio::join!(mine.fire_due(at, 40), theirs.fire_due(at, 40));
+        let policy = support::reminder_policy();
+        let (a, b) = tokio::join!(mine.fire_due(&policy, at, 40), theirs.fire_due(&policy, at, 40));
         let round = a.map(|r| r.fired).unwrap_or(0) + b.map(|r| r.fired).unwrap_or(0);
         fired += round;
-        if store.reminders().fire_due(at, 0).await.is_ok() && store.reminders().next_due().await.unwrap().is_none_or(|next| next > at) {
+        if store.reminders().fire_due(&support::reminder_policy(), at, 0).await.is_ok()
+            && store.reminders().next_due().await.unwrap().is_none_or(|next| next > at)
+        {
             break;
         }
     }
@@ -139,7 +142,6 @@ async fn a_letter_with_a_due_date_reminds_its_unit_before_and_its_head_weekly_un
     let mut policy = Policy::new(chrono_tz::Asia::Baku);
     policy.unit_head_emails.insert("international".into(), "l.aliyeva@uni.example".into());
     policy.mail_from = Some("University Registry <registry@uni.example>".into());
-    store.set_reminder_policy(policy);
     // The Erasmus letter came on Monday 16 November for the international office, due in 10
     // working days: Monday 30 November.
     seed::seed(&store).await;
@@ -154,7 +156,7 @@ async fn a_letter_with_a_due_date_reminds_its_unit_before_and_its_head_weekly_un
     );
 
     // The instance starts on 1 December at 13:00: both came due meanwhile.
-    store.reminders().fire_due(seed::now(), 100).await.unwrap();
+    store.reminders().fire_due(&policy, seed::now(), 100).await.unwrap();
     let told = messages_to(&store.room_messages().list().await.unwrap(), seed::IRO_MANAGER);
     assert_eq!(told.len(), 2, "nobody is assigned: the unit's manager hears both: {told:?}");
     assert!(told[0].contains("the letter is due on 2026-11-30") && told[0].contains("late: was due at 2026-11-26 09:00"), "{}", told[0]);
@@ -169,11 +171,11 @@ async fn a_letter_with_a_due_date_reminds_its_unit_before_and_its_head_weekly_un
     assert!(mails[0].message_id.starts_with("chancery.rem."), "{}", mails[0].message_id);
 
     // A week on, again; then the letter is answered and the reminders stop.
-    store.reminders().fire_due(nine("2026-12-08"), 100).await.unwrap();
+    store.reminders().fire_due(&policy, nine("2026-12-08"), 100).await.unwrap();
     assert_eq!(head_mail(&store).await.len(), 2);
     store.documents().set_status(seed::documents::ERASMUS, "answered", seed::IRO_MANAGER, nine("2026-12-09")).await.unwrap();
-    store.reminders().fire_due(nine("2026-12-15"), 100).await.unwrap();
-    store.reminders().fire_due(nine("2026-12-22"), 100).await.unwrap();
+    store.reminders().fire_due(&policy, nine("2026-12-15"), 100).await.unwrap();
+    store.reminders().fire_due(&policy, nine("2026-12-22"), 100).await.unwrap();
     assert_eq!(head_mail(&store).await.len(), 2, "an answered letter is overdue no more");
     assert!(store.reminders().of_owner("chancery").await.unwrap().iter().all(|r| r.reminder.subject_id != Some(erasmus)));
     store.close().await;
@@ -200,7 +202,7 @@ async fn a_new_due_date_moves_the_letters_reminders_and_is_in_its_history() {
 
     let before = store
         .documents()
-        .change_due(seed::documents::ERASMUS, day("2026-12-11"), Some("the partner asked for a week more"), seed::IRO_MANAGER, seed::now())
+        .change_due(&support::reminder_policy(), seed::documents::ERASMUS, day("2026-12-11"), Some("the partner asked for a week more"), seed::IRO_MANAGER, seed::now())
         .await
         .expect("a new due date");
     assert_eq!(before, Some(day("2026-11-30")));
@@ -221,9 +223,9 @@ async fn a_new_due_date_moves_the_letters_reminders_and_is_in_its_history() {
     );
 
     // The old reminders were due already and never fire; the new ones fire at their time.
-    store.reminders().fire_due(seed::now(), 100).await.unwrap();
+    store.reminders().fire_due(&support::reminder_policy(), seed::now(), 100).await.unwrap();
     assert!(messages_to(&store.room_messages().list().await.unwrap(), seed::IRO_MANAGER).is_empty(), "the old date reminds nobody");
-    store.reminders().fire_due(nine("2026-12-09"), 100).await.unwrap();
+    store.reminders().fire_due(&support::reminder_policy(), nine("2026-12-09"), 100).await.unwrap();
     let told = messages_to(&store.room_messages().list().await.unwrap(), seed::IRO_MANAGER);
     assert_eq!(told.len(), 1, "{told:?}");
     assert!(told[0].contains("the letter is due on 2026-12-11") && !told[0].contains("late"), "{}", told[0]);
@@ -231,12 +233,12 @@ async fn a_new_due_date_moves_the_letters_reminders_and_is_in_its_history() {
     // A date in the past, the same date, a settled letter: refused, nothing changed.
     let documents = store.documents();
     let refusal = |result: chancery::store::Result<Option<NaiveDate>>| result.unwrap_err().to_string();
-    let past = refusal(documents.change_due(seed::documents::ERASMUS, day("2026-11-20"), None, seed::IRO_MANAGER, seed::now()).await);
+    let past = refusal(documents.change_due(&support::reminder_policy(), seed::documents::ERASMUS, day("2026-11-20"), None, seed::IRO_MANAGER, seed::now()).await);
     assert!(past.contains("2026-11-20 is in the past"), "{past}");
-    let same = refusal(documents.change_due(seed::documents::ERASMUS, day("2026-12-11"), None, seed::IRO_MANAGER, seed::now()).await);
+    let same = refusal(documents.change_due(&support::reminder_policy(), seed::documents::ERASMUS, day("2026-12-11"), None, seed::IRO_MANAGER, seed::now()).await);
     assert!(same.contains("is due on 2026-12-11 already"), "{same}");
     documents.set_status(seed::documents::PLAIN, "answered", seed::REGISTRAR, seed::now()).await.unwrap();
-    let settled = refusal(documents.change_due(seed::documents::PLAIN, day("2026-12-20"), None, seed::REGISTRAR, seed::now()).await);
+    let settled = refusal(documents.change_due(&support::reminder_policy(), seed::documents::PLAIN, day("2026-12-20"), None, seed::REGISTRAR, seed::now()).await);
     assert!(settled.contains("is answered already"), "{settled}");
     assert_eq!(letter_reminders(&store, erasmus).await.len(), 1, "the overdue reminder waits for the 14th");
     store.close().await;
@@ -255,7 +257,7 @@ async fn a_rerouted_letter_reminds_the_new_units_people() {
     store.staff().put(&treasurer, "seed", seed::now()).await.unwrap();
     let documents = store.documents();
     documents.assign(seed::documents::ERASMUS, seed::IRO_OFFICER, seed::IRO_MANAGER, seed::now()).await.unwrap();
-    documents.change_due(seed::documents::ERASMUS, day("2026-12-11"), None, seed::IRO_MANAGER, seed::now()).await.unwrap();
+    documents.change_due(&support::reminder_policy(), seed::documents::ERASMUS, day("2026-12-11"), None, seed::IRO_MANAGER, seed::now()).await.unwrap();
 
     // As `chancery docs reroute` does it.
     store.change(seed::documents::ERASMUS, "unit", "finance", seed::REGISTRAR, Some("it is about the budget"), seed::now()).await.unwrap();
@@ -264,8 +266,8 @@ async fn a_rerouted_letter_reminds_the_new_units_people() {
     let history = document.history.unwrap();
     assert!(history.iter().any(|h| h.action == "unassigned" && h.old_value.as_deref() == Some(seed::IRO_OFFICER)), "{history:?}");
 
-    store.reminders().fire_due(nine("2026-12-09"), 100).await.unwrap();
-    store.reminders().fire_due(nine("2026-12-14"), 100).await.unwrap();
+    store.reminders().fire_due(&support::reminder_policy(), nine("2026-12-09"), 100).await.unwrap();
+    store.reminders().fire_due(&support::reminder_policy(), nine("2026-12-14"), 100).await.unwrap();
     // The seeded letters and contacts have reminders of their own: only this letter's count.
     let messages: Vec<_> =
         store.room_messages().list().await.unwrap().into_iter().filter(|m| m.markdown.contains(seed::documents::ERASMUS)).collect();
@@ -283,17 +285,17 @@ async fn a_rerouted_letter_reminds_the_new_units_people() {
 #[tokio::test]
 async fn a_cancelled_visa_case_fires_no_more_reminders() {
     let (store, _url, _guard) = staffed_store().await;
-    let id = store.visas().add(&trip("2026-12-16"), seed::REGISTRAR, seed::now()).await.expect("case");
+    let id = store.visas().add(&support::reminder_policy(), &trip("2026-12-16"), seed::REGISTRAR, seed::now()).await.expect("case");
     assert_eq!(store.reminders().of_subject(&[Kind::VisaApplyBy, Kind::VisaExpiry], id).await.unwrap().len(), 1);
 
-    let case = store.visas().cancel(id, seed::IRO_OFFICER, seed::now()).await.expect("cancelled");
+    let case = store.visas().cancel(&support::reminder_policy(), id, seed::IRO_OFFICER, seed::now()).await.expect("cancelled");
     assert_eq!(case.status, chancery::core::visa::CaseStatus::Cancelled { at: seed::now(), by: seed::IRO_OFFICER.into() });
     assert!(store.reminders().of_subject(&[Kind::VisaApplyBy, Kind::VisaExpiry], id).await.unwrap().is_empty());
-    let report = store.reminders().fire_due(nine("2026-12-16"), 100).await.unwrap();
+    let report = store.reminders().fire_due(&support::reminder_policy(), nine("2026-12-16"), 100).await.unwrap();
     assert_eq!(report.fired, 0, "its days come and go");
     assert!(store.room_messages().list().await.unwrap().is_empty());
 
-    let again = store.visas().cancel(id, seed::IRO_MANAGER, seed::now()).await.unwrap_err();
+    let again = store.visas().cancel(&support::reminder_policy(), id, seed::IRO_MANAGER, seed::now()).await.unwrap_err();
     assert!(again.to_string().contains("is cancelled already, by @officer:uni.example"), "{again}");
     let done = store.visas().mark_done(id, seed::IRO_MANAGER, seed::now()).await.unwrap();
     assert!(matches!(done, chancery::store::Closing::AlreadyDone(_)), "a cancelled case is not done afterwards");

@@ -42,7 +42,7 @@ fn arrival(from: &str, subject: &str) -> Arrival {
 }
 
 async fn register(store: &Store, arrival: Arrival, policy: &IntakePolicy) -> String {
-    let outcomes = store.register_incoming(vec![arrival], policy, now()).await.expect("registered");
+    let outcomes = store.register_incoming(vec![arrival], policy, &support::reminder_policy(), now()).await.expect("registered");
     outcomes[0].number().to_string()
 }
 

@@ -43,7 +43,7 @@ impl Registry {
         let dispatcher = Dispatcher::new(&smtp, smtp.password.clone(), store.clone()).expect("dispatcher");
         store.wake_on_mail(dispatcher.waker());
         let config = imap_config("registry", &mailbox);
-        let listener = Listener::new(config.clone(), config.password.clone(), store.clone(), policy);
+        let listener = Listener::new(config.clone(), config.password.clone(), store.clone(), policy, support::reminder_policy());
         let (s1, s2) = (stopped.clone(), stopped);
         let tasks = vec![tokio::spawn(async move { listener.run(s1).await }), tokio::spawn(async move { dispatcher.run(s2).await })];
         Registry { store, mailbox, stop, tasks, _guard: guard }

@@ -127,7 +127,7 @@ async fn register_from_mailbox(store: &Store, mailbox: &str, uid: u32) {
         source: Source::Imap { mailbox: mailbox.into(), uid_validity: 7, uid },
         received_at: now(),
     };
-    store.register_incoming(vec![arrival], &support::policy_without_rules(), now()).await.expect("registered");
+    store.register_incoming(vec![arrival], &support::policy_without_rules(), &support::reminder_policy(), now()).await.expect("registered");
 }
 
 /// SQLite keeps whatever it is given, whatever the column's declared type: a damaged or
@@ -201,7 +201,7 @@ async fn letters_are_filed_under_their_domains_alike_by_registration_and_by_the_
         )
         .into_bytes();
         let arrival = Arrival { letter: read_letter(&raw), raw, source: Source::File { path: format!("{n}.eml") }, received_at: now() };
-        store.register_incoming(vec![arrival], &support::policy_without_rules(), now()).await.expect("registered");
+        store.register_incoming(vec![arrival], &support::policy_without_rules(), &support::reminder_policy(), now()).await.expect("registered");
     }
     let outgoing = store
         .register_outgoing(None, "@registrar:uni.example", "registry", now(), |number, _| {

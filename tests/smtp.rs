@@ -86,7 +86,10 @@ where
 async fn register(store: &Store, raw: &[u8]) -> (String, i64) {
     let letter = read_letter(raw);
     let arrival = Arrival { raw: raw.to_vec(), letter, source: Source::File { path: unique("letter.eml") }, received_at: Utc::now() };
-    let outcomes = store.register_incoming(vec![arrival], &RegisterConfig::default().policy(), Utc::now()).await.expect("register");
+    let outcomes = store
+        .register_incoming(vec![arrival], &RegisterConfig::default().policy(), &support::reminder_policy(), Utc::now())
+        .await
+        .expect("register");
     let number = outcomes[0].number().to_string();
     let id = store.document(&number).await.expect("registered document").id;
     (number, id)

@@ -141,7 +141,7 @@ async fn change_due(at: &Invocation<'_>, number: &str, date: &str, reason: Optio
     let number = canonical_number(number)?;
     let today = at.now.with_timezone(&at.zone).date_naive();
     let due_on = crate::core::dates::parse_date(date, today).map_err(anyhow::Error::msg)?;
-    let before = at.store.documents().change_due(&number, due_on, reason, &at.actor, at.now).await?;
+    let before = at.store.documents().change_due(&at.reminders, &number, due_on, reason, &at.actor, at.now).await?;
     let was = before.map(|day| format!(" (it was {day})")).unwrap_or_default();
     writeln!(out, "{number} is now due on {due_on}{was}; its reminders are rescheduled")?;
     Ok(())

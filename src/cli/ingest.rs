@@ -17,7 +17,7 @@ pub(super) async fn run(at: &Invocation<'_>, paths: &[PathBuf], accept_unparsed:
     let config = at.config;
     let policy = IntakePolicy { rules: load_rules(config)?.map(Arc::new), ..config.register.policy() };
     let options = IngestOptions { accept_unparsed, max_message_bytes: config.register.max_message_bytes() };
-    let report = crate::ingest::ingest(at.store, &policy, paths, options).await?;
+    let report = crate::ingest::ingest(at.store, &policy, &at.reminders, paths, options).await?;
     at.store.index_before_exit().await;
     write_summary(out, &report, options)?;
     if report.refused.is_empty() {

@@ -165,6 +165,8 @@ struct Invocation<'a> {
     /// Who the register's history names for what this run changes (`cli:USER`).
     actor: String,
     now: DateTime<Utc>,
+    /// When what this run schedules is reminded (`[reminders]` with the rules' units).
+    reminders: crate::core::remind::Policy,
 }
 
 /// Runs the command line; errors come back as one line for `main` to print.
@@ -184,9 +186,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
         open().await
     }
     .context("cannot open the store")?;
-    // Commands that schedule reminders (`chat`) need the rules they fire by; a broken rules
-    // folder is reported by the commands that use rules, not by every command.
-    store.set_reminder_policy(crate::service::reminder_policy(&config, load_rules(&config).ok().flatten().as_ref())?);
+    // Commands that schedule reminders need the rules they fire by; a broken rules folder is
+    // reported by the commands that use rules, not by every command.
+    let reminders = crate::service::reminder_policy(&config, load_rules(&config).ok().flatten().as_ref())?;
     let code = match cli.command {
         Command::Serve => {
             crate::service::run(config, store.clone(), crate::service::signal()).await?;
@@ -194,7 +196,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
         command => {
             let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
-            let invocation = Invocation { config: &config, store: &store, zone, actor, now: Utc::now() };
+            let invocation = Invocation { config: &config, store: &store, zone, actor, now: Utc::now(), reminders };
             dispatch(command, &invocation).await?
         }
     };

@@ -44,7 +44,7 @@ pub(super) async fn run(at: &Invocation<'_>, command: ReportCommand, out: &mut i
 async fn weekly(at: &Invocation<'_>, unit: Option<&str>, week: Option<&str>, format: ReportFormat, out: &mut impl Write) -> Result<i32> {
     let store = at.store;
     let window = match week {
-        Some(text) => match Window::iso_week(text, store.reminder_policy().zone) {
+        Some(text) => match Window::iso_week(text, at.reminders.zone) {
             Ok(window) => window,
             Err(problem) => {
                 eprintln!("chancery: --week: {problem}");
@@ -64,7 +64,7 @@ async fn weekly(at: &Invocation<'_>, unit: Option<&str>, week: Option<&str>, for
     };
     let mut digests = Vec::new();
     for unit in &units {
-        digests.push(store.digests().of_unit(unit, window).await?);
+        digests.push(store.digests().of_unit(&at.reminders, unit, window).await?);
     }
     match format {
         ReportFormat::Md => write!(out, "{}", digest::markdown(&digests))?,

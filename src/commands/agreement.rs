@@ -45,7 +45,7 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let partner = known(call, &handle).await?;
     let draft = Draft { partner: &partner.handle, kind: &kind, start, end, notice: notice.as_deref(), letters: &letters };
     let terms = new_agreement(draft, today).map_err(CommandError::refusal)?;
-    let id = call.store().agreements().add(&terms, call.actor(), call.now()).await?;
+    let id = call.store().agreements().add(call.reminder_policy(), &terms, call.actor(), call.now()).await?;
     let agreement = call.store().agreements().get(id).await?;
     Ok(Reply::new(format!("Agreement {id} is recorded.\n\n{}", card(call, &agreement).await?)))
 }
@@ -59,7 +59,7 @@ async fn renew(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let today = today(call);
     let end = date("end", &end, today)?;
     let letters = letter_numbers(&letters).map_err(CommandError::refusal)?;
-    let agreement = call.store().agreements().renew(id, end, &letters, call.actor(), today, call.now()).await?;
+    let agreement = call.store().agreements().renew(call.reminder_policy(), id, end, &letters, call.actor(), today, call.now()).await?;
     let previous = agreement.renewal.as_ref().map(|r| format!(" (it was to end on {})", r.previous_end)).unwrap_or_default();
     Ok(Reply::new(format!(
         "Agreement {id} is renewed until {end}{previous}; its reminders are rescheduled.\n\n{}",

@@ -17,7 +17,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let follow_up = follow_up.map(|text| follow_up_date(&text, today)).transpose()?;
     let contact = NewContact::check(&via, &summary, follow_up, today).map_err(CommandError::usage)?;
     let partner = known(call, &handle).await?;
-    let id = call.store().partners().add_contact(&partner.handle, &contact, call.actor(), call.now()).await?;
+    let id = call.store().partners().add_contact(call.reminder_policy(), &partner.handle, &contact, call.actor(), call.now()).await?;
     let follow_up = match contact.follow_up {
         Some(day) => format!(" Follow-up on {day}: `!contacts due` lists it from that day."),
         None => String::new(),

@@ -137,7 +137,7 @@ async fn change_due(call: &Call<'_, '_>, number: &str, date: &str, reason: Optio
             document.unit
         )));
     }
-    let before = call.store().documents().change_due(number, due_on, reason, call.actor(), call.now()).await?;
+    let before = call.store().documents().change_due(call.reminder_policy(), number, due_on, reason, call.actor(), call.now()).await?;
     let was = before.map(|day| format!(" (it was {day})")).unwrap_or_default();
     Ok(Reply::new(format!("{number} is now due on {due_on}{was}; its reminders are rescheduled.")))
 }

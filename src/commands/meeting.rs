@@ -51,7 +51,11 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             )));
         }
     }
-    let id = call.store().meetings().add(&NewMeeting { title, starts_at, participants }, call.actor(), call.now()).await?;
+    let id = call
+        .store()
+        .meetings()
+        .add(call.reminder_policy(), &NewMeeting { title, starts_at, participants }, call.actor(), call.now())
+        .await?;
     let meeting = call.store().meetings().get(id).await?;
     Ok(Reply::new(format!(
         "Meeting {id} is set. `!agenda add {id} NUMBER TEXT` puts a document on its agenda.\n\n{}",
@@ -68,7 +72,7 @@ async fn cancel(call: &Call<'_, '_>, id: i64, reason: Option<&str>) -> Outcome {
             meeting.created_by
         )));
     }
-    let meeting = call.store().meetings().cancel(id, reason, call.actor(), call.now()).await?;
+    let meeting = call.store().meetings().cancel(call.reminder_policy(), id, reason, call.actor(), call.now()).await?;
     let told = match meeting.participants.len() {
         1 => "its participant is told".to_string(),
         n => format!("its {n} participants are told"),

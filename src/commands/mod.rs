@@ -93,6 +93,9 @@ pub struct Settings {
     pub visa_kinds: crate::core::visa::VisaKinds,
     /// Whether `serve` publishes calendar feeds, and their public address (`[http]`).
     pub http: crate::config::HttpConfig,
+    /// The rules reminders are scheduled by (`[reminders]` with the office's calendar and the
+    /// units' heads).
+    pub reminders: crate::core::remind::Policy,
 }
 
 /// A message that may be a command.
@@ -192,6 +195,10 @@ impl Call<'_, '_> {
 
     pub fn zone(&self) -> chrono_tz::Tz {
         self.context.settings.zone
+    }
+
+    pub fn reminder_policy(&self) -> &crate::core::remind::Policy {
+        &self.context.settings.reminders
     }
 
     /// Who did it, as the history writes it: the Matrix ID.

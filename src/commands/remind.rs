@@ -107,7 +107,7 @@ async fn settle(call: &Call<'_, '_>, what: &str, mut args: Args) -> Outcome {
     args.finish()?;
     let record = call.store().reminders().get(id).await?;
     let reminder = &record.reminder;
-    let office_unit = call.store().reminder_policy().office_unit.clone();
+    let office_unit = call.reminder_policy().office_unit.clone();
     if !may_settle(call, reminder, &office_unit) {
         return Err(CommandError::Refused(if reminder.kind == Kind::Personal {
             format!("Reminder {id} is not yours: only the person who set it (or an admin) may change it.")

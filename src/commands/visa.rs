@@ -38,7 +38,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         "cancel" => {
             let id = case_id(&args.word("ID")?)?;
             args.finish()?;
-            let case = call.store().visas().cancel(id, call.actor(), call.now()).await?;
+            let case = call.store().visas().cancel(call.reminder_policy(), id, call.actor(), call.now()).await?;
             Ok(Reply::new(format!(
                 "Visa case {id} ({}, {}) is cancelled; its reminders are closed.",
                 crate::core::markdown::literal(&case.trip.traveller),
@@ -84,7 +84,7 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let draft =
         Draft { traveller: &traveller, traveller_mxid, country: &country, kind: &kind, travel, apply_by, visa_expires, passport_expires };
     let trip = new_trip(draft, today, &call.context.settings.visa_kinds).map_err(CommandError::refusal)?;
-    let id = call.store().visas().add(&trip, call.actor(), call.now()).await?;
+    let id = call.store().visas().add(call.reminder_policy(), &trip, call.actor(), call.now()).await?;
     let case = call.store().visas().get(id).await?;
     // The office's managers hear of a passport or visa that will not do, not only the asker.
     let warned = warnings(&case.trip);
@@ -99,7 +99,7 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             call.actor(),
             warned.iter().map(|warning| format!("- {warning}")).collect::<Vec<_>>().join("\n")
         );
-        let managers = call.store().staff().notify_office_managers(&markdown, call.now()).await?;
+        let managers = call.store().staff().notify_office_managers(&call.reminder_policy().office_unit, &markdown, call.now()).await?;
         if managers > 0 {
             told = format!("\n\nThe warning was sent to the office's managers ({managers}).");
         }

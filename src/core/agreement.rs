@@ -283,6 +283,41 @@ pub fn check_renewal(
     Ok(())
 }
 
+/// What a renewal changes once it is allowed (`check_renewal`): the end and the notice deadline,
+/// and the reminders: those about the old dates end, new ones are counted from the new dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenewalPlan {
+    pub end: NaiveDate,
+    pub notice_by: Option<NaiveDate>,
+    pub closed: [Kind; 2],
+    pub scheduled: Vec<(Kind, NaiveDate)>,
+}
+
+pub fn plan_renewal(
+    old_end: NaiveDate,
+    new_end: NaiveDate,
+    notice: Option<Notice>,
+    start: NaiveDate,
+    today: NaiveDate,
+) -> Result<RenewalPlan, AgreementError> {
+    check_renewal(old_end, new_end, notice, start, today)?;
+    let notice_by = notice.and_then(|notice| notice.deadline(new_end));
+    Ok(RenewalPlan {
+        end: new_end,
+        notice_by,
+        closed: [Kind::AgreementEnd, Kind::AgreementNotice],
+        scheduled: reminders(new_end, notice_by),
+    })
+}
+
+/// The reminders an agreement has: before its end, and before its notice deadline when it has
+/// one.
+pub fn reminders(end: NaiveDate, notice_by: Option<NaiveDate>) -> Vec<(Kind, NaiveDate)> {
+    let mut reminders = vec![(Kind::AgreementEnd, end)];
+    reminders.extend(notice_by.map(|day| (Kind::AgreementNotice, day)));
+    reminders
+}
+
 /// The last day an agreement may end on to be listed as expiring on `today`, looking `days`
 /// ahead; the store selects with it, so the list and its heading agree.
 pub fn expiring_horizon(today: NaiveDate, days: u32) -> NaiveDate {
@@ -501,6 +536,23 @@ mod tests {
         assert_eq!(same, "the new end 2027-06-30 is not after the current end 2027-06-30");
         let past = check_renewal(day(2026, 1, 31), day(2026, 6, 30), notice, start, today()).unwrap_err().to_string();
         assert!(past.contains("the new end date 2026-06-30 is in the past"), "{past}");
+    }
+
+    #[test]
+    fn a_renewal_ends_the_old_reminders_and_counts_new_ones_from_the_new_dates() {
+        let (start, old_end, new_end) = (day(2021, 9, 1), day(2027, 6, 30), day(2032, 6, 30));
+        let deadline = DEFAULT_NOTICE.deadline(new_end);
+        // (notice period, the new notice deadline, the reminders scheduled)
+        let table = [
+            (Some(DEFAULT_NOTICE), deadline, vec![(Kind::AgreementEnd, new_end), (Kind::AgreementNotice, deadline.unwrap())]),
+            (None, None, vec![(Kind::AgreementEnd, new_end)]),
+        ];
+        for (notice, notice_by, scheduled) in table {
+            let plan = plan_renewal(old_end, new_end, notice, start, today()).unwrap();
+            let closed = [Kind::AgreementEnd, Kind::AgreementNotice];
+            assert_eq!(plan, RenewalPlan { end: new_end, notice_by, closed, scheduled }, "{notice:?}");
+        }
+        assert!(plan_renewal(old_end, old_end, None, start, today()).is_err(), "refused as check_renewal refuses");
     }
 
     #[test]

@@ -8,10 +8,8 @@ use chrono::NaiveDate;
 use super::confidentiality::Confidentiality;
 use super::letter::Correspondent;
 use super::markdown;
-
-/// Stands for the sender and subject of a confidential or secret letter in a room, where people
-/// who are not cleared may read.
-pub const CONFIDENTIAL_PLACEHOLDER: &str = "[confidential]";
+pub use super::viewer::CONFIDENTIAL_PLACEHOLDER;
+use super::viewer::{Restriction, Viewer};
 
 /// The longest sender or subject a card shows, in characters.
 const MAX_FIELD_CHARS: usize = 200;
@@ -86,7 +84,8 @@ pub struct LetterCard<'a> {
 pub fn letter_card(card: &LetterCard<'_>) -> String {
     let due = card.due_on.map(|day| format!(", due {day}")).unwrap_or_default();
     let mut lines = vec![format!("New letter **{}** for {}{due}", card.number, inline(card.unit))];
-    if card.confidentiality.is_restricted() {
+    // A room is a broadcast: the viewer decides what it may read.
+    if Viewer::broadcast().hides_subject(Restriction { confidentiality: card.confidentiality, unit: card.unit }) {
         lines.push(format!("{CONFIDENTIAL_PLACEHOLDER} sender and subject only in a direct message: `!doc {}`", card.number));
     } else {
         let sender = match card.sender {

@@ -22,11 +22,10 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::announce::CONFIDENTIAL_PLACEHOLDER;
-use super::confidentiality::Confidentiality;
 use super::markdown;
 use super::remind::days_phrase;
 use super::time::day_bounds;
+use super::viewer::{CONFIDENTIAL_PLACEHOLDER, Restriction, Viewer};
 
 /// A digest covers the days before it.
 pub const WINDOW_DAYS: i64 = 7;
@@ -85,11 +84,7 @@ fn parse_iso_week(text: &str) -> Option<NaiveDate> {
 /// The subject as a digest may show it: a confidential or secret letter's (or one whose level
 /// cannot be read) is `[confidential]`, since a digest is forwarded and printed.
 pub fn shown_subject(subject: &str, confidentiality: &str) -> String {
-    if Confidentiality::parse(confidentiality).is_none_or(|level| level.is_restricted()) {
-        CONFIDENTIAL_PLACEHOLDER.to_string()
-    } else {
-        subject.to_string()
-    }
+    Viewer::broadcast().subject(Restriction::stored(confidentiality, ""), subject).into_owned()
 }
 
 /// Whether a document's stored routing (`documents.routing_json`) names the rule that routed

@@ -9,6 +9,7 @@ pub mod dates;
 pub mod digest;
 pub mod due;
 pub mod effects;
+pub mod firing;
 pub mod flags;
 pub mod fold;
 pub mod intake;

@@ -1,9 +1,15 @@
 //! Who may see what. Every place that shows documents to a person (chat replies, search, the
 //! command line's lists, the daily register) asks a `Viewer`, so no new command can forget it.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::core::confidentiality::Confidentiality;
+
+/// Stands for the sender and subject of a confidential or secret letter wherever people who
+/// are not cleared may read: a room, a reminder, a digest.
+pub const CONFIDENTIAL_PLACEHOLDER: &str = "[confidential]";
 
 /// What a staff member may do: each role may do what the ones before it may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -90,6 +96,19 @@ pub struct Restriction<'a> {
     pub unit: &'a str,
 }
 
+impl<'a> Restriction<'a> {
+    /// From the level as the register stores it (`documents.confidentiality`).
+    pub fn stored(confidentiality: &str, unit: &'a str) -> Restriction<'a> {
+        Restriction { confidentiality: stored_level(confidentiality), unit }
+    }
+}
+
+/// A level as the register stores it. One the register does not know is taken as secret: a
+/// damaged entry must not show more than it should, and nobody gets what nobody can judge.
+pub fn stored_level(text: &str) -> Confidentiality {
+    Confidentiality::parse(text).unwrap_or(Confidentiality::Secret)
+}
+
 impl Viewer {
     pub fn new(member: StaffMember, audience: Audience) -> Viewer {
         Viewer { member, audience }
@@ -123,6 +142,23 @@ impl Viewer {
             },
             Audience::Private,
         )
+    }
+
+    /// Whoever may read a broadcast: a unit's room, a reminder, a digest, all of which are
+    /// forwarded and printed. Nobody's clearance is assumed, so restricted subjects are hidden.
+    pub fn broadcast() -> Viewer {
+        Viewer::console_list()
+    }
+
+    /// Whether this viewer is kept from a document's sender and subject.
+    pub fn hides_subject(&self, document: Restriction<'_>) -> bool {
+        matches!(self.sight(document), Sight::Redacted { .. })
+    }
+
+    /// A document's subject as this viewer may read it: [`CONFIDENTIAL_PLACEHOLDER`] when it
+    /// is hidden from them.
+    pub fn subject<'s>(&self, document: Restriction<'_>, subject: &'s str) -> Cow<'s, str> {
+        if self.hides_subject(document) { Cow::Borrowed(CONFIDENTIAL_PLACEHOLDER) } else { Cow::Borrowed(subject) }
     }
 
     /// Whether this person's role reaches `needed`.
@@ -214,6 +250,25 @@ mod tests {
         assert!(may(Role::Registrar, "registry") && may(Role::Admin, "it"));
         assert!(!may(Role::Staff, "international"), "the unit's staff may not");
         assert!(!may(Role::Manager, "finance"), "another unit's manager may not");
+    }
+
+    #[test]
+    fn a_broadcast_hides_every_restricted_subject_and_an_unknown_level_counts_as_secret() {
+        // (stored level, what a broadcast shows of the subject "Personal file")
+        let table = [
+            ("public", "Personal file"),
+            ("internal", "Personal file"),
+            ("Internal ", "Personal file"),
+            ("confidential", CONFIDENTIAL_PLACEHOLDER),
+            ("secret", CONFIDENTIAL_PLACEHOLDER),
+            ("garbled", CONFIDENTIAL_PLACEHOLDER),
+            ("", CONFIDENTIAL_PLACEHOLDER),
+        ];
+        for (stored, shown) in table {
+            assert_eq!(Viewer::broadcast().subject(Restriction::stored(stored, "hr"), "Personal file"), shown, "{stored:?}");
+        }
+        assert_eq!(stored_level("garbled"), Confidentiality::Secret);
+        assert_eq!(stored_level("confidential"), Confidentiality::Confidential);
     }
 
     #[test]

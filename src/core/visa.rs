@@ -240,6 +240,11 @@ impl Due {
     }
 }
 
+/// "visa case 3, Orxan Officer to DE (schengen)": how reminders and digests name a case.
+pub fn case_title(id: i64, traveller: &str, country: &str, kind: &str) -> String {
+    format!("visa case {id}, {traveller} to {country} ({kind})")
+}
+
 /// The last day a deadline may fall on for an open case to be due on `today`; the store
 /// selects with it, `due` decides with it, so the two agree.
 pub fn due_horizon(today: NaiveDate) -> NaiveDate {

@@ -29,6 +29,7 @@ use super::uid_set::compress;
 use crate::config::{ImapConfig, MarkMode, Secret};
 use crate::errors::one_line_of;
 use crate::instance::LeaseWatch;
+use crate::core::remind::Policy;
 use crate::rule_files::PolicySource;
 use crate::store::Store;
 
@@ -62,6 +63,7 @@ pub struct Listener {
     password: Secret,
     store: Store,
     policy: PolicySource,
+    reminders: Arc<Policy>,
     stats: Arc<ListenerStats>,
     /// The mailbox's lease: connect only while it is held. `None`: always connect.
     lease: Option<LeaseWatch>,
@@ -70,13 +72,14 @@ pub struct Listener {
 }
 
 impl Listener {
-    /// `policy` is fixed, or follows the rules in force when each batch is registered.
-    pub fn new(config: ImapConfig, password: Secret, store: Store, policy: impl Into<PolicySource>) -> Listener {
+    /// `policy` is fixed, or follows the rules in force at each batch; `reminders` is for due dates.
+    pub fn new(config: ImapConfig, password: Secret, store: Store, policy: impl Into<PolicySource>, reminders: Policy) -> Listener {
         Listener {
             config,
             password,
             store,
             policy: policy.into(),
+            reminders: Arc::new(reminders),
             stats: Arc::default(),
             lease: None,
             reported_backlog: Arc::new(AtomicU64::new(u64::MAX)),
@@ -302,6 +305,7 @@ impl Listener {
         let registrar = Registrar {
             store: self.store.clone(),
             policy: self.policy.clone(),
+            reminders: Arc::clone(&self.reminders),
             mailbox: self.config.mailbox.clone(),
             uid_validity,
             limit: self.config.max_message_bytes(),

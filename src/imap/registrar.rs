@@ -13,6 +13,7 @@ use tracing::{debug, info, warn};
 use super::stats::ListenerStats;
 use crate::core::intake::Source;
 use crate::core::letter::{read_headers_only, read_letter};
+use crate::core::remind::Policy;
 use crate::rule_files::PolicySource;
 use crate::store::{Arrival, Outcome, Store};
 
@@ -29,6 +30,8 @@ pub(super) struct Downloaded {
 pub(super) struct Registrar {
     pub(super) store: Store,
     pub(super) policy: PolicySource,
+    /// When the due dates of what is registered are reminded.
+    pub(super) reminders: Arc<Policy>,
     pub(super) mailbox: String,
     pub(super) uid_validity: u32,
     /// `max_message_bytes`: the limit oversize letters were read from their headers under.
@@ -52,7 +55,7 @@ impl Registrar {
                 })
                 .collect();
             let outcomes =
-                self.store.register_incoming(arrivals, &self.policy.current(), Utc::now()).await.context("registering letters")?;
+                self.store.register_incoming(arrivals, &self.policy.current(), &self.reminders, Utc::now()).await.context("registering letters")?;
             drop(in_flight);
             let uids = self.log(&seen, &outcomes);
             if let Some(backlog) = &mut self.backlog {

@@ -7,11 +7,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
-use super::reminders::{close_subject_in, distinct, end_subject_in, managers_in, recipient_in, schedule_deadline_in};
+use super::reminders::{close_subject_in, end_subject_in, schedule_deadline_in};
+use super::staff::{managers_in, recipient_in};
 use super::{Result, Store, StoreError};
 use crate::core::agreement::{self, Agreement, AgreementKind, Ending, Notice, Renewal, Terms};
+use crate::core::firing::AgreementFacts;
 use crate::core::number::RegistrationNumber;
-use crate::core::remind::{Kind, Policy, Subject};
+use crate::core::remind::{Kind, Policy};
 use crate::core::time::{parse_stamp, stamp};
 use crate::core::undo;
 
@@ -35,8 +37,7 @@ impl Store {
 impl Agreements<'_> {
     /// Records an agreement with its letters and schedules its reminders; returns its id.
     /// Nothing is stored when the partner or one of the letters is not found.
-    pub async fn add(&self, terms: &Terms, by: &str, now: DateTime<Utc>) -> Result<i64> {
-        let policy = self.store.reminder_policy();
+    pub async fn add(&self, policy: &Policy, terms: &Terms, by: &str, now: DateTime<Utc>) -> Result<i64> {
         let mut tx = self.store.begin_write().await?;
         let partner_id: i64 = sqlx::query("SELECT id FROM partners WHERE handle = $1")
             .bind(&terms.partner)
@@ -62,7 +63,7 @@ impl Agreements<'_> {
         .await?;
         let id: i64 = row.try_get(0)?;
         link_letters_in(&mut tx, id, &documents).await?;
-        schedule_in(&mut tx, &policy, id, terms.end, terms.notice_deadline(), by, now).await?;
+        schedule_in(&mut tx, policy, id, &agreement::reminders(terms.end, terms.notice_deadline()), by, now).await?;
         tx.commit().await?;
         self.store.reminder_committed();
         Ok(id)
@@ -81,8 +82,10 @@ impl Agreements<'_> {
 
     /// Moves an active agreement's end to `new_end` (after the current one, not before
     /// `today`), links the letters that carry the renewal, and replaces its reminders.
+    #[allow(clippy::too_many_arguments)]
     pub async fn renew(
         &self,
+        policy: &Policy,
         id: i64,
         new_end: NaiveDate,
         letters: &[RegistrationNumber],
@@ -90,7 +93,6 @@ impl Agreements<'_> {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<Agreement> {
-        let policy = self.store.reminder_policy();
         let mut tx = self.store.begin_write().await?;
         let row = sqlx::query("SELECT starts_on, ends_on, notice, status, created_by FROM agreements WHERE id = $1")
             .bind(id)
@@ -104,17 +106,16 @@ impl Agreements<'_> {
         }
         let (start, old_end) = (date(id, "start", &starts_on)?, date(id, "end", &ends_on)?);
         let notice = notice.as_deref().map(|text| notice_of(id, text)).transpose()?;
-        agreement::check_renewal(old_end, new_end, notice, start, today)
+        let plan = agreement::plan_renewal(old_end, new_end, notice, start, today)
             .map_err(|problem| StoreError::Refused(sentence(&problem.to_string())))?;
         let documents = document_ids_in(&mut tx, letters).await?;
-        let notice_by = notice.and_then(|notice| notice.deadline(new_end));
         // Only if still as read: two renewals at once must not both pass the check above.
         let moved = sqlx::query(
             "UPDATE agreements SET ends_on = $1, notice_by = $2, renewed_by = $3, renewed_at = $4, previous_end = $5 \
              WHERE id = $6 AND ends_on = $5 AND status = 'active'",
         )
-        .bind(new_end.to_string())
-        .bind(notice_by.map(|day| day.to_string()))
+        .bind(plan.end.to_string())
+        .bind(plan.notice_by.map(|day| day.to_string()))
         .bind(by)
         .bind(stamp(now))
         .bind(&ends_on)
@@ -126,9 +127,9 @@ impl Agreements<'_> {
             return Err(StoreError::Refused(format!("Agreement {id} changed while it was being renewed; try again.")));
         }
         link_letters_in(&mut tx, id, &documents).await?;
-        close_subject_in(&mut tx, &AGREEMENT_REMINDERS, id, by, now).await?;
+        close_subject_in(&mut tx, &plan.closed, id, by, now).await?;
         // The reminders stay with whoever added the agreement: they hear of it, with the office.
-        schedule_in(&mut tx, &policy, id, new_end, notice_by, &created_by, now).await?;
+        schedule_in(&mut tx, policy, id, &plan.scheduled, &created_by, now).await?;
         tx.commit().await?;
         self.store.reminder_committed();
         self.get(id).await
@@ -244,36 +245,25 @@ async fn link_letters_in(tx: &mut Transaction<'static, Any>, id: i64, documents:
     Ok(())
 }
 
-/// Schedules an agreement's reminders before its end and its notice deadline (those with a
-/// firing still ahead).
+/// Schedules an agreement's reminders (`core::agreement::reminders`), those with a firing still
+/// ahead.
 async fn schedule_in(
     tx: &mut Transaction<'static, Any>,
     policy: &Policy,
     id: i64,
-    end: NaiveDate,
-    notice_by: Option<NaiveDate>,
+    reminders: &[(Kind, NaiveDate)],
     owner: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    schedule_deadline_in(tx, policy, Kind::AgreementEnd, id, end, None, owner, now).await?;
-    if let Some(notice_by) = notice_by {
-        schedule_deadline_in(tx, policy, Kind::AgreementNotice, id, notice_by, None, owner, now).await?;
+    for &(kind, deadline) in reminders {
+        schedule_deadline_in(tx, policy, kind, id, deadline, None, owner, now).await?;
     }
     Ok(())
 }
 
-/// What an agreement reminder is about, read in the scheduler's firing transaction: the
-/// agreement's title and whether it still ends on the reminder's date; the office's managers
-/// and the person who added it hear of it. `None` when it no longer exists.
-///
-/// "Still ends on that date" is kept by renewals: they close the old end's reminders in the
-/// transaction that moves the end, so an active agreement's active reminder is about its end.
-pub(super) async fn reminder_subject_in(
-    tx: &mut Transaction<'static, Any>,
-    policy: &Policy,
-    _kind: Kind,
-    id: i64,
-) -> Result<Option<Subject>> {
+/// What an agreement reminder is about, read in the scheduler's firing transaction (with the
+/// office's managers and the person who added it); `None` when it no longer exists.
+pub(super) async fn reminder_facts_in(tx: &mut Transaction<'static, Any>, policy: &Policy, id: i64) -> Result<Option<AgreementFacts>> {
     let row = sqlx::query(
         "SELECT a.kind, a.status, a.created_by, p.handle, p.name FROM agreements a JOIN partners p ON p.id = a.partner_id WHERE a.id = $1",
     )
@@ -281,17 +271,15 @@ pub(super) async fn reminder_subject_in(
     .fetch_optional(&mut **tx)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let (kind, status, created_by, handle, name): (String, String, String, String, String) =
-        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
-    let kind = AgreementKind::parse(&kind).map_err(|_| corrupt(id, "kind", &kind))?;
-    let mut recipients = managers_in(tx, &policy.office_unit).await?;
-    recipients.push(recipient_in(tx, &created_by).await?);
-    Ok(Some(Subject {
-        title: agreement::title(id, kind, &handle, &name),
-        open: status == "active",
-        visa_kind: None,
-        recipients: distinct(recipients),
-        show: Some(format!("!agreement show {id}")),
+    let (kind, created_by): (String, String) = (row.try_get(0)?, row.try_get(2)?);
+    Ok(Some(AgreementFacts {
+        id,
+        kind: AgreementKind::parse(&kind).map_err(|_| corrupt(id, "kind", &kind))?,
+        partner_handle: row.try_get(3)?,
+        partner_name: row.try_get(4)?,
+        status: row.try_get(1)?,
+        office_managers: managers_in(tx, &policy.office_unit).await?,
+        added_by: recipient_in(tx, &created_by).await?,
     }))
 }
 

@@ -10,7 +10,6 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::core::calendar::{
     AgreementDates, Event, LetterDue, MeetingTime, Window, agreement_events, letter_event, meeting_event, visa_events,
 };
-use crate::core::confidentiality::Confidentiality;
 use crate::core::status::SETTLED_STATUSES;
 use crate::core::time::{parse_stamp, stamp};
 use crate::core::viewer::{Restriction, Sight, StaffMember, Viewer};
@@ -89,11 +88,7 @@ impl Calendar<'_> {
             Scope::All | Scope::Unit { .. } => &console,
         };
         for letter in self.letters(unit, window).await? {
-            let restriction = Restriction {
-                // A level the register does not know is taken as secret, as everywhere.
-                confidentiality: Confidentiality::parse(&letter.confidentiality).unwrap_or(Confidentiality::Secret),
-                unit: &letter.unit,
-            };
+            let restriction = Restriction::stored(&letter.confidentiality, &letter.unit);
             let sight = viewer.sight(restriction);
             if let Some(event) = letter_event(&letter, sight) {
                 if sight == (Sight::Full { disclosed: true }) {

@@ -1,15 +1,14 @@
-//! The weekly digest of a unit: `store.digests()` for `chancery report weekly`, and the
-//! scheduler's hook `fire_digest_in`, which reads the same rows in the firing transaction.
+//! The weekly digest of a unit: `store.digests()` for `chancery report weekly`, and `digest_in`,
+//! which the scheduler's firing (`store/firing.rs`) reads in its transaction.
 //! What each count means is written down in `core::digest`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
-use super::reminders::managers_in;
 use super::{Result, Store, StoreError};
 use crate::core::agreement::{self, AgreementKind};
 use crate::core::digest::{Deadline, DeadlineKind, Digest, LetterLine, Window, routed_by_rule, shown_subject};
-use crate::core::remind::{Delivery, Policy};
+use crate::core::remind::Policy;
 use crate::core::status::SETTLED_STATUSES;
 use crate::core::time::{parse_stamp, stamp};
 
@@ -27,10 +26,9 @@ impl Store {
 impl Digests<'_> {
     /// A unit's digest over `window`, in the zone and with the office unit of the reminder
     /// policy (visa and agreement deadlines go to the office's digest only).
-    pub async fn of_unit(&self, unit: &str, window: Window) -> Result<Digest> {
-        let policy = self.store.reminder_policy();
+    pub async fn of_unit(&self, policy: &Policy, unit: &str, window: Window) -> Result<Digest> {
         let mut tx = self.store.begin_write().await?;
-        let digest = digest_in(&mut tx, &policy, unit, window).await?;
+        let digest = digest_in(&mut tx, policy, unit, window).await?;
         tx.commit().await?;
         Ok(digest)
     }
@@ -43,38 +41,8 @@ impl Digests<'_> {
     }
 }
 
-/// The messages of a unit's weekly digest (the 7 days ending `now`) to its head, in Matrix and
-/// by e-mail, read in the scheduler's firing transaction: a direct message to each of the unit's
-/// managers, and an e-mail to the head's address in `units.toml` (sent when mail is on).
-pub(super) async fn fire_digest_in(
-    tx: &mut Transaction<'static, Any>,
-    policy: &Policy,
-    unit: &str,
-    now: DateTime<Utc>,
-) -> Result<Vec<Delivery>> {
-    let managers = managers_in(tx, unit).await?;
-    let head = policy.unit_head_emails.get(unit);
-    if managers.is_empty() && head.is_none() {
-        // Nobody to tell: the unit's digest is not even read.
-        return Ok(Vec::new());
-    }
-    let digest = digest_in(tx, policy, unit, Window::ending(now)).await?;
-    let mut deliveries = Vec::new();
-    let markdown = digest.message();
-    for manager in managers {
-        if let Some(mxid) = manager.mxid {
-            deliveries.push(Delivery::Direct { mxid, markdown: markdown.clone() });
-        }
-    }
-    if let Some(head) = head {
-        let (subject, text) = digest.email();
-        deliveries.push(Delivery::Email { to: head.clone(), subject, text });
-    }
-    Ok(deliveries)
-}
-
 /// Everything a unit's digest lists, read in one transaction so the counts agree.
-async fn digest_in(tx: &mut Transaction<'static, Any>, policy: &Policy, unit: &str, window: Window) -> Result<Digest> {
+pub(super) async fn digest_in(tx: &mut Transaction<'static, Any>, policy: &Policy, unit: &str, window: Window) -> Result<Digest> {
     let zone = policy.zone;
     let mut digest = Digest {
         unit: unit.to_string(),
@@ -196,7 +164,7 @@ async fn visa_deadlines_in(tx: &mut Transaction<'static, Any>, horizon: NaiveDat
     for row in &rows {
         let (id, traveller, country, kind): (i64, String, String, String) =
             (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
-        let title = format!("visa case {id}, {traveller} to {country} ({kind})");
+        let title = crate::core::visa::case_title(id, &traveller, &country, &kind);
         for (deadline_kind, day) in [(DeadlineKind::VisaApplyBy, date(row.try_get(4)?)), (DeadlineKind::VisaExpires, date(row.try_get(5)?))]
         {
             if let Some(day) = day.filter(|day| *day <= horizon) {

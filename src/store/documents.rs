@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Any, Row, Transaction};
 
 use crate::core::due::{self, HistoryLine, LetterState};
+use crate::core::remind::Policy;
 use crate::core::status::{SETTLED_STATUSES, check_status_change};
 use crate::core::time::stamp;
 use crate::core::viewer::{Sight, Viewer};
@@ -144,18 +145,18 @@ impl Documents<'_> {
     /// transaction. Returns the due date it had.
     pub async fn change_due(
         &self,
+        policy: &Policy,
         number: &str,
         due_on: NaiveDate,
         reason: Option<&str>,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<NaiveDate>> {
-        let policy = self.store.reminder_policy();
         let today = now.with_timezone(&policy.zone).date_naive();
         let mut tx = self.store.begin_write().await?;
         let (id, letter) = letter_state_in(&mut tx, number).await?;
         let plan =
-            due::change_due(&letter, due_on, reason, &policy, today, now).map_err(|problem| StoreError::refused(&problem.to_string()))?;
+            due::change_due(&letter, due_on, reason, policy, today, now).map_err(|problem| StoreError::refused(&problem.to_string()))?;
         let before = letter.due_on.map(|day| day.to_string());
         let done = sqlx::query("UPDATE documents SET due_on = $1 WHERE id = $2 AND COALESCE(due_on, '') = $3")
             .bind(plan.due_on.to_string())

@@ -1,11 +1,11 @@
-//! Meetings and their agendas: `store.meetings()`, and the scheduler's hook that sends a
-//! meeting's agenda pack.
+//! Meetings and their agendas: `store.meetings()`, and what a meeting's agenda pack is made of
+//! (`pack_facts_in`), read when its reminder fires.
 //!
 //! A meeting and the reminder that sends its pack are written in one transaction. The pack is
-//! sent in the scheduler's firing transaction: one outgoing letter per participant with an
-//! address, each registered under its own OUT number and queued for mail together, with the
-//! direct messages that say so. A participant without an address gets the agenda in a direct
-//! message instead. The files of the documents on the agenda are attached by reference
+//! sent in the scheduler's firing transaction (`store/firing.rs`, as `core::firing` decides):
+//! one outgoing letter per participant with an address, each registered under its own OUT
+//! number and queued for mail together, with the direct messages that say so. A participant
+//! without an address gets the agenda in a direct message instead. The files of the documents on the agenda are attached by reference
 //! (`OutgoingMail::attachments`): the register keeps them once, under their own documents, and
 //! the SMTP adapter loads them when it sends (`Store::attached_file`).
 
@@ -14,17 +14,14 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::rows::integer;
-use super::{Result, Store, StoreError, StoredAttachment, record_history, register, reminders};
-use crate::core::confidentiality::Confidentiality;
+use super::{Result, Store, StoreError, StoredAttachment, outbox, record_history, reminders, room_outbox, staff};
+use crate::core::firing::{self, PackFacts};
 use crate::core::meeting::{self, AgendaItem, Cancellation, Meeting, PackDocument};
-use crate::core::outbound::{self, AttachmentRef, MailKind, OutgoingMail};
-use crate::core::remind::{Delivery, Kind, Policy};
+use crate::core::outbound::AttachmentRef;
+use crate::core::remind::{Kind, Policy};
 use crate::core::time::{parse_stamp, stamp};
 use crate::core::undo::{self, MeetingState};
-use crate::core::viewer::{Role, StaffMember};
-
-/// Who registers an agenda pack.
-const PACK_ACTOR: &str = "chancery";
+use crate::core::viewer::stored_level;
 
 /// The meetings' view of the store.
 pub struct Meetings<'a> {
@@ -65,12 +62,11 @@ impl Meetings<'_> {
     /// Stores a meeting and schedules its agenda pack (`policy.agenda_pack_before` before it, or
     /// now if that has passed), together; returns its id. Refused, with nothing stored, when it
     /// starts in the past or a participant is not in the staff directory.
-    pub async fn add(&self, new: &NewMeeting, by: &str, now: DateTime<Utc>) -> Result<i64> {
-        let policy = self.store.reminder_policy();
+    pub async fn add(&self, policy: &Policy, new: &NewMeeting, by: &str, now: DateTime<Utc>) -> Result<i64> {
         meeting::check_start(new.starts_at, now, policy.zone).map_err(StoreError::Refused)?;
         let mut tx = self.store.begin_write().await?;
         for mxid in &new.participants {
-            if staff_member_in(&mut tx, mxid).await?.is_none() {
+            if staff::member_in(&mut tx, mxid).await?.is_none() {
                 return Err(StoreError::Refused(format!(
                     "{mxid} is not in the staff directory (`!staff` lists who is); nothing was stored."
                 )));
@@ -190,8 +186,8 @@ impl Meetings<'_> {
     /// Calls a meeting off (`core::undo::cancel_meeting`): who did it, when and why are
     /// written down, its agenda pack's reminder ends (the pack is never sent), and each
     /// participant's direct message is queued, in one transaction. Returns the meeting.
-    pub async fn cancel(&self, id: i64, reason: Option<&str>, by: &str, now: DateTime<Utc>) -> Result<Meeting> {
-        let zone = self.store.reminder_policy().zone;
+    pub async fn cancel(&self, policy: &Policy, id: i64, reason: Option<&str>, by: &str, now: DateTime<Utc>) -> Result<Meeting> {
+        let zone = policy.zone;
         let mut tx = self.store.begin_write().await?;
         let meeting = meeting_in(&mut tx, id).await?.ok_or_else(|| not_found(id))?;
         let state = MeetingState { meeting: &meeting, pack_pending: pack_pending_in(&mut tx, id).await? };
@@ -210,8 +206,13 @@ impl Meetings<'_> {
             return Err(StoreError::Refused(format!("Meeting {id} was cancelled by someone else just now.")));
         }
         reminders::end_subject_in(&mut tx, &plan.ended, id, "cancelled", by, now).await?;
-        let policy = self.store.reminder_policy();
-        reminders::deliver_in(&mut tx, &policy, 0, 0, &plan.messages, now).await?;
+        let (posts, mail) = firing::outgoing(0, 0, plan.messages, policy, now);
+        for post in &posts {
+            room_outbox::enqueue_in(&mut tx, None, &post.target, &post.markdown, now).await?;
+        }
+        for mail in &mail {
+            outbox::enqueue_in(&mut tx, None, mail, now).await?;
+        }
         tx.commit().await?;
         self.store.room_message_committed();
         self.get(id).await
@@ -318,28 +319,6 @@ async fn agenda_in(tx: &mut Transaction<'static, Any>, meeting_id: i64) -> Resul
         .collect()
 }
 
-/// A staff member with their address, if the directory has them.
-async fn staff_member_in(tx: &mut Transaction<'static, Any>, mxid: &str) -> Result<Option<(StaffMember, Option<String>)>> {
-    let Some(row) = sqlx::query("SELECT mxid, name, unit, role, clearance, email FROM staff WHERE mxid = $1")
-        .bind(mxid)
-        .fetch_optional(&mut **tx)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let (role, clearance): (String, String) = (row.try_get(3)?, row.try_get(4)?);
-    let corrupt = |what: &str, value: &str| StoreError::Refused(format!("the staff directory holds an unknown {what} '{value}'"));
-    let member = StaffMember {
-        id: row.try_get(0)?,
-        name: row.try_get(1)?,
-        unit: row.try_get(2)?,
-        role: Role::parse(&role).map_err(|_| corrupt("role", &role))?,
-        clearance: Confidentiality::parse(&clearance).ok_or_else(|| corrupt("clearance", &clearance))?,
-    };
-    let email = row.try_get::<Option<String>, _>(5)?.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
-    Ok(Some((member, email)))
-}
-
 /// The agenda's documents with what a pack needs of them.
 async fn pack_documents_in(tx: &mut Transaction<'static, Any>, items: Vec<AgendaItem>) -> Result<Vec<PackDocument>> {
     let mut documents = Vec::with_capacity(items.len());
@@ -359,8 +338,7 @@ async fn pack_documents_in(tx: &mut Transaction<'static, Any>, items: Vec<Agenda
         documents.push(PackDocument {
             item,
             subject: row.try_get(0)?,
-            // An unreadable level is treated as the highest: nobody gets what nobody can judge.
-            confidentiality: Confidentiality::parse(&confidentiality).unwrap_or(Confidentiality::Secret),
+            confidentiality: stored_level(&confidentiality),
             unit: row.try_get(2)?,
             files,
         });
@@ -368,107 +346,17 @@ async fn pack_documents_in(tx: &mut Transaction<'static, Any>, items: Vec<Agenda
     Ok(documents)
 }
 
-/// Sends a meeting's agenda pack, in the scheduler's firing transaction: registers the outgoing
-/// mail to each participant and returns the chat messages that go with it.
-pub(super) async fn fire_agenda_pack_in(
-    tx: &mut Transaction<'static, Any>,
-    policy: &Policy,
-    meeting: i64,
-    now: DateTime<Utc>,
-) -> Result<Vec<Delivery>> {
-    let Some(meeting) = meeting_in(tx, meeting).await? else { return Ok(Vec::new()) };
-    // Its reminder ends when it is cancelled; a pack claimed in the same instant still stays.
-    if meeting.cancelled.is_some() {
-        return Ok(Vec::new());
-    }
-    if now >= meeting.starts_at {
-        let markdown = meeting::pack_too_late_chat(&meeting, policy.zone);
-        return Ok(vec![Delivery::Direct { mxid: meeting.created_by.clone(), markdown }]);
-    }
-    let items = agenda_in(tx, meeting.id).await?;
+/// What a meeting's agenda pack is made of, read in the scheduler's firing transaction: the
+/// meeting, its documents, its organiser and its participants as the staff directory has them.
+/// `None` when the meeting no longer exists.
+pub(super) async fn pack_facts_in(tx: &mut Transaction<'static, Any>, id: i64) -> Result<Option<PackFacts>> {
+    let Some(meeting) = meeting_in(tx, id).await? else { return Ok(None) };
+    let items = agenda_in(tx, id).await?;
     let documents = pack_documents_in(tx, items).await?;
-    // The letters are the organiser's unit's correspondence.
-    let unit = match staff_member_in(tx, &meeting.created_by).await? {
-        Some((member, _)) if !member.unit.is_empty() => member.unit,
-        _ => policy.office_unit.clone(),
-    };
-    let mut deliveries = Vec::new();
+    let organiser = staff::member_in(tx, &meeting.created_by).await?.map(|(member, _)| member);
+    let mut participants = Vec::with_capacity(meeting.participants.len());
     for mxid in &meeting.participants {
-        // Someone who left the directory can no longer be judged cleared for anything.
-        let Some((member, email)) = staff_member_in(tx, mxid).await? else {
-            tracing::warn!(meeting = meeting.id, participant = %mxid, "not in the staff directory any more: no agenda pack");
-            continue;
-        };
-        let (Some(address), Some(from)) = (email, policy.mail_from.as_deref()) else {
-            let reason = if policy.mail_from.is_none() {
-                "mail is off".to_string()
-            } else {
-                "the staff directory has no e-mail address for you".to_string()
-            };
-            let markdown = meeting::pack_chat(&meeting, &documents, &member, &reason, policy.zone);
-            for document in &documents {
-                if meeting_disclosed(&member, document) {
-                    record_history(
-                        tx,
-                        document.item.document_id,
-                        now,
-                        &member.id,
-                        "disclosed",
-                        None,
-                        None,
-                        None,
-                        Some(&pack_reason(&meeting)),
-                    )
-                    .await?;
-                }
-            }
-            deliveries.push(Delivery::Direct { mxid: member.id.clone(), markdown });
-            continue;
-        };
-        let pack = meeting::pack_for(&meeting, &documents, &member, policy.zone);
-        let domain = outbound::domain_of(from).unwrap_or_else(|| "localhost".into());
-        let number = register::register_outgoing(tx, policy.zone, None, PACK_ACTOR, &unit, now, |number, _| {
-            let number = number.to_string();
-            let subject = format!("[{number}] {}", pack.subject);
-            // The number tells this register's packs apart; the moment, registers apart.
-            let unique = format!("agenda{}.{}", meeting.id, now.timestamp_micros());
-            let message_id = outbound::message_id(MailKind::Correspondence, &number, &unique, &domain);
-            let raw = meeting::registered_copy(from, &address, &subject, &pack.text, &message_id, now);
-            let mail = OutgoingMail {
-                kind: MailKind::Correspondence,
-                from: from.to_string(),
-                to: vec![address.clone()],
-                subject,
-                text: pack.text.clone(),
-                in_reply_to: None,
-                references: Vec::new(),
-                auto_submitted: true,
-                attach_original: false,
-                attachments: pack.attachments.clone(),
-                message_id,
-            };
-            Ok((raw, mail))
-        })
-        .await?;
-        let reason = format!("{} ({number})", pack_reason(&meeting));
-        for &document in &pack.disclosed {
-            record_history(tx, document, now, &member.id, "disclosed", None, None, None, Some(&reason)).await?;
-        }
-        deliveries.push(Delivery::Direct {
-            mxid: member.id.clone(),
-            markdown: meeting::pack_sent_chat(&meeting, &pack, &number, &address, policy.zone),
-        });
+        participants.push((mxid.clone(), staff::member_in(tx, mxid).await?));
     }
-    Ok(deliveries)
-}
-
-fn pack_reason(meeting: &Meeting) -> String {
-    format!("agenda pack of meeting {}", meeting.id)
-}
-
-/// Whether the chat agenda shows `member` a restricted document's subject (a disclosure).
-fn meeting_disclosed(member: &StaffMember, document: &PackDocument) -> bool {
-    use crate::core::viewer::{Audience, Restriction, Sight, Viewer};
-    let restriction = Restriction { confidentiality: document.confidentiality, unit: &document.unit };
-    Viewer::new(member.clone(), Audience::Private).sight(restriction) == (Sight::Full { disclosed: true })
+    Ok(Some(PackFacts { meeting, documents, organiser, participants }))
 }

@@ -16,6 +16,7 @@ mod copy;
 mod digest;
 mod documents;
 mod events;
+mod firing;
 mod instances;
 mod meetings;
 pub mod outbox;
@@ -51,6 +52,7 @@ pub use copy::{CopyReport, copy_register};
 pub use digest::Digests;
 pub use documents::{Acknowledgement, Documents, ThreadMember};
 pub use events::AnsweredEvents;
+pub use firing::FiringReport;
 pub use instances::{InstanceRecord, Instances, LeaseRecord};
 pub use meetings::{Meetings, NewMeeting};
 pub use outbox::Outbox;
@@ -58,7 +60,7 @@ pub use partners::{Contact, PartnerFilter, PartnerLetter, Partners};
 pub use press::PressReleases;
 pub use records::{AttachmentInfo, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
 pub use register::AnsweredLetter;
-pub use reminders::{FiringReport, ReminderRecord, Reminders};
+pub use reminders::{ReminderRecord, Reminders};
 pub use room_outbox::{RoomMessage, RoomMessageRecord, RoomMessages};
 pub use staff::{DirectoryEntry, Reach, StaffDirectory};
 pub use visas::{Closing, VisaCases, VisaFilter};
@@ -187,8 +189,6 @@ pub struct Store {
     room_waker: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<tokio::sync::Notify>>>,
     /// Told when a reminder was scheduled or moved, so the scheduler looks again.
     reminder_waker: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<tokio::sync::Notify>>>,
-    /// When reminders fire (`set_reminder_policy`); the defaults until set.
-    reminder_policy: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<crate::core::remind::Policy>>>>,
     /// The instance this process claims outbox rows as (`act_as`).
     claimer: std::sync::Arc<std::sync::OnceLock<String>>,
     /// When this process last committed incoming letters (milliseconds since the epoch): the
@@ -250,7 +250,6 @@ impl Store {
             outbox_waker: Default::default(),
             room_waker: Default::default(),
             reminder_waker: Default::default(),
-            reminder_policy: Default::default(),
             last_intake_ms: Default::default(),
             claimer: Default::default(),
         };
@@ -318,7 +317,14 @@ impl Store {
     /// the same letter fails with `StoreError::Conflict`, to be registered again.
     /// The arrivals are consumed: their bytes go to the database without another copy. The
     /// outcomes come in the order of the arrivals.
-    pub async fn register_incoming(&self, arrivals: Vec<Arrival>, policy: &IntakePolicy, now: DateTime<Utc>) -> Result<Vec<Outcome>> {
+    /// `reminders` is the policy the letters' due-date reminders are scheduled by.
+    pub async fn register_incoming(
+        &self,
+        arrivals: Vec<Arrival>,
+        policy: &IntakePolicy,
+        reminders: &crate::core::remind::Policy,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Outcome>> {
         // SQLite has one writer at a time: the transaction takes the write lock at once, so
         // that its lookups see the register as it will write to it (the counter, locked last,
         // is what orders writers on PostgreSQL).
@@ -327,8 +333,7 @@ impl Store {
             Backend::Sqlite => register::CounterLock::First,
             Backend::Postgres => register::CounterLock::Last,
         };
-        let registered =
-            register::register_incoming(&mut tx, self.zone, arrivals, policy, &self.reminder_policy(), counter_lock, now).await?;
+        let registered = register::register_incoming(&mut tx, self.zone, arrivals, policy, reminders, counter_lock, now).await?;
         tx.commit().await?;
         self.last_intake_ms.store(Utc::now().timestamp_millis(), std::sync::atomic::Ordering::Relaxed);
         self.checkpoint_soon();

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::core::partner::{Channel, NewContact, Partner, PartnerKind, PartnerPerson, address_domain, domain_covers};
-use crate::core::remind::Kind;
+use crate::core::remind::{Kind, Policy};
 use crate::core::time::{parse_stamp, stamp};
 
 use super::{DocumentRecord, Result, Store, StoreError};
@@ -173,7 +173,7 @@ impl Partners<'_> {
     }
 
     /// Logs a contact with a partner at `now`; returns its id.
-    pub async fn add_contact(&self, handle: &str, contact: &NewContact, by: &str, now: DateTime<Utc>) -> Result<i64> {
+    pub async fn add_contact(&self, policy: &Policy, handle: &str, contact: &NewContact, by: &str, now: DateTime<Utc>) -> Result<i64> {
         let mut tx = self.store.begin_write().await?;
         let id = partner_id(&mut tx, handle).await?;
         let row = sqlx::query(
@@ -190,8 +190,7 @@ impl Partners<'_> {
         .await?;
         let contact_id = row.try_get(0)?;
         if let Some(day) = contact.follow_up {
-            let policy = self.store.reminder_policy();
-            super::reminders::schedule_deadline_in(&mut tx, &policy, Kind::FollowUp, contact_id, day, None, by, now).await?;
+            super::reminders::schedule_deadline_in(&mut tx, policy, Kind::FollowUp, contact_id, day, None, by, now).await?;
         }
         tx.commit().await?;
         self.store.reminder_committed();

@@ -5,7 +5,6 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::core::confidentiality::Confidentiality;
 use crate::core::flags::ReviewFlag;
 use crate::core::letter::Correspondent;
 use crate::core::viewer::{Restriction, Sight, Viewer};
@@ -153,10 +152,9 @@ impl DocumentRecord {
         if self.direction == "incoming" { &self.from } else { &self.to }
     }
 
-    /// The facts the viewer decides by. A level the register does not know is taken as
-    /// secret: a damaged entry must not show more than it should.
+    /// The facts the viewer decides by (a level the register does not know counts as secret).
     pub fn restriction(&self) -> Restriction<'_> {
-        Restriction { confidentiality: Confidentiality::parse(&self.confidentiality).unwrap_or(Confidentiality::Secret), unit: &self.unit }
+        Restriction::stored(&self.confidentiality, &self.unit)
     }
 
     /// This record as `viewer` may see it, and what they see: the viewer decides, this only

@@ -2,14 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::core::announce::RoomTarget;
 use crate::core::confidentiality::Confidentiality;
+use crate::core::remind::Recipient;
 use crate::core::time::stamp;
 use crate::core::viewer::{Role, StaffMember};
 
-use super::{Result, Store, StoreError, reminders, room_outbox};
+use super::{Result, Store, StoreError, room_outbox};
 
 /// The staff directory's view of the store.
 pub struct StaffDirectory<'a> {
@@ -134,12 +135,11 @@ impl StaffDirectory<'_> {
     }
 
     /// A direct message to each manager of the International Relations Office's unit
-    /// (`reminder_policy().office_unit`), all written to the room outbox in one transaction.
-    /// Returns how many were told (none when the unit has no manager).
-    pub async fn notify_office_managers(&self, markdown: &str, now: DateTime<Utc>) -> Result<usize> {
-        let unit = self.store.reminder_policy().office_unit.clone();
+    /// (`office_unit`, the reminder policy's), all written to the room outbox in one
+    /// transaction. Returns how many were told (none when the unit has no manager).
+    pub async fn notify_office_managers(&self, office_unit: &str, markdown: &str, now: DateTime<Utc>) -> Result<usize> {
         let mut tx = self.store.begin_write().await?;
-        let managers: Vec<String> = reminders::managers_in(&mut tx, &unit).await?.into_iter().filter_map(|m| m.mxid).collect();
+        let managers: Vec<String> = managers_in(&mut tx, office_unit).await?.into_iter().filter_map(|m| m.mxid).collect();
         tx.commit().await?;
         self.message_each(&managers, markdown, now).await
     }
@@ -181,6 +181,47 @@ impl StaffDirectory<'_> {
         let rows = sqlx::query("SELECT unit, room_id FROM unit_rooms ORDER BY unit").fetch_all(self.pool).await?;
         rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
     }
+}
+
+/// How to reach a person: their Matrix ID, and their address and zone when the staff directory
+/// has them.
+pub(super) async fn recipient_in(tx: &mut Transaction<'static, Any>, mxid: &str) -> Result<Recipient> {
+    let row = sqlx::query("SELECT email, timezone FROM staff WHERE mxid = $1").bind(mxid).fetch_optional(&mut **tx).await?;
+    let (email, zone) = match row {
+        Some(row) => (row.try_get::<Option<String>, _>(0)?, row.try_get::<Option<String>, _>(1)?.and_then(|tz| tz.parse().ok())),
+        None => (None, None),
+    };
+    Ok(Recipient { mxid: Some(mxid.to_string()), email, zone })
+}
+
+/// The managers of a unit (its head in the chat), with their addresses and zones.
+pub(super) async fn managers_in(tx: &mut Transaction<'static, Any>, unit: &str) -> Result<Vec<Recipient>> {
+    let rows = sqlx::query("SELECT mxid, email, timezone FROM staff WHERE unit = $1 AND role = 'manager' ORDER BY mxid")
+        .bind(unit)
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Recipient {
+                mxid: Some(row.try_get(0)?),
+                email: row.try_get(1)?,
+                zone: row.try_get::<Option<String>, _>(2)?.and_then(|tz| tz.parse().ok()),
+            })
+        })
+        .collect()
+}
+
+/// A staff member with their address, if the directory has them.
+pub(super) async fn member_in(tx: &mut Transaction<'static, Any>, mxid: &str) -> Result<Option<(StaffMember, Option<String>)>> {
+    let Some(row) = sqlx::query("SELECT mxid, name, unit, role, clearance, email FROM staff WHERE mxid = $1")
+        .bind(mxid)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let email = row.try_get::<Option<String>, _>(5)?.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+    Ok(Some((member_from_row(&row)?, email)))
 }
 
 fn member_from_row(row: &AnyRow) -> Result<StaffMember> {

@@ -8,7 +8,7 @@ use crate::core::time::{parse_stamp, stamp};
 use crate::core::visa::{CaseStatus, Trip, VisaCase};
 
 use super::{Result, Store, StoreError, reminders};
-use crate::core::remind::Kind;
+use crate::core::remind::{Kind, Policy};
 use crate::core::undo;
 
 /// The visa cases' view of the store.
@@ -44,7 +44,7 @@ const COLUMNS: &str = "id, traveller, traveller_mxid, country, kind, travel_from
 impl VisaCases<'_> {
     /// Opens a case and schedules the reminders of its apply-by date and visa expiry, together;
     /// returns its id.
-    pub async fn add(&self, trip: &Trip, by: &str, now: DateTime<Utc>) -> Result<i64> {
+    pub async fn add(&self, policy: &Policy, trip: &Trip, by: &str, now: DateTime<Utc>) -> Result<i64> {
         let mut tx = self.store.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO visa_cases (traveller, traveller_mxid, country, kind, travel_from, travel_to, apply_by, visa_expires, \
@@ -64,10 +64,9 @@ impl VisaCases<'_> {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get(0)?;
-        let policy = self.store.reminder_policy();
         for (kind, deadline) in [(Kind::VisaApplyBy, trip.apply_by), (Kind::VisaExpiry, trip.visa_expires)] {
             if let Some(deadline) = deadline {
-                reminders::schedule_deadline_in(&mut tx, &policy, kind, id, deadline, Some(&trip.kind), by, now).await?;
+                reminders::schedule_deadline_in(&mut tx, policy, kind, id, deadline, Some(&trip.kind), by, now).await?;
             }
         }
         tx.commit().await?;
@@ -122,8 +121,8 @@ impl VisaCases<'_> {
 
     /// Cancels an open case (`core::undo::cancel_visa`): it is closed as cancelled, by `by`,
     /// and its reminders end in the same transaction.
-    pub async fn cancel(&self, id: i64, by: &str, now: DateTime<Utc>) -> Result<VisaCase> {
-        let zone = self.store.reminder_policy().zone;
+    pub async fn cancel(&self, policy: &Policy, id: i64, by: &str, now: DateTime<Utc>) -> Result<VisaCase> {
+        let zone = policy.zone;
         let mut tx = self.store.begin_write().await?;
         let row = sqlx::query("SELECT status, done_by, done_at FROM visa_cases WHERE id = $1")
             .bind(id)

@@ -44,6 +44,7 @@ pub fn settings() -> Settings {
             public_url: "https://chancery.uni.example".into(),
             ..chancery::config::HttpConfig::default()
         },
+        reminders: crate::support::reminder_policy(),
     }
 }
 
@@ -85,7 +86,8 @@ pub async fn register(store: &Store, policy: &IntakePolicy, raw: &[u8], at: Date
         source: Source::File { path: format!("seed-{}", chancery::core::letter::fingerprint(raw)) },
         received_at: at,
     };
-    let outcomes = store.register_incoming(vec![arrival], policy, at).await.expect("seed letter registers");
+    let outcomes =
+        store.register_incoming(vec![arrival], policy, &crate::support::reminder_policy(), at).await.expect("seed letter registers");
     outcomes[0].number().to_string()
 }
 

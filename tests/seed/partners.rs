@@ -21,6 +21,6 @@ pub async fn seed(store: &Store) {
         let at = now() - Duration::days(days_ago);
         let follow_up = chrono::NaiveDate::parse_from_str(follow_up, "%Y-%m-%d").ok();
         let contact = NewContact::check(via, summary, follow_up, at.date_naive()).expect("a seed contact is valid");
-        partners.add_contact("ut", &contact, IRO_OFFICER, at).await.expect("seed contact");
+        partners.add_contact(&crate::support::reminder_policy(), "ut", &contact, IRO_OFFICER, at).await.expect("seed contact");
     }
 }

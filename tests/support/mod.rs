@@ -95,6 +95,12 @@ pub fn shipped_policy() -> IntakePolicy {
     IntakePolicy { rules: Some(Arc::new(book)), ..policy_without_rules() }
 }
 
+/// The reminder policy's defaults in the zone of `fresh_store`: what reminders are scheduled and
+/// fired by when a test sets nothing else.
+pub fn reminder_policy() -> chancery::core::remind::Policy {
+    chancery::core::remind::Policy::new(chrono_tz::Asia::Baku)
+}
+
 /// The listener's settings for one of the dev users' mailboxes, plain IMAP on loopback.
 pub fn imap_config(user: &str, mailbox: &str) -> ImapConfig {
     let s = services();
