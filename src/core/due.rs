@@ -10,7 +10,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::history::HistoryLine;
 use super::remind::{Kind, Policy};
+use super::rules::{Routing, due_date_skipping};
 use super::status::SETTLED_STATUSES;
 
 /// The reminder kinds a letter has.
@@ -27,22 +29,43 @@ pub struct LetterState {
     pub assignee: Option<(String, Option<String>)>,
 }
 
-/// One line of a document's history, as `record_history` writes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryLine {
-    pub action: &'static str,
-    pub field: Option<&'static str>,
-    pub old_value: Option<String>,
-    pub new_value: Option<String>,
-    pub reason: Option<String>,
-}
-
 /// A reminder to schedule: its kind, the date it counts from and when it first fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scheduled {
     pub kind: Kind,
     pub deadline: NaiveDate,
     pub due_at: DateTime<Utc>,
+}
+
+/// A letter's due date and the reminders of it, when it is given one at registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueAtRegistration {
+    pub due_on: NaiveDate,
+    /// Scheduled by the register itself (`effects::ACTOR`), whoever registered the letter.
+    pub scheduled: Vec<Scheduled>,
+}
+
+/// When a letter registered on `today` (the office's day of `now`) is due: its routing may give
+/// it so many working days, public holidays not counted. A due date is reminded of to whoever
+/// has the letter before it, and to the unit's head once it passes.
+pub fn due_at_registration(
+    routing: Option<&Routing>,
+    today: NaiveDate,
+    holidays: &[NaiveDate],
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Option<DueAtRegistration> {
+    let days = routing?.due_in_working_days?;
+    let due_on = due_date_skipping(today, days, holidays);
+    Some(DueAtRegistration { due_on, scheduled: reminders_of(due_on, policy, now) })
+}
+
+/// The letter's reminders counted from `due_on`, those with a firing still after `now`.
+fn reminders_of(due_on: NaiveDate, policy: &Policy, now: DateTime<Utc>) -> Vec<Scheduled> {
+    LETTER_REMINDERS
+        .into_iter()
+        .filter_map(|kind| policy.next_firing(kind, None, due_on, now).map(|due_at| Scheduled { kind, deadline: due_on, due_at }))
+        .collect()
 }
 
 /// What a new due date does.
@@ -95,10 +118,6 @@ pub fn change_due(
     if letter.due_on == Some(due_on) {
         return Err(DueError::SameDate { number: number.clone(), due_on });
     }
-    let scheduled = LETTER_REMINDERS
-        .into_iter()
-        .filter_map(|kind| policy.next_firing(kind, None, due_on, now).map(|due_at| Scheduled { kind, deadline: due_on, due_at }))
-        .collect();
     Ok(DueChange {
         due_on,
         history: HistoryLine {
@@ -109,7 +128,7 @@ pub fn change_due(
             reason: reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_string),
         },
         ended: LETTER_REMINDERS.to_vec(),
-        scheduled,
+        scheduled: reminders_of(due_on, policy, now),
     })
 }
 
@@ -182,6 +201,60 @@ mod tests {
 
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
+    }
+
+    fn routed(due_in_working_days: Option<u32>) -> Routing {
+        Routing {
+            rule: None,
+            unit: "registry".into(),
+            classification: None,
+            confidentiality: None,
+            tags: Vec::new(),
+            due_in_working_days,
+            acknowledge: None,
+            forward: false,
+            notify_room: false,
+            reasons: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_letter_is_given_a_due_date_and_its_reminders_at_registration() {
+        let policy = Policy::new(ZONE);
+        let today = day("2026-12-01");
+        // (routing's working days, public holidays) → the due date and the first firings of
+        // letter-due and letter-overdue.
+        type Wanted = Option<(&'static str, &'static [(Kind, &'static str)])>;
+        let cases: &[(Option<Option<u32>>, &[&str], Wanted)] = &[
+            // No rules, or a rule that gives no time: no due date, no reminders.
+            (None, &[], None),
+            (Some(None), &[], None),
+            // Ten working days from Tuesday the 1st: Tuesday the 15th, reminded two working days
+            // before (Friday the 11th, 09:00 Baku), overdue from the next working day.
+            (
+                Some(Some(10)),
+                &[],
+                Some(("2026-12-15", &[(Kind::LetterDue, "2026-12-11T05:00:00Z"), (Kind::LetterOverdue, "2026-12-16T05:00:00Z")])),
+            ),
+            // A public holiday is not counted.
+            (
+                Some(Some(10)),
+                &["2026-12-08"],
+                Some(("2026-12-16", &[(Kind::LetterDue, "2026-12-14T05:00:00Z"), (Kind::LetterOverdue, "2026-12-17T05:00:00Z")])),
+            ),
+            // Due tomorrow: the lead time has passed, only the overdue reminder is ahead.
+            (Some(Some(1)), &[], Some(("2026-12-02", &[(Kind::LetterOverdue, "2026-12-03T05:00:00Z")]))),
+        ];
+        for &(routing, holidays, wanted) in cases {
+            let routing = routing.map(routed);
+            let holidays: Vec<NaiveDate> = holidays.iter().map(|h| day(h)).collect();
+            let got = due_at_registration(routing.as_ref(), today, &holidays, &policy, now());
+            let wanted = wanted.map(|(due_on, firings)| DueAtRegistration {
+                due_on: day(due_on),
+                scheduled: firings.iter().map(|&(kind, t)| Scheduled { kind, deadline: day(due_on), due_at: at(t) }).collect(),
+            });
+            assert_eq!(got, wanted, "{routing:?} {holidays:?}");
+        }
     }
 
     #[test]

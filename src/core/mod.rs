@@ -1,6 +1,7 @@
 //! The functional core: plain data in, decisions out. No I/O, no clocks, no SQL or IMAP types.
 
 pub mod agreement;
+pub mod amend;
 pub mod announce;
 pub mod bounce;
 pub mod calendar;
@@ -12,6 +13,7 @@ pub mod effects;
 pub mod firing;
 pub mod flags;
 pub mod fold;
+pub mod history;
 pub mod intake;
 pub mod lease;
 pub mod letter;
@@ -19,6 +21,7 @@ pub mod markdown;
 pub mod meeting;
 pub mod number;
 pub mod outbound;
+pub mod outgoing;
 pub mod partner;
 pub mod press;
 pub mod remind;

@@ -168,7 +168,7 @@ pub struct Correspondence<'a> {
 pub fn compose_correspondence(
     letter: &Correspondence<'_>,
     number: &crate::core::number::RegistrationNumber,
-    answered: Option<&crate::store::AnsweredLetter>,
+    answered: Option<&crate::core::outgoing::AnsweredLetter>,
     message_id: String,
 ) -> Result<(Vec<u8>, OutgoingMail), String> {
     let number = number.to_string();

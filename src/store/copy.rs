@@ -18,8 +18,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use futures::TryStreamExt;
 use sqlx::{Any, AnyConnection, AssertSqlSafe, Connection, Row, Transaction};
 
+use super::open::{SQLITE_MIGRATIONS, sqlite_path};
 use super::rows::{Cell, insert_rows};
-use super::{OpenMode, Result, SQLITE_MIGRATIONS, Store, StoreError, sqlite_path};
+use super::{OpenMode, Result, Store, StoreError};
 
 /// Rows read from the source before they are written to the target, and bytes: one batch is
 /// all the copy holds in memory (a 50 MB letter is a batch of its own).

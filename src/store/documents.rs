@@ -5,13 +5,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Any, Row, Transaction};
 
-use crate::core::due::{self, HistoryLine, LetterState};
+use crate::core::due::{self, LetterState};
 use crate::core::remind::Policy;
 use crate::core::status::{SETTLED_STATUSES, check_status_change};
 use crate::core::time::stamp;
 use crate::core::viewer::{Sight, Viewer};
 
-use super::{DocumentRecord, Result, Store, StoreError, document_id, record_history, reminders};
+use super::{DocumentRecord, Result, Store, StoreError, document_id, record_history, reminders, write_history_in};
 
 /// The documents' view of the store.
 pub struct Documents<'a> {
@@ -283,21 +283,6 @@ async fn letter_state_in(tx: &mut Transaction<'static, Any>, number: &str) -> Re
         assignee: assignee.map(|who| Ok::<_, StoreError>((who, row.try_get(5)?))).transpose()?,
     };
     Ok((row.try_get(0)?, letter))
-}
-
-async fn write_history_in(tx: &mut Transaction<'static, Any>, id: i64, now: DateTime<Utc>, actor: &str, line: &HistoryLine) -> Result<()> {
-    record_history(
-        tx,
-        id,
-        now,
-        actor,
-        line.action,
-        line.field,
-        line.old_value.as_deref(),
-        line.new_value.as_deref(),
-        line.reason.as_deref(),
-    )
-    .await
 }
 
 /// Documents that still need someone: not answered, closed or annulled (`core::status`).

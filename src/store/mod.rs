@@ -7,6 +7,7 @@
 #![deny(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_possible_wrap)]
 
 mod agreements;
+mod amend;
 mod attachments;
 // The benchmarks' fills: no part of the product.
 #[cfg(feature = "bench")]
@@ -19,6 +20,7 @@ mod events;
 mod firing;
 mod instances;
 mod meetings;
+mod open;
 pub mod outbox;
 mod partners;
 mod press;
@@ -36,14 +38,13 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use sqlx::any::AnyPoolOptions;
 // Dynamic SQL here is built only from fixed column names and `$N` placeholders, never from input.
 use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
 
-use crate::core::confidentiality::Confidentiality;
+use crate::core::history::HistoryLine;
 use crate::core::intake::{IntakePolicy, Source};
 use crate::core::letter::{Letter, fingerprint};
-use crate::core::number::{Direction, numbers_in, without_numbers};
+use crate::core::number::Direction;
 use crate::core::time::stamp;
 
 pub use agreements::{AGREEMENT_REMINDERS, Agreements};
@@ -55,26 +56,18 @@ pub use events::AnsweredEvents;
 pub use firing::FiringReport;
 pub use instances::{InstanceRecord, Instances, LeaseRecord};
 pub use meetings::{Meetings, NewMeeting};
+pub use open::OpenMode;
 pub use outbox::Outbox;
 pub use partners::{Contact, PartnerFilter, PartnerLetter, Partners};
 pub use press::PressReleases;
 pub use records::{AttachmentInfo, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
-pub use register::AnsweredLetter;
 pub use reminders::{ReminderRecord, Reminders};
 pub use room_outbox::{RoomMessage, RoomMessageRecord, RoomMessages};
 pub use staff::{DirectoryEntry, Reach, StaffDirectory};
 pub use visas::{Closing, VisaCases, VisaFilter};
 
-/// The most documents a full-text search returns.
-const SEARCH_RESULTS: i64 = 200;
-/// A full-text search with at most this many matches returns the best first (bm25, ts_rank);
-/// one with more, the newest first (see `search_text`).
-const RANKED_MATCHES: i64 = 2000;
 /// Documents whose attachments are looked up in one statement.
 const ATTACHMENT_LOOKUP_CHUNK: usize = 500;
-
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -129,15 +122,6 @@ impl StoreError {
             _ => false,
         }
     }
-}
-
-/// Whether opening may create the register. Only the commands that write letters into it
-/// (`serve`, `ingest`, `send`) and `db migrate` create one; a command that only reads, run
-/// from the wrong folder, must not leave an empty register behind and report it empty.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpenMode {
-    CreateIfMissing,
-    Existing,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -200,48 +184,7 @@ impl Store {
     /// Connects and brings the schema up to date. A SQLite file is created only when `mode`
     /// says so; a PostgreSQL database must exist either way (its schema is created).
     pub async fn open(url: &str, zone: chrono_tz::Tz, mode: OpenMode) -> Result<Store> {
-        sqlx::any::install_default_drivers();
-        let (backend, url) = if url.starts_with("sqlite:") {
-            (Backend::Sqlite, sqlite_url(url, mode)?)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Backend::Postgres, url.to_string())
-        } else {
-            return Err(StoreError::UnsupportedUrl(url.to_string()));
-        };
-        let mut options = AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 4 } else { 8 });
-        if backend == Backend::Sqlite {
-            options = options.after_connect(|conn, _| {
-                Box::pin(async move {
-                    // WAL lets readers work while the listener writes; the busy timeout lets a
-                    // second process wait for the write lock instead of failing.
-                    // Register databases are mostly message bytes: bigger pages mean fewer overflow
-                    // pages (takes effect only when the file is created).
-                    sqlx::query("PRAGMA page_size = 16384").execute(&mut *conn).await?;
-                    sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-                    sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *conn).await?;
-                    // A batch of letters is one transaction of a few megabytes: a cache that holds
-                    // it avoids spilling pages mid-transaction, and statement journals stay in RAM.
-                    // A larger cache buys little more: a letter of 50 MB spills anyway, and each
-                    // of the pool's connections would keep its cache full afterwards.
-                    sqlx::query("PRAGMA cache_size = -4096").execute(&mut *conn).await?;
-                    sqlx::query("PRAGMA temp_store = MEMORY").execute(&mut *conn).await?;
-                    // Checkpoints run beside registration (see `checkpoint_soon`), not inside the
-                    // commit of whichever batch happens to fill the log.
-                    sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *conn).await?;
-                    Ok(())
-                })
-            });
-        } else {
-            options = options.after_connect(|conn, _| {
-                Box::pin(async move {
-                    // The server's NOTICEs ("relation _sqlx_migrations already exists, skipping" on
-                    // every start) are chatter; sqlx would log each one on stderr at INFO.
-                    sqlx::query("SET client_min_messages = warning").execute(&mut *conn).await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool = options.connect(&url).await?;
+        let (backend, pool) = open::connect(url, mode).await?;
         let store = Store {
             pool,
             backend,
@@ -265,38 +208,6 @@ impl Store {
     /// are counted in.
     pub fn zone(&self) -> chrono_tz::Tz {
         self.zone
-    }
-
-    pub async fn migrate(&self) -> Result<()> {
-        match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
-        }
-        Ok(())
-    }
-
-    /// Copies the write-ahead log into the database and empties it (SQLite), then closes.
-    pub async fn close(&self) {
-        if self.backend == Backend::Sqlite {
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await.ok();
-        }
-        self.pool.close().await;
-    }
-
-    /// Starts a checkpoint on another connection unless one is running, so the log is copied
-    /// into the database while the next batch is being registered (SQLite; a no-op elsewhere).
-    fn checkpoint_soon(&self) {
-        use std::sync::atomic::Ordering;
-        if self.backend != Backend::Sqlite || self.checkpointing.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let (pool, flag) = (self.pool.clone(), std::sync::Arc::clone(&self.checkpointing));
-        tokio::spawn(async move {
-            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-                tracing::warn!(%error, "WAL checkpoint failed; it will be retried after the next batch");
-            }
-            flag.store(false, Ordering::Release);
-        });
     }
 
     /// A transaction that may write. On SQLite it takes the one write lock at its start (`BEGIN
@@ -362,7 +273,7 @@ impl Store {
     where
         F: FnOnce(
             &crate::core::number::RegistrationNumber,
-            Option<&AnsweredLetter>,
+            Option<&crate::core::outgoing::AnsweredLetter>,
         ) -> std::result::Result<(Vec<u8>, crate::core::outbound::OutgoingMail), String>,
     {
         let mut tx = self.begin_write().await?;
@@ -424,76 +335,6 @@ impl Store {
         self.documents_where(&clause, &binds).await
     }
 
-    /// Search: the documents of the threads whose registration numbers the text names come
-    /// first, then full-text hits over subject, body and attachment names, where every other
-    /// word must occur, matched as a word prefix. Words are folded as the routing rules fold
-    /// them (`core::fold`): `TOPLANTISI` finds `toplantısı`, `елка` finds `ёлка`.
-    pub async fn search(&self, text: &str) -> Result<Vec<DocumentRecord>> {
-        let numbers = numbers_in(text);
-        let mut found = Vec::new();
-        for number in &numbers {
-            let thread = self
-                .documents_where(
-                    "COALESCE(d.thread_id, d.id) = (SELECT COALESCE(n.thread_id, n.id) FROM documents n WHERE n.number = $1)",
-                    &[number.to_string()],
-                )
-                .await?;
-            for document in thread {
-                if !found.iter().any(|f: &DocumentRecord| f.id == document.id) {
-                    found.push(document);
-                }
-            }
-        }
-        let words = search::query_words(&without_numbers(text));
-        if words.is_empty() {
-            return Ok(found);
-        }
-        for document in self.search_text(&words).await? {
-            if !found.iter().any(|f| f.id == document.id) {
-                found.push(document);
-            }
-        }
-        Ok(found)
-    }
-
-    /// Documents whose index holds every word (each as a word prefix), best first, or newest
-    /// first when more than `RANKED_MATCHES` match. It reads the index as it stands: writes keep
-    /// it up (see `search`), a search never waits for indexing.
-    async fn search_text(&self, words: &[String]) -> Result<Vec<DocumentRecord>> {
-        let (query, best) = match self.backend {
-            Backend::Sqlite => (
-                words.iter().map(|w| format!("\"{w}\" *")).collect::<Vec<_>>().join(" AND "),
-                "SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 ORDER BY rank LIMIT $2",
-            ),
-            Backend::Postgres => (
-                words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & "),
-                "SELECT document_id FROM document_search WHERE vector @@ to_tsquery('simple', $1) \
-                 ORDER BY ts_rank(vector, to_tsquery('simple', $1)) DESC LIMIT $2",
-            ),
-        };
-        // The newest matches come from the index at once. Ranking reads every match (bm25 also
-        // counts them all), which for a common word is much of a large register and tells its
-        // letters little apart: only a search with a few matches is ranked. The newest
-        // `RANKED_MATCHES + 1` say both which are the newest and whether there are more.
-        let newest = self.newest_matches(words, &query, RANKED_MATCHES + 1).await?;
-        let ids: Vec<i64> = if rows::count(newest.len()) > RANKED_MATCHES {
-            newest.into_iter().take(usize::try_from(SEARCH_RESULTS).unwrap_or(usize::MAX)).collect()
-        } else if !newest.is_empty() {
-            let rows = sqlx::query(best).bind(query.as_str()).bind(SEARCH_RESULTS).fetch_all(&self.pool).await?;
-            rows.iter().map(|row| row.try_get(0)).collect::<std::result::Result<_, _>>()?
-        } else {
-            Vec::new()
-        };
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let mut found = self.documents_where(&format!("d.id IN ({list})"), &[]).await?;
-        let rank: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        found.sort_by_key(|d| rank.get(&d.id).copied().unwrap_or(usize::MAX));
-        Ok(found)
-    }
-
     pub async fn raw(&self, number: &str) -> Result<Vec<u8>> {
         sqlx::query("SELECT r.bytes FROM raw_messages r JOIN documents d ON d.id = r.document_id WHERE d.number = $1")
             .bind(number)
@@ -502,74 +343,6 @@ impl Store {
             .map(|row| row.try_get::<Vec<u8>, _>(0))
             .transpose()?
             .ok_or_else(|| StoreError::NotFound(format!("no stored message for {number}")))
-    }
-
-    /// Marks an entry annulled; it stays in the register, visibly annulled, with the reason.
-    pub async fn annul(&self, number: &str, reason: &str, actor: &str, now: DateTime<Utc>) -> Result<()> {
-        if reason.trim().is_empty() {
-            return Err(StoreError::Refused("an annulment needs a reason".into()));
-        }
-        let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT id, status FROM documents WHERE number = $1")
-            .bind(number)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no document {number}")))?;
-        let (id, status): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
-        if status == "annulled" {
-            return Err(StoreError::Refused(format!("{number} is already annulled")));
-        }
-        sqlx::query("UPDATE documents SET status = 'annulled', annul_reason = $1 WHERE id = $2")
-            .bind(reason)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        record_history(&mut tx, id, now, actor, "annulled", Some("status"), Some(&status), Some("annulled"), Some(reason)).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Changes what may change after registration (status, unit, classification,
-    /// confidentiality), recording the change in the history.
-    pub async fn change(
-        &self,
-        number: &str,
-        field: &str,
-        value: &str,
-        actor: &str,
-        reason: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let column = match field {
-            "status" | "unit" | "classification" | "confidentiality" => field,
-            other => {
-                return Err(StoreError::Refused(format!(
-                    "'{other}' cannot be changed; only status, unit, classification and confidentiality can"
-                )));
-            }
-        };
-        if column == "unit" {
-            // A reroute also moves the letter's reminders to the new unit's people.
-            return self.documents().reroute(number, value, reason.unwrap_or(""), actor, now).await.map(|_| ());
-        }
-        if column == "confidentiality" && Confidentiality::parse(value).is_none() {
-            return Err(StoreError::Refused(format!("'{value}' is not a confidentiality level (public, internal, confidential, secret)")));
-        }
-        let mut tx = self.begin_write().await?;
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT id, {column} FROM documents WHERE number = $1")))
-            .bind(number)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no document {number}")))?;
-        let (id, old): (i64, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
-        sqlx::query(AssertSqlSafe(format!("UPDATE documents SET {column} = $1 WHERE id = $2")))
-            .bind(value)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        record_history(&mut tx, id, now, actor, "changed", Some(column), old.as_deref(), Some(value), reason).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Records that a restricted document was shown to someone.
@@ -731,33 +504,26 @@ async fn record_history(
     Ok(())
 }
 
-/// The SQLite URL to connect with: it creates the file on first use, as an embedded default
-/// should, only when `mode` allows; otherwise a missing file is an error naming where it was
-/// looked for.
-fn sqlite_url(url: &str, mode: OpenMode) -> Result<String> {
-    if url.contains("mode=") || url.contains(":memory:") {
-        return Ok(url.to_string());
-    }
-    let access = match mode {
-        OpenMode::CreateIfMissing => "rwc",
-        OpenMode::Existing => {
-            let path = sqlite_path(url);
-            if !path.exists() {
-                let absolute = std::path::absolute(&path).unwrap_or(path);
-                return Err(StoreError::Missing { path: absolute.display().to_string(), url: url.to_string() });
-            }
-            "rw"
-        }
-    };
-    let separator = if url.contains('?') { '&' } else { '?' };
-    Ok(format!("{url}{separator}mode={access}"))
-}
-
-/// The file a `sqlite:` URL names: `sqlite://chancery.db`, `sqlite:///var/lib/x.db`, `sqlite:x.db`.
-fn sqlite_path(url: &str) -> std::path::PathBuf {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
-    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
-    std::path::PathBuf::from(path)
+/// Writes a history line the core worded (`core::history`), by `actor` at `at`.
+async fn write_history_in(
+    tx: &mut Transaction<'static, Any>,
+    document_id: i64,
+    at: DateTime<Utc>,
+    actor: &str,
+    line: &HistoryLine,
+) -> Result<()> {
+    record_history(
+        tx,
+        document_id,
+        at,
+        actor,
+        line.action,
+        line.field,
+        line.old_value.as_deref(),
+        line.new_value.as_deref(),
+        line.reason.as_deref(),
+    )
+    .await
 }
 
 /// The register's small JSON columns; plain data cannot fail to serialize.

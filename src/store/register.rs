@@ -13,6 +13,10 @@
 //! On SQLite the transaction holds the one write lock from its start (`BEGIN IMMEDIATE`):
 //! nobody can register beside it, so it takes the counter first and writes the real numbers
 //! at once, instead of rewriting every new row (its body text included) to number it.
+//!
+//! The core decides, this writes: `core::intake` what becomes of each letter, `core::due` its
+//! due date and reminders, `core::effects` what follows its number (`plan`). An outgoing
+//! letter is registered on its own, as `core::outgoing` plans it (`outgoing`).
 
 use std::collections::HashMap;
 
@@ -20,19 +24,24 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
 use super::rows::{Cell, ONE_OFF_BYTES, insert_rows, release_bound_bytes};
-use super::{Arrival, Outcome, Result, StoreError, json, lock_counter, outbox, room_outbox};
-use crate::core::announce::RoomTarget;
+use super::{Arrival, Outcome, Result, StoreError, json, lock_counter, reminders};
 use crate::core::bounce::{self, BounceInfo};
-use crate::core::effects::{self, Bounce, Effect, Entry, Facts, FoundBy, Note, Returned};
+use crate::core::due;
+use crate::core::effects;
 use crate::core::flags::ReviewFlag;
-use crate::core::intake::{self, Decision, IntakePolicy, Known, NewEntry, Source};
-use crate::core::letter::Letter;
+use crate::core::intake::{self, Decision, IntakePolicy, NewEntry, Source};
 use crate::core::number::{Direction, RegistrationNumber};
-use crate::core::outbound::{MailKind, OutgoingMail};
 use crate::core::partner::filing_domains;
 use crate::core::remind;
-use crate::core::rules::due_date_skipping;
 use crate::core::time::{stamp, year_in};
+
+mod batch_facts;
+mod outgoing;
+mod plan;
+
+use batch_facts::{BatchFacts, Seen, seen_where};
+pub(super) use outgoing::register_outgoing;
+use plan::write_plans;
 
 /// An attachment's bytes stay inside its raw message (see `store::attachments`).
 const ATTACHMENT_COLUMNS: &[&str] = &["document_id", "position", "name", "media_type", "size", "sha256"];
@@ -40,123 +49,8 @@ const ATTACHMENT_COLUMNS: &[&str] = &["document_id", "position", "name", "media_
 pub(super) const DOMAIN_COLUMNS: &[&str] = &["domain", "document_id"];
 const HISTORY_COLUMNS: &[&str] = &["document_id", "at", "actor", "action", "field", "old_value", "new_value", "reason"];
 
-/// Largest IN (...) list in one lookup.
-const LOOKUP_CHUNK: usize = 500;
 /// Letters numbered by one UPDATE (four parameters each).
 const NUMBERING_CHUNK: usize = 200;
-
-/// A registered document as a lookup sees it.
-#[derive(Debug, Clone)]
-struct Seen {
-    id: i64,
-    number: String,
-    /// The first document of its thread.
-    root: i64,
-}
-
-/// What the register already holds about the letters of one batch; it learns each new entry,
-/// so the batch sees its own earlier letters.
-#[derive(Default)]
-struct BatchFacts {
-    recorded_uids: HashMap<(String, u32, u32), String>,
-    by_sha256: HashMap<String, Seen>,
-    by_message_id: HashMap<String, Seen>,
-    by_number: HashMap<String, Seen>,
-}
-
-impl BatchFacts {
-    async fn load(tx: &mut Transaction<'static, Any>, arrivals: &[Arrival]) -> Result<BatchFacts> {
-        let mut facts = BatchFacts::default();
-        let mut by_generation: HashMap<(String, u32), Vec<String>> = HashMap::new();
-        for arrival in arrivals {
-            if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source {
-                by_generation.entry((mailbox.clone(), *uid_validity)).or_default().push(uid.to_string());
-            }
-        }
-        for ((mailbox, uid_validity), uids) in by_generation {
-            for chunk in uids.chunks(LOOKUP_CHUNK) {
-                let sql = format!(
-                    "SELECT m.uid, d.number FROM imap_messages m JOIN documents d ON d.id = m.document_id \
-                     WHERE m.mailbox = $1 AND m.uid_validity = $2 AND m.uid IN ({})",
-                    placeholders(3, chunk.len())
-                );
-                let mut query = sqlx::query(AssertSqlSafe(sql)).bind(mailbox.as_str()).bind(i64::from(uid_validity));
-                for uid in chunk {
-                    query = query.bind(uid.parse::<i64>().unwrap_or(0));
-                }
-                for row in query.fetch_all(&mut **tx).await? {
-                    let Ok(uid) = u32::try_from(row.try_get::<i64, _>(0)?) else { continue };
-                    facts.recorded_uids.insert((mailbox.clone(), uid_validity, uid), row.try_get(1)?);
-                }
-            }
-        }
-
-        let hashes: Vec<String> = arrivals.iter().map(|a| a.letter.sha256.clone()).collect();
-        facts.by_sha256 = seen_where(tx, "sha256", "direction = 'incoming' AND ", &hashes).await?;
-        let mut message_ids: Vec<String> = Vec::new();
-        let mut numbers: Vec<String> = Vec::new();
-        for arrival in arrivals {
-            let clues = intake::thread_clues(&arrival.letter);
-            message_ids.extend(arrival.letter.message_id.iter().cloned());
-            message_ids.extend(clues.message_ids);
-            numbers.extend(clues.numbers.iter().map(ToString::to_string));
-        }
-        facts.by_message_id = seen_where(tx, "message_id", "", &message_ids).await?;
-        facts.by_number = seen_where(tx, "number", "", &numbers).await?;
-        Ok(facts)
-    }
-
-    fn known(&self, letter: &Letter) -> Known {
-        let clues = intake::thread_clues(letter);
-        let thread_root = clues
-            .numbers
-            .iter()
-            .find_map(|n| self.by_number.get(&n.to_string()))
-            .or_else(|| clues.message_ids.iter().find_map(|id| self.by_message_id.get(id)))
-            .map(|seen| seen.root);
-        Known {
-            same_bytes: self.by_sha256.get(&letter.sha256).map(|s| s.number.clone()),
-            same_message_id: letter.message_id.as_ref().and_then(|id| self.by_message_id.get(id)).map(|s| s.number.clone()),
-            thread_root,
-        }
-    }
-
-    fn learn(&mut self, letter: &Letter, seen: Seen) {
-        self.by_sha256.entry(letter.sha256.clone()).or_insert_with(|| seen.clone());
-        if let Some(id) = &letter.message_id {
-            self.by_message_id.entry(id.clone()).or_insert_with(|| seen.clone());
-        }
-        self.by_number.insert(seen.number.clone(), seen);
-    }
-}
-
-/// The first document (lowest id) for each value of a column among `values`.
-async fn seen_where(tx: &mut Transaction<'static, Any>, column: &str, extra: &str, values: &[String]) -> Result<HashMap<String, Seen>> {
-    let mut unique: Vec<&String> = values.iter().collect();
-    unique.sort();
-    unique.dedup();
-    let mut found: HashMap<String, Seen> = HashMap::new();
-    for chunk in unique.chunks(LOOKUP_CHUNK) {
-        let sql = format!(
-            "SELECT id, number, COALESCE(thread_id, id), {column} FROM documents WHERE {extra}{column} IN ({}) ORDER BY id",
-            placeholders(1, chunk.len())
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for value in chunk {
-            query = query.bind(value.as_str());
-        }
-        for row in query.fetch_all(&mut **tx).await? {
-            if let std::collections::hash_map::Entry::Vacant(slot) = found.entry(row.try_get(3)?) {
-                slot.insert(Seen { id: row.try_get(0)?, number: row.try_get(1)?, root: row.try_get(2)? });
-            }
-        }
-    }
-    Ok(found)
-}
-
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
 
 /// A new letter of the batch, written under a placeholder number until it is numbered.
 struct NewLetter {
@@ -223,6 +117,25 @@ impl Placeholders {
     }
 }
 
+/// What every step of registering a batch needs to know.
+struct Batch<'a> {
+    zone: chrono_tz::Tz,
+    policy: &'a IntakePolicy,
+    reminders: &'a remind::Policy,
+    direction: Direction,
+    year: i32,
+    now: DateTime<Utc>,
+}
+
+/// The batch written under placeholders, before the numbering.
+struct Unnumbered {
+    /// One per arrival, in their order.
+    slots: Vec<Slot>,
+    new_letters: Vec<NewLetter>,
+    imap_rows: Vec<Vec<Cell<'static>>>,
+    reminders_scheduled: bool,
+}
+
 pub(super) async fn register_incoming(
     tx: &mut Transaction<'static, Any>,
     zone: chrono_tz::Tz,
@@ -232,65 +145,73 @@ pub(super) async fn register_incoming(
     counter_lock: CounterLock,
     now: DateTime<Utc>,
 ) -> Result<Registered> {
-    let direction = Direction::Incoming;
-    let year = year_in(now, zone);
+    let batch = Batch { zone, policy, reminders, direction: Direction::Incoming, year: year_in(now, zone), now };
     let mut facts = BatchFacts::load(tx, &arrivals).await?;
     let counter_at_start = match counter_lock {
-        CounterLock::First => Some(lock_counter(tx, direction, year).await?),
+        CounterLock::First => Some(lock_counter(tx, batch.direction, batch.year).await?),
         CounterLock::Last => None,
     };
     let mut placeholders = match counter_at_start {
-        Some(last) => Placeholders::Real { direction, year, last },
+        Some(last) => Placeholders::Real { direction: batch.direction, year: batch.year, last },
         None => Placeholders::pending()?,
     };
-    let mut slots = Vec::with_capacity(arrivals.len());
-    let mut new_letters: Vec<NewLetter> = Vec::new();
-    let mut imap_rows = Vec::new();
-    let registered_at = stamp(now);
-    let mut reminders_scheduled = false;
+    let Unnumbered { slots, mut new_letters, imap_rows, reminders_scheduled } =
+        write_unnumbered(tx, &batch, &arrivals, &mut facts, &mut placeholders).await?;
+    let stored: Vec<(i64, usize)> = new_letters.iter().map(|n| (n.id, n.index)).collect();
+    store_contents(tx, &mut arrivals, &stored).await?;
+    insert_rows(tx, "imap_messages", &["mailbox", "uid_validity", "uid", "document_id"], imap_rows).await?;
 
-    // Everything that needs no number: decisions, the documents under placeholders, their
-    // bytes, reminders of due dates, IMAP progress.
+    let (last, numbers) = number_letters(tx, &batch, counter_at_start, &arrivals, &mut new_letters).await?;
+    let (written, history_rows) = write_plans(tx, &batch, &arrivals, &mut new_letters).await?;
+    drop(arrivals);
+    insert_rows(tx, "history", HISTORY_COLUMNS, history_rows).await?;
+    save_counter(tx, batch.direction, batch.year, last).await?;
+    let outcomes = outcomes(slots, &new_letters, &numbers);
+    Ok(Registered { outcomes, mail_queued: written.mail, room_queued: written.room, reminders_scheduled })
+}
+
+/// Everything that needs no number: decisions, the documents under placeholders, reminders of
+/// due dates, and the IMAP progress to record.
+async fn write_unnumbered(
+    tx: &mut Transaction<'static, Any>,
+    batch: &Batch<'_>,
+    arrivals: &[Arrival],
+    facts: &mut BatchFacts,
+    placeholders: &mut Placeholders,
+) -> Result<Unnumbered> {
+    let mut unnumbered = Unnumbered {
+        slots: Vec::with_capacity(arrivals.len()),
+        new_letters: Vec::new(),
+        imap_rows: Vec::new(),
+        reminders_scheduled: false,
+    };
     for (index, arrival) in arrivals.iter().enumerate() {
         if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source
             && let Some(number) = facts.recorded_uids.get(&(mailbox.clone(), *uid_validity, *uid))
         {
-            slots.push(Slot::Known(Outcome::AlreadyRecorded { number: number.clone() }));
+            unnumbered.slots.push(Slot::Known(Outcome::AlreadyRecorded { number: number.clone() }));
             continue;
         }
-        let document_id = match intake::decide(&arrival.letter, &facts.known(&arrival.letter), policy) {
+        let document_id = match intake::decide(&arrival.letter, &facts.known(&arrival.letter), batch.policy) {
             Decision::AlreadyRegistered { number } => {
-                let id = facts.by_sha256.get(&arrival.letter.sha256).map(|s| s.id).unwrap_or_default();
-                slots.push(Slot::Same(number));
-                id
+                unnumbered.slots.push(Slot::Same(number));
+                facts.by_sha256.get(&arrival.letter.sha256).map(|s| s.id).unwrap_or_default()
             }
             Decision::Register(entry) => {
-                let (placeholder, sequence) = placeholders.take();
-                let due_on = entry
-                    .routing
-                    .as_ref()
-                    .and_then(|r| r.due_in_working_days)
-                    .map(|days| due_date_skipping(now.with_timezone(&zone).date_naive(), days, &policy.holidays));
-                let at = Placement { direction, year, number: &placeholder, sequence };
-                let id = insert_document(tx, arrival, &entry, at, &registered_at, due_on.map(|d| d.to_string()).as_deref()).await?;
-                facts.learn(&arrival.letter, Seen { id, number: placeholder.clone(), root: entry.thread_root.unwrap_or(id) });
-                // A due date is reminded of: to whoever has the letter before it, to the unit's
-                // head once it passes.
-                if let Some(due_on) = due_on {
-                    for kind in [remind::Kind::LetterDue, remind::Kind::LetterOverdue] {
-                        let scheduled =
-                            super::reminders::schedule_deadline_in(tx, reminders, kind, id, due_on, None, "chancery", now).await?;
-                        reminders_scheduled |= scheduled.is_some();
-                    }
-                }
-                let bounce = bounce::bounced_message(&arrival.letter, &arrival.raw);
-                slots.push(Slot::New(new_letters.len()));
-                new_letters.push(NewLetter { id, index, entry, due_on, placeholder, number: String::new(), sequence: 0, bounce });
+                let (new, scheduled) = write_new_letter(tx, batch, index, arrival, entry, placeholders.take()).await?;
+                facts.learn(
+                    &arrival.letter,
+                    Seen { id: new.id, number: new.placeholder.clone(), root: new.entry.thread_root.unwrap_or(new.id) },
+                );
+                unnumbered.reminders_scheduled |= scheduled;
+                unnumbered.slots.push(Slot::New(unnumbered.new_letters.len()));
+                let id = new.id;
+                unnumbered.new_letters.push(new);
                 id
             }
         };
         if let Source::Imap { mailbox, uid_validity, uid } = &arrival.source {
-            imap_rows.push(vec![
+            unnumbered.imap_rows.push(vec![
                 Cell::Owned(mailbox.clone()),
                 Cell::Int(i64::from(*uid_validity)),
                 Cell::Int(i64::from(*uid)),
@@ -298,28 +219,61 @@ pub(super) async fn register_incoming(
             ]);
         }
     }
-    let stored: Vec<(i64, usize)> = new_letters.iter().map(|n| (n.id, n.index)).collect();
-    store_contents(tx, &mut arrivals, &stored).await?;
-    insert_rows(tx, "imap_messages", &["mailbox", "uid_validity", "uid", "document_id"], imap_rows).await?;
+    Ok(unnumbered)
+}
 
-    // The numbering: the counter stays locked from here until the commit. Numbers are given in
-    // the order placeholders were taken, so with the counter locked first each is its own.
+/// Writes a new letter under its placeholder, with the due date the core gives it and the
+/// reminders of that date. Says whether a reminder was scheduled.
+async fn write_new_letter(
+    tx: &mut Transaction<'static, Any>,
+    batch: &Batch<'_>,
+    index: usize,
+    arrival: &Arrival,
+    entry: Box<NewEntry>,
+    (placeholder, sequence): (String, i64),
+) -> Result<(NewLetter, bool)> {
+    let today = batch.now.with_timezone(&batch.zone).date_naive();
+    let due = due::due_at_registration(entry.routing.as_ref(), today, &batch.policy.holidays, batch.reminders, batch.now);
+    let due_on = due.as_ref().map(|d| d.due_on);
+    let at = Placement { direction: batch.direction, year: batch.year, number: &placeholder, sequence };
+    let registered_at = stamp(batch.now);
+    let id = insert_document(tx, arrival, &entry, at, &registered_at, due_on.map(|d| d.to_string()).as_deref()).await?;
+    let scheduled = due.map(|d| d.scheduled).unwrap_or_default();
+    for reminder in &scheduled {
+        reminders::insert_in(tx, reminder.kind, Some(id), Some(reminder.deadline), reminder.due_at, effects::ACTOR, None, None, batch.now)
+            .await?;
+    }
+    let bounce = bounce::bounced_message(&arrival.letter, &arrival.raw);
+    let new = NewLetter { id, index, entry, due_on, placeholder, number: String::new(), sequence: 0, bounce };
+    Ok((new, !scheduled.is_empty()))
+}
+
+/// The numbering: the counter stays locked from here until the commit. Numbers are given in
+/// the order placeholders were taken, so with the counter locked first each is its own.
+/// Returns the last number given, and the number of each placeholder.
+async fn number_letters(
+    tx: &mut Transaction<'static, Any>,
+    batch: &Batch<'_>,
+    counter_at_start: Option<i64>,
+    arrivals: &[Arrival],
+    new_letters: &mut [NewLetter],
+) -> Result<(i64, HashMap<String, String>)> {
     let mut last = match counter_at_start {
         Some(last) => last,
         None => {
-            let last = lock_counter(tx, direction, year).await?;
-            registered_meanwhile(tx, &arrivals, &mut new_letters).await?;
+            let last = lock_counter(tx, batch.direction, batch.year).await?;
+            registered_meanwhile(tx, arrivals, new_letters).await?;
             last
         }
     };
     let mut numbers: HashMap<String, String> = HashMap::with_capacity(new_letters.len());
-    for new in &mut new_letters {
+    for new in new_letters.iter_mut() {
         last += 1;
         new.sequence = last;
-        new.number = RegistrationNumber { direction, year, sequence: last }.to_string();
+        new.number = RegistrationNumber { direction: batch.direction, year: batch.year, sequence: last }.to_string();
         numbers.insert(new.placeholder.clone(), new.number.clone());
     }
-    for new in &mut new_letters {
+    for new in new_letters.iter_mut() {
         for flag in &mut new.entry.flags {
             if let ReviewFlag::PossibleDuplicate { of, .. } = flag
                 && let Some(number) = numbers.get(of.as_str())
@@ -329,23 +283,14 @@ pub(super) async fn register_incoming(
         }
     }
     if counter_at_start.is_none() {
-        give_numbers(tx, &new_letters).await?;
+        give_numbers(tx, new_letters).await?;
     }
+    Ok((last, numbers))
+}
 
-    let mut history_rows = Vec::new();
-    let mut written = Written::default();
-    for new in &mut new_letters {
-        let letter = &arrivals[new.index].letter;
-        let registered = Entry { id: new.id, number: &new.number, letter, decided: &new.entry, due_on: new.due_on };
-        let known = plan_facts(tx, &registered, new.bounce.take(), policy, zone, now).await?;
-        let plan = effects::plan(&registered, &known, policy, zone, now);
-        written.add(write_plan(tx, new.id, plan, now, &mut history_rows).await?);
-    }
-    drop(arrivals);
-    insert_rows(tx, "history", HISTORY_COLUMNS, history_rows).await?;
-    save_counter(tx, direction, year, last).await?;
-
-    let outcomes = slots
+/// What each arrival came to, in their order, with the numbers given.
+fn outcomes(slots: Vec<Slot>, new_letters: &[NewLetter], numbers: &HashMap<String, String>) -> Vec<Outcome> {
+    slots
         .into_iter()
         .map(|slot| match slot {
             Slot::Known(outcome) => outcome,
@@ -355,8 +300,7 @@ pub(super) async fn register_incoming(
                 Outcome::Registered { number: new.number.clone(), flags: new.entry.flags.iter().map(ReviewFlag::name).collect() }
             }
         })
-        .collect();
-    Ok(Registered { outcomes, mail_queued: written.mail, room_queued: written.room, reminders_scheduled })
+        .collect()
 }
 
 /// Looks again, under the counter's lock, for what another registrar committed while this
@@ -456,102 +400,6 @@ async fn store_contents(tx: &mut Transaction<'static, Any>, arrivals: &mut [Arri
     insert_rows(tx, "raw_messages", &["document_id", "bytes"], raw_rows).await
 }
 
-/// Registers outgoing correspondence and queues it, in one transaction: the number is taken,
-/// `compose` writes the message with the number in it, and that exact message is stored and
-/// sent. A letter it answers is linked as its thread and marked `answered`.
-pub(super) async fn register_outgoing<F>(
-    tx: &mut Transaction<'static, Any>,
-    zone: chrono_tz::Tz,
-    answers: Option<&str>,
-    actor: &str,
-    unit: &str,
-    now: DateTime<Utc>,
-    compose: F,
-) -> Result<String>
-where
-    F: FnOnce(&RegistrationNumber, Option<&AnsweredLetter>) -> std::result::Result<(Vec<u8>, OutgoingMail), String>,
-{
-    let direction = Direction::Outgoing;
-    let year = year_in(now, zone);
-    let answered = match answers {
-        Some(number) => {
-            let row =
-                sqlx::query("SELECT id, COALESCE(thread_id, id), message_id, replies_to_json, status FROM documents WHERE number = $1")
-                    .bind(number)
-                    .fetch_optional(&mut **tx)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("no document {number} to answer")))?;
-            let references: Vec<String> = serde_json::from_str(&row.try_get::<String, _>(3)?).unwrap_or_default();
-            Some(AnsweredLetter {
-                id: row.try_get(0)?,
-                root: row.try_get(1)?,
-                number: number.to_string(),
-                message_id: row.try_get(2)?,
-                references,
-                status: row.try_get(4)?,
-            })
-        }
-        None => None,
-    };
-    let last = lock_counter(tx, direction, year).await? + 1;
-    let number = RegistrationNumber { direction, year, sequence: last };
-    let (raw, mail) = compose(&number, answered.as_ref()).map_err(StoreError::Refused)?;
-    let letter = crate::core::letter::read_letter(&raw);
-    let arrival = Arrival { letter, raw, source: Source::Composed { by: actor.to_string() }, received_at: now };
-    let entry = NewEntry {
-        flags: Vec::new(),
-        thread_root: answered.as_ref().map(|a| a.root),
-        unit: unit.to_string(),
-        classification: None,
-        confidentiality: crate::core::confidentiality::Confidentiality::Internal,
-        routing: None,
-    };
-    let registered_at = stamp(now);
-    let number_text = number.to_string();
-    let at = Placement { direction, year, number: &number_text, sequence: last };
-    let id = insert_document(tx, &arrival, &entry, at, &registered_at, None).await?;
-    store_contents(tx, &mut [arrival], &[(id, 0)]).await?;
-    let mut history = vec![vec![
-        Cell::Int(id),
-        Cell::Owned(registered_at.clone()),
-        Cell::Text(actor),
-        Cell::Text("registered"),
-        Cell::Null,
-        Cell::Null,
-        Cell::Owned(number_text.clone()),
-        answered.as_ref().map_or(Cell::Null, |a| Cell::Owned(format!("answers {}", a.number))),
-    ]];
-    if let Some(answered) = &answered {
-        sqlx::query("UPDATE documents SET status = 'answered' WHERE id = $1").bind(answered.id).execute(&mut **tx).await?;
-        history.push(vec![
-            Cell::Int(answered.id),
-            Cell::Owned(registered_at.clone()),
-            Cell::Text(actor),
-            Cell::Text("answered"),
-            Cell::Text("status"),
-            Cell::Owned(answered.status.clone()),
-            Cell::Text("answered"),
-            Cell::Owned(format!("answered by {number_text}")),
-        ]);
-    }
-    insert_rows(tx, "history", HISTORY_COLUMNS, history).await?;
-    outbox::enqueue_in(tx, Some(id), &mail, now).await?;
-    save_counter(tx, direction, year, last).await?;
-    Ok(number_text)
-}
-
-/// The registered letter an outgoing one answers, as composing the answer needs it.
-#[derive(Debug, Clone)]
-pub struct AnsweredLetter {
-    id: i64,
-    root: i64,
-    pub number: String,
-    pub message_id: Option<String>,
-    /// Its own References, oldest first.
-    pub references: Vec<String>,
-    status: String,
-}
-
 pub(super) struct Registered {
     pub outcomes: Vec<Outcome>,
     /// Mail was written to the outbox: the dispatcher should look.
@@ -560,120 +408,6 @@ pub(super) struct Registered {
     pub room_queued: bool,
     /// Due dates were given reminders.
     pub reminders_scheduled: bool,
-}
-
-/// Which outboxes a plan wrote to.
-#[derive(Default, Clone, Copy)]
-struct Written {
-    mail: bool,
-    room: bool,
-}
-
-impl Written {
-    fn add(&mut self, other: Written) {
-        self.mail |= other.mail;
-        self.room |= other.room;
-    }
-}
-
-/// What the plan for a new entry needs from the register: the document a bounce returns mail
-/// of, and how many acknowledgements its sender had today (this transaction's included, so a
-/// batch cannot exceed the limit).
-async fn plan_facts(
-    tx: &mut Transaction<'static, Any>,
-    entry: &Entry<'_>,
-    bounced: Option<BounceInfo>,
-    policy: &IntakePolicy,
-    zone: chrono_tz::Tz,
-    now: DateTime<Utc>,
-) -> Result<Facts> {
-    let bounce = match bounced {
-        Some(info) => {
-            let returns = returned_document(tx, &info).await?;
-            Some(Bounce { info, returns })
-        }
-        None => None,
-    };
-    let acknowledgements_today = match effects::acknowledgements_to_count(entry, policy, zone, now) {
-        Some(count) => outbox::acknowledgements_since(tx, &count.recipient, count.since).await?,
-        None => 0,
-    };
-    Ok(Facts { bounce, acknowledgements_today })
-}
-
-/// The document whose mail a bounce returns: the one the returned Message-ID was sent for, else
-/// the first registered one the returned mail names.
-async fn returned_document(tx: &mut Transaction<'static, Any>, bounce: &BounceInfo) -> Result<Option<Returned>> {
-    if let Some(message_id) = &bounce.original_message_id
-        && let Some(row) = sqlx::query(
-            "SELECT o.document_id, o.kind, d.status FROM outbox o JOIN documents d ON d.id = o.document_id \
-             WHERE o.message_id = $1 ORDER BY o.id LIMIT 1",
-        )
-        .bind(message_id.as_str())
-        .fetch_optional(&mut **tx)
-        .await?
-        && let Some(kind) = MailKind::parse(&row.try_get::<String, _>(1)?)
-    {
-        return Ok(Some(Returned { document: row.try_get(0)?, status: row.try_get(2)?, found_by: FoundBy::MessageId(kind) }));
-    }
-    for number in &bounce.numbers {
-        if let Some(row) =
-            sqlx::query("SELECT id, status FROM documents WHERE number = $1").bind(number.as_str()).fetch_optional(&mut **tx).await?
-        {
-            return Ok(Some(Returned { document: row.try_get(0)?, status: row.try_get(1)?, found_by: FoundBy::Number(number.clone()) }));
-        }
-    }
-    Ok(None)
-}
-
-/// Writes a new entry's plan down in the registering transaction. History rows join `history`,
-/// which the batch inserts at its end, in plan order.
-async fn write_plan<'h>(
-    tx: &mut Transaction<'static, Any>,
-    id: i64,
-    plan: Vec<Effect>,
-    now: DateTime<Utc>,
-    history: &mut Vec<Vec<Cell<'h>>>,
-) -> Result<Written> {
-    let mut written = Written::default();
-    for effect in plan {
-        match effect {
-            Effect::Enqueue(mail) => {
-                outbox::enqueue_in(tx, Some(id), &mail, now).await?;
-                written.mail = true;
-            }
-            Effect::Note(note) => history.push(history_row(note, now)),
-            Effect::Bounced { original, status } => {
-                sqlx::query("UPDATE documents SET thread_id = (SELECT COALESCE(thread_id, id) FROM documents WHERE id = $1) WHERE id = $2")
-                    .bind(original)
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?;
-                if let Some(status) = status {
-                    sqlx::query("UPDATE documents SET status = $1 WHERE id = $2").bind(status).bind(original).execute(&mut **tx).await?;
-                }
-            }
-            Effect::NotifyRoom { unit, card } => {
-                room_outbox::enqueue_in(tx, Some(id), &RoomTarget::Unit(unit), &card, now).await?;
-                written.room = true;
-            }
-        }
-    }
-    Ok(written)
-}
-
-fn history_row<'h>(note: Note, now: DateTime<Utc>) -> Vec<Cell<'h>> {
-    let text = |value: Option<String>| value.map_or(Cell::Null, Cell::Owned);
-    vec![
-        Cell::Int(note.document),
-        Cell::Owned(stamp(now)),
-        Cell::Text(effects::ACTOR),
-        Cell::Owned(note.action),
-        text(note.field),
-        text(note.old),
-        text(note.new),
-        text(note.reason),
-    ]
 }
 
 /// Where a document goes in the register: its number, or a placeholder until it is numbered.

@@ -10,15 +10,17 @@
 //! A queue, not a watermark: PostgreSQL hands out ids before their transactions commit, so a
 //! letter whose transaction commits after a later one was indexed would fall below a watermark.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use tokio::sync::watch;
 
-use super::rows::{Cell, insert_rows};
-use super::{Backend, Result, Store};
+use super::rows::{self, Cell, insert_rows};
+use super::{Backend, DocumentRecord, Result, Store};
 use crate::core::fold::fold;
+use crate::core::number::{numbers_in, without_numbers};
 
 /// Body text read into memory by one indexing transaction: 1,000 long letters at once would
 /// hold a hundred megabytes of text, several times over while it is bound and indexed.
@@ -37,6 +39,11 @@ const READ_IN_ORDER_COST: f64 = 1.0;
 const FIND_BY_WORD_COST: f64 = 5.0;
 /// Rows of one multi-row INSERT into PostgreSQL's index (four parameters each).
 const POSTGRES_INDEX_ROWS: usize = 200;
+/// The most documents a full-text search returns.
+const SEARCH_RESULTS: i64 = 200;
+/// A full-text search with at most this many matches returns the best first (bm25, ts_rank);
+/// one with more, the newest first (see `search_text`).
+const RANKED_MATCHES: i64 = 2000;
 
 /// What the index holds of one document: its id and the words of its subject, body and
 /// attachment names (see `index_words`).
@@ -170,6 +177,78 @@ impl Store {
                 changed = stopped.changed() => if changed.is_err() || *stopped.borrow() { return },
             }
         }
+    }
+}
+
+impl Store {
+    /// Search: the documents of the threads whose registration numbers the text names come
+    /// first, then full-text hits over subject, body and attachment names, where every other
+    /// word must occur, matched as a word prefix. Words are folded as the routing rules fold
+    /// them (`core::fold`): `TOPLANTISI` finds `toplantısı`, `елка` finds `ёлка`.
+    pub async fn search(&self, text: &str) -> Result<Vec<DocumentRecord>> {
+        let numbers = numbers_in(text);
+        let mut found = Vec::new();
+        for number in &numbers {
+            let thread = self
+                .documents_where(
+                    "COALESCE(d.thread_id, d.id) = (SELECT COALESCE(n.thread_id, n.id) FROM documents n WHERE n.number = $1)",
+                    &[number.to_string()],
+                )
+                .await?;
+            for document in thread {
+                if !found.iter().any(|f: &DocumentRecord| f.id == document.id) {
+                    found.push(document);
+                }
+            }
+        }
+        let words = query_words(&without_numbers(text));
+        if words.is_empty() {
+            return Ok(found);
+        }
+        for document in self.search_text(&words).await? {
+            if !found.iter().any(|f| f.id == document.id) {
+                found.push(document);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Documents whose index holds every word (each as a word prefix), best first, or newest
+    /// first when more than `RANKED_MATCHES` match. It reads the index as it stands: writes keep
+    /// it up (see `search`), a search never waits for indexing.
+    async fn search_text(&self, words: &[String]) -> Result<Vec<DocumentRecord>> {
+        let (query, best) = match self.backend {
+            Backend::Sqlite => (
+                words.iter().map(|w| format!("\"{w}\" *")).collect::<Vec<_>>().join(" AND "),
+                "SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 ORDER BY rank LIMIT $2",
+            ),
+            Backend::Postgres => (
+                words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & "),
+                "SELECT document_id FROM document_search WHERE vector @@ to_tsquery('simple', $1) \
+                 ORDER BY ts_rank(vector, to_tsquery('simple', $1)) DESC LIMIT $2",
+            ),
+        };
+        // The newest matches come from the index at once. Ranking reads every match (bm25 also
+        // counts them all), which for a common word is much of a large register and tells its
+        // letters little apart: only a search with a few matches is ranked. The newest
+        // `RANKED_MATCHES + 1` say both which are the newest and whether there are more.
+        let newest = self.newest_matches(words, &query, RANKED_MATCHES + 1).await?;
+        let ids: Vec<i64> = if rows::count(newest.len()) > RANKED_MATCHES {
+            newest.into_iter().take(usize::try_from(SEARCH_RESULTS).unwrap_or(usize::MAX)).collect()
+        } else if !newest.is_empty() {
+            let rows = sqlx::query(best).bind(query.as_str()).bind(SEARCH_RESULTS).fetch_all(&self.pool).await?;
+            rows.iter().map(|row| row.try_get(0)).collect::<std::result::Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let mut found = self.documents_where(&format!("d.id IN ({list})"), &[]).await?;
+        let rank: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        found.sort_by_key(|d| rank.get(&d.id).copied().unwrap_or(usize::MAX));
+        Ok(found)
     }
 }
 
