@@ -202,7 +202,14 @@ async fn a_new_due_date_moves_the_letters_reminders_and_is_in_its_history() {
 
     let before = store
         .documents()
-        .change_due(&support::reminder_policy(), seed::documents::ERASMUS, day("2026-12-11"), Some("the partner asked for a week more"), seed::IRO_MANAGER, seed::now())
+        .change_due(
+            &support::reminder_policy(),
+            seed::documents::ERASMUS,
+            day("2026-12-11"),
+            Some("the partner asked for a week more"),
+            seed::IRO_MANAGER,
+            seed::now(),
+        )
         .await
         .expect("a new due date");
     assert_eq!(before, Some(day("2026-11-30")));
@@ -233,12 +240,24 @@ async fn a_new_due_date_moves_the_letters_reminders_and_is_in_its_history() {
     // A date in the past, the same date, a settled letter: refused, nothing changed.
     let documents = store.documents();
     let refusal = |result: chancery::store::Result<Option<NaiveDate>>| result.unwrap_err().to_string();
-    let past = refusal(documents.change_due(&support::reminder_policy(), seed::documents::ERASMUS, day("2026-11-20"), None, seed::IRO_MANAGER, seed::now()).await);
+    let past = refusal(
+        documents
+            .change_due(&support::reminder_policy(), seed::documents::ERASMUS, day("2026-11-20"), None, seed::IRO_MANAGER, seed::now())
+            .await,
+    );
     assert!(past.contains("2026-11-20 is in the past"), "{past}");
-    let same = refusal(documents.change_due(&support::reminder_policy(), seed::documents::ERASMUS, day("2026-12-11"), None, seed::IRO_MANAGER, seed::now()).await);
+    let same = refusal(
+        documents
+            .change_due(&support::reminder_policy(), seed::documents::ERASMUS, day("2026-12-11"), None, seed::IRO_MANAGER, seed::now())
+            .await,
+    );
     assert!(same.contains("is due on 2026-12-11 already"), "{same}");
     documents.set_status(seed::documents::PLAIN, "answered", seed::REGISTRAR, seed::now()).await.unwrap();
-    let settled = refusal(documents.change_due(&support::reminder_policy(), seed::documents::PLAIN, day("2026-12-20"), None, seed::REGISTRAR, seed::now()).await);
+    let settled = refusal(
+        documents
+            .change_due(&support::reminder_policy(), seed::documents::PLAIN, day("2026-12-20"), None, seed::REGISTRAR, seed::now())
+            .await,
+    );
     assert!(settled.contains("is answered already"), "{settled}");
     assert_eq!(letter_reminders(&store, erasmus).await.len(), 1, "the overdue reminder waits for the 14th");
     store.close().await;
@@ -257,7 +276,10 @@ async fn a_rerouted_letter_reminds_the_new_units_people() {
     store.staff().put(&treasurer, "seed", seed::now()).await.unwrap();
     let documents = store.documents();
     documents.assign(seed::documents::ERASMUS, seed::IRO_OFFICER, seed::IRO_MANAGER, seed::now()).await.unwrap();
-    documents.change_due(&support::reminder_policy(), seed::documents::ERASMUS, day("2026-12-11"), None, seed::IRO_MANAGER, seed::now()).await.unwrap();
+    documents
+        .change_due(&support::reminder_policy(), seed::documents::ERASMUS, day("2026-12-11"), None, seed::IRO_MANAGER, seed::now())
+        .await
+        .unwrap();
 
     // As `chancery docs reroute` does it.
     store.change(seed::documents::ERASMUS, "unit", "finance", seed::REGISTRAR, Some("it is about the budget"), seed::now()).await.unwrap();

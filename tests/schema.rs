@@ -201,7 +201,10 @@ async fn letters_are_filed_under_their_domains_alike_by_registration_and_by_the_
         )
         .into_bytes();
         let arrival = Arrival { letter: read_letter(&raw), raw, source: Source::File { path: format!("{n}.eml") }, received_at: now() };
-        store.register_incoming(vec![arrival], &support::policy_without_rules(), &support::reminder_policy(), now()).await.expect("registered");
+        store
+            .register_incoming(vec![arrival], &support::policy_without_rules(), &support::reminder_policy(), now())
+            .await
+            .expect("registered");
     }
     let outgoing = store
         .register_outgoing(None, "@registrar:uni.example", "registry", now(), |number, _| {

@@ -22,7 +22,10 @@ async fn register(store: &Store, subject: &str) -> String {
     )
     .into_bytes();
     let arrival = Arrival { letter: read_letter(&raw), raw, source: Source::File { path: "test.eml".into() }, received_at: now() };
-    let outcomes = store.register_incoming(vec![arrival], &support::policy_without_rules(), &support::reminder_policy(), now()).await.expect("registered");
+    let outcomes = store
+        .register_incoming(vec![arrival], &support::policy_without_rules(), &support::reminder_policy(), now())
+        .await
+        .expect("registered");
     outcomes[0].number().to_string()
 }
 

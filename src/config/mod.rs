@@ -175,7 +175,6 @@ pub fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,8 @@
 //!
 //! The words of a refusal are shown to whoever asked, as they are.
 
-use super::history::HistoryLine;
 use super::confidentiality::Confidentiality;
+use super::history::HistoryLine;
 
 /// The status of an annulled entry: it stays in the register, visibly annulled.
 pub const ANNULLED: &str = "annulled";
@@ -122,7 +122,8 @@ mod tests {
     #[test]
     fn annulments_follow_the_table() {
         // (status now, reason) → the history line's old value and reason, or the refusal.
-        let cases: [(&str, &str, Result<(&str, &str), &str>); 5] = [
+        type Case = (&'static str, &'static str, Result<(&'static str, &'static str), &'static str>);
+        let cases: [Case; 5] = [
             ("registered", "sent to us by mistake", Ok(("registered", "sent to us by mistake"))),
             ("answered", " a duplicate of a paper letter ", Ok(("answered", " a duplicate of a paper letter "))),
             ("registered", "", Err("an annulment needs a reason")),

@@ -7,8 +7,8 @@
 //! An answer schedules and ends no reminder: the answered letter's reminders end by themselves
 //! when they fire and find it settled (`core::status::SETTLED_STATUSES`).
 
-use super::history::HistoryLine;
 use super::confidentiality::Confidentiality;
+use super::history::HistoryLine;
 use super::intake::NewEntry;
 
 /// The status an answered letter takes.

@@ -27,9 +27,9 @@ use super::registrar::{AbortOnDrop, Backlog, Downloaded, Registrar};
 use super::stats::ListenerStats;
 use super::uid_set::compress;
 use crate::config::{ImapConfig, MarkMode, Secret};
+use crate::core::remind::Policy;
 use crate::errors::one_line_of;
 use crate::instance::LeaseWatch;
-use crate::core::remind::Policy;
 use crate::rule_files::PolicySource;
 use crate::store::Store;
 
@@ -240,7 +240,11 @@ impl Listener {
             }
         }
         if indexed > 0 {
-            info!(documents = indexed, elapsed_ms = started.elapsed().as_millis() as u64, "search index updated");
+            info!(
+                documents = indexed,
+                elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "search index updated"
+            );
         }
     }
 
@@ -282,7 +286,7 @@ impl Listener {
             mailbox = %self.config.mailbox,
             new = fresh.len(),
             body_bytes = self.stats.body_bytes_fetched.load(Ordering::Relaxed) - bytes_before,
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "catch-up done"
         );
         Ok(highest)

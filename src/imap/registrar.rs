@@ -54,8 +54,11 @@ impl Registrar {
                     (uid, a.letter.flags.iter().any(|f| f.name() == "oversize").then_some(a.letter.size))
                 })
                 .collect();
-            let outcomes =
-                self.store.register_incoming(arrivals, &self.policy.current(), &self.reminders, Utc::now()).await.context("registering letters")?;
+            let outcomes = self
+                .store
+                .register_incoming(arrivals, &self.policy.current(), &self.reminders, Utc::now())
+                .await
+                .context("registering letters")?;
             drop(in_flight);
             let uids = self.log(&seen, &outcomes);
             if let Some(backlog) = &mut self.backlog {
