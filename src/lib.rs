@@ -20,7 +20,9 @@
 //!   - `dates`: dates as people type them (`15.12.2026`, `next friday`, `in 3 weeks`).
 //!   - `partner`, `press/`, `visa`: the International Relations Office's records, as rules
 //!     (`press/`: releases and approval; `template`, `export` and `media` one file each).
-//!   - `effects`: what follows a registration (mail, history, room cards), as a plan.
+//!   - `effects`: what follows a registration (mail, history, room cards), as a plan;
+//!     `outgoing` the same for a letter the university sends, `amend` for an annulment or a
+//!     change, `history` the history line they all write.
 //!   - `remind`: when reminders fire (lead times, working days, repeats) and what they say.
 //!   - `firing`: what one firing does (a reminder, a digest, an agenda pack), as a plan.
 //!   - `calendar`: deadlines and meetings as calendar events, and their iCalendar text.
@@ -39,6 +41,8 @@
 //!   `store.partners()`, `store.press()`, `store.visas()`, `store.outbox()`,
 //!   `store.room_messages()`, `store.reminders()`, `store.agreements()`, `store.meetings()`,
 //!   `store.digests()`, `store.calendar()`, `store.answered_events()`, `store.instances()`).
+//!   The store reads facts and writes what `core` planned, in one transaction: `register/`
+//!   (effects, outgoing), `amend`, `firing` (reminders, digests, agenda packs).
 //! - `commands/`: the assistant's chat commands, one file each, reached through one `answer`
 //!   from Matrix, `chancery chat` and the command line; `commands/*.toml` describes them.
 //! - `matrix/`: the Matrix adapter: session and device, invites, messages, room cards, and the
@@ -62,6 +66,8 @@
 //!   `main.rs` is a few lines of glue.
 
 #![forbid(unsafe_code)]
+// A number that does not fit is an error to handle, never a silent wrap: `try_from`, not `as`.
+#![deny(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_possible_wrap)]
 
 pub mod cli;
 pub mod commands;

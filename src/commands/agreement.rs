@@ -26,7 +26,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         "end" => end(call, args).await,
         other => Err(CommandError::Usage(format!(
             "{} is not a subcommand of !agreement (add, show, renew, end)",
-            crate::core::markdown::code(&other)
+            crate::core::markdown::code(other)
         ))),
     }
 }

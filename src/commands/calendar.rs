@@ -13,7 +13,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         None => false,
         Some("revoke") => true,
         Some(other) => {
-            return Err(CommandError::Usage(format!("{} is not a subcommand of !calendar (revoke)", crate::core::markdown::code(&other))));
+            return Err(CommandError::Usage(format!("{} is not a subcommand of !calendar (revoke)", crate::core::markdown::code(other))));
         }
     };
     if call.request.audience == Audience::Shared {

@@ -38,7 +38,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
 /// Contacts and letters together, newest first.
 async fn log(call: &Call<'_, '_>, handle: Option<&str>) -> Outcome {
     let partners = call.store().partners();
-    let contacts = partners.contacts(handle, LOG_SHOWN as i64).await?;
+    let contacts = partners.contacts(handle, i64::try_from(LOG_SHOWN).unwrap_or(i64::MAX)).await?;
     let (letters, ask_privately) = seen(call, partners.letters(handle, LOG_SHOWN).await?).await?;
     // (sort key, row): stamps sort as time.
     let mut entries: Vec<(String, Vec<String>)> = Vec::with_capacity(contacts.len() + letters.len());

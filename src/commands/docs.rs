@@ -44,7 +44,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let found = documents.overdue(today(call), SHOWN + 1).await?;
             listing(call, found, "No open document is overdue.", None).await
         }
-        other => Err(CommandError::Usage(format!("{} is not a subcommand of !docs", crate::core::markdown::code(&other)))),
+        other => Err(CommandError::Usage(format!("{} is not a subcommand of !docs", crate::core::markdown::code(other)))),
     }
 }
 

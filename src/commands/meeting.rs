@@ -26,7 +26,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             Ok(Reply::new(card(call, &meeting).await?))
         }
         other => {
-            Err(CommandError::Usage(format!("{} is not a subcommand of !meeting (add, show, cancel)", crate::core::markdown::code(&other))))
+            Err(CommandError::Usage(format!("{} is not a subcommand of !meeting (add, show, cancel)", crate::core::markdown::code(other))))
         }
     }
 }

@@ -347,7 +347,7 @@ fn error_id() -> String {
 /// Markdown table of rows (the first is the header). Cells are text, shown as they are
 /// (`markdown::literal`): a subject or a name in a cell never becomes a link, bold or a new cell.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    table_of(header, rows, |cell| markdown::literal(cell))
+    table_of(header, rows, markdown::literal)
 }
 
 /// Markdown table of cells that are Markdown already (our own, from `commands/`): only line

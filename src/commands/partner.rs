@@ -46,7 +46,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             Ok(Reply::new(format!("{who} is a contact person at {} now.", partner.handle)))
         }
         other => {
-            Err(CommandError::Usage(format!("{} is not a subcommand of !partner (add, show, person)", crate::core::markdown::code(&other))))
+            Err(CommandError::Usage(format!("{} is not a subcommand of !partner (add, show, person)", crate::core::markdown::code(other))))
         }
     }
 }

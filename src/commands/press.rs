@@ -23,7 +23,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         Some("approve") => ("!press approve ID", approve(call, args).await),
         Some("export") => ("!press export ID", export(call, args).await),
         Some("send") => ("!press send ID [embargo=DATETIME]", send(call, args).await),
-        Some(other) => return Err(CommandError::Usage(format!("{} is not a subcommand of !press", crate::core::markdown::code(&other)))),
+        Some(other) => return Err(CommandError::Usage(format!("{} is not a subcommand of !press", crate::core::markdown::code(other)))),
     };
     // The usage line a reply adds is the command's first form; name the one that was meant.
     outcome.map_err(|error| match error {

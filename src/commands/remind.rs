@@ -95,7 +95,7 @@ async fn set(call: &Call<'_, '_>, whom: &str, mut args: Args) -> Outcome {
     Ok(Reply::new(format!(
         "Reminder {id} set for {}: {told}: “{}”. `!remind cancel {id}` cancels it.",
         describe_moment(due_at, zone),
-        crate::core::markdown::literal(&text)
+        crate::core::markdown::literal(text)
     )))
 }
 

@@ -28,6 +28,6 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let rows: Vec<Vec<String>> = rooms.into_iter().map(|(unit, room)| vec![unit, room]).collect();
             Ok(Reply::new(table(&["unit", "room"], &rows)))
         }
-        other => Err(CommandError::Usage(format!("{} is not a subcommand of !room", crate::core::markdown::code(&other)))),
+        other => Err(CommandError::Usage(format!("{} is not a subcommand of !room", crate::core::markdown::code(other)))),
     }
 }

@@ -48,7 +48,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             call.store().staff().remove(&id).await?;
             Ok(Reply::new(format!("{id} is no longer in the staff directory.")))
         }
-        Some(other) => Err(CommandError::Usage(format!("{} is not a subcommand of !staff", crate::core::markdown::code(&other)))),
+        Some(other) => Err(CommandError::Usage(format!("{} is not a subcommand of !staff", crate::core::markdown::code(other)))),
     }
 }
 

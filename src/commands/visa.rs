@@ -47,7 +47,7 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         }
         other => Err(CommandError::Usage(format!(
             "{} is not a subcommand of !visa (add, list, show, done, cancel)",
-            crate::core::markdown::code(&other)
+            crate::core::markdown::code(other)
         ))),
     }
 }
@@ -118,7 +118,7 @@ async fn list(call: &Call<'_, '_>, mut args: Args) -> Outcome {
         Some(other) => {
             return Err(CommandError::Usage(format!(
                 "{} is not a list: use `!visa list`, `!visa list due` or `!visa list mine`",
-                crate::core::markdown::code(&other)
+                crate::core::markdown::code(other)
             )));
         }
     };

@@ -225,7 +225,8 @@ mod tests {
         // (routing's working days, public holidays) → the due date and the first firings of
         // letter-due and letter-overdue.
         type Wanted = Option<(&'static str, &'static [(Kind, &'static str)])>;
-        let cases: &[(Option<Option<u32>>, &[&str], Wanted)] = &[
+        type Case = (Option<Option<u32>>, &'static [&'static str], Wanted);
+        let cases: &[Case] = &[
             // No rules, or a rule that gives no time: no due date, no reminders.
             (None, &[], None),
             (Some(None), &[], None),
@@ -262,7 +263,8 @@ mod tests {
         let policy = Policy::new(ZONE);
         let today = day("2026-12-01");
         // (status, due_on, new date) → the first firings of letter-due and letter-overdue.
-        let cases: &[(&str, Option<&str>, &str, &[(Kind, &str)])] = &[
+        type Case = (&'static str, Option<&'static str>, &'static str, &'static [(Kind, &'static str)]);
+        let cases: &[Case] = &[
             // Due Friday 11th: reminded two working days before (Wed 9th, 09:00 Baku), overdue Mon 14th.
             (
                 "registered",

@@ -15,7 +15,7 @@ use super::meeting::{self, Meeting, Pack, PackDocument};
 use super::outbound::{self, MailKind, OutgoingMail};
 use super::remind::{self, Delivery, Kind, Policy, Recipient, Reminder, Subject};
 use super::status::SETTLED_STATUSES;
-use super::viewer::{Audience, CONFIDENTIAL_PLACEHOLDER, Restriction, Sight, StaffMember, Viewer};
+use super::viewer::{Audience, CONFIDENTIAL_PLACEHOLDER, MemberWithAddress, Restriction, Sight, StaffMember, Viewer};
 use super::visa;
 
 /// Who registers an agenda pack's letters.
@@ -274,7 +274,7 @@ pub struct PackFacts {
     /// The organiser, when in the staff directory: their unit's correspondence the letters are.
     pub organiser: Option<StaffMember>,
     /// Each participant as the staff directory has them, with their address; `None`: gone.
-    pub participants: Vec<(String, Option<(StaffMember, Option<String>)>)>,
+    pub participants: Vec<(String, Option<MemberWithAddress>)>,
 }
 
 /// What one participant gets of an agenda pack.
@@ -284,7 +284,7 @@ pub enum PackSend {
     /// discloses.
     Chat { post: Post, disclosures: Vec<Disclosure> },
     /// A letter to register under its own OUT number and mail.
-    Letter(PackLetter),
+    Letter(Box<PackLetter>),
 }
 
 /// One participant's pack as an outgoing letter; its words need the number it is registered
@@ -363,7 +363,7 @@ pub fn fire_agenda_pack(facts: Option<PackFacts>, policy: &Policy, now: DateTime
             continue;
         };
         plan.pack.push(match (email, &policy.mail_from) {
-            (Some(address), Some(from)) => PackSend::Letter(PackLetter {
+            (Some(address), Some(from)) => PackSend::Letter(Box::new(PackLetter {
                 member: member.id.clone(),
                 unit: unit.clone(),
                 from: from.clone(),
@@ -372,7 +372,7 @@ pub fn fire_agenda_pack(facts: Option<PackFacts>, policy: &Policy, now: DateTime
                 meeting: meeting.clone(),
                 zone: policy.zone,
                 at: now,
-            }),
+            })),
             _ => pack_by_chat(meeting, &facts.documents, member, policy),
         });
     }

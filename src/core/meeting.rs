@@ -397,7 +397,7 @@ mod tests {
             subject: format!("Subject of {number}"),
             confidentiality,
             unit: unit.into(),
-            files: files.iter().enumerate().map(|(i, name)| (i as u32 + 1, name.to_string())).collect(),
+            files: files.iter().enumerate().map(|(i, name)| (u32::try_from(i + 1).unwrap_or(u32::MAX), name.to_string())).collect(),
         }
     }
 

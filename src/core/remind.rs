@@ -268,7 +268,7 @@ impl Policy {
                 let mut day = first;
                 if after_day > first {
                     let weeks = (after_day - first).num_days() / 7;
-                    day = first.checked_add_days(Days::new((weeks * 7) as u64))?;
+                    day = first.checked_add_days(Days::new(u64::try_from(weeks * 7).ok()?))?;
                 }
                 loop {
                     let at = self.at_office_hour(day);

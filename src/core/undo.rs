@@ -277,7 +277,8 @@ mod tests {
         let agenda = [item(1), item(2)];
         let cancelled = Some(Cancellation { at: at("2026-12-02T06:00:00Z"), by: "@manager:uni.example".into(), reason: None });
         // (cancelled, pack pending, position) → the item removed, or the refusal.
-        let cases: [(Option<Cancellation>, bool, u32, Result<u32, &str>); 4] = [
+        type Case = (Option<Cancellation>, bool, u32, Result<u32, &'static str>);
+        let cases: [Case; 4] = [
             (None, true, 2, Ok(2)),
             (None, true, 5, Err("has no item 5 (its agenda has items 1, 2)")),
             (None, false, 1, Err("has been sent")),

@@ -62,6 +62,9 @@ pub struct StaffMember {
     pub clearance: Clearance,
 }
 
+/// A person of the staff directory with their mail address, when one is known.
+pub type MemberWithAddress = (StaffMember, Option<String>);
+
 /// Where an answer will be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {

@@ -3,8 +3,7 @@
 //!
 //! Columns are read with `try_get` (a value of another type is an error, where `get` panics),
 //! and integers cross between the database's i64 and narrower types with `rows::integer` and
-//! `rows::count`, never `as`: the lints below keep it so under `cargo clippy`.
-#![deny(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+//! `rows::count`, never `as`: the crate's cast lints (`lib.rs`) keep it so under `cargo clippy`.
 
 mod agreements;
 mod amend;

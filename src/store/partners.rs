@@ -263,7 +263,7 @@ impl Partners<'_> {
             }
         }
         // Each domain's newest `wanted`, merged: the newest `wanted` of all.
-        candidates.sort_by(|a, b| b.0.cmp(&a.0));
+        candidates.sort_by_key(|candidate| std::cmp::Reverse(candidate.0));
         candidates.truncate(wanted);
         let mut letters: Vec<PartnerLetter> = Vec::new();
         for (_, number, handle, domain) in candidates {

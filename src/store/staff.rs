@@ -8,7 +8,7 @@ use crate::core::announce::RoomTarget;
 use crate::core::confidentiality::Confidentiality;
 use crate::core::remind::Recipient;
 use crate::core::time::stamp;
-use crate::core::viewer::{Role, StaffMember};
+use crate::core::viewer::{MemberWithAddress, Role, StaffMember};
 
 use super::{Result, Store, StoreError, room_outbox};
 
@@ -212,7 +212,7 @@ pub(super) async fn managers_in(tx: &mut Transaction<'static, Any>, unit: &str) 
 }
 
 /// A staff member with their address, if the directory has them.
-pub(super) async fn member_in(tx: &mut Transaction<'static, Any>, mxid: &str) -> Result<Option<(StaffMember, Option<String>)>> {
+pub(super) async fn member_in(tx: &mut Transaction<'static, Any>, mxid: &str) -> Result<Option<MemberWithAddress>> {
     let Some(row) = sqlx::query("SELECT mxid, name, unit, role, clearance, email FROM staff WHERE mxid = $1")
         .bind(mxid)
         .fetch_optional(&mut **tx)

@@ -10,6 +10,10 @@
 //! unless one of its patterns matched (nearly all of them) is only looked at when one did, so
 //! the cost of a letter follows what it matches, not how many rules there are.
 
+// Rules, patterns and headers are numbered with u32 to keep the index small; `Index::build`
+// refuses a rule book with more of any than u32 holds, so the `as u32` below cannot truncate.
+#![allow(clippy::cast_possible_truncation)]
+
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
@@ -211,6 +215,9 @@ impl FieldIndex {
 
 impl Index {
     pub(super) fn build(rules: &[Rule], patterns: &[Pattern], header_names: &[String]) -> Result<Index, String> {
+        for (what, count) in [("rules", rules.len()), ("patterns", patterns.len()), ("headers", header_names.len())] {
+            u32::try_from(count).map_err(|_| format!("too many {what} in the rule book: {count}"))?;
+        }
         let mut by_field: HashMap<Field, Vec<(PatternId, &Pattern)>> = HashMap::new();
         for (id, pattern) in patterns.iter().enumerate() {
             by_field.entry(pattern.field).or_default().push((id as PatternId, pattern));

@@ -189,7 +189,13 @@ pub(super) fn parse_size(text: &str) -> Option<u64> {
         _ => return None,
     };
     let bytes = number * factor as f64;
-    (0.0..1e15).contains(&bytes).then_some(bytes.round() as u64)
+    if !(0.0..1e15).contains(&bytes) {
+        return None;
+    }
+    // In range and rounded, the conversion is exact: 1e15 is far below 2^53.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let whole = bytes.round() as u64;
+    Some(whole)
 }
 
 /// A size as people read it: `6.2 MB`, `512 KB`, `900 bytes`.

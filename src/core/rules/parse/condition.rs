@@ -138,6 +138,8 @@ impl RuleReader {
         let id = match self.header_ids.get(&lower) {
             Some(&id) => id,
             None => {
+                // The rule book is refused when it has more than u32 holds (`Index::build`).
+                #[allow(clippy::cast_possible_truncation)]
                 let id = self.header_names.len() as u32;
                 self.header_names.push(name.clone());
                 self.header_ids.insert(lower, id);
@@ -199,6 +201,8 @@ impl RuleReader {
         if let Some(&id) = self.pattern_ids.get(&key) {
             return id;
         }
+        // The rule book is refused when it has more than u32 holds (`Index::build`).
+        #[allow(clippy::cast_possible_truncation)]
         let id = self.patterns.len() as PatternId;
         self.patterns.push(Pattern { field, written, kind, matcher });
         self.pattern_ids.insert(key, id);
@@ -208,7 +212,7 @@ impl RuleReader {
 
 fn read_size(ctx: &mut Ctx<'_>, node: &Node, key: &str) -> Option<u64> {
     match &node.value {
-        Value::Integer(bytes) if *bytes >= 0 => Some(*bytes as u64),
+        Value::Integer(bytes) if *bytes >= 0 => u64::try_from(*bytes).ok(),
         Value::Text(written) => {
             let size = text::parse_size(written);
             if size.is_none() {

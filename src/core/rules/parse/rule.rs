@@ -158,7 +158,7 @@ impl RuleReader {
                 }
             }
             "due_in_working_days" => match node.value {
-                Value::Integer(days) if (0..=MAX_DUE_DAYS).contains(&days) => actions.due_in_working_days = Some(days as u32),
+                Value::Integer(days) if (0..=MAX_DUE_DAYS).contains(&days) => actions.due_in_working_days = u32::try_from(days).ok(),
                 Value::Integer(days) => ctx.error(node.line, format!("due_in_working_days must be from 0 to {MAX_DUE_DAYS}, not {days}")),
                 ref other => ctx.error(node.line, format!("due_in_working_days must be a whole number of days, not {}", other.kind())),
             },
