@@ -206,12 +206,24 @@ fn visa_subject(visa: VisaFacts) -> Subject {
     }
 }
 
+/// Who a letter's reminder is for, decided before anything is read about them: the assignee
+/// before the due date, else the unit's managers. The store reads only those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LetterAudience {
+    Assignee,
+    Managers,
+}
+
+pub fn letter_audience(kind: Kind, assigned: bool) -> LetterAudience {
+    if kind == Kind::LetterDue && assigned { LetterAudience::Assignee } else { LetterAudience::Managers }
+}
+
 /// A letter: before its due date its assignee (or, with nobody assigned, its unit's managers);
 /// once overdue its unit's managers and head. A reminder is a broadcast: a restricted subject
 /// is not told.
 fn letter_subject(kind: Kind, letter: LetterFacts, policy: &Policy) -> Subject {
-    let mut recipients = match (kind, letter.assignee) {
-        (Kind::LetterDue, Some(assignee)) => vec![assignee],
+    let mut recipients = match (letter_audience(kind, letter.assignee.is_some()), letter.assignee) {
+        (LetterAudience::Assignee, Some(assignee)) => vec![assignee],
         _ => letter.managers,
     };
     if kind == Kind::LetterOverdue
@@ -402,6 +414,19 @@ fn pack_reason(meeting: &Meeting) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_letters_reminder_is_for_its_assignee_only_before_the_due_date() {
+        let cases = [
+            (Kind::LetterDue, true, LetterAudience::Assignee),
+            (Kind::LetterDue, false, LetterAudience::Managers),
+            (Kind::LetterOverdue, true, LetterAudience::Managers),
+            (Kind::LetterOverdue, false, LetterAudience::Managers),
+        ];
+        for (kind, assigned, wanted) in cases {
+            assert_eq!(letter_audience(kind, assigned), wanted, "{kind:?}, assigned: {assigned}");
+        }
+    }
     use crate::core::confidentiality::Confidentiality;
     use crate::core::meeting::AgendaItem;
     use crate::core::viewer::Role;

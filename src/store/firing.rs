@@ -18,7 +18,9 @@ use super::reminders::{Reminders, claim_in, due_in};
 use super::staff::{managers_in, recipient_in};
 use super::{Result, agreements, digest, meetings, outbox, record_history, register, room_outbox};
 use crate::core::digest::Window;
-use crate::core::firing::{self, About, ContactFacts, Disclosure, LetterFacts, PACK_ACTOR, PackSend, Plan, Post, VisaFacts};
+use crate::core::firing::{
+    self, About, ContactFacts, Disclosure, LetterAudience, LetterFacts, PACK_ACTOR, PackSend, Plan, Post, VisaFacts,
+};
 use crate::core::remind::{self, Kind, Policy, Reminder};
 
 /// What one wake-up did.
@@ -164,7 +166,7 @@ async fn about_in(tx: &mut Transaction<'static, Any>, policy: &Policy, reminder:
     let Some(id) = reminder.subject_id else { return Ok(None) };
     Ok(match reminder.kind {
         Kind::VisaApplyBy | Kind::VisaExpiry => visa_in(tx, policy, id).await?.map(About::Visa),
-        Kind::LetterDue | Kind::LetterOverdue => letter_in(tx, id).await?.map(About::Letter),
+        Kind::LetterDue | Kind::LetterOverdue => letter_in(tx, reminder.kind, id).await?.map(About::Letter),
         Kind::FollowUp => contact_in(tx, id).await?.map(About::Contact),
         Kind::AgreementEnd | Kind::AgreementNotice => agreements::reminder_facts_in(tx, policy, id).await?.map(About::Agreement),
         Kind::Personal | Kind::Digest | Kind::AgendaPack => None,
@@ -194,20 +196,21 @@ async fn visa_in(tx: &mut Transaction<'static, Any>, policy: &Policy, id: i64) -
     }))
 }
 
-async fn letter_in(tx: &mut Transaction<'static, Any>, id: i64) -> Result<Option<LetterFacts>> {
+/// A letter's facts, with only the people its reminder is for (`firing::letter_audience`).
+async fn letter_in(tx: &mut Transaction<'static, Any>, kind: Kind, id: i64) -> Result<Option<LetterFacts>> {
     let row = sqlx::query("SELECT number, unit, assignee, status, subject, confidentiality FROM documents WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?;
     let Some(row) = row else { return Ok(None) };
     let (unit, assignee): (String, Option<String>) = (row.try_get(1)?, row.try_get(2)?);
-    let assignee = match &assignee {
-        Some(mxid) => Some(recipient_in(tx, mxid).await?),
-        None => None,
+    let (assignee, managers) = match (firing::letter_audience(kind, assignee.is_some()), &assignee) {
+        (LetterAudience::Assignee, Some(mxid)) => (Some(recipient_in(tx, mxid).await?), Vec::new()),
+        _ => (None, managers_in(tx, &unit).await?),
     };
     Ok(Some(LetterFacts {
         number: row.try_get(0)?,
-        managers: managers_in(tx, &unit).await?,
+        managers,
         unit,
         subject: row.try_get(4)?,
         confidentiality: row.try_get(5)?,
