@@ -26,6 +26,27 @@ mod letters;
 mod reminders;
 mod vocabulary;
 
+/// Why a synthetic fill stopped: a fill no register can take, or the database.
+#[derive(Debug, thiserror::Error)]
+pub enum FillError {
+    /// A register numbers a year's letters: `from` and `now` must be, in that order, in one.
+    #[error("a synthetic fill spans one year: {from} .. {now}")]
+    NotWithinOneYear { from: DateTime<Utc>, now: DateTime<Utc> },
+    #[error("{count} letters are more than a register can number")]
+    TooManyLetters { count: u64 },
+    #[error("{count} cases are more than a register can number")]
+    TooManyCases { count: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A database error on the way reads as the store's do (`database: ...`).
+impl From<sqlx::Error> for FillError {
+    fn from(error: sqlx::Error) -> Self {
+        FillError::Store(StoreError::Database(error))
+    }
+}
+
 /// Letters per transaction: large enough that SQLite and FTS5 write few segments, small enough
 /// that a batch's text and bytes (about 30 MB) stay modest.
 const BATCH: u64 = 10_000;
@@ -75,7 +96,13 @@ impl Store {
     /// process fills the register while nothing else registers. `progress` is told how many
     /// are in after each transaction. Returns how many were added.
     #[doc(hidden)]
-    pub async fn fill_synthetic(&self, count: u64, units: &[String], now: DateTime<Utc>, progress: impl FnMut(u64)) -> Result<u64> {
+    pub async fn fill_synthetic(
+        &self,
+        count: u64,
+        units: &[String],
+        now: DateTime<Utc>,
+        progress: impl FnMut(u64),
+    ) -> std::result::Result<u64, FillError> {
         let year = year_in(now, self.zone);
         let (year_start, _) = day_bounds(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default(), self.zone);
         self.fill_synthetic_between(count, units, year_start, now, progress).await
@@ -92,10 +119,10 @@ impl Store {
         from: DateTime<Utc>,
         now: DateTime<Utc>,
         mut progress: impl FnMut(u64),
-    ) -> Result<u64> {
+    ) -> std::result::Result<u64, FillError> {
         let year = year_in(now, self.zone);
         if year_in(from, self.zone) != year || from > now {
-            return Err(StoreError::Refused(format!("a synthetic fill spans one year: {from} .. {now}")));
+            return Err(FillError::NotWithinOneYear { from, now });
         }
         // Whatever was registered before is indexed first, so the index can then keep pace here.
         self.index_queued().await?;
@@ -137,13 +164,13 @@ impl Store {
     }
 
     /// One transaction of letters; returns what the next batch's replies may answer.
-    async fn fill_batch(&self, plan: &mut Plan, size: u64, parents: &[Parent]) -> Result<Vec<Parent>> {
+    async fn fill_batch(&self, plan: &mut Plan, size: u64, parents: &[Parent]) -> std::result::Result<Vec<Parent>, FillError> {
         let mut tx = self.begin_write().await?;
         if self.backend == Backend::Sqlite {
             sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = -{BULK_CACHE_KIB}"))).execute(&mut *tx).await?;
         }
         let last = lock_counter(&mut tx, Direction::Incoming, plan.year).await?;
-        let signed = |n: u64| i64::try_from(n).map_err(|_| StoreError::Refused(format!("{n} letters are more than a register can number")));
+        let signed = |count: u64| i64::try_from(count).map_err(|_| FillError::TooManyLetters { count });
         let size = signed(size)?;
         if plan.first == 0 {
             // The whole fill spreads over the year, in order of numbers, up to `now`.

@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::Row;
 
 use super::super::rows::{Cell, insert_rows};
-use super::super::{Result, Store, StoreError};
+use super::super::{Result, Store};
+use super::FillError;
 use crate::core::remind::Kind;
 use crate::core::time::stamp;
 
@@ -41,8 +42,14 @@ impl Store {
     /// cases, 30 of agreements, 40 personal), for a benchmark to fire a round at a time.
     /// For benchmarks, on an empty register.
     #[doc(hidden)]
-    pub async fn fill_reminder_load(&self, count: u64, rounds: u32, owner: &str, from: DateTime<Utc>) -> Result<()> {
-        let count = i64::try_from(count).map_err(|_| StoreError::Refused(format!("{count} cases are more than a register can number")))?;
+    pub async fn fill_reminder_load(
+        &self,
+        count: u64,
+        rounds: u32,
+        owner: &str,
+        from: DateTime<Utc>,
+    ) -> std::result::Result<(), FillError> {
+        let count = i64::try_from(count).map_err(|_| FillError::TooManyCases { count })?;
         let today = from.with_timezone(&self.zone).date_naive();
         let day = |n: i64| today + Duration::days(2 + n % 360);
         let partner = self.bench_partner(owner, from).await?;
@@ -106,8 +113,8 @@ impl Store {
     /// the others lie outside it, alternately in the nineteen years before it and after it.
     /// For benchmarks, on an empty register.
     #[doc(hidden)]
-    pub async fn fill_feed_load(&self, count: u64, in_window: u64, owner: &str, from: DateTime<Utc>) -> Result<()> {
-        let count = i64::try_from(count).map_err(|_| StoreError::Refused(format!("{count} cases are more than a register can number")))?;
+    pub async fn fill_feed_load(&self, count: u64, in_window: u64, owner: &str, from: DateTime<Utc>) -> std::result::Result<(), FillError> {
+        let count = i64::try_from(count).map_err(|_| FillError::TooManyCases { count })?;
         let in_window = i64::try_from(in_window).unwrap_or(i64::MAX);
         let today = from.with_timezone(&self.zone).date_naive();
         let window = crate::core::calendar::FeedDays::default();
@@ -135,7 +142,7 @@ impl Store {
             tx.commit().await?;
             start = end;
         }
-        self.align_sequences().await
+        Ok(self.align_sequences().await?)
     }
 
     /// The partner of a benchmark's agreements.
