@@ -32,6 +32,8 @@
 //!   - `due`: a letter's due date changed, or the letter rerouted: its history and reminders.
 //!   - `undo`: a meeting cancelled, an agenda item removed, an agreement ended, a visa case
 //!     cancelled, each as a plan.
+//!   - `reference`: what a request names in the register (a document, an agreement, …), for
+//!     the store to say which one it did not find; each adapter words it for its readers.
 //!   - `markdown`: text from outside (subjects, names, what staff typed) as Markdown that shows
 //!     exactly that text; every reply and card puts such text through it.
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
@@ -42,7 +44,9 @@
 //!   `store.room_messages()`, `store.reminders()`, `store.agreements()`, `store.meetings()`,
 //!   `store.digests()`, `store.calendar()`, `store.answered_events()`, `store.instances()`).
 //!   The store reads facts and writes what `core` planned, in one transaction: `register/`
-//!   (effects, outgoing), `amend`, `firing` (reminders, digests, agenda packs).
+//!   (effects, outgoing), `amend`, `firing` (reminders, digests, agenda packs). `error`: what
+//!   can go wrong, typed (`NotFound(Reference)`, `Refused(Refusal)`, `Corrupt`, …); chat and
+//!   the terminal make the words.
 //! - `commands/`: the assistant's chat commands, one file each, reached through one `answer`
 //!   from Matrix, `chancery chat` and the command line; `commands/*.toml` describes them.
 //! - `matrix/`: the Matrix adapter: session and device, invites, messages, room cards, and the

@@ -8,6 +8,7 @@ mod support;
 
 use chancery::core::agreement::{Draft, Terms, new_agreement};
 use chancery::core::announce::RoomTarget;
+use chancery::core::reference::Reference;
 use chancery::core::remind::Kind;
 use chancery::store::{AGREEMENT_REMINDERS, Store, StoreError};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -87,11 +88,14 @@ async fn an_agreement_schedules_its_reminders_renewing_replaces_them_and_they_re
 
     // A renewal that is refused changes neither the agreement nor its reminders.
     let refused = store.agreements().renew(&support::reminder_policy(), id, day("2030-01-01"), &[], seed::IRO_MANAGER, today(), now).await;
-    assert!(matches!(&refused, Err(StoreError::Refused(text)) if text.contains("is not after the current end 2032-06-30")), "{refused:?}");
+    assert!(
+        matches!(&refused, Err(StoreError::Refused(refusal)) if refusal.to_string().contains("is not after the current end 2032-06-30")),
+        "{refused:?}"
+    );
     let unknown = "OUT-2026-000099".parse().unwrap();
     let refused =
         store.agreements().renew(&support::reminder_policy(), id, day("2033-06-30"), &[unknown], seed::IRO_MANAGER, today(), now).await;
-    assert!(matches!(&refused, Err(StoreError::NotFound(text)) if text.contains("OUT-2026-000099")), "{refused:?}");
+    assert!(matches!(&refused, Err(StoreError::NotFound(Reference::Document(number))) if number == "OUT-2026-000099"), "{refused:?}");
     assert_eq!(store.agreements().get(id).await.unwrap().terms.end, day("2032-06-30"));
     assert_eq!(reminders_of(&store, id).await.len(), 2);
 
@@ -134,11 +138,11 @@ async fn a_refused_agreement_stores_nothing() {
         .agreements()
         .add(&support::reminder_policy(), &terms(&[seed::documents::ERASMUS, "OUT-2026-000099"]), seed::IRO_OFFICER, now)
         .await;
-    assert!(matches!(&unknown_letter, Err(StoreError::NotFound(text)) if text == "There is no letter OUT-2026-000099 in the register."));
+    assert!(matches!(&unknown_letter, Err(StoreError::NotFound(Reference::Document(number))) if number == "OUT-2026-000099"));
     let mut elsewhere = terms(&[]);
     elsewhere.partner = "nowhere".into();
     let unknown_partner = store.agreements().add(&support::reminder_policy(), &elsewhere, seed::IRO_OFFICER, now).await;
-    assert!(matches!(&unknown_partner, Err(StoreError::NotFound(text)) if text.starts_with("There is no partner nowhere")));
+    assert!(matches!(&unknown_partner, Err(StoreError::NotFound(Reference::Partner(handle))) if handle == "nowhere"));
 
     assert!(store.agreements().active().await.unwrap().is_empty());
     assert_eq!(store.reminders().active_count().await.unwrap(), active_reminders);
@@ -180,7 +184,7 @@ async fn an_agreement_ended_early_keeps_its_record_and_fires_no_more_reminders()
 
     // Once only; not renewed after it ended.
     let again = store.agreements().end(id, day("2026-12-20"), "again", seed::IRO_MANAGER, now).await.unwrap_err();
-    assert!(matches!(&again, StoreError::Refused(text) if text.contains("has ended already (on 2026-12-31)")), "{again}");
+    assert!(matches!(&again, StoreError::Refused(refusal) if refusal.to_string().contains("has ended already (on 2026-12-31)")), "{again}");
     let renewal = store
         .agreements()
         .renew(&support::reminder_policy(), id, day("2030-06-30"), &[], seed::IRO_MANAGER, today(), now)

@@ -15,7 +15,7 @@ use crate::core::number::RegistrationNumber;
 use crate::core::status::{days_overdue, parse_work_status};
 use crate::core::time::local;
 use crate::core::viewer::{Audience, Sight, Viewer};
-use crate::store::{Acknowledgement, DocumentRecord, HistoryEntry, StoreError, ThreadMember};
+use crate::store::{Acknowledgement, DocumentRecord, HistoryEntry, ThreadMember};
 
 use super::{Args, Call, CommandError, Outcome, Reply, table};
 
@@ -172,11 +172,7 @@ fn number(text: &str) -> Result<String, CommandError> {
 }
 
 async fn find(call: &Call<'_, '_>, number: &str) -> Result<DocumentRecord, CommandError> {
-    match call.store().document(number).await {
-        Ok(document) => Ok(document),
-        Err(StoreError::NotFound(_)) => Err(CommandError::NotFound(format!("There is no document {number} in the register."))),
-        Err(other) => Err(other.into()),
-    }
+    Ok(call.store().document(number).await?)
 }
 
 /// The document, when the caller may change it.

@@ -15,6 +15,8 @@ use chrono::{DateTime, Utc};
 
 use crate::core::markdown;
 use crate::core::number::numbers_in;
+use crate::core::reference::Reference;
+use crate::core::template::Sentence;
 use crate::core::viewer::{Audience, Role, Viewer};
 use crate::store::{Store, StoreError};
 
@@ -156,11 +158,19 @@ impl CommandError {
 
     /// A request the core refused, its words made a sentence of the reply ("The end date … .").
     pub fn refusal(problem: impl std::fmt::Display) -> CommandError {
-        let problem = problem.to_string();
-        let mut chars = problem.chars();
-        CommandError::Refused(match chars.next() {
-            Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-            None => String::new(),
+        CommandError::Refused(Sentence(problem).to_string())
+    }
+
+    /// That the register holds no such thing, as the assistant says it: what was typed is shown
+    /// as text, never as markup.
+    pub fn not_held(reference: &Reference) -> CommandError {
+        CommandError::NotFound(match reference {
+            Reference::Document(number) => format!("There is no document {} in the register.", markdown::literal(number)),
+            Reference::Partner(handle) => format!("There is no partner {}; `!partners` lists them.", markdown::literal(handle)),
+            Reference::Meeting(id) => format!("There is no meeting {id}; `!meetings` lists the coming ones."),
+            Reference::Contact(id) => format!("There is no contact #{id} in the log."),
+            Reference::StaffMember(mxid) => format!("{} is not in the staff directory (`!staff` lists who is).", markdown::literal(mxid)),
+            other => format!("There is no {}.", markdown::literal(&other.to_string())),
         })
     }
 }
@@ -168,8 +178,8 @@ impl CommandError {
 impl From<StoreError> for CommandError {
     fn from(error: StoreError) -> CommandError {
         match error {
-            StoreError::NotFound(text) => CommandError::NotFound(text),
-            StoreError::Refused(text) => CommandError::Refused(text),
+            StoreError::NotFound(reference) => CommandError::not_held(&reference),
+            StoreError::Refused(refusal) => CommandError::Refused(refusal.to_string()),
             other => CommandError::Internal(other.into()),
         }
     }
@@ -376,4 +386,56 @@ fn table_of(header: &[&str], rows: &[Vec<String>], cell: impl Fn(&str) -> String
         out.push_str(" |\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Refusal;
+
+    fn words(error: StoreError) -> String {
+        match CommandError::from(error) {
+            CommandError::NotFound(text) | CommandError::Refused(text) => text,
+            other => panic!("not words for people: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn what_the_register_does_not_hold_is_said_in_a_sentence_with_typed_text_as_text() {
+        let cases = [
+            (Reference::Document("IN-2026-000009".into()), "There is no document IN-2026-000009 in the register."),
+            (Reference::Partner("*evil*".into()), "There is no partner \\*evil\\*; `!partners` lists them."),
+            (Reference::Meeting(4), "There is no meeting 4; `!meetings` lists the coming ones."),
+            (Reference::Contact(7), "There is no contact #7 in the log."),
+            (
+                Reference::StaffMember("@x_y:uni.example".into()),
+                "@x\\_y:uni.example is not in the staff directory (`!staff` lists who is).",
+            ),
+            (Reference::Agreement(3), "There is no agreement 3."),
+            (Reference::VisaCase(5), "There is no visa case 5."),
+            (Reference::Reminder(8), "There is no reminder 8."),
+        ];
+        for (reference, sentence) in cases {
+            assert_eq!(words(StoreError::NotFound(reference)), sentence);
+        }
+    }
+
+    #[test]
+    fn a_refusal_reads_as_the_store_words_it() {
+        let cases = [
+            (
+                Refusal::ChangedMeanwhile(Reference::VisaCase(2)),
+                "Visa case 2 was changed by someone else just now; look at it again and retry.",
+            ),
+            (Refusal::AgreementEnded(4), "Agreement 4 has ended; it cannot be renewed."),
+            (
+                Refusal::ReminderEnded { id: 3, status: "done".into(), closed_by: Some("@a:uni.example".into()) },
+                "Reminder 3 has ended already (done by @a:uni.example).",
+            ),
+            (Refusal::ReminderEnded { id: 3, status: "done".into(), closed_by: None }, "Reminder 3 has ended already (done)."),
+        ];
+        for (refusal, sentence) in cases {
+            assert_eq!(words(StoreError::Refused(refusal)), sentence);
+        }
+    }
 }

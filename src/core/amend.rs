@@ -2,13 +2,26 @@
 //! fields that may change. Whether it may be, and the history line it leaves, decided as data;
 //! the store reads the entry, asks here, and writes the answer in one transaction.
 //!
-//! The words of a refusal are shown to whoever asked, as they are.
+//! The words of a refusal (`AmendError`) are shown to whoever asked, as they are.
 
 use super::confidentiality::Confidentiality;
 use super::history::HistoryLine;
 
 /// The status of an annulled entry: it stays in the register, visibly annulled.
 pub const ANNULLED: &str = "annulled";
+
+/// Why an entry cannot be amended as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmendError {
+    #[error("an annulment needs a reason")]
+    NoReason,
+    #[error("{0} is already annulled")]
+    AlreadyAnnulled(String),
+    #[error("'{0}' cannot be changed; only status, unit, classification and confidentiality can")]
+    NotChangeable(String),
+    #[error("'{0}' is not a confidentiality level (public, internal, confidential, secret)")]
+    NotALevel(String),
+}
 
 /// An annulment as the register writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,18 +33,18 @@ pub struct Annulment {
 
 /// The reason given for an annulment, refused when blank. Asked before the entry is read: an
 /// annulment without a reason is refused whatever the entry.
-pub fn annulment_reason(reason: &str) -> Result<&str, String> {
+pub fn annulment_reason(reason: &str) -> Result<&str, AmendError> {
     if reason.trim().is_empty() {
-        return Err("an annulment needs a reason".into());
+        return Err(AmendError::NoReason);
     }
     Ok(reason)
 }
 
 /// Annulling the entry `number`, in `status` now, for `reason`. An entry is annulled once.
-pub fn annul(number: &str, status: &str, reason: &str) -> Result<Annulment, String> {
+pub fn annul(number: &str, status: &str, reason: &str) -> Result<Annulment, AmendError> {
     let reason = annulment_reason(reason)?;
     if status == ANNULLED {
-        return Err(format!("{number} is already annulled"));
+        return Err(AmendError::AlreadyAnnulled(number.to_string()));
     }
     Ok(Annulment {
         reason: reason.to_string(),
@@ -76,16 +89,16 @@ impl Field {
 /// Which field `field` names and whether `value` suits it, asked before the entry is read. Only
 /// the status, the unit, the classification and the confidentiality change after registration;
 /// the rest is what the letter was.
-pub fn what_changes(field: &str, value: &str) -> Result<Changeable, String> {
+pub fn what_changes(field: &str, value: &str) -> Result<Changeable, AmendError> {
     let field = match field {
         "unit" => return Ok(Changeable::Unit),
         "status" => Field::Status,
         "classification" => Field::Classification,
         "confidentiality" => Field::Confidentiality,
-        other => return Err(format!("'{other}' cannot be changed; only status, unit, classification and confidentiality can")),
+        other => return Err(AmendError::NotChangeable(other.to_string())),
     };
     if field == Field::Confidentiality && Confidentiality::parse(value).is_none() {
-        return Err(format!("'{value}' is not a confidentiality level (public, internal, confidential, secret)"));
+        return Err(AmendError::NotALevel(value.to_string()));
     }
     Ok(Changeable::Field(field))
 }
@@ -147,14 +160,14 @@ mod tests {
                         }
                     );
                 }
-                Err(problem) => assert_eq!(got, Err(problem.to_string()), "{status} {reason:?}"),
+                Err(problem) => assert_eq!(got.map_err(|e| e.to_string()), Err(problem.to_string()), "{status} {reason:?}"),
             }
         }
     }
 
     #[test]
     fn a_blank_reason_is_refused_before_the_entry_is_read() {
-        assert_eq!(annulment_reason(" \t"), Err("an annulment needs a reason".to_string()));
+        assert_eq!(annulment_reason(" \t").map_err(|e| e.to_string()), Err("an annulment needs a reason".to_string()));
         assert_eq!(annulment_reason(" why "), Ok(" why "));
     }
 
@@ -170,7 +183,7 @@ mod tests {
             ("number", "IN-2026-000002", Err("'number' cannot be changed; only status, unit, classification and confidentiality can")),
         ];
         for (field, value, wanted) in cases {
-            assert_eq!(what_changes(field, value), wanted.map_err(str::to_string), "{field} {value}");
+            assert_eq!(what_changes(field, value).map_err(|e| e.to_string()), wanted.map_err(str::to_string), "{field} {value}");
         }
     }
 

@@ -24,6 +24,7 @@ pub mod outbound;
 pub mod outgoing;
 pub mod partner;
 pub mod press;
+pub mod reference;
 pub mod remind;
 pub mod reminder_time;
 pub mod reply;

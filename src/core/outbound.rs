@@ -115,6 +115,28 @@ pub fn domain_of(address: &str) -> Option<String> {
     address.rsplit_once('@').map(|(_, domain)| domain.trim().trim_end_matches('>').to_ascii_lowercase()).filter(|d| !d.is_empty())
 }
 
+/// Why a mail in the outbox cannot be sent again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RetryError {
+    #[error("mail {0} was sent already; there is nothing to retry")]
+    Sent(i64),
+    #[error("mail {0} is being sent right now; see `chancery outbox` in a minute")]
+    BeingSent(i64),
+    #[error("mail {id} is {status}; only failed or pending mail can be retried")]
+    NotRetryable { id: i64, status: String },
+}
+
+/// Whether mail `id`, in `status` in the outbox, may be put back in line: only what failed,
+/// or waits still, may; sending a sent mail again would send it twice.
+pub fn check_retry(id: i64, status: &str) -> Result<(), RetryError> {
+    match status {
+        "failed" | "pending" => Ok(()),
+        "sent" => Err(RetryError::Sent(id)),
+        "sending" => Err(RetryError::BeingSent(id)),
+        other => Err(RetryError::NotRetryable { id, status: other.to_string() }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +162,19 @@ mod tests {
         assert_eq!(domain_of("Registry <registry@Uni.Example>").as_deref(), Some("uni.example"));
         assert_eq!(domain_of("registry@uni.example").as_deref(), Some("uni.example"));
         assert_eq!(domain_of("nobody"), None);
+    }
+
+    #[test]
+    fn only_failed_or_waiting_mail_is_sent_again() {
+        let cases = [
+            ("failed", Ok(())),
+            ("pending", Ok(())),
+            ("sent", Err("mail 4 was sent already; there is nothing to retry")),
+            ("sending", Err("mail 4 is being sent right now; see `chancery outbox` in a minute")),
+            ("held", Err("mail 4 is held; only failed or pending mail can be retried")),
+        ];
+        for (status, wanted) in cases {
+            assert_eq!(check_retry(4, status).map_err(|e| e.to_string()), wanted.map_err(str::to_string), "{status}");
+        }
     }
 }

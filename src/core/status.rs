@@ -76,6 +76,27 @@ pub fn check_status_change(number: &str, current: &str, wanted: &str) -> Result<
     Ok(())
 }
 
+/// Why a document cannot be given to someone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssignError {
+    #[error("{0} is annulled; there is nothing to assign")]
+    Annulled(String),
+    #[error("{number} is assigned to {assignee} already")]
+    Already { number: String, assignee: String },
+}
+
+/// Whether the document `number`, in `status` and with `assignee` now, may be given to `wanted`.
+/// An annulled entry needs no one; giving it to who has it would only add noise to its history.
+pub fn check_assignment(number: &str, status: &str, assignee: Option<&str>, wanted: &str) -> Result<(), AssignError> {
+    if status == "annulled" {
+        return Err(AssignError::Annulled(number.to_string()));
+    }
+    if assignee == Some(wanted) {
+        return Err(AssignError::Already { number: number.to_string(), assignee: wanted.to_string() });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +145,19 @@ mod tests {
             check_status_change("IN-2026-000001", "answered", "answered").unwrap_err().to_string(),
             "IN-2026-000001 is answered already"
         );
+    }
+
+    #[test]
+    fn who_may_be_given_a_document_follows_the_table() {
+        let cases = [
+            ("registered", None, Ok(())),
+            ("in-progress", Some("@a:uni.example"), Ok(())),
+            ("registered", Some("@b:uni.example"), Err("IN-2026-000001 is assigned to @b:uni.example already")),
+            ("annulled", None, Err("IN-2026-000001 is annulled; there is nothing to assign")),
+        ];
+        for (status, before, wanted) in cases {
+            let got = check_assignment("IN-2026-000001", status, before, "@b:uni.example").map_err(|e| e.to_string());
+            assert_eq!(got, wanted.map_err(str::to_string), "{status} {before:?}");
+        }
     }
 }

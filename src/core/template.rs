@@ -44,6 +44,30 @@ pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Text with its first letter made capital (`agreement 4` → `Agreement 4`).
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A problem in the core's words (`agreement 4 has ended`) as a sentence of a reply
+/// (`Agreement 4 has ended.`): the first letter made capital, a full stop added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sentence<T>(pub T);
+
+impl<T: fmt::Display> fmt::Display for Sentence<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let words = self.0.to_string();
+        if words.is_empty() {
+            return Ok(());
+        }
+        write!(f, "{}.", capitalised(&words))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +85,12 @@ mod tests {
         environment.add_template("t", "{{ b }} {{ a }} {{ title }}").unwrap();
         let template = environment.get_template("t").unwrap();
         assert_eq!(unknown_variables(&template, &["title"]), vec!["a".to_string(), "b".to_string()]);
+    }
+
+    #[test]
+    fn a_sentence_starts_with_a_capital_and_ends_with_a_stop() {
+        for (words, expected) in [("agreement 4 has ended", "Agreement 4 has ended."), ("été fini", "Été fini."), ("", "")] {
+            assert_eq!(Sentence(words).to_string(), expected, "{words:?}");
+        }
     }
 }

@@ -253,7 +253,7 @@ impl Dispatcher {
             (true, None) => return Err(Failure::Permanent("a forward without a registered letter to attach".into())),
             (true, Some(document_id)) => match self.store.outbox().raw_of_document(document_id).await {
                 Ok(raw) => Some(raw),
-                Err(StoreError::NotFound(what)) => return Err(Failure::Permanent(what)),
+                Err(missing @ StoreError::NotFound(_)) => return Err(Failure::Permanent(missing.to_string())),
                 Err(other) => return Err(Failure::Transient(format!("cannot read the letter to attach: {other}"))),
             },
         };
@@ -261,7 +261,7 @@ impl Dispatcher {
         for file in &item.mail.attachments {
             match self.store.attached_file(file).await {
                 Ok(stored) => loaded.push(stored),
-                Err(StoreError::NotFound(what)) => return Err(Failure::Permanent(what)),
+                Err(missing @ StoreError::NotFound(_)) => return Err(Failure::Permanent(missing.to_string())),
                 Err(other) => return Err(Failure::Transient(format!("cannot read a file to attach: {other}"))),
             }
         }
@@ -278,7 +278,7 @@ impl Dispatcher {
     async fn send_registered(&self, item: &OutboxItem, document_id: i64) -> Result<(), Failure> {
         let raw = match self.store.outbox().raw_of_document(document_id).await {
             Ok(raw) => raw,
-            Err(StoreError::NotFound(what)) => return Err(Failure::Permanent(what)),
+            Err(missing @ StoreError::NotFound(_)) => return Err(Failure::Permanent(missing.to_string())),
             Err(other) => return Err(Failure::Transient(format!("cannot read the letter to send: {other}"))),
         };
         let address = |text: &str| -> Result<lettre::Address, Failure> {

@@ -9,10 +9,11 @@ use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
 use super::reminders::{close_subject_in, end_subject_in, schedule_deadline_in};
 use super::staff::{managers_in, recipient_in};
-use super::{Result, Store, StoreError};
+use super::{Refusal, Result, Store, StoreError};
 use crate::core::agreement::{self, Agreement, AgreementKind, Ending, Notice, Renewal, Terms};
 use crate::core::firing::AgreementFacts;
 use crate::core::number::RegistrationNumber;
+use crate::core::reference::Reference;
 use crate::core::remind::{Kind, Policy};
 use crate::core::time::{parse_stamp, stamp};
 use crate::core::undo;
@@ -45,7 +46,7 @@ impl Agreements<'_> {
             .await?
             .map(|row| row.try_get(0))
             .transpose()?
-            .ok_or_else(|| StoreError::NotFound(format!("There is no partner {}; `!partners` lists them.", terms.partner)))?;
+            .ok_or_else(|| StoreError::NotFound(Reference::Partner(terms.partner.clone())))?;
         let documents = document_ids_in(&mut tx, &terms.letters).await?;
         let row = sqlx::query(
             "INSERT INTO agreements (partner_id, kind, starts_on, ends_on, notice, notice_by, status, created_by, created_at) \
@@ -74,7 +75,7 @@ impl Agreements<'_> {
             .bind(id)
             .fetch_optional(&self.store.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("There is no agreement {id}.")))?;
+            .ok_or_else(|| StoreError::NotFound(Reference::Agreement(id)))?;
         let mut agreement = agreement_from_row(&row)?;
         agreement.terms.letters = self.letters(id).await?;
         Ok(agreement)
@@ -98,16 +99,15 @@ impl Agreements<'_> {
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("There is no agreement {id}.")))?;
+            .ok_or_else(|| StoreError::NotFound(Reference::Agreement(id)))?;
         let (starts_on, ends_on, notice, status, created_by): (String, String, Option<String>, String, String) =
             (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
         if status != "active" {
-            return Err(StoreError::Refused(format!("Agreement {id} has ended; it cannot be renewed.")));
+            return Err(Refusal::AgreementEnded(id).into());
         }
         let (start, old_end) = (date(id, "start", &starts_on)?, date(id, "end", &ends_on)?);
         let notice = notice.as_deref().map(|text| notice_of(id, text)).transpose()?;
-        let plan = agreement::plan_renewal(old_end, new_end, notice, start, today)
-            .map_err(|problem| StoreError::Refused(sentence(&problem.to_string())))?;
+        let plan = agreement::plan_renewal(old_end, new_end, notice, start, today)?;
         let documents = document_ids_in(&mut tx, letters).await?;
         // Only if still as read: two renewals at once must not both pass the check above.
         let moved = sqlx::query(
@@ -124,7 +124,7 @@ impl Agreements<'_> {
         .await?
         .rows_affected();
         if moved == 0 {
-            return Err(StoreError::Refused(format!("Agreement {id} changed while it was being renewed; try again.")));
+            return Err(Refusal::ChangedMeanwhile(Reference::Agreement(id)).into());
         }
         link_letters_in(&mut tx, id, &documents).await?;
         close_subject_in(&mut tx, &plan.closed, id, by, now).await?;
@@ -144,10 +144,10 @@ impl Agreements<'_> {
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("There is no agreement {id}.")))?;
+            .ok_or_else(|| StoreError::NotFound(Reference::Agreement(id)))?;
         let (starts_on, ends_on, status): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         let state = undo::AgreementState { id, start: date(id, "start", &starts_on)?, end: date(id, "end", &ends_on)?, status };
-        let plan = undo::end_agreement(&state, on, reason).map_err(|problem| StoreError::refused(&problem.to_string()))?;
+        let plan = undo::end_agreement(&state, on, reason)?;
         let ended = sqlx::query(
             "UPDATE agreements SET status = 'ended', ends_on = $1, planned_end = $2, ended_by = $3, ended_at = $4, end_reason = $5 \
              WHERE id = $6 AND ends_on = $2 AND status = 'active'",
@@ -162,7 +162,7 @@ impl Agreements<'_> {
         .await?
         .rows_affected();
         if ended == 0 {
-            return Err(StoreError::Refused(format!("Agreement {id} changed while it was being ended; try again.")));
+            return Err(Refusal::ChangedMeanwhile(Reference::Agreement(id)).into());
         }
         end_subject_in(&mut tx, &plan.ended, id, "cancelled", by, now).await?;
         tx.commit().await?;
@@ -227,7 +227,7 @@ async fn document_ids_in(tx: &mut Transaction<'static, Any>, letters: &[Registra
         let row = sqlx::query("SELECT id FROM documents WHERE number = $1").bind(number.to_string()).fetch_optional(&mut **tx).await?;
         match row {
             Some(row) => ids.push(row.try_get(0)?),
-            None => return Err(StoreError::NotFound(format!("There is no letter {number} in the register."))),
+            None => return Err(StoreError::NotFound(Reference::Document(number.to_string()))),
         }
     }
     Ok(ids)
@@ -331,7 +331,7 @@ fn agreement_from_row(row: &AnyRow) -> Result<Agreement> {
     })
 }
 
-fn date(id: i64, what: &str, text: &str) -> Result<NaiveDate> {
+fn date(id: i64, what: &'static str, text: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| corrupt(id, what, text))
 }
 
@@ -339,15 +339,6 @@ fn notice_of(id: i64, text: &str) -> Result<Notice> {
     Notice::parse(text).ok().flatten().ok_or_else(|| corrupt(id, "notice period", text))
 }
 
-fn corrupt(id: i64, what: &str, value: &str) -> StoreError {
-    StoreError::Refused(format!("agreement {id} holds an unreadable {what} '{value}'"))
-}
-
-/// The core's message as a sentence of a reply.
-fn sentence(problem: &str) -> String {
-    let mut chars = problem.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => String::new(),
-    }
+fn corrupt(id: i64, what: &'static str, value: &str) -> StoreError {
+    StoreError::corrupt(format!("agreement {id}"), what, value)
 }

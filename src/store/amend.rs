@@ -6,19 +6,20 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::{Result, Store, StoreError, write_history_in};
 use crate::core::amend::{self, Changeable};
+use crate::core::reference::Reference;
 
 impl Store {
     /// Marks an entry annulled; it stays in the register, visibly annulled, with the reason.
     pub async fn annul(&self, number: &str, reason: &str, actor: &str, now: DateTime<Utc>) -> Result<()> {
-        amend::annulment_reason(reason).map_err(StoreError::Refused)?;
+        amend::annulment_reason(reason)?;
         let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT id, status FROM documents WHERE number = $1")
             .bind(number)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no document {number}")))?;
+            .ok_or_else(|| StoreError::NotFound(Reference::Document(number.to_string())))?;
         let (id, status): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
-        let annulment = amend::annul(number, &status, reason).map_err(StoreError::Refused)?;
+        let annulment = amend::annul(number, &status, reason)?;
         sqlx::query("UPDATE documents SET status = $1, annul_reason = $2 WHERE id = $3")
             .bind(amend::ANNULLED)
             .bind(&annulment.reason)
@@ -41,7 +42,7 @@ impl Store {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let field = match amend::what_changes(field, value).map_err(StoreError::Refused)? {
+        let field = match amend::what_changes(field, value)? {
             // A reroute also moves the letter's reminders to the new unit's people.
             Changeable::Unit => return self.documents().reroute(number, value, reason.unwrap_or(""), actor, now).await.map(|_| ()),
             Changeable::Field(field) => field,
@@ -53,7 +54,7 @@ impl Store {
             .bind(number)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no document {number}")))?;
+            .ok_or_else(|| StoreError::NotFound(Reference::Document(number.to_string())))?;
         let (id, old): (i64, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
         let change = amend::change(field, old.as_deref(), value, reason);
         sqlx::query(AssertSqlSafe(format!("UPDATE documents SET {column} = $1 WHERE id = $2")))

@@ -8,6 +8,7 @@ use sqlx::{AnyPool, Row};
 
 use super::{Problem, Result, Store, StoreError, StoredAttachment};
 use crate::core::letter::{Attachment, attachment_in, attachments_in};
+use crate::core::reference::Reference;
 
 /// What the register says of one attachment.
 struct Registered {
@@ -50,7 +51,7 @@ impl Store {
             .await?
             .map(|row| row.try_get::<i64, _>(0))
             .transpose()?
-            .ok_or_else(|| StoreError::NotFound(format!("no document {number}")))?;
+            .ok_or_else(|| StoreError::NotFound(Reference::Document(number.to_string())))?;
         decoded(&self.pool, document_id, position, number).await
     }
 }
@@ -66,7 +67,7 @@ pub(super) async fn decoded(pool: &AnyPool, document_id: i64, position: i64, lab
     .bind(position)
     .fetch_optional(pool)
     .await?
-    .ok_or_else(|| StoreError::NotFound(format!("{label} has no attachment {position}")))?;
+    .ok_or_else(|| StoreError::NotFound(Reference::Attachment { of: label.to_string(), position }))?;
     let registered = Registered::from_row(&row, 0)?;
     let raw: Vec<u8> = row
         .try_get::<Option<Vec<u8>>, _>(5)?

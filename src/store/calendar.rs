@@ -10,6 +10,7 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::core::calendar::{
     AgreementDates, Event, LetterDue, MeetingTime, Window, agreement_events, letter_event, meeting_event, visa_events,
 };
+use crate::core::reference::Reference;
 use crate::core::status::SETTLED_STATUSES;
 use crate::core::time::{parse_stamp, stamp};
 use crate::core::viewer::{Restriction, Sight, StaffMember, Viewer};
@@ -187,8 +188,7 @@ impl Calendar<'_> {
                 Ok(MeetingTime {
                     id,
                     title: row.try_get(1)?,
-                    starts_at: parse_stamp(&starts_at)
-                        .ok_or_else(|| StoreError::Refused(format!("meeting {id} holds an unreadable start '{starts_at}'")))?,
+                    starts_at: parse_stamp(&starts_at).ok_or_else(|| StoreError::corrupt(format!("meeting {id}"), "start", &starts_at))?,
                 })
             })
             .collect()
@@ -264,16 +264,16 @@ enum MeetingsOf<'a> {
 /// URL path as it is).
 fn fresh_secret() -> Result<String> {
     let mut bytes = [0u8; SECRET_BYTES];
-    getrandom::fill(&mut bytes).map_err(|e| StoreError::Refused(format!("no randomness for a calendar secret: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|source| StoreError::NoRandomness { purpose: "a calendar secret", source })?;
     Ok(hex::encode(bytes))
 }
 
 fn not_in_directory(mxid: &str) -> StoreError {
-    StoreError::NotFound(format!("{mxid} is not in the staff directory"))
+    StoreError::NotFound(Reference::StaffMember(mxid.to_string()))
 }
 
-fn day(what: &str, field: &str, text: String) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| StoreError::Refused(format!("{what} holds an unreadable {field} '{text}'")))
+fn day(what: &str, field: &'static str, text: String) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| StoreError::corrupt(what, field, text))
 }
 
 fn letter_from_row(row: &AnyRow) -> Result<LetterDue> {

@@ -62,7 +62,7 @@ pub(super) async fn digest_in(tx: &mut Transaction<'static, Any>, policy: &Polic
 }
 
 fn instant(text: &str, what: &str) -> Result<DateTime<Utc>> {
-    parse_stamp(text).ok_or_else(|| StoreError::Refused(format!("{what} has a bad time {text:?}")))
+    parse_stamp(text).ok_or_else(|| StoreError::corrupt(what, "time", text))
 }
 
 fn date(text: Option<String>) -> Option<NaiveDate> {

@@ -6,12 +6,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Any, Row, Transaction};
 
 use crate::core::due::{self, LetterState};
+use crate::core::reference::Reference;
 use crate::core::remind::Policy;
-use crate::core::status::{SETTLED_STATUSES, check_status_change};
+use crate::core::status::{SETTLED_STATUSES, check_assignment, check_status_change};
 use crate::core::time::stamp;
 use crate::core::viewer::{Sight, Viewer};
 
-use super::{DocumentRecord, Result, Store, StoreError, document_id, record_history, reminders, write_history_in};
+use super::{DocumentRecord, Refusal, Result, Store, StoreError, document_id, record_history, reminders, write_history_in};
 
 /// The documents' view of the store.
 pub struct Documents<'a> {
@@ -78,7 +79,7 @@ impl Documents<'_> {
             let (status, by, at): (String, Option<String>, Option<String>) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
             return match (by, at) {
                 (Some(by), Some(at)) => Ok(Acknowledgement::Earlier { by, at }),
-                _ => Err(StoreError::Refused(format!("{number} is {status}; it needs no acknowledgement"))),
+                _ => Err(Refusal::NeedsNoAcknowledgement { number: number.to_string(), status }.into()),
             };
         };
         record_history(&mut tx, row.try_get(0)?, now, actor, "acknowledged", None, None, None, None).await?;
@@ -95,12 +96,7 @@ impl Documents<'_> {
             .await?
             .ok_or_else(|| not_found(number))?;
         let (id, status, before): (i64, String, Option<String>) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-        if status == "annulled" {
-            return Err(StoreError::Refused(format!("{number} is annulled; there is nothing to assign")));
-        }
-        if before.as_deref() == Some(assignee) {
-            return Err(StoreError::Refused(format!("{number} is assigned to {assignee} already")));
-        }
+        check_assignment(number, &status, before.as_deref(), assignee)?;
         let done = sqlx::query("UPDATE documents SET assignee = $1 WHERE id = $2 AND COALESCE(assignee, '') = $3")
             .bind(assignee)
             .bind(id)
@@ -125,7 +121,7 @@ impl Documents<'_> {
             .await?
             .ok_or_else(|| not_found(number))?;
         let (id, before): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
-        check_status_change(number, &before, status).map_err(|problem| StoreError::Refused(problem.to_string()))?;
+        check_status_change(number, &before, status)?;
         let done = sqlx::query("UPDATE documents SET status = $1 WHERE id = $2 AND status = $3")
             .bind(status)
             .bind(id)
@@ -155,8 +151,7 @@ impl Documents<'_> {
         let today = now.with_timezone(&policy.zone).date_naive();
         let mut tx = self.store.begin_write().await?;
         let (id, letter) = letter_state_in(&mut tx, number).await?;
-        let plan =
-            due::change_due(&letter, due_on, reason, policy, today, now).map_err(|problem| StoreError::refused(&problem.to_string()))?;
+        let plan = due::change_due(&letter, due_on, reason, policy, today, now)?;
         let before = letter.due_on.map(|day| day.to_string());
         let done = sqlx::query("UPDATE documents SET due_on = $1 WHERE id = $2 AND COALESCE(due_on, '') = $3")
             .bind(plan.due_on.to_string())
@@ -184,7 +179,7 @@ impl Documents<'_> {
     pub async fn reroute(&self, number: &str, unit: &str, reason: &str, actor: &str, now: DateTime<Utc>) -> Result<Option<String>> {
         let mut tx = self.store.begin_write().await?;
         let (id, letter) = letter_state_in(&mut tx, number).await?;
-        let plan = due::reroute(&letter, unit, reason).map_err(|problem| StoreError::refused(&problem.to_string()))?;
+        let plan = due::reroute(&letter, unit, reason)?;
         let assignee = if plan.release_assignee { None } else { letter.assignee.as_ref().map(|(who, _)| who.as_str()) };
         let done = sqlx::query("UPDATE documents SET unit = $1, assignee = $2 WHERE id = $3 AND unit = $4")
             .bind(&plan.unit)
@@ -206,7 +201,7 @@ impl Documents<'_> {
     /// Adds a note to the document's history.
     pub async fn note(&self, number: &str, text: &str, actor: &str, now: DateTime<Utc>) -> Result<()> {
         if text.trim().is_empty() {
-            return Err(StoreError::Refused("a note needs some text".into()));
+            return Err(Refusal::EmptyNote.into());
         }
         let mut tx = self.store.begin_write().await?;
         let id = document_id(&mut tx, number).await?;
@@ -269,10 +264,7 @@ async fn letter_state_in(tx: &mut Transaction<'static, Any>, number: &str) -> Re
     .ok_or_else(|| not_found(number))?;
     let due_on: Option<String> = row.try_get(3)?;
     let due_on = due_on
-        .map(|text| {
-            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                .map_err(|_| StoreError::Refused(format!("{number} holds an unreadable due date '{text}'")))
-        })
+        .map(|text| NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| StoreError::corrupt(number, "due date", text)))
         .transpose()?;
     let assignee: Option<String> = row.try_get(4)?;
     let letter = LetterState {
@@ -292,11 +284,11 @@ fn open_condition() -> String {
 }
 
 fn not_found(number: &str) -> StoreError {
-    StoreError::NotFound(format!("There is no document {number} in the register."))
+    StoreError::NotFound(Reference::Document(number.to_string()))
 }
 
 fn changed_meanwhile(number: &str) -> StoreError {
-    StoreError::Refused(format!("{number} was changed by someone else just now; look at it again and retry"))
+    Refusal::ChangedMeanwhile(Reference::Document(number.to_string())).into()
 }
 
 #[cfg(test)]

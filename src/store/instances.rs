@@ -213,7 +213,7 @@ fn instance_from_row(row: &sqlx::any::AnyRow) -> Result<InstanceRecord> {
 /// A time column, which the store always writes with `stamp`.
 fn stamp_at(row: &sqlx::any::AnyRow, column: usize) -> Result<DateTime<Utc>> {
     let text: String = row.try_get(column)?;
-    parse_stamp(&text).ok_or_else(|| super::StoreError::Refused(format!("unreadable time {text:?} in the instances' tables")))
+    parse_stamp(&text).ok_or_else(|| super::StoreError::corrupt("the instances' tables", "time", text))
 }
 
 /// SQL condition on an outbox row being sent: the instance that claimed it has let its

@@ -14,10 +14,11 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::rows::integer;
-use super::{Result, Store, StoreError, StoredAttachment, outbox, record_history, reminders, room_outbox, staff};
+use super::{Refusal, Result, Store, StoreError, StoredAttachment, outbox, record_history, reminders, room_outbox, staff};
 use crate::core::firing::{self, PackFacts};
 use crate::core::meeting::{self, AgendaItem, Cancellation, Meeting, PackDocument};
 use crate::core::outbound::AttachmentRef;
+use crate::core::reference::Reference;
 use crate::core::remind::{Kind, Policy};
 use crate::core::time::{parse_stamp, stamp};
 use crate::core::undo::{self, MeetingState};
@@ -41,7 +42,7 @@ impl Store {
                 .bind(file.document_id)
                 .fetch_optional(&self.pool)
                 .await?
-                .ok_or_else(|| StoreError::NotFound(format!("no stored message for document {}", file.document_id)))?;
+                .ok_or_else(|| StoreError::NotFound(Reference::StoredMessage(format!("document {}", file.document_id))))?;
             let number: String = row.try_get(0)?;
             return Ok(StoredAttachment { name: format!("{number}.eml"), media_type: "message/rfc822".into(), content: row.try_get(1)? });
         }
@@ -63,13 +64,11 @@ impl Meetings<'_> {
     /// now if that has passed), together; returns its id. Refused, with nothing stored, when it
     /// starts in the past or a participant is not in the staff directory.
     pub async fn add(&self, policy: &Policy, new: &NewMeeting, by: &str, now: DateTime<Utc>) -> Result<i64> {
-        meeting::check_start(new.starts_at, now, policy.zone).map_err(StoreError::Refused)?;
+        meeting::check_start(new.starts_at, now, policy.zone).map_err(Refusal::Meeting)?;
         let mut tx = self.store.begin_write().await?;
         for mxid in &new.participants {
             if staff::member_in(&mut tx, mxid).await?.is_none() {
-                return Err(StoreError::Refused(format!(
-                    "{mxid} is not in the staff directory (`!staff` lists who is); nothing was stored."
-                )));
+                return Err(Refusal::ParticipantNotStaff(mxid.clone()).into());
             }
         }
         let row = sqlx::query("INSERT INTO meetings (title, starts_at, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
@@ -136,7 +135,7 @@ impl Meetings<'_> {
             .await?
             .map(|row| row.try_get(0))
             .transpose()?
-            .ok_or_else(|| StoreError::NotFound(format!("There is no document {number} in the register; nothing was added.")))?;
+            .ok_or_else(|| StoreError::NotFound(Reference::Document(number.to_string())))?;
         if let Some(row) = sqlx::query("SELECT position FROM agenda_items WHERE meeting_id = $1 AND document_id = $2")
             .bind(meeting_id)
             .bind(document_id)
@@ -144,9 +143,7 @@ impl Meetings<'_> {
             .await?
         {
             let position: i64 = row.try_get(0)?;
-            return Err(StoreError::Refused(format!(
-                "{number} is on the agenda of meeting {meeting_id} already, as item {position}; nothing was added."
-            )));
+            return Err(Refusal::OnTheAgendaAlready { number: number.to_string(), meeting: meeting_id, position }.into());
         }
         let row = sqlx::query("SELECT COALESCE(MAX(position), 0) FROM agenda_items WHERE meeting_id = $1")
             .bind(meeting_id)
@@ -191,7 +188,7 @@ impl Meetings<'_> {
         let mut tx = self.store.begin_write().await?;
         let meeting = meeting_in(&mut tx, id).await?.ok_or_else(|| not_found(id))?;
         let state = MeetingState { meeting: &meeting, pack_pending: pack_pending_in(&mut tx, id).await? };
-        let plan = undo::cancel_meeting(&state, reason, by, now, zone).map_err(|problem| StoreError::refused(&problem.to_string()))?;
+        let plan = undo::cancel_meeting(&state, reason, by, now, zone)?;
         let cancelled = sqlx::query(
             "UPDATE meetings SET cancelled_at = $1, cancelled_by = $2, cancel_reason = $3 WHERE id = $4 AND cancelled_at IS NULL",
         )
@@ -203,7 +200,7 @@ impl Meetings<'_> {
         .await?
         .rows_affected();
         if cancelled == 0 {
-            return Err(StoreError::Refused(format!("Meeting {id} was cancelled by someone else just now.")));
+            return Err(Refusal::ChangedMeanwhile(Reference::Meeting(id)).into());
         }
         reminders::end_subject_in(&mut tx, &plan.ended, id, "cancelled", by, now).await?;
         let (posts, mail) = firing::outgoing(0, 0, plan.messages, policy, now);
@@ -225,7 +222,7 @@ impl Meetings<'_> {
         let meeting = meeting_in(&mut tx, meeting_id).await?.ok_or_else(|| not_found(meeting_id))?;
         let state = MeetingState { meeting: &meeting, pack_pending: pack_pending_in(&mut tx, meeting_id).await? };
         let agenda = agenda_in(&mut tx, meeting_id).await?;
-        let plan = undo::remove_agenda_item(&state, &agenda, position).map_err(|problem| StoreError::refused(&problem.to_string()))?;
+        let plan = undo::remove_agenda_item(&state, &agenda, position)?;
         let removed = sqlx::query("DELETE FROM agenda_items WHERE meeting_id = $1 AND position = $2")
             .bind(meeting_id)
             .bind(i64::from(position))
@@ -233,7 +230,7 @@ impl Meetings<'_> {
             .await?
             .rows_affected();
         if removed == 0 {
-            return Err(StoreError::Refused(format!("Item {position} of meeting {meeting_id} was removed by someone else just now.")));
+            return Err(Refusal::ChangedMeanwhile(Reference::AgendaItem { meeting: meeting_id, position: i64::from(position) }).into());
         }
         record_history(&mut tx, plan.item.document_id, now, by, "agenda", None, None, Some(&plan.history), None).await?;
         tx.commit().await?;
@@ -258,7 +255,7 @@ async fn pack_pending_in(tx: &mut Transaction<'static, Any>, id: i64) -> Result<
 }
 
 fn not_found(id: i64) -> StoreError {
-    StoreError::NotFound(format!("There is no meeting {id}; `!meetings` lists the coming ones."))
+    StoreError::NotFound(Reference::Meeting(id))
 }
 
 async fn meeting_in(tx: &mut Transaction<'static, Any>, id: i64) -> Result<Option<Meeting>> {
@@ -294,7 +291,7 @@ async fn meeting_in(tx: &mut Transaction<'static, Any>, id: i64) -> Result<Optio
 
 fn instant(row: &AnyRow, index: usize, id: i64) -> Result<DateTime<Utc>> {
     let text: String = row.try_get(index)?;
-    parse_stamp(&text).ok_or_else(|| StoreError::Refused(format!("meeting {id} holds an unreadable time '{text}'")))
+    parse_stamp(&text).ok_or_else(|| StoreError::corrupt(format!("meeting {id}"), "time", text))
 }
 
 async fn agenda_in(tx: &mut Transaction<'static, Any>, meeting_id: i64) -> Result<Vec<AgendaItem>> {

@@ -15,6 +15,7 @@ mod calendar;
 mod copy;
 mod digest;
 mod documents;
+mod error;
 mod events;
 mod firing;
 mod instances;
@@ -44,13 +45,17 @@ use crate::core::history::HistoryLine;
 use crate::core::intake::{IntakePolicy, Source};
 use crate::core::letter::{Letter, fingerprint};
 use crate::core::number::Direction;
+use crate::core::reference::Reference;
 use crate::core::time::stamp;
 
 pub use agreements::{AGREEMENT_REMINDERS, Agreements};
+#[cfg(feature = "bench")]
+pub use bulk::FillError;
 pub use calendar::{Calendar, Scope};
-pub use copy::{CopyReport, copy_register};
+pub use copy::{CopyError, CopyReport, copy_register};
 pub use digest::Digests;
 pub use documents::{Acknowledgement, Documents, ThreadMember};
+pub use error::{Refusal, StoreError};
 pub use events::AnsweredEvents;
 pub use firing::FiringReport;
 pub use instances::{InstanceRecord, Instances, LeaseRecord};
@@ -67,61 +72,6 @@ pub use visas::{Closing, VisaCases, VisaFilter};
 
 /// Documents whose attachments are looked up in one statement.
 const ATTACHMENT_LOOKUP_CHUNK: usize = 500;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("database migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Refused(String),
-    /// What the register holds does not match what it says it holds (see `verify`).
-    #[error("{0}")]
-    Damaged(String),
-    /// Another registrar committed the same letter while this transaction was writing it: the
-    /// batch is rolled back, and registering it again finds the letter registered.
-    #[error("{0}")]
-    Conflict(String),
-    #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://...")]
-    UnsupportedUrl(String),
-    #[error(
-        "no register at {path} (database.url = {url}): point at the right one with --config or CHANCERY_DATABASE__URL, \
-         or create one with `chancery db migrate`"
-    )]
-    Missing { path: String, url: String },
-}
-
-impl StoreError {
-    /// A refusal in the core's words (`"agreement 4 has ended"`), as a sentence of a reply.
-    pub(crate) fn refused(problem: &str) -> StoreError {
-        let mut chars = problem.chars();
-        StoreError::Refused(match chars.next() {
-            Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-            None => String::new(),
-        })
-    }
-
-    /// Whether the database could not be reached or was restarting (a network error, a pool
-    /// that timed out, PostgreSQL starting up or shutting down): trying again later may work.
-    pub fn is_unreachable(&self) -> bool {
-        let error = match self {
-            StoreError::Database(error) => error,
-            StoreError::Migrate(sqlx::migrate::MigrateError::Execute(error) | sqlx::migrate::MigrateError::ExecuteMigration(error, _)) => {
-                error
-            }
-            _ => return false,
-        };
-        match error {
-            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => true,
-            // Class 08: connection exceptions; 57P0x: the server is shutting down or starting.
-            sqlx::Error::Database(error) => error.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
-            _ => false,
-        }
-    }
-}
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -297,7 +247,7 @@ impl Store {
     /// One document with its attachments and history.
     pub async fn document(&self, number: &str) -> Result<DocumentRecord> {
         let mut records = self.documents_where("d.number = $1", &[number.to_string()]).await?;
-        let mut record = records.pop().ok_or_else(|| StoreError::NotFound(format!("no document {number}")))?;
+        let mut record = records.pop().ok_or_else(|| StoreError::NotFound(Reference::Document(number.to_string())))?;
         record.history = Some(self.history(record.id).await?);
         Ok(record)
     }
@@ -341,7 +291,7 @@ impl Store {
             .await?
             .map(|row| row.try_get::<Vec<u8>, _>(0))
             .transpose()?
-            .ok_or_else(|| StoreError::NotFound(format!("no stored message for {number}")))
+            .ok_or_else(|| StoreError::NotFound(Reference::StoredMessage(number.to_string())))
     }
 
     /// Records that a restricted document was shown to someone.
@@ -472,7 +422,7 @@ async fn document_id(tx: &mut Transaction<'static, Any>, number: &str) -> Result
         .await?
         .map(|row| row.try_get::<i64, _>(0))
         .transpose()?
-        .ok_or_else(|| StoreError::NotFound(format!("no document {number}")))
+        .ok_or_else(|| StoreError::NotFound(Reference::Document(number.to_string())))
 }
 
 #[allow(clippy::too_many_arguments)]

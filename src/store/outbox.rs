@@ -24,7 +24,8 @@ use tokio::sync::Notify;
 use super::queue::{ClaimableQueue, short};
 use super::rows::integer;
 use super::{Result, Store, StoreError, json, record_history};
-use crate::core::outbound::{MailKind, OutgoingMail};
+use crate::core::outbound::{MailKind, OutgoingMail, check_retry};
+use crate::core::reference::Reference;
 use crate::core::time::{parse_stamp, stamp};
 
 /// The mail outbox as a claimable queue.
@@ -215,15 +216,10 @@ impl Outbox<'_> {
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no mail {id} in the outbox (see `chancery outbox`)")))?;
+            .ok_or_else(|| StoreError::NotFound(Reference::OutboxMail(id)))?;
         let (status, document_id, kind, recipients): (String, Option<i64>, String, String) =
             (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
-        match status.as_str() {
-            "failed" | "pending" => {}
-            "sent" => return Err(StoreError::Refused(format!("mail {id} was sent already; there is nothing to retry"))),
-            "sending" => return Err(StoreError::Refused(format!("mail {id} is being sent right now; see `chancery outbox` in a minute"))),
-            other => return Err(StoreError::Refused(format!("mail {id} is {other}; only failed or pending mail can be retried"))),
-        }
+        check_retry(id, &status)?;
         sqlx::query("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, created_at = $1 WHERE id = $2")
             .bind(stamp(now))
             .bind(id)
@@ -251,10 +247,7 @@ impl Outbox<'_> {
 
     /// One outbox row as it stands.
     pub async fn mail(&self, id: i64) -> Result<OutboxRecord> {
-        self.rows_where("id = $1", Some(Key::Id(id)))
-            .await?
-            .pop()
-            .ok_or_else(|| StoreError::NotFound(format!("no mail {id} in the outbox (see `chancery outbox`)")))
+        self.rows_where("id = $1", Some(Key::Id(id))).await?.pop().ok_or_else(|| StoreError::NotFound(Reference::OutboxMail(id)))
     }
 
     /// When the next pending mail falls due (the dispatcher sleeps until then at most).
@@ -270,7 +263,7 @@ impl Outbox<'_> {
             .await?
             .map(|row| row.try_get::<Vec<u8>, _>(0))
             .transpose()?
-            .ok_or_else(|| StoreError::NotFound(format!("no stored message for document {document_id}")))
+            .ok_or_else(|| StoreError::NotFound(Reference::StoredMessage(format!("document {document_id}"))))
     }
 
     /// The server accepted the mail. The document's history says so.
@@ -375,7 +368,7 @@ fn record_from_row(row: &AnyRow) -> Result<OutboxRecord> {
         last_error: row.try_get(8)?,
         created_at: row.try_get(9)?,
         sent_at: row.try_get(10)?,
-        mail: serde_json::from_str(&mail_json).map_err(|e| StoreError::Refused(format!("outbox row {id} is unreadable: {e}")))?,
+        mail: serde_json::from_str(&mail_json).map_err(|e| StoreError::corrupt(format!("outbox row {id}"), "mail", e.to_string()))?,
     })
 }
 

@@ -8,10 +8,11 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::core::partner::{Channel, NewContact, Partner, PartnerKind, PartnerPerson, address_domain, domain_covers};
+use crate::core::reference::Reference;
 use crate::core::remind::{Kind, Policy};
 use crate::core::time::{parse_stamp, stamp};
 
-use super::{DocumentRecord, Result, Store, StoreError};
+use super::{DocumentRecord, Refusal, Result, Store, StoreError};
 
 /// The partners' view of the store.
 pub struct Partners<'a> {
@@ -62,7 +63,7 @@ impl Partners<'_> {
         if let Some(row) = sqlx::query("SELECT name FROM partners WHERE handle = $1").bind(&partner.handle).fetch_optional(&mut *tx).await?
         {
             let name: String = row.try_get(0)?;
-            return Err(StoreError::Refused(format!("There is a partner {} already: {name}.", partner.handle)));
+            return Err(Refusal::PartnerExists { handle: partner.handle.clone(), name }.into());
         }
         for domain in &partner.domains {
             let owner = sqlx::query("SELECT p.handle FROM partner_domains pd JOIN partners p ON p.id = pd.partner_id WHERE pd.domain = $1")
@@ -71,7 +72,7 @@ impl Partners<'_> {
                 .await?;
             if let Some(row) = owner {
                 let handle: String = row.try_get(0)?;
-                return Err(StoreError::Refused(format!("The domain {domain} is partner {handle}'s already.")));
+                return Err(Refusal::DomainTaken { domain: domain.clone(), handle }.into());
             }
         }
         let row = sqlx::query(
@@ -136,7 +137,7 @@ impl Partners<'_> {
             .await?;
         if let Some(row) = existing {
             let name: String = row.try_get(0)?;
-            return Err(StoreError::Refused(format!("{} is at {handle} already, as {name}.", person.email)));
+            return Err(Refusal::PersonListed { email: person.email.clone(), handle: handle.to_string(), name }.into());
         }
         sqlx::query("INSERT INTO partner_people (partner_id, name, email, role) VALUES ($1, $2, $3, $4)")
             .bind(id)
@@ -235,13 +236,13 @@ impl Partners<'_> {
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("There is no contact #{id} in the log.")))?;
+            .ok_or_else(|| StoreError::NotFound(Reference::Contact(id)))?;
         let contact = contact_from_row(&row)?;
         if contact.follow_up.is_none() {
-            return Err(StoreError::Refused(format!("Contact #{id} has no follow-up.")));
+            return Err(Refusal::NoFollowUp(id).into());
         }
         if contact.follow_up_done {
-            return Err(StoreError::Refused(format!("The follow-up of contact #{id} is done already.")));
+            return Err(Refusal::FollowUpDone(id).into());
         }
         sqlx::query("UPDATE contacts SET follow_up_done = 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
         super::reminders::close_subject_in(&mut tx, &[Kind::FollowUp], id, by, now).await?;
@@ -342,7 +343,7 @@ async fn partner_id(tx: &mut sqlx::Transaction<'static, sqlx::Any>, handle: &str
         .await?
         .map(|row| row.try_get(0))
         .transpose()?
-        .ok_or_else(|| StoreError::NotFound(format!("There is no partner {handle}.")))
+        .ok_or_else(|| StoreError::NotFound(Reference::Partner(handle.to_string())))
 }
 
 fn contact_from_row(row: &AnyRow) -> Result<Contact> {
@@ -365,6 +366,6 @@ fn contact_from_row(row: &AnyRow) -> Result<Contact> {
     })
 }
 
-fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::Refused(format!("the partner log holds an unknown {what} '{value}'"))
+fn corrupt(what: &'static str, value: &str) -> StoreError {
+    StoreError::corrupt("the partner log", what, value)
 }

@@ -13,7 +13,7 @@ use crate::core::press::{Content, Release, Status, Version};
 use crate::core::reply::Language;
 use crate::core::time::{parse_stamp, stamp};
 
-use super::{Result, Store, StoreError, document_id, outbox, record_history, register};
+use super::{Refusal, Result, Store, StoreError, document_id, outbox, record_history, register};
 
 /// The press releases' view of the store.
 pub struct PressReleases<'a> {
@@ -210,14 +210,11 @@ async fn insert_version(
 }
 
 fn changed_meanwhile(id: i64) -> StoreError {
-    StoreError::Refused(format!(
-        "Press release {id} changed while you asked (someone edited, approved or sent it); nothing was done. \
-         Look at it again with `!press show {id}`."
-    ))
+    Refusal::PressReleaseMoved(id).into()
 }
 
-fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::Refused(format!("the press releases table holds an unknown {what} '{value}'"))
+fn corrupt(what: &'static str, value: &str) -> StoreError {
+    StoreError::corrupt("the press releases table", what, value)
 }
 
 fn instant(text: &str) -> Result<DateTime<Utc>> {

@@ -96,7 +96,7 @@ enum Placeholders {
 
 impl Placeholders {
     fn pending() -> Result<Placeholders> {
-        let random = getrandom::u64().map_err(|e| StoreError::Refused(format!("no randomness for placeholder numbers: {e}")))?;
+        let random = getrandom::u64().map_err(|source| StoreError::NoRandomness { purpose: "placeholder numbers", source })?;
         // Below 2^62: a batch never reaches the end of i64.
         Ok(Placeholders::Pending { next: i64::try_from(random >> 2).unwrap_or(1).max(1) })
     }

@@ -17,7 +17,8 @@ use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use tokio::sync::Notify;
 
 use super::rows::integer;
-use super::{Backend, Result, Store, StoreError};
+use super::{Backend, Refusal, Result, Store, StoreError};
+use crate::core::reference::Reference;
 use crate::core::remind::{Kind, Policy, Reminder};
 use crate::core::time::{parse_stamp, stamp};
 
@@ -179,7 +180,7 @@ impl Reminders<'_> {
             .bind(id)
             .fetch_optional(&self.store.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("There is no reminder {id}.")))?;
+            .ok_or_else(|| StoreError::NotFound(Reference::Reminder(id)))?;
         record_from_row(&row)
     }
 
@@ -227,11 +228,7 @@ impl Reminders<'_> {
             .rows_affected();
         let record = self.get(id).await?;
         if changed == 0 {
-            return Err(StoreError::Refused(format!(
-                "Reminder {id} has ended already ({}{}).",
-                record.status,
-                record.closed_by.as_deref().map(|by| format!(" by {by}")).unwrap_or_default()
-            )));
+            return Err(Refusal::ReminderEnded { id, status: record.status, closed_by: record.closed_by }.into());
         }
         Ok(record)
     }
@@ -246,7 +243,7 @@ impl Reminders<'_> {
             .rows_affected();
         let record = self.get(id).await?;
         if changed == 0 {
-            return Err(StoreError::Refused(format!("Reminder {id} has ended already ({}).", record.status)));
+            return Err(Refusal::ReminderEnded { id, status: record.status, closed_by: None }.into());
         }
         self.store.reminder_committed();
         Ok(record)
@@ -331,17 +328,18 @@ pub(super) async fn claim_in(
 }
 
 fn record_from_row(row: &AnyRow) -> Result<ReminderRecord> {
+    let id: i64 = row.try_get(0)?;
     let kind: String = row.try_get(1)?;
     let due_at: String = row.try_get(6)?;
     Ok(ReminderRecord {
         reminder: Reminder {
-            id: row.try_get(0)?,
-            kind: Kind::parse(&kind).ok_or_else(|| StoreError::Refused(format!("reminder with unknown kind {kind:?}")))?,
+            id,
+            kind: Kind::parse(&kind).ok_or_else(|| StoreError::corrupt(format!("reminder {id}"), "kind", &kind))?,
             subject_id: row.try_get(2)?,
             subject_key: row.try_get(3)?,
             deadline: row.try_get::<Option<String>, _>(4)?.and_then(|day| day.parse().ok()),
             step: integer(row, 5)?,
-            due_at: parse_stamp(&due_at).ok_or_else(|| StoreError::Refused(format!("reminder with a bad time {due_at:?}")))?,
+            due_at: parse_stamp(&due_at).ok_or_else(|| StoreError::corrupt(format!("reminder {id}"), "time", &due_at))?,
             owner: row.try_get(8)?,
             target: row.try_get(9)?,
             body: row.try_get(10)?,

@@ -6,6 +6,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::core::announce::RoomTarget;
 use crate::core::confidentiality::Confidentiality;
+use crate::core::reference::Reference;
 use crate::core::remind::Recipient;
 use crate::core::time::stamp;
 use crate::core::viewer::{MemberWithAddress, Role, StaffMember};
@@ -93,7 +94,7 @@ impl StaffDirectory<'_> {
     pub async fn remove(&self, mxid: &str) -> Result<()> {
         let done = sqlx::query("DELETE FROM staff WHERE mxid = $1").bind(mxid).execute(self.pool).await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("{mxid} is not in the staff directory")));
+            return Err(StoreError::NotFound(Reference::StaffMember(mxid.to_string())));
         }
         Ok(())
     }
@@ -108,7 +109,7 @@ impl StaffDirectory<'_> {
             .execute(self.pool)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("{mxid} is not in the staff directory")));
+            return Err(StoreError::NotFound(Reference::StaffMember(mxid.to_string())));
         }
         Ok(())
     }
@@ -227,7 +228,7 @@ pub(super) async fn member_in(tx: &mut Transaction<'static, Any>, mxid: &str) ->
 fn member_from_row(row: &AnyRow) -> Result<StaffMember> {
     let role: String = row.try_get(3)?;
     let clearance: String = row.try_get(4)?;
-    let corrupt = |what: &str, value: &str| StoreError::Refused(format!("the staff directory holds an unknown {what} '{value}'"));
+    let corrupt = |what: &'static str, value: &str| StoreError::corrupt("the staff directory", what, value);
     Ok(StaffMember {
         id: row.try_get(0)?,
         name: row.try_get(1)?,

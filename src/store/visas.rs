@@ -4,10 +4,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
+use crate::core::reference::Reference;
 use crate::core::time::{parse_stamp, stamp};
 use crate::core::visa::{CaseStatus, Trip, VisaCase};
 
-use super::{Result, Store, StoreError, reminders};
+use super::{Refusal, Result, Store, StoreError, reminders};
 use crate::core::remind::{Kind, Policy};
 use crate::core::undo;
 
@@ -76,7 +77,7 @@ impl VisaCases<'_> {
 
     pub async fn get(&self, id: i64) -> Result<VisaCase> {
         let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} WHERE id = $1"))).bind(id).fetch_optional(self.pool).await?;
-        row.as_ref().map(case_from_row).transpose()?.ok_or_else(|| StoreError::NotFound(format!("There is no visa case {id}.")))
+        row.as_ref().map(case_from_row).transpose()?.ok_or_else(|| StoreError::NotFound(Reference::VisaCase(id)))
     }
 
     pub async fn list(&self, filter: VisaFilter<'_>) -> Result<Vec<VisaCase>> {
@@ -128,10 +129,10 @@ impl VisaCases<'_> {
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("There is no visa case {id}.")))?;
+            .ok_or_else(|| StoreError::NotFound(Reference::VisaCase(id)))?;
         let (status, done_by, done_at): (String, Option<String>, Option<String>) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         let closed = done_by.as_deref().zip(done_at.as_deref().and_then(parse_stamp));
-        let plan = undo::cancel_visa(id, &status, closed, zone).map_err(|problem| StoreError::refused(&problem.to_string()))?;
+        let plan = undo::cancel_visa(id, &status, closed, zone)?;
         let cancelled =
             sqlx::query("UPDATE visa_cases SET status = 'cancelled', done_at = $2, done_by = $3 WHERE id = $1 AND status = 'open'")
                 .bind(id)
@@ -140,7 +141,7 @@ impl VisaCases<'_> {
                 .execute(&mut *tx)
                 .await?;
         if cancelled.rows_affected() == 0 {
-            return Err(StoreError::Refused(format!("Visa case {id} changed while it was being cancelled; look at it again.")));
+            return Err(Refusal::ChangedMeanwhile(Reference::VisaCase(id)).into());
         }
         reminders::end_subject_in(&mut tx, &plan.ended, id, "cancelled", by, now).await?;
         tx.commit().await?;
@@ -174,16 +175,16 @@ pub enum Closing {
 
 fn case_from_row(row: &AnyRow) -> Result<VisaCase> {
     let id: i64 = row.try_get(0)?;
-    let corrupt = |what: &str, value: &str| StoreError::Refused(format!("visa case {id} holds an unreadable {what} '{value}'"));
-    let day = |index: usize, what: &str| -> Result<Option<NaiveDate>> {
+    let corrupt = |what: &'static str, value: &str| StoreError::corrupt(format!("visa case {id}"), what, value);
+    let day = |index: usize, what: &'static str| -> Result<Option<NaiveDate>> {
         let text: Option<String> = row.try_get(index)?;
         text.map(|text| NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| corrupt(what, &text))).transpose()
     };
-    let instant = |index: usize, what: &str| -> Result<Option<DateTime<Utc>>> {
+    let instant = |index: usize, what: &'static str| -> Result<Option<DateTime<Utc>>> {
         let text: Option<String> = row.try_get(index)?;
         text.map(|text| parse_stamp(&text).ok_or_else(|| corrupt(what, &text))).transpose()
     };
-    let required = |value: Option<NaiveDate>, what: &str| value.ok_or_else(|| corrupt(what, "NULL"));
+    let required = |value: Option<NaiveDate>, what: &'static str| value.ok_or_else(|| corrupt(what, "NULL"));
     let status: String = row.try_get(10)?;
     let status = match (status.as_str(), instant(13, "done time")?, row.try_get::<Option<String>, _>(14)?) {
         ("open", _, _) => CaseStatus::Open,

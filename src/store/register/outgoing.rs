@@ -9,8 +9,9 @@ use crate::core::intake::Source;
 use crate::core::number::{Direction, RegistrationNumber};
 use crate::core::outbound::OutgoingMail;
 use crate::core::outgoing::{self, AnsweredLetter};
+use crate::core::reference::Reference;
 use crate::core::time::{stamp, year_in};
-use crate::store::{Arrival, Result, StoreError, lock_counter, outbox, write_history_in};
+use crate::store::{Arrival, Refusal, Result, StoreError, lock_counter, outbox, write_history_in};
 
 /// Registers outgoing correspondence and queues it, in one transaction: the number is taken,
 /// `compose` writes the message with the number in it, and that exact message is stored and
@@ -35,7 +36,7 @@ where
     };
     let last = lock_counter(tx, direction, year).await? + 1;
     let number = RegistrationNumber { direction, year, sequence: last };
-    let (raw, mail) = compose(&number, answered.as_ref()).map_err(StoreError::Refused)?;
+    let (raw, mail) = compose(&number, answered.as_ref()).map_err(Refusal::Compose)?;
     let number_text = number.to_string();
     let plan = outgoing::plan(&number_text, answered.as_ref(), unit);
     let letter = crate::core::letter::read_letter(&raw);
@@ -65,7 +66,7 @@ async fn answered_letter(tx: &mut Transaction<'static, Any>, number: &str) -> Re
         .bind(number)
         .fetch_optional(&mut **tx)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("no document {number} to answer")))?;
+        .ok_or_else(|| StoreError::NotFound(Reference::Document(number.to_string())))?;
     let references: Vec<String> = serde_json::from_str(&row.try_get::<String, _>(3)?).unwrap_or_default();
     Ok(AnsweredLetter {
         id: row.try_get(0)?,
