@@ -109,7 +109,8 @@ fn assistant() -> Result<AssistantParts> {
     let state = tempfile::tempdir()?;
     let config = config(state.path())?;
     let rules = chancery::service::load_rules(&config)?;
-    chancery::service::assistant_parts(&config, rules.as_ref())
+    let reminders = chancery::service::reminder_policy(&config, rules.as_ref())?;
+    chancery::service::assistant_parts(&config, rules.as_ref(), reminders)
 }
 
 /// A register of `documents` synthetic letters in `path`: the one there when it is whole, else

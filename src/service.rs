@@ -116,7 +116,7 @@ async fn start_senders_and_answerers(
         tasks.spawn(async move { dispatcher.run(stopped).await });
     }
     if config.matrix.enabled {
-        let assistant = Assistant::new(config, store.clone(), assistant_parts(config, rules)?, instance)?;
+        let assistant = Assistant::new(config, store.clone(), assistant_parts(config, rules, Policy::clone(reminders))?, instance)?;
         info!(homeserver = %config.matrix.homeserver, user = %config.matrix.user, "answering in Matrix");
         let stopped = stopped.clone();
         tasks.spawn(async move { assistant.run(stopped).await });
@@ -182,8 +182,10 @@ async fn first_failure(mut tasks: Tasks, stop: &watch::Sender<bool>) -> Option<a
 }
 
 /// What the chat commands read, from the configuration and the rules: the same for Matrix and
-/// `chancery chat`.
-pub fn assistant_parts(config: &Config, rules: Option<&RuleBook>) -> Result<AssistantParts> {
+/// `chancery chat`. `reminders` is the policy the caller built from the same two
+/// (`reminder_policy`), so that `serve` builds it once for the scheduler, the listener and the
+/// assistant alike.
+pub fn assistant_parts(config: &Config, rules: Option<&RuleBook>, reminders: Policy) -> Result<AssistantParts> {
     let catalog = Catalog::load(&config.assistant.commands_dir)?;
     let settings = Settings {
         zone: config.register.zone().map_err(anyhow::Error::msg)?,
@@ -196,7 +198,7 @@ pub fn assistant_parts(config: &Config, rules: Option<&RuleBook>) -> Result<Assi
         },
         visa_kinds: crate::core::visa::VisaKinds::new(config.reminders.visa_kinds.clone()),
         http: config.http.clone(),
-        reminders: reminder_policy(config, rules)?,
+        reminders,
     };
     let unit_rooms = rules
         .map(|book| book.units().iter().filter(|u| !u.room.is_empty()).map(|u| (u.id.clone(), u.room.clone())).collect())

@@ -21,7 +21,8 @@ pub(super) async fn run(at: &Invocation<'_>, person: &str, line: &str) -> Result
         );
     }
     let rules = load_rules(config)?;
-    let parts = crate::service::assistant_parts(config, rules.as_ref())?;
+    // The rules loaded, so `at.reminders` was built from these very rules.
+    let parts = crate::service::assistant_parts(config, rules.as_ref(), at.reminders.clone())?;
     let context = Context { store, catalog: &parts.catalog, settings: &parts.settings };
     let ask = |text: String| {
         let context = &context;

@@ -307,10 +307,23 @@ fn write_json(out: &mut impl Write, value: &impl serde::Serialize) -> Result<()>
 /// for, the crypto crate warns at every sync.
 const QUIET_MATRIX_SDK: &str = "matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn,matrix_sdk_crypto::backups=error,matrix_sdk_sqlite=warn,matrix_sdk::http_client=off";
 
+/// sqlx's statement log, quieted unless `log.level` names sqlx (`RUST_LOG`, when set, is taken
+/// as it is): it warns of any statement over a second ("slow statement"), which a loaded machine
+/// produces at random, and a refused command's stderr is its one line (`tests/copy.rs` reads
+/// it). A filter here rather than in the connect options: it covers every connection, the
+/// pool's and `db copy`'s own, and sqlx's option wants the `log` crate's level type. To see the
+/// statements, name them: `log.level = "debug,sqlx::query=debug"`.
+const QUIET_SQLX: &str = "sqlx::query=error";
+
 fn init_logging(level: &str) {
-    let level = if level.contains("matrix_sdk") { level.to_string() } else { format!("{level},{QUIET_MATRIX_SDK}") };
+    let mut directives = level.to_string();
+    for (named, quiet) in [("matrix_sdk", QUIET_MATRIX_SDK), ("sqlx", QUIET_SQLX)] {
+        if !level.contains(named) {
+            directives = format!("{directives},{quiet}");
+        }
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&level))
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&directives))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colours).with_target(false).try_init().ok();

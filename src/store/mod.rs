@@ -33,6 +33,7 @@ mod rows;
 mod search;
 mod staff;
 mod visas;
+mod waker;
 
 use std::collections::{HashMap, HashSet};
 
@@ -117,11 +118,11 @@ pub struct Store {
     /// Set while a background WAL checkpoint runs (SQLite).
     checkpointing: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Told when a registration queued mail, so the dispatcher sends it at once.
-    outbox_waker: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<tokio::sync::Notify>>>,
+    outbox_waker: waker::Waker,
     /// Told when a room message was written, so the Matrix adapter posts it at once.
-    room_waker: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<tokio::sync::Notify>>>,
+    room_waker: waker::Waker,
     /// Told when a reminder was scheduled or moved, so the scheduler looks again.
-    reminder_waker: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<tokio::sync::Notify>>>,
+    reminder_waker: waker::Waker,
     /// The instance this process claims outbox rows as (`act_as`).
     claimer: std::sync::Arc<std::sync::OnceLock<String>>,
     /// When this process last committed incoming letters (milliseconds since the epoch): the

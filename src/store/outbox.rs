@@ -132,14 +132,12 @@ impl Store {
 
     /// The dispatcher's wake-up: registrations that queue mail notify it.
     pub fn wake_on_mail(&self, waker: Arc<Notify>) {
-        self.outbox_waker.set(waker).ok();
+        self.outbox_waker.set(waker);
     }
 
     /// Tells the dispatcher, if one runs, that mail was committed.
     pub(crate) fn mail_committed(&self) {
-        if let Some(waker) = self.outbox_waker.get() {
-            waker.notify_one();
-        }
+        self.outbox_waker.wake();
     }
 }
 

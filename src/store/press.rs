@@ -174,9 +174,7 @@ impl PressReleases<'_> {
         record_history(&mut tx, document, now, actor, "press-release", None, None, None, Some(&reason)).await?;
         sqlx::query("UPDATE press_releases SET out_number = $2 WHERE id = $1").bind(id).bind(&number).execute(&mut *tx).await?;
         tx.commit().await?;
-        if let Some(waker) = self.store.outbox_waker.get() {
-            waker.notify_one();
-        }
+        self.store.mail_committed();
         Ok(number)
     }
 }

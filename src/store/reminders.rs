@@ -51,14 +51,12 @@ impl Store {
     /// The scheduler's wake-up: whatever schedules a reminder notifies it, so a reminder sooner
     /// than the one it sleeps for is not missed.
     pub fn wake_on_reminder(&self, waker: Arc<Notify>) {
-        self.reminder_waker.set(waker).ok();
+        self.reminder_waker.set(waker);
     }
 
     /// Tells the scheduler, if one runs, that reminders were committed.
     pub(super) fn reminder_committed(&self) {
-        if let Some(waker) = self.reminder_waker.get() {
-            waker.notify_one();
-        }
+        self.reminder_waker.wake();
     }
 }
 

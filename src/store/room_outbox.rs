@@ -74,14 +74,12 @@ impl Store {
     /// The Matrix adapter's wake-up: whatever writes a room message notifies it, so it posts at
     /// once rather than at its next look.
     pub fn wake_on_room_message(&self, waker: Arc<Notify>) {
-        self.room_waker.set(waker).ok();
+        self.room_waker.set(waker);
     }
 
     /// Tells the Matrix adapter, if one listens, that a room message was committed.
     pub(super) fn room_message_committed(&self) {
-        if let Some(waker) = self.room_waker.get() {
-            waker.notify_one();
-        }
+        self.room_waker.wake();
     }
 }
 
