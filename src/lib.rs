@@ -38,8 +38,8 @@
 //!     exactly that text; every reply and card puts such text through it.
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
 //!   registration, the search index, `copy` (a SQLite register into PostgreSQL), `queue` (what
-//!   the two outboxes share: claims, leases, retries), `bulk/` (the benchmarks' fills, only
-//!   with the `bench` feature), and one view per area (`store.staff()`, `store.documents()`,
+//!   the two outboxes share: claims, leases, retries), `waker` (a commit wakes who sends it),
+//!   `bulk/` (the benchmarks' fills, only with the `bench` feature), and one view per area (`store.staff()`, `store.documents()`,
 //!   `store.partners()`, `store.press()`, `store.visas()`, `store.outbox()`,
 //!   `store.room_messages()`, `store.reminders()`, `store.agreements()`, `store.meetings()`,
 //!   `store.digests()`, `store.calendar()`, `store.answered_events()`, `store.instances()`).
