@@ -109,7 +109,7 @@ async fn show(call: &Call<'_, '_>, mut args: Args) -> Outcome {
 
 async fn edit(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let id = release_id(&mut args)?;
-    let field = Field::parse(&args.word("FIELD")?).map_err(CommandError::Usage)?;
+    let field = Field::parse(&args.word("FIELD")?).map_err(CommandError::usage)?;
     if args.is_empty() {
         return Err(CommandError::Usage("TEXT is missing".into()));
     }
