@@ -178,7 +178,7 @@ async fn send(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let number = number.to_string();
             let fresh_id = || crate::smtp::fresh_message_id(MailKind::Correspondence, &number, from);
             let (record, copies) = press::media_mails(&release, from, &recipients, &number, fresh_id);
-            let raw = crate::smtp::compose(&record, None).map_err(|failure| failure.message().to_string())?.formatted();
+            let raw = crate::smtp::compose(&record, None)?.formatted();
             Ok((raw, copies))
         })
         .await?;
