@@ -716,7 +716,8 @@ fn damaged_and_random_configuration_loads_or_says_what_is_wrong_in_one_line() {
         std::fs::write(&path, written).map_err(|e| TestCaseError::fail(format!("write: {e}")))?;
         match Config::load(&path, true) {
             Ok(_) => loaded.fetch_add(1, Ordering::Relaxed),
-            Err(message) => {
+            Err(error) => {
+                let message = error.to_string();
                 prop_assert!(!message.trim().is_empty() && !message.contains('\n'), "one line that says what is wrong: {message:?}");
                 refused.fetch_add(1, Ordering::Relaxed)
             }

@@ -29,7 +29,7 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let id = meeting_id(&args.word("MEETING")?)?;
     let number = args.word("NUMBER (a registration number such as IN-2026-000001)")?;
     let number = number.parse::<RegistrationNumber>().map_err(CommandError::usage)?.to_string();
-    let text = check_item_text(&args.rest()).map_err(CommandError::Usage)?;
+    let text = check_item_text(&args.rest()).map_err(CommandError::usage)?;
     let meeting = call.store().meetings().get(id).await?;
     if meeting.starts_at <= call.now() {
         return Err(CommandError::Refused(format!(

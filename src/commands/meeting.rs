@@ -36,12 +36,12 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let at = args.required_option("at")?;
     let participants = args.option("participants");
     args.finish()?;
-    let title = check_title(&title).map_err(CommandError::Usage)?;
+    let title = check_title(&title).map_err(CommandError::usage)?;
     let starts_at = parse_moment(&at, call.now(), call.zone()).map_err(|problem| CommandError::Usage(format!("at=: {problem}")))?;
-    check_start(starts_at, call.now(), call.zone()).map_err(CommandError::Refused)?;
+    check_start(starts_at, call.now(), call.zone()).map_err(|problem| CommandError::Refused(problem.to_string()))?;
     // Without participants=, the one who sets the meeting up is its only participant.
     let participants = match participants {
-        Some(text) => parse_participants(&text).map_err(CommandError::Usage)?,
+        Some(text) => parse_participants(&text).map_err(CommandError::usage)?,
         None => vec![call.actor().to_string()],
     };
     for mxid in &participants {

@@ -109,7 +109,7 @@ async fn show(call: &Call<'_, '_>, mut args: Args) -> Outcome {
 
 async fn edit(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let id = release_id(&mut args)?;
-    let field = Field::parse(&args.word("FIELD")?).map_err(CommandError::Usage)?;
+    let field = Field::parse(&args.word("FIELD")?).map_err(CommandError::usage)?;
     if args.is_empty() {
         return Err(CommandError::Usage("TEXT is missing".into()));
     }
@@ -178,7 +178,7 @@ async fn send(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let number = number.to_string();
             let fresh_id = || crate::smtp::fresh_message_id(MailKind::Correspondence, &number, from);
             let (record, copies) = press::media_mails(&release, from, &recipients, &number, fresh_id);
-            let raw = crate::smtp::compose(&record, None).map_err(|failure| failure.message().to_string())?.formatted();
+            let raw = crate::smtp::compose(&record, None)?.formatted();
             Ok((raw, copies))
         })
         .await?;

@@ -61,8 +61,8 @@ pub enum StaffError {
     #[error("the name is empty")]
     EmptyName,
     /// `core::viewer::Role::parse`'s refusal, in its words.
-    #[error("{0}")]
-    UnknownRole(String),
+    #[error(transparent)]
+    UnknownRole(#[from] crate::core::viewer::UnknownRole),
     #[error("there is no clearance '{0}' (public, internal, confidential, secret)")]
     UnknownClearance(String),
     #[error("'{0}' is not a time zone: use a name of the tz database, such as Asia/Baku, Europe/Berlin or UTC")]
@@ -80,7 +80,7 @@ pub fn member(id: &str, name: &str, unit: &str, role: &str, clearance: &str) -> 
         return Err(StaffError::EmptyName);
     }
     let clearance = Confidentiality::parse(clearance).ok_or_else(|| StaffError::UnknownClearance(clearance.to_string()))?;
-    let role = Role::parse(role).map_err(StaffError::UnknownRole)?;
+    let role = Role::parse(role)?;
     Ok(StaffMember { id: id.to_string(), name: name.trim().to_string(), unit: unit.to_string(), role, clearance })
 }
 

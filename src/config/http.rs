@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use super::ConfigError;
+
 /// The HTTP server of `serve`: people's calendar feeds.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -35,8 +37,8 @@ impl Default for HttpConfig {
 
 impl HttpConfig {
     /// The address to listen on.
-    pub fn listen_addr(&self) -> Result<std::net::SocketAddr, String> {
-        self.listen.parse().map_err(|_| format!("http.listen '{}' is not an address and port such as 127.0.0.1:8080", self.listen))
+    pub fn listen_addr(&self) -> Result<std::net::SocketAddr, ConfigError> {
+        self.listen.parse().map_err(|_| ConfigError::Listen(self.listen.clone()))
     }
 
     /// How far a feed reaches.
@@ -50,16 +52,14 @@ impl HttpConfig {
         (!base.is_empty()).then(|| format!("{base}/calendar/{secret}.ics"))
     }
 
-    pub(super) fn check(&self) -> Result<(), String> {
+    pub(super) fn check(&self) -> Result<(), ConfigError> {
         if !self.enabled {
             return Ok(());
         }
         self.listen_addr()?;
         let url = self.public_url.trim();
         if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() <= "https://".len() {
-            return Err(format!(
-                "http.public_url must be the address calendar apps reach Chancery at, like https://chancery.uni.example, not '{url}'"
-            ));
+            return Err(ConfigError::PublicUrl(url.to_string()));
         }
         Ok(())
     }

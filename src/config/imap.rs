@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::{DEFAULT_MAX_MESSAGE_BYTES, Secret, TlsMode, password_of};
+use super::{ConfigError, DEFAULT_MAX_MESSAGE_BYTES, Secret, TlsMode, password_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -87,7 +87,7 @@ impl ImapConfig {
     }
 
     /// The password, from the config or from `password_file` (its first line).
-    pub fn password(&self) -> Result<Secret, String> {
+    pub fn password(&self) -> Result<Secret, ConfigError> {
         password_of("imap", &self.password, self.password_file.as_deref())
     }
 }

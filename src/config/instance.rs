@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use super::ConfigError;
+
 /// This `serve` among several sharing one PostgreSQL register.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -24,7 +26,7 @@ impl Default for InstanceConfig {
 }
 
 impl InstanceConfig {
-    pub fn terms(&self) -> Result<crate::core::lease::Terms, String> {
-        crate::core::lease::Terms::new(self.lease_secs, self.renew_secs)
+    pub fn terms(&self) -> Result<crate::core::lease::Terms, ConfigError> {
+        Ok(crate::core::lease::Terms::new(self.lease_secs, self.renew_secs)?)
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::{Secret, is_loopback, password_of};
+use super::{ConfigError, Secret, is_loopback, password_of};
 
 /// The Matrix side of the assistant.
 #[derive(Debug, Clone, Deserialize)]
@@ -48,27 +48,27 @@ impl Default for MatrixConfig {
 
 impl MatrixConfig {
     /// The password, from the config or from `password_file` (its first line).
-    pub fn password(&self) -> Result<Secret, String> {
+    pub fn password(&self) -> Result<Secret, ConfigError> {
         password_of("matrix", &self.password, self.password_file.as_deref())
     }
 
-    pub(super) fn check(&self) -> Result<(), String> {
+    pub(super) fn check(&self) -> Result<(), ConfigError> {
         if !self.enabled {
             return Ok(());
         }
         if !(self.homeserver.starts_with("https://") || self.homeserver.starts_with("http://")) {
-            return Err(format!("matrix.homeserver must be a URL like https://matrix.uni.example, not '{}'", self.homeserver));
+            return Err(ConfigError::HomeserverNotUrl(self.homeserver.clone()));
         }
         if self.homeserver.starts_with("http://") {
             let host = self.homeserver.trim_start_matches("http://").split(['/', ':']).next().unwrap_or("");
             if !is_loopback(host) {
-                return Err(format!("matrix.homeserver {} is plain http to a host that is not loopback: use https", self.homeserver));
+                return Err(ConfigError::HomeserverPlainHttp(self.homeserver.clone()));
             }
         }
         let valid_user =
             self.user.strip_prefix('@').and_then(|rest| rest.split_once(':')).is_some_and(|(l, s)| !l.is_empty() && !s.is_empty());
         if !valid_user {
-            return Err(format!("matrix.user must be a full Matrix ID like @chancery:uni.example, not '{}'", self.user));
+            return Err(ConfigError::MatrixUser(self.user.clone()));
         }
         Ok(())
     }

@@ -7,6 +7,7 @@
 //! what the sections share (passwords, TLS modes, what counts as loopback).
 
 mod assistant;
+mod error;
 mod http;
 mod imap;
 mod instance;
@@ -25,6 +26,7 @@ use serde::Deserialize;
 use crate::core::template::one_line;
 
 pub use assistant::{AssistantConfig, UniversityConfig};
+pub use error::ConfigError;
 pub use http::HttpConfig;
 pub use imap::{ImapConfig, MarkMode};
 pub use instance::InstanceConfig;
@@ -109,17 +111,14 @@ impl Default for LogConfig {
 
 impl Config {
     /// Loads the file (if it exists; a missing default file is fine) and the environment.
-    pub fn load(path: &Path, path_was_given: bool) -> Result<Config, String> {
+    pub fn load(path: &Path, path_was_given: bool) -> Result<Config, ConfigError> {
         if path_was_given && !path.exists() {
-            return Err(format!("config file {} does not exist", path.display()));
+            return Err(ConfigError::NoFile(path.to_path_buf()));
         }
         // Only CHANCERY_SECTION__KEY variables configure; others sharing the prefix do not.
         let env = Env::prefixed("CHANCERY_").filter(|key| key.as_str().contains("__")).split("__");
-        let mut config: Config = Figment::new()
-            .merge(Toml::file(path))
-            .merge(env)
-            .extract()
-            .map_err(|e| format!("configuration: {}", one_line(&e.to_string())))?;
+        let mut config: Config =
+            Figment::new().merge(Toml::file(path)).merge(env).extract().map_err(|e| ConfigError::Unreadable(one_line(&e.to_string())))?;
         config.settle_message_limit()?;
         config.check()?;
         Ok(config)
@@ -127,14 +126,9 @@ impl Config {
 
     /// One limit for every intake: `register.max_message_bytes`, or the old
     /// `imap.max_message_bytes` where only that is set; both, and different, is an error.
-    fn settle_message_limit(&mut self) -> Result<(), String> {
+    fn settle_message_limit(&mut self) -> Result<(), ConfigError> {
         let limit = match (self.register.max_message_bytes, self.imap.max_message_bytes) {
-            (Some(register), Some(imap)) if register != imap => {
-                return Err(format!(
-                    "register.max_message_bytes = {register} and imap.max_message_bytes = {imap} differ: \
-                     keep register.max_message_bytes (it holds for ingest too) and remove the old imap key"
-                ));
-            }
+            (Some(register), Some(imap)) if register != imap => return Err(ConfigError::MessageLimitsDiffer { register, imap }),
             (register, imap) => register.or(imap).unwrap_or(DEFAULT_MAX_MESSAGE_BYTES),
         };
         self.register.max_message_bytes = Some(limit);
@@ -142,14 +136,10 @@ impl Config {
         Ok(())
     }
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ConfigError> {
         self.register.zone()?;
         if self.imap.enabled && self.imap.tls == TlsMode::None && !is_loopback(&self.imap.host) && !self.imap.allow_plaintext {
-            return Err(format!(
-                "imap.tls = \"none\" refused for {}: it is not loopback, and the password would cross the network in clear. \
-                 Use implicit or starttls, or set imap.allow_plaintext = true on a network you trust",
-                self.imap.host
-            ));
+            return Err(ConfigError::ImapPlaintext(self.imap.host.clone()));
         }
         self.smtp.check()?;
         self.matrix.check()?;
@@ -161,11 +151,11 @@ impl Config {
 }
 
 /// A section's password: the first line of its `password_file` when one is set, else `password`.
-fn password_of(section: &str, password: &Secret, file: Option<&Path>) -> Result<Secret, String> {
+fn password_of(section: &'static str, password: &Secret, file: Option<&Path>) -> Result<Secret, ConfigError> {
     match file {
         Some(path) => std::fs::read_to_string(path)
             .map(|text| Secret(text.lines().next().unwrap_or("").to_string()))
-            .map_err(|e| format!("cannot read {section}.password_file {}: {e}", path.display())),
+            .map_err(|e| ConfigError::PasswordFile { section, path: path.to_path_buf(), reason: e.to_string() }),
         None => Ok(password.clone()),
     }
 }
@@ -180,7 +170,7 @@ mod tests {
     use super::*;
 
     #[allow(clippy::result_large_err)] // figment's test jail returns its own error type
-    fn load_with(toml: &str, env: &[(&str, &str)]) -> Result<Config, String> {
+    fn load_with(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let mut result = None;
         figment::Jail::expect_with(|jail| {
             jail.create_file("chancery.toml", toml)?;
@@ -208,7 +198,7 @@ mod tests {
 
     #[test]
     fn plaintext_is_refused_off_loopback() {
-        let err = load_with("[imap]\nhost = \"imap.uni.example\"\ntls = \"none\"\n", &[]).unwrap_err();
+        let err = load_with("[imap]\nhost = \"imap.uni.example\"\ntls = \"none\"\n", &[]).unwrap_err().to_string();
         assert!(err.contains("refused"), "{err}");
         assert!(load_with("[imap]\nhost = \"127.0.0.1\"\ntls = \"none\"\n", &[]).is_ok());
         assert!(load_with("[imap]\nhost = \"imap.uni.example\"\ntls = \"none\"\nallow_plaintext = true\n", &[]).is_ok());
@@ -217,11 +207,11 @@ mod tests {
     #[test]
     fn smtp_plaintext_is_refused_off_loopback() {
         let on = "[smtp]\nenabled = true\nfrom = \"registry@uni.example\"\n";
-        let err = load_with(&format!("{on}host = \"smtp.uni.example\"\ntls = \"none\"\n"), &[]).unwrap_err();
+        let err = load_with(&format!("{on}host = \"smtp.uni.example\"\ntls = \"none\"\n"), &[]).unwrap_err().to_string();
         assert!(err.contains("smtp.tls") && err.contains("refused"), "{err}");
         assert!(load_with(&format!("{on}host = \"127.0.0.1\"\ntls = \"none\"\n"), &[]).is_ok());
         assert!(load_with(&format!("{on}host = \"smtp.uni.example\"\ntls = \"none\"\nallow_plaintext = true\n"), &[]).is_ok());
-        let err = load_with("[smtp]\nenabled = true\nhost = \"smtp.uni.example\"\n", &[]).unwrap_err();
+        let err = load_with("[smtp]\nenabled = true\nhost = \"smtp.uni.example\"\n", &[]).unwrap_err().to_string();
         assert!(err.contains("smtp.from"), "{err}");
         assert!(load_with("[smtp]\nhost = \"smtp.uni.example\"\ntls = \"none\"\n", &[]).is_ok(), "checked only when enabled");
     }
@@ -259,7 +249,7 @@ mod tests {
         assert_eq!(limit("[register]\nmax_message_bytes = 5000\n"), Ok((5000, 5000)));
         assert_eq!(limit("[imap]\nmax_message_bytes = 7000\n"), Ok((7000, 7000)));
         assert_eq!(limit("[imap]\nmax_message_bytes = 7000\n[register]\nmax_message_bytes = 7000\n"), Ok((7000, 7000)));
-        let err = limit("[imap]\nmax_message_bytes = 7000\n[register]\nmax_message_bytes = 5000\n").unwrap_err();
+        let err = limit("[imap]\nmax_message_bytes = 7000\n[register]\nmax_message_bytes = 5000\n").unwrap_err().to_string();
         assert!(err.contains("register.max_message_bytes") && err.contains("imap.max_message_bytes"), "{err}");
     }
 
@@ -271,9 +261,9 @@ mod tests {
         let on = "[http]\nenabled = true\npublic_url = \"https://chancery.uni.example/\"\n";
         let config = load_with(on, &[]).unwrap();
         assert_eq!(config.http.calendar_url("abc").as_deref(), Some("https://chancery.uni.example/calendar/abc.ics"));
-        let err = load_with(&format!("{on}listen = \"localhost\"\n"), &[]).unwrap_err();
+        let err = load_with(&format!("{on}listen = \"localhost\"\n"), &[]).unwrap_err().to_string();
         assert!(err.contains("http.listen 'localhost'"), "{err}");
-        let err = load_with("[http]\nenabled = true\n", &[]).unwrap_err();
+        let err = load_with("[http]\nenabled = true\n", &[]).unwrap_err().to_string();
         assert!(err.contains("http.public_url"), "{err}");
         assert!(load_with("[http]\nlisten = \"nonsense\"\n", &[]).is_ok(), "checked only when enabled");
         let config = load_with(on, &[("CHANCERY_HTTP__LISTEN", "0.0.0.0:9000")]).unwrap();
@@ -297,15 +287,15 @@ mod tests {
         assert_eq!(config.instance.name.as_deref(), Some("registry-a"));
         let config = load_with("", &[("CHANCERY_INSTANCE__NAME", "registry-b")]).unwrap();
         assert_eq!(config.instance.name.as_deref(), Some("registry-b"));
-        let err = load_with("[instance]\nlease_secs = 10\n", &[]).unwrap_err();
+        let err = load_with("[instance]\nlease_secs = 10\n", &[]).unwrap_err().to_string();
         assert!(err.contains("instance.lease_secs"), "{err}");
-        let err = load_with("[instance]\nnmae = \"x\"\n", &[]).unwrap_err();
+        let err = load_with("[instance]\nnmae = \"x\"\n", &[]).unwrap_err().to_string();
         assert!(err.contains("nmae"), "{err}");
     }
 
     #[test]
     fn unknown_keys_are_errors() {
-        let err = load_with("[imap]\nhots = \"x\"\n", &[]).unwrap_err();
+        let err = load_with("[imap]\nhots = \"x\"\n", &[]).unwrap_err().to_string();
         assert!(err.contains("hots"), "{err}");
     }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use super::ConfigError;
 use crate::core::confidentiality::Confidentiality;
 use crate::core::intake::IntakePolicy;
 
@@ -70,8 +71,8 @@ impl RegisterConfig {
         self.max_message_bytes.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES)
     }
 
-    pub fn zone(&self) -> Result<chrono_tz::Tz, String> {
-        self.timezone.parse().map_err(|_| format!("register.timezone '{}' is not a time zone name such as Asia/Baku", self.timezone))
+    pub fn zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
+        self.timezone.parse().map_err(|_| ConfigError::TimeZone(self.timezone.clone()))
     }
 
     pub fn policy(&self) -> IntakePolicy {

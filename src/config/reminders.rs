@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::RegisterConfig;
+use super::{ConfigError, RegisterConfig};
 
 /// When reminders and digests fire, and the visa kinds they know.
 #[derive(Debug, Clone, Deserialize)]
@@ -50,17 +50,17 @@ impl Default for RemindersConfig {
 }
 
 impl RemindersConfig {
-    fn digest_weekday(&self) -> Result<chrono::Weekday, String> {
-        self.digest_day.parse().map_err(|_| format!("reminders.digest_day '{}' is not a day of the week such as monday", self.digest_day))
+    fn digest_weekday(&self) -> Result<chrono::Weekday, ConfigError> {
+        self.digest_day.parse().map_err(|_| ConfigError::DigestDay(self.digest_day.clone()))
     }
 
-    pub(super) fn check(&self) -> Result<(), String> {
+    pub(super) fn check(&self) -> Result<(), ConfigError> {
         self.digest_weekday()?;
         if self.hour > 23 || self.digest_hour > 23 {
-            return Err(format!("reminders.hour ({}) and reminders.digest_hour ({}) are hours: 0 to 23", self.hour, self.digest_hour));
+            return Err(ConfigError::Hours { hour: self.hour, digest_hour: self.digest_hour });
         }
         if self.visa_kinds.is_empty() {
-            return Err("reminders.visa_kinds is empty: list the visa kinds `!visa add` accepts".into());
+            return Err(ConfigError::NoVisaKinds);
         }
         Ok(())
     }
@@ -72,7 +72,7 @@ impl RemindersConfig {
         register: &RegisterConfig,
         unit_head_emails: std::collections::HashMap<String, String>,
         mail_from: Option<String>,
-    ) -> Result<crate::core::remind::Policy, String> {
+    ) -> Result<crate::core::remind::Policy, ConfigError> {
         let mut policy = crate::core::remind::Policy::new(register.zone()?);
         policy.holidays = register.holidays.clone();
         policy.hour = self.hour;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::{Secret, TlsMode, is_loopback, password_of};
+use super::{ConfigError, Secret, TlsMode, is_loopback, password_of};
 
 /// Outgoing mail: acknowledgements, forwards to units, the university's own letters.
 #[derive(Debug, Clone, Deserialize)]
@@ -85,26 +85,22 @@ impl SmtpConfig {
     }
 
     /// The password, from the config or from `password_file` (its first line).
-    pub fn password(&self) -> Result<Secret, String> {
+    pub fn password(&self) -> Result<Secret, ConfigError> {
         password_of("smtp", &self.password, self.password_file.as_deref())
     }
 
-    pub(super) fn check(&self) -> Result<(), String> {
+    pub(super) fn check(&self) -> Result<(), ConfigError> {
         if !self.enabled {
             return Ok(());
         }
         if self.tls == TlsMode::None && !is_loopback(&self.host) && !self.allow_plaintext {
-            return Err(format!(
-                "smtp.tls = \"none\" refused for {}: it is not loopback, and the password and mail would cross the network in clear. \
-                 Use implicit or starttls, or set smtp.allow_plaintext = true on a network you trust",
-                self.host
-            ));
+            return Err(ConfigError::SmtpPlaintext(self.host.clone()));
         }
         if !self.from.contains('@') {
-            return Err("smtp.from must be the address Chancery writes from, e.g. \"University Registry <registry@uni.example>\"".into());
+            return Err(ConfigError::SmtpFrom);
         }
         if self.retry_base_secs == 0 || self.retry_max_secs < self.retry_base_secs {
-            return Err("smtp.retry_base_secs must be at least 1 and smtp.retry_max_secs at least as large".into());
+            return Err(ConfigError::SmtpRetry);
         }
         Ok(())
     }

@@ -43,6 +43,29 @@ pub struct Window {
     pub end: DateTime<Utc>,
 }
 
+/// Why a week as typed (`--week`) names no window; each variant holds the text, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WeekError {
+    #[error("'{0}' is not an ISO week: write it as YEAR-Wnn, e.g. 2026-W49")]
+    NotAWeek(String),
+    #[error("'{0}' is too far in the future")]
+    TooFar(String),
+}
+
+/// Why the CSV or JSON form could not be written, in the writer's words.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    /// The CSV writer could not hand back its buffer.
+    #[error(transparent)]
+    Flush(#[from] std::io::Error),
+    #[error(transparent)]
+    NotUtf8(#[from] std::string::FromUtf8Error),
+}
+
 impl Window {
     /// The 7 days ending `now`.
     pub fn ending(now: DateTime<Utc>) -> Window {
@@ -51,10 +74,9 @@ impl Window {
 
     /// An ISO week as typed (`2026-W49`, `2026-w49`): Monday 00:00 to the next Monday 00:00 in
     /// the office's zone. A message naming the form otherwise.
-    pub fn iso_week(text: &str, zone: Tz) -> Result<Window, String> {
-        let monday =
-            parse_iso_week(text).ok_or_else(|| format!("'{}' is not an ISO week: write it as YEAR-Wnn, e.g. 2026-W49", text.trim()))?;
-        let next = monday.checked_add_days(Days::new(7)).ok_or_else(|| format!("'{}' is too far in the future", text.trim()))?;
+    pub fn iso_week(text: &str, zone: Tz) -> Result<Window, WeekError> {
+        let monday = parse_iso_week(text).ok_or_else(|| WeekError::NotAWeek(text.trim().to_string()))?;
+        let next = monday.checked_add_days(Days::new(7)).ok_or_else(|| WeekError::TooFar(text.trim().to_string()))?;
         Ok(Window { start: day_bounds(monday, zone).0, end: day_bounds(next, zone).0 })
     }
 
@@ -430,8 +452,8 @@ pub fn markdown(digests: &[Digest]) -> String {
 
 /// Several units' digests as JSON: an array with one object per unit, its fields in the order
 /// they are declared (unit, window, counts, lists), pretty-printed.
-pub fn json(digests: &[Digest]) -> Result<String, String> {
-    serde_json::to_string_pretty(&digests.iter().map(Digest::json).collect::<Vec<_>>()).map_err(|e| e.to_string())
+pub fn json(digests: &[Digest]) -> Result<String, ExportError> {
+    Ok(serde_json::to_string_pretty(&digests.iter().map(Digest::json).collect::<Vec<_>>())?)
 }
 
 /// The columns of the CSV form.
@@ -441,29 +463,27 @@ pub const CSV_HEADER: [&str; 10] = ["unit", "from", "until", "item", "number", "
 /// is in (received, answered, overdue, visa-apply-by, visa-expires, agreement-end,
 /// agreement-notice); each count is the number of lines of its item (routed: received lines
 /// with routed = yes). `date`: registered (received, overdue), answered, or the deadline.
-pub fn csv(digests: &[Digest]) -> Result<String, String> {
+pub fn csv(digests: &[Digest]) -> Result<String, ExportError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(CSV_HEADER).map_err(|e| e.to_string())?;
+    writer.write_record(CSV_HEADER)?;
     for digest in digests {
         for row in digest.csv_rows() {
-            writer
-                .write_record([
-                    row.unit.as_str(),
-                    &row.from,
-                    &row.until,
-                    row.item,
-                    &row.number,
-                    &row.subject,
-                    &row.status,
-                    &row.date,
-                    &row.due_on,
-                    &row.routed,
-                ])
-                .map_err(|e| e.to_string())?;
+            writer.write_record([
+                row.unit.as_str(),
+                &row.from,
+                &row.until,
+                row.item,
+                &row.number,
+                &row.subject,
+                &row.status,
+                &row.date,
+                &row.due_on,
+                &row.routed,
+            ])?;
         }
     }
-    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| e.to_string())
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8(bytes)?)
 }
 
 struct CsvRow {
@@ -612,8 +632,19 @@ mod tests {
     #[test]
     fn a_bad_week_is_refused_naming_the_form() {
         for bad in ["2027-W53", "2026-W00", "2026-49", "2026W49", "26-W49", "2026-W490", "2026-W+9", "next week", ""] {
-            let error = Window::iso_week(bad, BAKU).unwrap_err();
+            let error = Window::iso_week(bad, BAKU).unwrap_err().to_string();
             assert!(error.contains("is not an ISO week") && error.contains("2026-W49"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_week_error_reads_as_the_cli_prints_it() {
+        let cases = [
+            (WeekError::NotAWeek("next week".into()), "'next week' is not an ISO week: write it as YEAR-Wnn, e.g. 2026-W49"),
+            (WeekError::TooFar("9999-W52".into()), "'9999-W52' is too far in the future"),
+        ];
+        for (error, words) in cases {
+            assert_eq!(error.to_string(), words);
         }
     }
 

@@ -25,19 +25,28 @@ pub struct Terms {
     pub margin: Duration,
 }
 
+/// Why `[instance]`'s lease and renewal cannot work together, with the numbers as configured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TermsError {
+    #[error("instance.renew_secs must be at least 1")]
+    NoRenewal,
+    #[error(
+        "instance.lease_secs = {lease_secs} must be at least three times instance.renew_secs = {renew_secs}, \
+         so that a holder can miss a renewal and still renew before it must stop"
+    )]
+    LeaseTooShort { lease_secs: u64, renew_secs: u64 },
+}
+
 impl Terms {
     /// Terms from `[instance] lease_secs` and `renew_secs`. The margin is one renewal interval;
     /// the lease must leave room for two more renewals after a missed one, or a single slow
     /// write would stop the holder.
-    pub fn new(lease_secs: u64, renew_secs: u64) -> Result<Terms, String> {
+    pub fn new(lease_secs: u64, renew_secs: u64) -> Result<Terms, TermsError> {
         if renew_secs == 0 {
-            return Err("instance.renew_secs must be at least 1".into());
+            return Err(TermsError::NoRenewal);
         }
         if lease_secs < 3 * renew_secs {
-            return Err(format!(
-                "instance.lease_secs = {lease_secs} must be at least three times instance.renew_secs = {renew_secs}, \
-                 so that a holder can miss a renewal and still renew before it must stop"
-            ));
+            return Err(TermsError::LeaseTooShort { lease_secs, renew_secs });
         }
         let renew_every = Duration::from_secs(renew_secs);
         Ok(Terms { length: Duration::from_secs(lease_secs), renew_every, margin: renew_every })
@@ -146,7 +155,7 @@ mod tests {
         for (lease, renew, problem) in cases {
             match (Terms::new(lease, renew), problem) {
                 (Ok(_), None) => {}
-                (Err(error), Some(words)) => assert!(error.contains(words), "{lease}/{renew}: {error}"),
+                (Err(error), Some(words)) => assert!(error.to_string().contains(words), "{lease}/{renew}: {error}"),
                 (outcome, _) => panic!("{lease}/{renew}: {outcome:?}"),
             }
         }

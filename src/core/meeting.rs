@@ -62,61 +62,84 @@ pub struct AgendaItem {
     pub added_at: DateTime<Utc>,
 }
 
+/// What a new meeting or agenda item cannot be; the words are the reply's, a participant as
+/// typed and times in the office's zone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MeetingError {
+    #[error("the meeting's TITLE is empty")]
+    EmptyTitle,
+    #[error("the meeting's TITLE must be one line")]
+    TitleNotOneLine,
+    #[error("the meeting's TITLE is longer than {MAX_TITLE_CHARS} characters")]
+    TitleTooLong,
+    #[error("the item's TEXT is longer than {MAX_ITEM_CHARS} characters")]
+    ItemTooLong,
+    #[error("participants=: '{0}' is not a Matrix ID such as @name:uni.example")]
+    NotAMatrixId(String),
+    #[error("participants=: name at least one person, such as participants=@name:uni.example")]
+    NoParticipants,
+    #[error("participants=: at most {MAX_PARTICIPANTS} people")]
+    TooManyParticipants,
+    #[error("The meeting's time {} is in the past (it is {} now); nothing was stored.", minute(.starts_at), minute(.now))]
+    InThePast { starts_at: DateTime<Tz>, now: DateTime<Tz> },
+}
+
+/// A time as `local` writes it, for a time already in the office's zone.
+fn minute(at: &DateTime<Tz>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
 /// A meeting's title: one line, not empty, not too long.
-pub fn check_title(text: &str) -> Result<String, String> {
+pub fn check_title(text: &str) -> Result<String, MeetingError> {
     let title = text.trim();
     if title.is_empty() {
-        return Err("the meeting's TITLE is empty".into());
+        return Err(MeetingError::EmptyTitle);
     }
     if title.chars().any(char::is_control) {
-        return Err("the meeting's TITLE must be one line".into());
+        return Err(MeetingError::TitleNotOneLine);
     }
     if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(format!("the meeting's TITLE is longer than {MAX_TITLE_CHARS} characters"));
+        return Err(MeetingError::TitleTooLong);
     }
     Ok(title.to_string())
 }
 
 /// An agenda item's title (may be empty: the document's subject stands for it).
-pub fn check_item_text(text: &str) -> Result<String, String> {
+pub fn check_item_text(text: &str) -> Result<String, MeetingError> {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.chars().count() > MAX_ITEM_CHARS {
-        return Err(format!("the item's TEXT is longer than {MAX_ITEM_CHARS} characters"));
+        return Err(MeetingError::ItemTooLong);
     }
     Ok(text)
 }
 
 /// `@a:server,@b:server` as Matrix IDs, each once, in the order named.
-pub fn parse_participants(text: &str) -> Result<Vec<String>, String> {
+pub fn parse_participants(text: &str) -> Result<Vec<String>, MeetingError> {
     let mut found: Vec<String> = Vec::new();
     for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
         let valid = part.starts_with('@')
             && part.split_once(':').is_some_and(|(local, server)| local.len() > 1 && !server.is_empty())
             && !part.chars().any(|c| c.is_whitespace() || c.is_control());
         if !valid {
-            return Err(format!("participants=: '{part}' is not a Matrix ID such as @name:uni.example"));
+            return Err(MeetingError::NotAMatrixId(part.to_string()));
         }
         if !found.iter().any(|known| known == part) {
             found.push(part.to_string());
         }
     }
     if found.is_empty() {
-        return Err("participants=: name at least one person, such as participants=@name:uni.example".into());
+        return Err(MeetingError::NoParticipants);
     }
     if found.len() > MAX_PARTICIPANTS {
-        return Err(format!("participants=: at most {MAX_PARTICIPANTS} people"));
+        return Err(MeetingError::TooManyParticipants);
     }
     Ok(found)
 }
 
 /// A new meeting starts after `now`.
-pub fn check_start(starts_at: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> Result<(), String> {
+pub fn check_start(starts_at: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> Result<(), MeetingError> {
     if starts_at <= now {
-        return Err(format!(
-            "The meeting's time {} is in the past (it is {} now); nothing was stored.",
-            local(starts_at, zone),
-            local(now, zone)
-        ));
+        return Err(MeetingError::InThePast { starts_at: starts_at.with_timezone(&zone), now: now.with_timezone(&zone) });
     }
     Ok(())
 }
@@ -128,7 +151,7 @@ pub fn pack_due(starts_at: DateTime<Utc>, before: chrono::Duration, now: DateTim
 
 /// `2026-12-10 14:00` in `zone`.
 pub fn local(at: DateTime<Utc>, zone: Tz) -> String {
-    at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+    minute(&at.with_timezone(&zone))
 }
 
 /// "Erasmus committee, Thursday 2026-12-10 14:00 (Asia/Baku)".
@@ -411,23 +434,46 @@ mod tests {
     #[test]
     fn titles_items_and_participants_are_checked() {
         assert_eq!(check_title("  Erasmus committee ").unwrap(), "Erasmus committee");
-        assert!(check_title(" ").unwrap_err().contains("empty"));
-        assert!(check_title("a\nb").unwrap_err().contains("one line"));
-        assert!(check_title(&"x".repeat(201)).unwrap_err().contains("200"));
+        assert!(check_title(" ").unwrap_err().to_string().contains("empty"));
+        assert!(check_title("a\nb").unwrap_err().to_string().contains("one line"));
+        assert!(check_title(&"x".repeat(201)).unwrap_err().to_string().contains("200"));
         assert_eq!(check_item_text(" the  nominations\n").unwrap(), "the nominations");
         assert_eq!(
             parse_participants("@a:uni.example, @b:uni.example,@a:uni.example").unwrap(),
             vec!["@a:uni.example".to_string(), "@b:uni.example".to_string()]
         );
-        assert!(parse_participants("@a:uni.example,bob").unwrap_err().contains("'bob' is not a Matrix ID"));
-        assert!(parse_participants(" , ").unwrap_err().contains("at least one"));
+        assert!(parse_participants("@a:uni.example,bob").unwrap_err().to_string().contains("'bob' is not a Matrix ID"));
+        assert!(parse_participants(" , ").unwrap_err().to_string().contains("at least one"));
+    }
+
+    #[test]
+    fn each_meeting_error_reads_as_the_reply_says_it() {
+        let cases = [
+            (MeetingError::EmptyTitle, "the meeting's TITLE is empty"),
+            (MeetingError::TitleNotOneLine, "the meeting's TITLE must be one line"),
+            (MeetingError::TitleTooLong, "the meeting's TITLE is longer than 200 characters"),
+            (MeetingError::ItemTooLong, "the item's TEXT is longer than 300 characters"),
+            (MeetingError::NotAMatrixId("bob".into()), "participants=: 'bob' is not a Matrix ID such as @name:uni.example"),
+            (MeetingError::NoParticipants, "participants=: name at least one person, such as participants=@name:uni.example"),
+            (MeetingError::TooManyParticipants, "participants=: at most 100 people"),
+            (
+                MeetingError::InThePast {
+                    starts_at: at("2026-12-01T08:00:00Z").with_timezone(&BAKU),
+                    now: at("2026-12-01T09:00:00Z").with_timezone(&BAKU),
+                },
+                "The meeting's time 2026-12-01 12:00 is in the past (it is 2026-12-01 13:00 now); nothing was stored.",
+            ),
+        ];
+        for (error, words) in cases {
+            assert_eq!(error.to_string(), words);
+        }
     }
 
     #[test]
     fn a_meeting_in_the_past_is_refused_and_a_late_pack_goes_now() {
         let now = at("2026-12-01T09:00:00Z");
         assert!(check_start(at("2026-12-01T10:00:00Z"), now, BAKU).is_ok());
-        let problem = check_start(at("2026-12-01T08:00:00Z"), now, BAKU).unwrap_err();
+        let problem = check_start(at("2026-12-01T08:00:00Z"), now, BAKU).unwrap_err().to_string();
         assert!(problem.contains("2026-12-01 12:00 is in the past (it is 2026-12-01 13:00 now)"), "{problem}");
         let day = chrono::Duration::days(1);
         assert_eq!(pack_due(at("2026-12-10T10:00:00Z"), day, now), at("2026-12-09T10:00:00Z"));

@@ -93,6 +93,18 @@ pub struct AttachmentRef {
     pub name: String,
 }
 
+/// Why the message a registration keeps and sends could not be written: the registration is
+/// refused, and nothing of it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ComposeError {
+    /// The mail writer refused it (an address that does not parse, no recipient), in its words.
+    #[error("{0}")]
+    Unwritable(String),
+    /// A press release goes to the media: without a media address there is nothing to send.
+    #[error("a press release needs at least one recipient")]
+    NoRecipients,
+}
+
 /// A Message-ID (without angle brackets) for a mail about a registered document, such as
 /// `chancery.ack.IN-2026-000123.k3x9@uni.example`. The number inside lets a bounce be tied
 /// back to the document even when the returned headers lost the subject. `unique` must differ
@@ -154,6 +166,17 @@ mod tests {
         for kind in [MailKind::Acknowledgement, MailKind::Forward, MailKind::Correspondence, MailKind::Reminder] {
             assert_eq!(MailKind::parse(kind.as_str()), Some(kind));
             assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.as_str()));
+        }
+    }
+
+    #[test]
+    fn a_compose_error_reads_as_the_refusal_says_it() {
+        let cases = [
+            (ComposeError::Unwritable("the mail has no recipient".into()), "the mail has no recipient"),
+            (ComposeError::NoRecipients, "a press release needs at least one recipient"),
+        ];
+        for (error, words) in cases {
+            assert_eq!(error.to_string(), words);
         }
     }
 

@@ -159,8 +159,8 @@ mod tests {
         Utc.with_ymd_and_hms(y, m, d, h, min, s).unwrap()
     }
 
-    fn split(text: &str, zone: Tz) -> Result<(DateTime<Utc>, usize), String> {
-        split_when(&text.split_whitespace().collect::<Vec<_>>(), now(), zone).map_err(|error| error.to_string())
+    fn split(text: &str, zone: Tz) -> Result<(DateTime<Utc>, usize), ReminderTimeError> {
+        split_when(&text.split_whitespace().collect::<Vec<_>>(), now(), zone)
     }
 
     #[test]
@@ -215,21 +215,21 @@ mod tests {
 
     #[test]
     fn what_is_not_a_time_is_named() {
-        let error = split("someday call", BAKU).unwrap_err();
+        let error = split("someday call", BAKU).unwrap_err().to_string();
         assert!(error.contains("'someday' is not a date and time") && error.contains("tomorrow 9:00"), "{error}");
-        let error = split("in 2 fortnights call", BAKU).unwrap_err();
+        let error = split("in 2 fortnights call", BAKU).unwrap_err().to_string();
         assert!(error.contains("'in 2 fortnights'"), "{error}");
         assert_eq!(split_when(&[], now(), BAKU).unwrap_err().to_string(), "WHEN is missing");
         // A time the clocks skip in Berlin (2027-03-28 02:30) is said to be so.
-        let error = split("2027-03-28 02:30 call", BERLIN).unwrap_err();
+        let error = split("2027-03-28 02:30 call", BERLIN).unwrap_err().to_string();
         assert!(error.contains("does not exist"), "{error}");
-        let error = split("tomorrow 25:00 call", BAKU).unwrap_err();
+        let error = split("tomorrow 25:00 call", BAKU).unwrap_err().to_string();
         assert!(error.contains("'tomorrow 25:00' is not a date and time"), "{error}");
-        let error = split("tomorrow at 25:00 call", BAKU).unwrap_err();
+        let error = split("tomorrow at 25:00 call", BAKU).unwrap_err().to_string();
         assert!(error.contains("'tomorrow 25:00' is not a date and time"), "{error}");
         // A time it cannot read is not taken for the start of the text.
         for (text, unread) in [("tomorrow 2pm call", "2pm"), ("friday at 9am call", "9am"), ("2026-12-15 14h call", "14h")] {
-            let error = split(text, BAKU).unwrap_err();
+            let error = split(text, BAKU).unwrap_err().to_string();
             assert!(error.contains(&format!("'{unread}' is not a time I can read")) && error.contains("HH:MM"), "{text}: {error}");
         }
     }

@@ -21,15 +21,17 @@ pub enum Role {
     Admin,
 }
 
+/// A role name that is none of `Role::ALL`, as typed (trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("there is no role '{0}' (roles: staff, manager, registrar, admin)")]
+pub struct UnknownRole(pub String);
+
 impl Role {
     pub const ALL: [Role; 4] = [Role::Staff, Role::Manager, Role::Registrar, Role::Admin];
 
-    pub fn parse(text: &str) -> Result<Role, String> {
+    pub fn parse(text: &str) -> Result<Role, UnknownRole> {
         let wanted = text.trim().to_ascii_lowercase();
-        Role::ALL
-            .into_iter()
-            .find(|role| role.name() == wanted)
-            .ok_or_else(|| format!("there is no role '{}' (roles: staff, manager, registrar, admin)", text.trim()))
+        Role::ALL.into_iter().find(|role| role.name() == wanted).ok_or_else(|| UnknownRole(text.trim().to_string()))
     }
 
     pub fn name(self) -> &'static str {

@@ -8,7 +8,7 @@ use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use super::failure::Failure;
 use crate::core::number::numbers_in;
-use crate::core::outbound::{LOOP_HEADER, OutgoingMail};
+use crate::core::outbound::{ComposeError, LOOP_HEADER, OutgoingMail};
 
 /// SMTP lines may hold 998 octets before CRLF.
 const MAX_LINE: usize = 998;
@@ -170,7 +170,7 @@ pub fn compose_correspondence(
     number: &crate::core::number::RegistrationNumber,
     answered: Option<&crate::core::outgoing::AnsweredLetter>,
     message_id: String,
-) -> Result<(Vec<u8>, OutgoingMail), String> {
+) -> Result<(Vec<u8>, OutgoingMail), ComposeError> {
     let number = number.to_string();
     let mut references: Vec<String> = Vec::new();
     let mut in_reply_to = None;
@@ -198,7 +198,7 @@ pub fn compose_correspondence(
         attachments: Vec::new(),
         message_id,
     };
-    let raw = compose_with_files(&mail, None, letter.attachments).map_err(|f| f.message().to_string())?.formatted();
+    let raw = compose_with_files(&mail, None, letter.attachments)?.formatted();
     Ok((raw, mail))
 }
 

@@ -16,6 +16,14 @@ pub enum Failure {
     LoginRefused(String),
 }
 
+/// A mail that cannot be written is a registration that cannot be made: the failure's words
+/// become the refusal's.
+impl From<Failure> for crate::core::outbound::ComposeError {
+    fn from(failure: Failure) -> Self {
+        crate::core::outbound::ComposeError::Unwritable(failure.message().to_string())
+    }
+}
+
 impl Failure {
     pub fn message(&self) -> &str {
         match self {

@@ -6,7 +6,8 @@
 use crate::core::agreement::AgreementError;
 use crate::core::amend::AmendError;
 use crate::core::due::DueError;
-use crate::core::outbound::RetryError;
+use crate::core::meeting::MeetingError;
+use crate::core::outbound::{ComposeError, RetryError};
 use crate::core::reference::{NotHeld, Reference};
 use crate::core::status::{AssignError, StatusError};
 use crate::core::template::{Sentence, capitalised};
@@ -71,10 +72,10 @@ pub enum Refusal {
     AgreementEnded(i64),
     /// An outgoing letter that could not be written (`smtp::compose`).
     #[error("{0}")]
-    Compose(String),
+    Compose(#[from] ComposeError),
     /// A meeting's start the core refused (`core::meeting::check_start`).
     #[error("{0}")]
-    Meeting(String),
+    Meeting(#[from] MeetingError),
     #[error("{0} is not in the staff directory (`!staff` lists who is); nothing was stored.")]
     ParticipantNotStaff(String),
     #[error("{number} is on the agenda of meeting {meeting} already, as item {position}; nothing was added.")]
@@ -139,4 +140,4 @@ macro_rules! refused_by_the_core {
     )+};
 }
 
-refused_by_the_core!(AgreementError, UndoError, DueError, StatusError, AssignError, AmendError, RetryError);
+refused_by_the_core!(AgreementError, UndoError, DueError, StatusError, AssignError, AmendError, RetryError, ComposeError, MeetingError);

@@ -64,7 +64,7 @@ impl Meetings<'_> {
     /// now if that has passed), together; returns its id. Refused, with nothing stored, when it
     /// starts in the past or a participant is not in the staff directory.
     pub async fn add(&self, policy: &Policy, new: &NewMeeting, by: &str, now: DateTime<Utc>) -> Result<i64> {
-        meeting::check_start(new.starts_at, now, policy.zone).map_err(Refusal::Meeting)?;
+        meeting::check_start(new.starts_at, now, policy.zone)?;
         let mut tx = self.store.begin_write().await?;
         for mxid in &new.participants {
             if staff::member_in(&mut tx, mxid).await?.is_none() {

@@ -224,7 +224,7 @@ impl Store {
         F: FnOnce(
             &crate::core::number::RegistrationNumber,
             Option<&crate::core::outgoing::AnsweredLetter>,
-        ) -> std::result::Result<(Vec<u8>, crate::core::outbound::OutgoingMail), String>,
+        ) -> std::result::Result<(Vec<u8>, crate::core::outbound::OutgoingMail), crate::core::outbound::ComposeError>,
     {
         let mut tx = self.begin_write().await?;
         let number = register::register_outgoing(&mut tx, self.zone, answers, actor, unit, now, compose).await?;

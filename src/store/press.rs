@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::core::number::RegistrationNumber;
-use crate::core::outbound::OutgoingMail;
+use crate::core::outbound::{ComposeError, OutgoingMail};
 use crate::core::press::{Content, Release, Status, Version};
 use crate::core::reply::Language;
 use crate::core::time::{parse_stamp, stamp};
@@ -131,7 +131,7 @@ impl PressReleases<'_> {
         compose: F,
     ) -> Result<String>
     where
-        F: FnOnce(&RegistrationNumber) -> std::result::Result<(Vec<u8>, Vec<OutgoingMail>), String>,
+        F: FnOnce(&RegistrationNumber) -> std::result::Result<(Vec<u8>, Vec<OutgoingMail>), ComposeError>,
     {
         let mut tx = self.store.begin_write().await?;
         // Claiming the row first makes a second sender wait here, then find it sent.
@@ -152,7 +152,7 @@ impl PressReleases<'_> {
         let number = register::register_outgoing(&mut tx, self.store.zone, None, actor, unit, now, |number, _| {
             let (raw, mut mails) = compose(number)?;
             if mails.is_empty() {
-                return Err("a press release needs at least one recipient".to_string());
+                return Err(ComposeError::NoRecipients);
             }
             let first = mails.remove(0);
             more_mails = mails;

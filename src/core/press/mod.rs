@@ -59,6 +59,11 @@ pub enum Field {
     Contact,
 }
 
+/// A field name that is none of `Field::ALL`, as typed (trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("there is no field '{0}' (fields: {fields})", fields = Field::ALL.map(Field::name).join(", "))]
+pub struct UnknownField(pub String);
+
 impl Field {
     pub const ALL: [Field; 7] =
         [Field::Headline, Field::Dateline, Field::Lead, Field::Body, Field::Quote, Field::Boilerplate, Field::Contact];
@@ -75,16 +80,13 @@ impl Field {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Field, String> {
+    pub fn parse(text: &str) -> Result<Field, UnknownField> {
         let wanted = text.trim().to_ascii_lowercase();
         let wanted = match wanted.as_str() {
             "media_contact" | "media-contact" => "contact",
             other => other,
         };
-        Field::ALL
-            .into_iter()
-            .find(|field| field.name() == wanted)
-            .ok_or_else(|| format!("there is no field '{}' (fields: {})", text.trim(), Field::ALL.map(Field::name).join(", ")))
+        Field::ALL.into_iter().find(|field| field.name() == wanted).ok_or_else(|| UnknownField(text.trim().to_string()))
     }
 
     /// Headline and dateline are one line each; the others keep their paragraphs.

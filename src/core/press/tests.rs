@@ -193,7 +193,9 @@ fn markdown_note(release: &Release, now: DateTime<Utc>) -> String {
 fn fields_are_named_as_people_type_them() {
     assert_eq!(Field::parse("Headline"), Ok(Field::Headline));
     assert_eq!(Field::parse("media-contact"), Ok(Field::Contact));
-    assert!(Field::parse("summary").unwrap_err().contains("fields: headline, dateline, lead, body, quote, boilerplate, contact"));
+    assert!(
+        Field::parse("summary").unwrap_err().to_string().contains("fields: headline, dateline, lead, body, quote, boilerplate, contact")
+    );
     assert_eq!(title("  Erasmus+\n week "), Ok("Erasmus+ week".to_string()));
     assert_eq!(title(" "), Err(Refusal::EmptyTitle));
 }

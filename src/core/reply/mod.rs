@@ -27,7 +27,7 @@ mod templates;
 pub use crate::core::template::TemplateError;
 pub use language::{Language, UnitInfo, language_of};
 pub use recipient::{acknowledgement_recipient, is_machine_generated};
-pub use templates::Templates;
+pub use templates::{RenderError, Templates};
 
 /// The template set a letter gets unless routing names another.
 pub const DEFAULT_TEMPLATE: &str = "default";
@@ -79,7 +79,7 @@ pub enum NoReply {
     Loop(String),
     UnknownTemplate(String),
     /// A template failed to render (templates are checked when loaded, so this is rare).
-    Template(String),
+    Template(RenderError),
 }
 
 impl fmt::Display for NoReply {

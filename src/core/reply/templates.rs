@@ -68,6 +68,30 @@ impl Values {
     }
 }
 
+/// Why a file's name is no template's; `Templates::parse` reports it with the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum NameError {
+    #[error("template files end in .txt")]
+    NotText,
+    #[error(
+        "is not a template name: use ack.LANG.txt, ack-confidential.LANG.txt, ack-SET.LANG.txt, \
+         ack-SET-confidential.LANG.txt (LANG en, az or ru), forward.txt or forward-confidential.txt"
+    )]
+    Unknown,
+    #[error("the default set is ack.LANG.txt, not ack-default.LANG.txt")]
+    DefaultSetNamed,
+}
+
+/// Why a template did not render (templates are checked when loaded, so this is rare).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("no template {0}")]
+    NoTemplate(String),
+    /// MiniJinja's words on one line; `part` is `subject` or `body`.
+    #[error("{part}: {reason}")]
+    Failed { part: &'static str, reason: String },
+}
+
 /// What a template file is for, read from its name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum FileKind {
@@ -78,21 +102,16 @@ enum FileKind {
 impl FileKind {
     /// `ack.en.txt`, `ack-confidential.az.txt`, `ack-visa.ru.txt`, `ack-visa-confidential.en.txt`,
     /// `forward.txt`, `forward-confidential.txt`.
-    fn of(file: &str) -> Result<FileKind, String> {
-        let stem = file.strip_suffix(".txt").ok_or("template files end in .txt")?;
+    fn of(file: &str) -> Result<FileKind, NameError> {
+        let stem = file.strip_suffix(".txt").ok_or(NameError::NotText)?;
         match stem {
             "forward" => return Ok(FileKind::Forward { confidential: false }),
             "forward-confidential" => return Ok(FileKind::Forward { confidential: true }),
             _ => {}
         }
-        let unknown = || {
-            "is not a template name: use ack.LANG.txt, ack-confidential.LANG.txt, ack-SET.LANG.txt, \
-             ack-SET-confidential.LANG.txt (LANG en, az or ru), forward.txt or forward-confidential.txt"
-                .to_string()
-        };
-        let (name, code) = stem.rsplit_once('.').ok_or_else(unknown)?;
-        let language = Language::parse(code).ok_or_else(unknown)?;
-        let rest = if name == "ack" { "" } else { name.strip_prefix("ack-").ok_or_else(unknown)? };
+        let (name, code) = stem.rsplit_once('.').ok_or(NameError::Unknown)?;
+        let language = Language::parse(code).ok_or(NameError::Unknown)?;
+        let rest = if name == "ack" { "" } else { name.strip_prefix("ack-").ok_or(NameError::Unknown)? };
         let (set, confidential) = match rest {
             "" => (DEFAULT_TEMPLATE, false),
             "confidential" => (DEFAULT_TEMPLATE, true),
@@ -102,10 +121,10 @@ impl FileKind {
             },
         };
         if set == DEFAULT_TEMPLATE && !rest.is_empty() && rest != "confidential" {
-            return Err("the default set is ack.LANG.txt, not ack-default.LANG.txt".into());
+            return Err(NameError::DefaultSetNamed);
         }
         if set.is_empty() || !set.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(unknown());
+            return Err(NameError::Unknown);
         }
         Ok(FileKind::Ack { set: set.to_string(), language, confidential })
     }
@@ -155,8 +174,8 @@ impl Templates {
             let (file, content): (String, String) = (file.into(), content.into());
             let kind = match FileKind::of(&file) {
                 Ok(kind) => kind,
-                Err(message) => {
-                    errors.push(TemplateError { file, message });
+                Err(problem) => {
+                    errors.push(TemplateError { file, message: problem.to_string() });
                     continue;
                 }
             };
@@ -175,8 +194,8 @@ impl Templates {
             files: kinds,
         };
         for (file, kind) in &templates.files {
-            if let Err(message) = templates.render_kind(file, kind, &Values::sample()) {
-                errors.push(TemplateError { file: file.clone(), message });
+            if let Err(problem) = templates.render_kind(file, kind, &Values::sample()) {
+                errors.push(TemplateError { file: file.clone(), message: problem.to_string() });
             }
         }
         if errors.is_empty() { Ok(templates) } else { Err(errors) }
@@ -220,18 +239,18 @@ impl Templates {
         }
     }
 
-    pub(super) fn render(&self, file: &str, values: &Values) -> Result<(String, String), String> {
-        let kind = self.files.get(file).ok_or_else(|| format!("no template {file}"))?;
+    pub(super) fn render(&self, file: &str, values: &Values) -> Result<(String, String), RenderError> {
+        let kind = self.files.get(file).ok_or_else(|| RenderError::NoTemplate(file.to_string()))?;
         self.render_kind(file, kind, values)
     }
 
-    fn render_kind(&self, file: &str, kind: &FileKind, values: &Values) -> Result<(String, String), String> {
+    fn render_kind(&self, file: &str, kind: &FileKind, values: &Values) -> Result<(String, String), RenderError> {
         let context = values.context(kind.clone());
-        let render = |part: &str| {
+        let render = |part: &'static str| {
             self.environment
                 .get_template(&format!("{file}#{part}"))
                 .and_then(|t| t.render(&context))
-                .map_err(|e| format!("{part}: {}", one_line(&e.to_string())))
+                .map_err(|e| RenderError::Failed { part, reason: one_line(&e.to_string()) })
         };
         let subject = render("subject")?;
         let mut body = render("body")?;
@@ -304,4 +323,27 @@ fn missing(named: &BTreeMap<String, FileKind>) -> Vec<TemplateError> {
         }
     }
     missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_and_render_errors_read_as_the_registry_sees_them() {
+        let cases: [(&dyn std::error::Error, &str); 5] = [
+            (&NameError::NotText, "template files end in .txt"),
+            (
+                &NameError::Unknown,
+                "is not a template name: use ack.LANG.txt, ack-confidential.LANG.txt, ack-SET.LANG.txt, \
+                 ack-SET-confidential.LANG.txt (LANG en, az or ru), forward.txt or forward-confidential.txt",
+            ),
+            (&NameError::DefaultSetNamed, "the default set is ack.LANG.txt, not ack-default.LANG.txt"),
+            (&RenderError::NoTemplate("ack.de.txt".into()), "no template ack.de.txt"),
+            (&RenderError::Failed { part: "subject", reason: "undefined value".into() }, "subject: undefined value"),
+        ];
+        for (error, words) in cases {
+            assert_eq!(error.to_string(), words);
+        }
+    }
 }

@@ -27,6 +27,16 @@ use super::text;
 use crate::core::confidentiality::Confidentiality;
 use crate::core::letter::Letter;
 
+/// Why a rule book cannot be indexed; `RuleBook::parse` reports it against `mail-rules`.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum IndexError {
+    /// More rules, patterns or headers than u32 numbers.
+    #[error("too many {what} in the rule book: {count}")]
+    TooMany { what: &'static str, count: usize },
+    #[error("cannot index the rules' texts: {0}")]
+    Texts(aho_corasick::BuildError),
+}
+
 /// Up to this many bytes of texts in one field, the texts are matched by a DFA.
 const DFA_LITERAL_BYTES: usize = 64 * 1024;
 
@@ -92,7 +102,7 @@ struct LoneRegex {
 }
 
 impl FieldIndex {
-    fn build(patterns: &[(PatternId, &Pattern)]) -> Result<FieldIndex, String> {
+    fn build(patterns: &[(PatternId, &Pattern)]) -> Result<FieldIndex, IndexError> {
         let mut index = FieldIndex::default();
         let mut literal_ids: HashMap<String, usize> = HashMap::new();
         let mut literals: Vec<String> = Vec::new();
@@ -136,11 +146,8 @@ impl FieldIndex {
             // texts, so very large books get what the crate thinks best.
             let total: usize = literals.iter().map(String::len).sum();
             let kind = (total <= DFA_LITERAL_BYTES).then_some(AhoCorasickKind::DFA);
-            let automaton = AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .kind(kind)
-                .build(&literals)
-                .map_err(|error| format!("cannot index the rules' texts: {error}"))?;
+            let automaton =
+                AhoCorasick::builder().match_kind(MatchKind::Standard).kind(kind).build(&literals).map_err(IndexError::Texts)?;
             index.literals = Some(automaton);
         }
         if !ungated.is_empty() {
@@ -214,9 +221,9 @@ impl FieldIndex {
 }
 
 impl Index {
-    pub(super) fn build(rules: &[Rule], patterns: &[Pattern], header_names: &[String]) -> Result<Index, String> {
+    pub(super) fn build(rules: &[Rule], patterns: &[Pattern], header_names: &[String]) -> Result<Index, IndexError> {
         for (what, count) in [("rules", rules.len()), ("patterns", patterns.len()), ("headers", header_names.len())] {
-            u32::try_from(count).map_err(|_| format!("too many {what} in the rule book: {count}"))?;
+            u32::try_from(count).map_err(|_| IndexError::TooMany { what, count })?;
         }
         let mut by_field: HashMap<Field, Vec<(PatternId, &Pattern)>> = HashMap::new();
         for (id, pattern) in patterns.iter().enumerate() {

@@ -44,7 +44,7 @@ impl RuleBook {
     pub fn parse(files: &[(String, String)]) -> Result<RuleBook, Vec<RuleError>> {
         let parsed = parse::parse_files(files)?;
         let index = engine::Index::build(&parsed.rules, &parsed.patterns, &parsed.header_names)
-            .map_err(|message| vec![RuleError { file: "mail-rules".to_string(), line: 0, message }])?;
+            .map_err(|problem| vec![RuleError { file: "mail-rules".to_string(), line: 0, message: problem.to_string() }])?;
         let default_unit = parsed.units.iter().position(|unit| unit.default).ok_or_else(|| {
             vec![RuleError { file: parse::UNITS_FILE.to_string(), line: 0, message: "no unit is marked `default = true`".to_string() }]
         })?;

@@ -854,3 +854,9 @@ fn due_dates_skip_public_holidays() {
         }
     }
 }
+
+#[test]
+fn a_rule_book_too_large_to_index_says_what_is_too_many() {
+    let error = engine::IndexError::TooMany { what: "patterns", count: 4_294_967_296 };
+    assert_eq!(error.to_string(), "too many patterns in the rule book: 4294967296");
+}

@@ -7,11 +7,11 @@ use sqlx::{Any, Row, Transaction};
 use super::{Placement, insert_document, save_counter, store_contents};
 use crate::core::intake::Source;
 use crate::core::number::{Direction, RegistrationNumber};
-use crate::core::outbound::OutgoingMail;
+use crate::core::outbound::{ComposeError, OutgoingMail};
 use crate::core::outgoing::{self, AnsweredLetter};
 use crate::core::reference::Reference;
 use crate::core::time::{stamp, year_in};
-use crate::store::{Arrival, Refusal, Result, StoreError, lock_counter, outbox, write_history_in};
+use crate::store::{Arrival, Result, StoreError, lock_counter, outbox, write_history_in};
 
 /// Registers outgoing correspondence and queues it, in one transaction: the number is taken,
 /// `compose` writes the message with the number in it, and that exact message is stored and
@@ -26,7 +26,7 @@ pub(in crate::store) async fn register_outgoing<F>(
     compose: F,
 ) -> Result<String>
 where
-    F: FnOnce(&RegistrationNumber, Option<&AnsweredLetter>) -> std::result::Result<(Vec<u8>, OutgoingMail), String>,
+    F: FnOnce(&RegistrationNumber, Option<&AnsweredLetter>) -> std::result::Result<(Vec<u8>, OutgoingMail), ComposeError>,
 {
     let direction = Direction::Outgoing;
     let year = year_in(now, zone);
@@ -36,7 +36,7 @@ where
     };
     let last = lock_counter(tx, direction, year).await? + 1;
     let number = RegistrationNumber { direction, year, sequence: last };
-    let (raw, mail) = compose(&number, answered.as_ref()).map_err(Refusal::Compose)?;
+    let (raw, mail) = compose(&number, answered.as_ref())?;
     let number_text = number.to_string();
     let plan = outgoing::plan(&number_text, answered.as_ref(), unit);
     let letter = crate::core::letter::read_letter(&raw);
