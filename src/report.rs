@@ -66,21 +66,7 @@ pub fn document_table(documents: &[DocumentRecord], zone: chrono_tz::Tz, width: 
 /// The staff directory, as `staff list` prints it.
 pub fn staff_table(entries: &[crate::store::DirectoryEntry], width: Option<usize>) -> String {
     let mut table = Table::new(&["MATRIX ID", "NAME", "UNIT", "ROLE", "CLEARANCE", "ZONE", "EMAIL"]);
-    table.rows = entries
-        .iter()
-        .map(|crate::store::DirectoryEntry { member: m, reach }| {
-            let known = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".into());
-            vec![
-                m.id.clone(),
-                m.name.clone(),
-                m.unit.clone(),
-                m.role.name().into(),
-                m.clearance.as_str().into(),
-                known(&reach.timezone),
-                known(&reach.email),
-            ]
-        })
-        .collect();
+    table.rows = entries.iter().map(|entry| entry.cells("-")).collect();
     table.render(width, &[(1, 12)])
 }
 

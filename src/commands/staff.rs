@@ -147,20 +147,7 @@ pub fn directory_table(entries: &[DirectoryEntry]) -> String {
     if entries.is_empty() {
         return "The staff directory is empty.".into();
     }
-    let rows: Vec<Vec<String>> = entries
-        .iter()
-        .map(|DirectoryEntry { member: m, reach }| {
-            vec![
-                m.id.clone(),
-                m.name.clone(),
-                m.unit.clone(),
-                m.role.name().into(),
-                m.clearance.as_str().into(),
-                reach.timezone.clone().unwrap_or_default(),
-                reach.email.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = entries.iter().map(|entry| entry.cells("")).collect();
     table(&["Matrix ID", "name", "unit", "role", "clearance", "zone", "e-mail"], &rows)
 }
 

@@ -51,6 +51,24 @@ pub struct DirectoryEntry {
     pub reach: Reach,
 }
 
+impl DirectoryEntry {
+    /// The line as the directory's tables show it: Matrix ID, name, unit, role, clearance, zone,
+    /// e-mail; a zone or an address not given reads as `not_given`.
+    pub fn cells(&self, not_given: &str) -> Vec<String> {
+        let (member, reach) = (&self.member, &self.reach);
+        let given = |value: &Option<String>| value.clone().unwrap_or_else(|| not_given.to_string());
+        vec![
+            member.id.clone(),
+            member.name.clone(),
+            member.unit.clone(),
+            member.role.name().into(),
+            member.clearance.as_str().into(),
+            given(&reach.timezone),
+            given(&reach.email),
+        ]
+    }
+}
+
 impl StaffDirectory<'_> {
     /// Adds a person, or replaces what the directory says of them.
     pub async fn put(&self, member: &StaffMember, by: &str, now: DateTime<Utc>) -> Result<()> {
