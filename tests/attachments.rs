@@ -155,7 +155,7 @@ async fn verify_names_the_attachment_a_tampered_message_no_longer_yields_and_it_
     assert!(problems[1].detail.contains(&fingerprint(&pdf)), "the detail names the registered hash: {}", problems[1].detail);
 
     match store.attachment(&number, 1).await {
-        Err(StoreError::Damaged(why)) => assert!(why.contains("verify"), "{why}"),
+        Err(StoreError::Damaged(why)) => assert!(why.to_string().contains("verify"), "{why}"),
         Err(other) => panic!("refused for the wrong reason: {other}"),
         Ok(_) => panic!("a file the message no longer yields was given out"),
     }
@@ -267,7 +267,7 @@ async fn two_registrars_at_once_number_every_letter_once_and_gaplessly() {
                             registered.extend(outcomes);
                             break;
                         }
-                        Err(StoreError::Conflict(_)) => continue,
+                        Err(StoreError::Conflict { .. }) => continue,
                         Err(other) => panic!("registering failed: {other}"),
                     }
                 }

@@ -6,7 +6,7 @@
 use futures::TryStreamExt;
 use sqlx::{AnyPool, Row};
 
-use super::{Problem, Result, Store, StoreError, StoredAttachment};
+use super::{Damage, Problem, Result, Store, StoreError, StoredAttachment};
 use crate::core::letter::{Attachment, attachment_in, attachments_in};
 use crate::core::reference::Reference;
 
@@ -69,17 +69,15 @@ pub(super) async fn decoded(pool: &AnyPool, document_id: i64, position: i64, lab
     .await?
     .ok_or_else(|| StoreError::NotFound(Reference::Attachment { of: label.to_string(), position }))?;
     let registered = Registered::from_row(&row, 0)?;
-    let raw: Vec<u8> = row
-        .try_get::<Option<Vec<u8>>, _>(5)?
-        .ok_or_else(|| StoreError::Damaged(format!("the stored message of {label}, which holds its attachments, is missing")))?;
+    let raw: Vec<u8> = row.try_get::<Option<Vec<u8>>, _>(5)?.ok_or_else(|| Damage::StoredMessageMissing { of: label.to_string() })?;
     drop(row);
     let index = usize::try_from(position).unwrap_or(0);
     // Reading MIME is CPU work: off the threads that drive SQL.
     let attachment = tokio::task::spawn_blocking(move || attachment_in(&raw, index))
         .await
-        .map_err(|e| StoreError::Damaged(format!("decoding attachment {position} of {label} failed: {e}")))?;
+        .map_err(|source| Damage::Undecodable { what: format!("attachment {position} of {label}"), source })?;
     if let Some(why) = registered.mismatch(attachment.as_ref()) {
-        return Err(StoreError::Damaged(format!("attachment {position} of {label} cannot be given out: {why}; run `chancery verify`")));
+        return Err(Damage::AttachmentMismatch { position, of: label.to_string(), why }.into());
     }
     let content = attachment.map(|a| a.content).unwrap_or_default();
     Ok(StoredAttachment { name: registered.name, media_type: registered.media_type, content })
@@ -116,7 +114,7 @@ pub(super) async fn verify(pool: &AnyPool, problems: &mut Vec<Problem>) -> Resul
             let raw = raw.unwrap_or_default();
             let decoded = tokio::task::spawn_blocking(move || attachments_in(&raw))
                 .await
-                .map_err(|e| StoreError::Damaged(format!("decoding the attachments of {number} failed: {e}")))?;
+                .map_err(|source| Damage::Undecodable { what: format!("the attachments of {number}"), source })?;
             current = Some((document_id, decoded));
         }
         let decoded = current.as_ref().and_then(|(_, all)| all.get(usize::try_from(registered.position - 1).ok()?));

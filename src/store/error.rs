@@ -30,12 +30,16 @@ pub enum StoreError {
     #[error("no randomness for {purpose}: {source}")]
     NoRandomness { purpose: &'static str, source: getrandom::Error },
     /// What the register holds does not match what it says it holds (see `verify`).
-    #[error("{0}")]
-    Damaged(String),
-    /// Another registrar committed the same letter while this transaction was writing it: the
-    /// batch is rolled back, and registering it again finds the letter registered.
-    #[error("{0}")]
-    Conflict(String),
+    #[error(transparent)]
+    Damaged(#[from] Damage),
+    /// Another registrar committed the same letter (`subject`, now `number`) while this
+    /// transaction was writing it: the batch is rolled back, and registering it again finds the
+    /// letter registered.
+    #[error(
+        "the letter {subject:?} was registered as {number} by another registrar while this batch was written; \
+         the batch is rolled back and will find it registered"
+    )]
+    Conflict { subject: String, number: String },
     #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
     #[error(
@@ -43,6 +47,19 @@ pub enum StoreError {
          or create one with `chancery db migrate`"
     )]
     Missing { path: String, url: String },
+}
+
+/// Stored bytes that do not give what the register says they hold.
+#[derive(Debug, thiserror::Error)]
+pub enum Damage {
+    /// `of` names the document.
+    #[error("the stored message of {of}, which holds its attachments, is missing")]
+    StoredMessageMissing { of: String },
+    /// Reading the stored MIME (`what`: "attachment 2 of IN-2026-000001") did not finish.
+    #[error("decoding {what} failed: {source}")]
+    Undecodable { what: String, source: tokio::task::JoinError },
+    #[error("attachment {position} of {of} cannot be given out: {why}; run `chancery verify`")]
+    AttachmentMismatch { position: i64, of: String, why: String },
 }
 
 /// A well-formed request the register cannot carry out, with what it found. Chat and the

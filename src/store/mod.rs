@@ -56,7 +56,7 @@ pub use calendar::{Calendar, Scope};
 pub use copy::{CopyError, CopyReport, copy_register};
 pub use digest::Digests;
 pub use documents::{Acknowledgement, Documents, ThreadMember};
-pub use error::{Refusal, StoreError};
+pub use error::{Damage, Refusal, StoreError};
 pub use events::AnsweredEvents;
 pub use firing::FiringReport;
 pub use instances::{InstanceRecord, Instances, LeaseRecord};

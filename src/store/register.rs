@@ -314,11 +314,7 @@ async fn registered_meanwhile(tx: &mut Transaction<'static, Any>, arrivals: &[Ar
     if let Some(new) = new_letters.iter().find(|n| same_bytes.contains_key(&arrivals[n.index].letter.sha256)) {
         let letter = &arrivals[new.index].letter;
         let number = same_bytes.get(&letter.sha256).map(|s| s.number.as_str()).unwrap_or_default();
-        return Err(StoreError::Conflict(format!(
-            "the letter {:?} was registered as {number} by another registrar while this batch was written; \
-             the batch is rolled back and will find it registered",
-            letter.subject
-        )));
+        return Err(StoreError::Conflict { subject: letter.subject.clone(), number: number.to_string() });
     }
     let unflagged = |n: &NewLetter| !n.entry.flags.iter().any(|f| matches!(f, ReviewFlag::PossibleDuplicate { .. }));
     let message_ids: Vec<String> =
