@@ -7,8 +7,10 @@ use chrono::NaiveDate;
 
 use crate::core::agreement::{self, Agreement, Draft, ScheduledReminder, letter_numbers, new_agreement};
 use crate::core::dates::parse_date;
+use crate::core::markdown;
+use crate::core::reference::Reference;
 use crate::core::viewer::Role;
-use crate::store::AGREEMENT_REMINDERS;
+use crate::store::{AGREEMENT_REMINDERS, StoreError};
 
 use super::partner::known;
 use super::{Args, Call, CommandError, Outcome, Reply};
@@ -45,7 +47,8 @@ async fn add(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let partner = known(call, &handle).await?;
     let draft = Draft { partner: &partner.handle, kind: &kind, start, end, notice: notice.as_deref(), letters: &letters };
     let terms = new_agreement(draft, today).map_err(CommandError::refusal)?;
-    let id = call.store().agreements().add(call.reminder_policy(), &terms, call.actor(), call.now()).await?;
+    let added = call.store().agreements().add(call.reminder_policy(), &terms, call.actor(), call.now()).await;
+    let id = added.map_err(letter_not_held)?;
     let agreement = call.store().agreements().get(id).await?;
     Ok(Reply::new(format!("Agreement {id} is recorded.\n\n{}", card(call, &agreement).await?)))
 }
@@ -59,7 +62,12 @@ async fn renew(call: &Call<'_, '_>, mut args: Args) -> Outcome {
     let today = today(call);
     let end = date("end", &end, today)?;
     let letters = letter_numbers(&letters).map_err(CommandError::refusal)?;
-    let agreement = call.store().agreements().renew(call.reminder_policy(), id, end, &letters, call.actor(), today, call.now()).await?;
+    let agreement = call
+        .store()
+        .agreements()
+        .renew(call.reminder_policy(), id, end, &letters, call.actor(), today, call.now())
+        .await
+        .map_err(letter_not_held)?;
     let previous = agreement.renewal.as_ref().map(|r| format!(" (it was to end on {})", r.previous_end)).unwrap_or_default();
     Ok(Reply::new(format!(
         "Agreement {id} is renewed until {end}{previous}; its reminders are rescheduled.\n\n{}",
@@ -108,4 +116,14 @@ fn agreement_id(text: &str) -> Result<i64, CommandError> {
 
 fn today(call: &Call<'_, '_>) -> NaiveDate {
     call.now().with_timezone(&call.zone()).date_naive()
+}
+
+/// The documents an agreement names are its letters: a missing one is said so.
+fn letter_not_held(error: StoreError) -> CommandError {
+    match error {
+        StoreError::NotFound(Reference::Document(number)) => {
+            CommandError::NotFound(format!("There is no letter {} in the register.", markdown::literal(&number)))
+        }
+        other => other.into(),
+    }
 }
