@@ -414,6 +414,8 @@ mod tests {
             (Reference::Agreement(3), "There is no agreement 3."),
             (Reference::VisaCase(5), "There is no visa case 5."),
             (Reference::Reminder(8), "There is no reminder 8."),
+            (Reference::StoredMessage("IN-2026-000009".into()), "There is no stored message for IN-2026-000009."),
+            (Reference::AgendaItem { meeting: 4, position: 2 }, "There is no item 2 of meeting 4."),
         ];
         for (reference, sentence) in cases {
             assert_eq!(words(StoreError::NotFound(reference)), sentence);

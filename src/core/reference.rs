@@ -39,7 +39,7 @@ impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reference::Document(number) => write!(f, "document {number}"),
-            Reference::StoredMessage(of) => write!(f, "the stored message for {of}"),
+            Reference::StoredMessage(of) => write!(f, "stored message for {of}"),
             Reference::Attachment { of, position } => write!(f, "attachment {position} of {of}"),
             Reference::Agreement(id) => write!(f, "agreement {id}"),
             Reference::Partner(handle) => write!(f, "partner {handle}"),
