@@ -18,7 +18,7 @@ use crate::core::number::numbers_in;
 use crate::core::reference::Reference;
 use crate::core::template::Sentence;
 use crate::core::viewer::{Audience, Role, Viewer};
-use crate::store::{Store, StoreError};
+use crate::store::{Refusal, Store, StoreError};
 
 pub use args::Args;
 pub use catalog::{Catalog, CatalogError, CommandSpec, Example};
@@ -175,11 +175,29 @@ impl CommandError {
     }
 }
 
+/// A refusal whose names, handles and addresses (what people wrote, kept in the register) show
+/// as text in chat, never as markup; the rest of its words are the store's.
+fn names_as_text(refusal: Refusal) -> Refusal {
+    use markdown::literal;
+    match refusal {
+        Refusal::PartnerExists { handle, name } => Refusal::PartnerExists { handle: literal(&handle), name: literal(&name) },
+        Refusal::DomainTaken { domain, handle } => Refusal::DomainTaken { domain: literal(&domain), handle: literal(&handle) },
+        Refusal::PersonListed { email, handle, name } => {
+            Refusal::PersonListed { email: literal(&email), handle: literal(&handle), name: literal(&name) }
+        }
+        Refusal::ParticipantNotStaff(mxid) => Refusal::ParticipantNotStaff(literal(&mxid)),
+        Refusal::ReminderEnded { id, status, closed_by } => {
+            Refusal::ReminderEnded { id, status, closed_by: closed_by.as_deref().map(literal) }
+        }
+        other => other,
+    }
+}
+
 impl From<StoreError> for CommandError {
     fn from(error: StoreError) -> CommandError {
         match error {
             StoreError::NotFound(reference) => CommandError::not_held(&reference),
-            StoreError::Refused(refusal) => CommandError::Refused(refusal.to_string()),
+            StoreError::Refused(refusal) => CommandError::Refused(names_as_text(refusal).to_string()),
             other => CommandError::Internal(other.into()),
         }
     }
@@ -391,7 +409,6 @@ fn table_of(header: &[&str], rows: &[Vec<String>], cell: impl Fn(&str) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Refusal;
 
     fn words(error: StoreError) -> String {
         match CommandError::from(error) {
@@ -423,7 +440,7 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_reads_as_the_store_words_it() {
+    fn a_refusal_reads_as_the_store_words_it_with_names_as_text() {
         let cases = [
             (
                 Refusal::ChangedMeanwhile(Reference::VisaCase(2)),
@@ -435,6 +452,10 @@ mod tests {
                 "Reminder 3 has ended already (done by @a:uni.example).",
             ),
             (Refusal::ReminderEnded { id: 3, status: "done".into(), closed_by: None }, "Reminder 3 has ended already (done)."),
+            (
+                Refusal::PartnerExists { handle: "tu_wien".into(), name: "**TU** [Wien](https://evil.example)".into() },
+                "There is a partner tu\\_wien already: \\*\\*TU\\*\\* \\[Wien\\](https://evil.example).",
+            ),
         ];
         for (refusal, sentence) in cases {
             assert_eq!(words(StoreError::Refused(refusal)), sentence);
