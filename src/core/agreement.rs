@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 use super::markdown;
 use super::number::{NotARegistrationNumber, RegistrationNumber};
 use super::remind::{Kind, days_phrase};
+use super::template::capitalised;
 
 /// The notice period of an agreement added without `notice=`.
 pub const DEFAULT_NOTICE: Notice = Notice { count: 90, unit: NoticeUnit::Days };
@@ -393,10 +394,7 @@ pub struct ScheduledReminder {
 pub fn card(agreement: &Agreement, reminders: &[ScheduledReminder], today: NaiveDate, zone: Tz) -> String {
     let terms = &agreement.terms;
     let office_day = |at: DateTime<Utc>| at.with_timezone(&zone).date_naive();
-    let mut title = agreement.title();
-    if let Some(first) = title.get(..1) {
-        title = format!("{}{}", first.to_uppercase(), &title[1..]);
-    }
+    let title = capitalised(&agreement.title());
     let mut lines = vec![
         format!("**{}**", markdown::literal(&title)),
         String::new(),
