@@ -477,8 +477,18 @@ fn the_core_of_an_entry_cannot_be_edited_or_deleted_even_in_sql() {
         "UPDATE raw_messages SET document_id = document_id",
         "UPDATE attachments SET name = 'x'",
         "DELETE FROM history",
+        "DELETE FROM raw_messages",
+        "DELETE FROM attachments",
     ]);
-    let expected = ["cannot be edited", "never deleted", "cannot be edited", "cannot be edited", "append-only"];
+    let expected = [
+        "cannot be edited",
+        "never deleted",
+        "cannot be edited",
+        "cannot be edited",
+        "append-only",
+        "approved disposal",
+        "approved disposal",
+    ];
     for (result, why) in results.iter().zip(expected) {
         match result {
             Ok(rows) => panic!("the database allowed it ({rows} rows): {results:?}"),

@@ -282,6 +282,26 @@ fn require_unit(config: &Config, unit: &str) -> Result<()> {
     Ok(())
 }
 
+/// The member of the staff directory a command acts as (`--as MXID`): whose role is checked,
+/// and whom the history names.
+async fn acting_as(at: &Invocation<'_>, mxid: &str) -> Result<crate::core::viewer::StaffMember> {
+    match at.store.staff().find(mxid.trim()).await? {
+        Some(member) => Ok(member),
+        None => bail!("{} is not in the staff directory (chancery staff list shows who is)", mxid.trim()),
+    }
+}
+
+/// The file plan in force (`mail-rules/file-plan.toml`), after the register has been brought up
+/// to date with it: every document filed, the yearly cases closed whose cutoff has passed.
+async fn archive_in_force(at: &Invocation<'_>) -> Result<crate::core::archive::FilePlan> {
+    let Some(plan) = load_rules(at.config)?.and_then(|book| book.file_plan().cloned()) else {
+        bail!("there is no file plan: add file-plan.toml to {} (see mail-rules/README.md)", at.config.rules.dir.display());
+    };
+    let cutoff = at.config.archive.cutoff()?;
+    at.store.archive().catch_up(Some(&plan.default_class), cutoff, at.now).await?;
+    Ok(plan)
+}
+
 fn canonical_number(text: &str) -> Result<String> {
     match text.parse::<crate::core::number::RegistrationNumber>() {
         Ok(number) => Ok(number.to_string()),

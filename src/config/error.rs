@@ -50,6 +50,8 @@ pub enum ConfigError {
     Hours { hour: u32, digest_hour: u32 },
     #[error("reminders.visa_kinds is empty: list the visa kinds `!visa add` accepts")]
     NoVisaKinds,
+    #[error("archive.{0}")]
+    Cutoff(#[from] crate::core::archive::case::CutoffError),
     #[error("http.listen '{0}' is not an address and port such as 127.0.0.1:8080")]
     Listen(String),
     /// `http.public_url` as written, trimmed.
@@ -66,7 +68,7 @@ mod tests {
 
     #[test]
     fn each_problem_reads_as_it_always_has() {
-        let cases: [(ConfigError, &str); 19] = [
+        let cases: [(ConfigError, &str); 20] = [
             (ConfigError::NoFile("/etc/chancery.toml".into()), "config file /etc/chancery.toml does not exist"),
             (ConfigError::Unreadable("unknown field `hots`".into()), "configuration: unknown field `hots`"),
             (
@@ -110,6 +112,10 @@ mod tests {
             (ConfigError::DigestDay("someday".into()), "reminders.digest_day 'someday' is not a day of the week such as monday"),
             (ConfigError::Hours { hour: 24, digest_hour: 8 }, "reminders.hour (24) and reminders.digest_hour (8) are hours: 0 to 23"),
             (ConfigError::NoVisaKinds, "reminders.visa_kinds is empty: list the visa kinds `!visa add` accepts"),
+            (
+                ConfigError::Cutoff(crate::core::archive::case::CutoffError("02-29".into())),
+                "archive.cutoff must be a day of every year as MM-DD (e.g. \"12-31\"), not \"02-29\"",
+            ),
             (ConfigError::Listen("localhost".into()), "http.listen 'localhost' is not an address and port such as 127.0.0.1:8080"),
             (
                 ConfigError::PublicUrl("ftp://x".into()),

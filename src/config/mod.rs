@@ -3,9 +3,10 @@
 //!
 //! One file per section, or per pair of sections read together: `imap`, `smtp`, `matrix`,
 //! `assistant` (with `[university]`), `reminders`, `register` (with `[rules]` and
-//! `[database]`), `http` and `instance`. Here: the whole file, its loading and checks, and
+//! `[database]`), `http`, `instance` and `archive`. Here: the whole file, its loading and checks, and
 //! what the sections share (passwords, TLS modes, what counts as loopback).
 
+mod archive;
 mod assistant;
 mod error;
 mod http;
@@ -25,6 +26,7 @@ use serde::Deserialize;
 
 use crate::core::template::one_line;
 
+pub use archive::ArchiveConfig;
 pub use assistant::{AssistantConfig, UniversityConfig};
 pub use error::ConfigError;
 pub use http::HttpConfig;
@@ -62,6 +64,8 @@ pub struct Config {
     pub http: HttpConfig,
     #[serde(default)]
     pub instance: InstanceConfig,
+    #[serde(default)]
+    pub archive: ArchiveConfig,
 }
 
 /// A password that never prints: `Debug` and logs show only that one is set.
@@ -146,6 +150,7 @@ impl Config {
         self.reminders.check()?;
         self.http.check()?;
         self.instance.terms()?;
+        self.archive.cutoff()?;
         Ok(())
     }
 }

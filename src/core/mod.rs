@@ -3,6 +3,7 @@
 pub mod agreement;
 pub mod amend;
 pub mod announce;
+pub mod archive;
 pub mod bounce;
 pub mod calendar;
 pub mod confidentiality;

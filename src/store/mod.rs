@@ -7,6 +7,7 @@
 
 mod agreements;
 mod amend;
+mod archive;
 mod attachments;
 // The benchmarks' fills: no part of the product.
 #[cfg(feature = "bench")]
@@ -50,6 +51,7 @@ use crate::core::reference::Reference;
 use crate::core::time::stamp;
 
 pub use agreements::{AGREEMENT_REMINDERS, Agreements};
+pub use archive::{Archive, CatchUp};
 #[cfg(feature = "bench")]
 pub use bulk::FillError;
 pub use calendar::{Calendar, Scope};

@@ -24,7 +24,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
 use super::rows::{Cell, ONE_OFF_BYTES, insert_rows, release_bound_bytes};
-use super::{Arrival, Outcome, Result, StoreError, json, lock_counter, reminders};
+use super::{Arrival, Outcome, Result, StoreError, archive, json, lock_counter, reminders};
 use crate::core::bounce::{self, BounceInfo};
 use crate::core::due;
 use crate::core::effects;
@@ -166,6 +166,10 @@ pub(super) async fn register_incoming(
     drop(arrivals);
     insert_rows(tx, "history", HISTORY_COLUMNS, history_rows).await?;
     save_counter(tx, batch.direction, batch.year, last).await?;
+    if !new_letters.is_empty() {
+        let default_class = policy.rules.as_ref().and_then(|rules| rules.file_plan()).map(|plan| plan.default_class.as_str());
+        archive::file_unfiled(tx, default_class, now).await?;
+    }
     let outcomes = outcomes(slots, &new_letters, &numbers);
     Ok(Registered { outcomes, mail_queued: written.mail, room_queued: written.room, reminders_scheduled })
 }

@@ -1,7 +1,8 @@
 //! Routing rules: which unit a letter goes to, how it is classified, and what follows.
 //!
 //! Registry staff write the rules in `mail-rules/` (see `mail-rules/README.md`): `units.toml`
-//! lists the units, and every other `*.toml` file holds `[[rule]]`s, read in file-name order.
+//! lists the units, `file-plan.toml` the classes documents are filed under (`core::archive`), and
+//! every other `*.toml` file holds `[[rule]]`s, read in file-name order.
 //! A rule has conditions (all must hold) and actions. Every rule that matches applies its
 //! actions in order: a later rule overrides the unit, classification, deadline, acknowledgement,
 //! forwarding and notification of an earlier one, tags add up, confidentiality can only rise,
@@ -35,6 +36,7 @@ pub struct RuleBook {
     patterns: Vec<Pattern>,
     header_names: Vec<String>,
     index: engine::Index,
+    file_plan: Option<crate::core::archive::FilePlan>,
 }
 
 impl RuleBook {
@@ -55,12 +57,19 @@ impl RuleBook {
             patterns: parsed.patterns,
             header_names: parsed.header_names,
             index,
+            file_plan: parsed.file_plan,
         })
     }
 
     /// Decides where a letter goes and why.
     pub fn route(&self, letter: &Letter) -> Routing {
         engine::route(self, letter)
+    }
+
+    /// `file-plan.toml`: the classes, their retention, and the default class; `None` when the
+    /// folder has no plan (then documents are not filed into cases).
+    pub fn file_plan(&self) -> Option<&crate::core::archive::FilePlan> {
+        self.file_plan.as_ref()
     }
 
     pub fn units(&self) -> &[Unit] {

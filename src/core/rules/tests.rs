@@ -839,6 +839,7 @@ fn due_dates_skip_weekends() {
     assert_eq!(due_date(NaiveDate::MAX, 3), NaiveDate::MAX);
 }
 
+mod file_plan;
 mod starter;
 
 #[test]

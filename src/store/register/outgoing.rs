@@ -57,6 +57,9 @@ where
     }
     outbox::enqueue_in(tx, Some(id), &mail, now).await?;
     save_counter(tx, direction, year, last).await?;
+    // Into the answered letter's case, or its classification's yearly case; one with neither
+    // waits for the next catch-up, which knows the plan's default class.
+    crate::store::archive::file_unfiled(tx, None, now).await?;
     Ok(number_text)
 }
 

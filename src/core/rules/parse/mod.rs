@@ -5,12 +5,15 @@
 //! and all problems of all files are reported together.
 
 mod condition;
+mod file_plan;
 mod rule;
 mod units;
 
 use super::document::{Node, Value};
 use super::model::{Pattern, Rule, RuleError, Unit};
 use super::text;
+use crate::core::archive::FilePlan;
+use file_plan::{FILE_PLAN_FILE, read_file_plan};
 use rule::RuleReader;
 use units::read_units;
 
@@ -46,12 +49,15 @@ pub(super) struct Parsed {
     pub patterns: Vec<Pattern>,
     /// Header names conditions look at, as first written; `Field::Header(i)` indexes this.
     pub header_names: Vec<String>,
+    /// `file-plan.toml`, when the folder has one.
+    pub file_plan: Option<FilePlan>,
 }
 
 pub(super) fn parse_files(files: &[(String, String)]) -> Result<Parsed, Vec<RuleError>> {
     let mut files: Vec<&(String, String)> = files.iter().filter(|(name, _)| name.to_ascii_lowercase().ends_with(".toml")).collect();
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let (unit_files, rule_files): (Vec<_>, Vec<_>) = files.into_iter().partition(|(name, _)| base_name(name) == UNITS_FILE);
+    let (plan_files, rule_files): (Vec<_>, Vec<_>) = rule_files.into_iter().partition(|(name, _)| base_name(name) == FILE_PLAN_FILE);
 
     let mut errors = Vec::new();
     let mut units = Vec::new();
@@ -74,14 +80,21 @@ pub(super) fn parse_files(files: &[(String, String)]) -> Result<Parsed, Vec<Rule
         }
     }
 
-    let mut reader = RuleReader::new(known_units);
+    let (file_plan, known_classes) = match plan_files.first() {
+        Some((file, source)) => {
+            let (plan, codes) = read_file_plan(&mut Ctx { file, errors: &mut errors }, source);
+            (plan, Some(codes))
+        }
+        None => (None, None),
+    };
+    let mut reader = RuleReader::new(known_units, known_classes);
     for (file, source) in rule_files {
         let mut ctx = Ctx { file, errors: &mut errors };
         reader.read_file(&mut ctx, source);
     }
 
     if errors.is_empty() {
-        Ok(Parsed { units, rules: reader.rules, patterns: reader.patterns, header_names: reader.header_names })
+        Ok(Parsed { units, rules: reader.rules, patterns: reader.patterns, header_names: reader.header_names, file_plan })
     } else {
         errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         Err(errors)

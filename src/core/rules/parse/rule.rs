@@ -15,6 +15,8 @@ const MAX_DUE_DAYS: i64 = 400;
 pub(super) struct RuleReader {
     /// `None` when units.toml could not be read: then unit names are not checked.
     known_units: Option<HashSet<String>>,
+    /// The file plan's classes; `None` without a plan: then classifications are not checked.
+    known_classes: Option<HashSet<String>>,
     pub(super) rules: Vec<Rule>,
     /// Rule names seen, with where.
     names: HashMap<String, (String, usize)>,
@@ -25,9 +27,10 @@ pub(super) struct RuleReader {
 }
 
 impl RuleReader {
-    pub(super) fn new(known_units: Option<HashSet<String>>) -> RuleReader {
+    pub(super) fn new(known_units: Option<HashSet<String>>, known_classes: Option<HashSet<String>>) -> RuleReader {
         RuleReader {
             known_units,
+            known_classes,
             rules: Vec::new(),
             names: HashMap::new(),
             patterns: Vec::new(),
@@ -136,7 +139,16 @@ impl RuleReader {
                 }
                 actions.unit = Some(unit);
             }
-            "classification" => actions.classification = ctx.text(node, key).map(|c| c.trim().to_string()),
+            "classification" => {
+                let Some(code) = ctx.text(node, key).map(|c| c.trim().to_string()) else { return };
+                if let Some(known) = &self.known_classes
+                    && !known.contains(&code)
+                {
+                    ctx.error(node.line, format!("classification \"{code}\" is not a class of file-plan.toml"));
+                    return;
+                }
+                actions.classification = Some(code);
+            }
             "confidentiality" => {
                 let Some(text) = ctx.text(node, key) else { return };
                 match Confidentiality::parse(&text) {
