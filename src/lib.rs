@@ -86,6 +86,7 @@ pub mod imap;
 pub mod ingest;
 pub mod instance;
 pub mod matrix;
+pub mod package;
 pub mod report;
 pub mod rule_files;
 pub mod scheduler;

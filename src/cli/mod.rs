@@ -17,6 +17,7 @@ mod db;
 mod docs;
 mod ingest;
 mod outbox;
+mod package;
 mod register;
 mod reports;
 mod rooms;
@@ -39,6 +40,7 @@ use calendar::CalendarCommand;
 use db::DbCommand;
 use docs::DocsCommand;
 use outbox::OutboxCommand;
+use package::ArchiveCommand;
 use register::RegisterCommand;
 use reports::ReportCommand;
 use rooms::RoomCommand;
@@ -155,6 +157,9 @@ enum Command {
     /// the secret addresses of people's calendar feeds.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// The archive: packages for it.
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
 }
 
 /// One run of the command line on an opened register: what each subcommand is given.
@@ -223,6 +228,7 @@ fn open_mode(command: &Command) -> OpenMode {
         | Command::Send { .. }
         | Command::Staff(StaffCommand::Add { .. })
         | Command::Room(RoomCommand::Bind { .. })
+        | Command::Archive(ArchiveCommand::Import(_))
         | Command::Db(DbCommand::Migrate) => OpenMode::CreateIfMissing,
         _ => OpenMode::Existing,
     }
@@ -254,6 +260,7 @@ async fn dispatch(command: Command, at: &Invocation<'_>) -> Result<i32> {
         Command::Outbox { action: None, json, status } => outbox::list(at, json, status.as_deref(), out).await.map(|()| 0),
         Command::Rules(RulesCommand::Replay { since }) => rules::replay(at, &since, out).await.map(|()| 0),
         Command::Calendar(command) => calendar::run(at, command, out).await.map(|()| 0),
+        Command::Archive(command) => package::run(at, command, out).await,
         Command::Db(DbCommand::Migrate) => db::migrate(at, out).await.map(|()| 0),
         Command::Serve | Command::Chat { .. } => unreachable!("answered before the dispatch"),
         Command::Rules(RulesCommand::Check | RulesCommand::Test { .. }) | Command::Db(DbCommand::Copy { .. }) => {

@@ -78,6 +78,9 @@ pub enum Refusal {
     Assign(#[from] AssignError),
     #[error("{0}")]
     Amend(#[from] AmendError),
+    /// A package for the archive holds numbers the register has already: nothing was imported.
+    #[error("the register already holds {}: import into a register that does not hold the package's numbers", .0.join(", "))]
+    NumbersHeld(Vec<String>),
     /// Someone else changed it between reading and writing: nothing was written.
     #[error("{} was changed by someone else just now; look at it again and retry.", capitalised(&.0.to_string()))]
     ChangedMeanwhile(Reference),

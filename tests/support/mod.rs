@@ -6,6 +6,7 @@
 pub mod assistant;
 pub mod matrix;
 pub mod postgres;
+pub mod registry;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

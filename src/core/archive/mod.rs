@@ -6,6 +6,7 @@
 //! what happened to it.
 
 pub mod case;
+pub mod package;
 pub mod plan;
 
 pub use case::{CaseName, Clock, Cutoff, disposal_due};

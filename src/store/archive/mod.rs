@@ -1,13 +1,16 @@
 //! The archive's view of the store, `store.archive()`: case files, holds and disposal.
 //!
-//! `filing`: every document into a case, and the yearly cases closed at the cutoff.
+//! `filing`: every document into a case, and the yearly cases closed at the cutoff;
+//! `package`: documents read out for a package, and a package brought in (`Import`).
 
 mod filing;
+mod package;
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 
 pub(super) use filing::file_unfiled;
+pub use package::Import;
 
 use super::{Result, Store};
 use crate::core::archive::Cutoff;
@@ -15,7 +18,6 @@ use crate::core::archive::Cutoff;
 /// The archive's view of the store.
 pub struct Archive<'a> {
     store: &'a Store,
-    #[allow(dead_code)]
     pool: &'a AnyPool,
 }
 
