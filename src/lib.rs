@@ -66,6 +66,8 @@
 //! - `smtp/`: the SMTP adapter: sends the outbox with retries and backoff; composes MIME.
 //! - `rule_files`: reads `mail-rules/` and reloads it when staff edit it.
 //! - `ingest`: the file adapter: `.eml`, folders and mbox into the store.
+//! - `bagit/`: archive packages as BagIt 1.0 (RFC 8493): `BagWriter` streams files into a bag,
+//!   `validate` checks one and opens its files; `safe_component` makes outside file names safe.
 //! - `report`: what people read: tables, one document, the daily register.
 //! - `errors`: errors as people read them: one line, each cause once.
 //! - `config/`: the TOML file and `CHANCERY_<SECTION>__<KEY>` overrides, a file per section.
@@ -76,6 +78,7 @@
 // A number that does not fit is an error to handle, never a silent wrap: `try_from`, not `as`.
 #![deny(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_possible_wrap)]
 
+pub mod bagit;
 pub mod cli;
 pub mod commands;
 pub mod config;
