@@ -7,13 +7,11 @@
 
 mod support;
 
-use std::process::{Command, Output};
-
 use chrono::Datelike;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use support::registry::{Backend, Registry, backend, numbers, one_line_error};
-use support::{describe, sql};
+use support::registry::{Backend, Registry, numbers, one_line_error};
+use support::describe;
 
 // ---------------------------------------------------------------------------------------------
 // Letters.
