@@ -5,6 +5,7 @@
 
 use crate::core::agreement::AgreementError;
 use crate::core::amend::AmendError;
+use crate::core::archive::CaseError;
 use crate::core::due::DueError;
 use crate::core::meeting::MeetingError;
 use crate::core::outbound::{ComposeError, RetryError};
@@ -118,6 +119,9 @@ pub enum Refusal {
     PressReleaseMoved(i64),
     #[error("{0}")]
     Retry(#[from] RetryError),
+    /// A change to a case file the archive's rules refuse (`core::archive::rules`).
+    #[error("{}", Sentence(.0))]
+    Case(#[from] CaseError),
 }
 
 impl StoreError {
@@ -157,4 +161,15 @@ macro_rules! refused_by_the_core {
     )+};
 }
 
-refused_by_the_core!(AgreementError, UndoError, DueError, StatusError, AssignError, AmendError, RetryError, ComposeError, MeetingError);
+refused_by_the_core!(
+    AgreementError,
+    UndoError,
+    DueError,
+    StatusError,
+    AssignError,
+    AmendError,
+    RetryError,
+    ComposeError,
+    MeetingError,
+    CaseError
+);

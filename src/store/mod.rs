@@ -51,7 +51,7 @@ use crate::core::reference::Reference;
 use crate::core::time::stamp;
 
 pub use agreements::{AGREEMENT_REMINDERS, Agreements};
-pub use archive::{Archive, CatchUp};
+pub use archive::{Archive, CaseDocument, CaseEvent, CaseFile, CaseFilter, CaseRecord, CatchUp};
 #[cfg(feature = "bench")]
 pub use bulk::FillError;
 pub use calendar::{Calendar, Scope};

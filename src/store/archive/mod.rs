@@ -1,12 +1,15 @@
 //! The archive's view of the store, `store.archive()`: case files, holds and disposal.
 //!
 //! `filing`: every document into a case, and the yearly cases closed at the cutoff.
+//! `cases`: named cases opened, documents added to a case, cases shown, listed and closed.
 
+mod cases;
 mod filing;
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 
+pub use cases::{CaseDocument, CaseEvent, CaseFile, CaseFilter, CaseRecord};
 pub(super) use filing::file_unfiled;
 
 use super::{Result, Store};
