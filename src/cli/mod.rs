@@ -10,8 +10,10 @@
 //! - `outbox`: `send`, and the outbox with its retries.
 //! - `db`: migrations and the copy into PostgreSQL; `rules`: checking and trying the rules.
 //! - `calendar`: the calendar export and people's feed addresses.
+//! - `case`: case files: open, add, show, list, close.
 
 mod calendar;
+mod case;
 mod chat;
 mod db;
 mod docs;
@@ -36,6 +38,7 @@ use crate::service::load_rules;
 use crate::store::{OpenMode, Store};
 
 use calendar::CalendarCommand;
+use case::CaseCommand;
 use db::DbCommand;
 use docs::DocsCommand;
 use outbox::OutboxCommand;
@@ -155,6 +158,10 @@ enum Command {
     /// the secret addresses of people's calendar feeds.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Case files: every document is in one, its class's yearly case (03-02/2026) unless added
+    /// to a named case (03-02/2026-4). Yearly cases close by themselves at the cutoff.
+    #[command(subcommand)]
+    Case(CaseCommand),
 }
 
 /// One run of the command line on an opened register: what each subcommand is given.
@@ -254,6 +261,7 @@ async fn dispatch(command: Command, at: &Invocation<'_>) -> Result<i32> {
         Command::Outbox { action: None, json, status } => outbox::list(at, json, status.as_deref(), out).await.map(|()| 0),
         Command::Rules(RulesCommand::Replay { since }) => rules::replay(at, &since, out).await.map(|()| 0),
         Command::Calendar(command) => calendar::run(at, command, out).await.map(|()| 0),
+        Command::Case(command) => case::run(at, command, out).await.map(|()| 0),
         Command::Db(DbCommand::Migrate) => db::migrate(at, out).await.map(|()| 0),
         Command::Serve | Command::Chat { .. } => unreachable!("answered before the dispatch"),
         Command::Rules(RulesCommand::Check | RulesCommand::Test { .. }) | Command::Db(DbCommand::Copy { .. }) => {

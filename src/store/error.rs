@@ -119,9 +119,16 @@ pub enum Refusal {
     PressReleaseMoved(i64),
     #[error("{0}")]
     Retry(#[from] RetryError),
-    /// A change to a case file the archive's rules refuse (`core::archive::rules`).
+    /// A change to a case file the archive's rules refuse (`core::archive::rules`). Not its
+    /// `source`: the terminal's one line would say it twice, once as a sentence.
     #[error("{}", Sentence(.0))]
-    Case(#[from] CaseError),
+    Case(CaseError),
+}
+
+impl From<CaseError> for Refusal {
+    fn from(problem: CaseError) -> Refusal {
+        Refusal::Case(problem)
+    }
 }
 
 impl StoreError {
