@@ -9,7 +9,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::{Invocation, acting_as, archive_in_force, canonical_number, require_unit, write_json};
-use crate::core::archive::{CaseName, Class, FilePlan, Filing, Retention, rules};
+use crate::core::archive::{CaseName, Class, FilePlan, Filing, rules};
 use crate::core::time::local;
 use crate::core::viewer::Viewer;
 use crate::store::{CaseFile, CaseFilter, CaseRecord};
@@ -81,7 +81,16 @@ pub(super) async fn run(at: &Invocation<'_>, command: CaseCommand, out: &mut imp
         CaseCommand::Add { case, numbers, person } => add(at, &case, &numbers, &person, out).await,
         CaseCommand::Show { case, json } => show(at, &plan, &case, json, out).await,
         CaseCommand::List { code, open, closed, json } => {
-            let filter = CaseFilter { code, open: if open { Some(true) } else if closed { Some(false) } else { None } };
+            let filter = CaseFilter {
+                code,
+                open: if open {
+                    Some(true)
+                } else if closed {
+                    Some(false)
+                } else {
+                    None
+                },
+            };
             list(at, &plan, &filter, json, out).await
         }
         CaseCommand::Close { case, reason, person } => close(at, &plan, &case, reason.as_deref(), &person, out).await,
@@ -93,7 +102,13 @@ fn case_name(text: &str) -> Result<String> {
     Ok(text.parse::<CaseName>()?.to_string())
 }
 
-async fn open(at: &Invocation<'_>, plan: &FilePlan, (code, title, unit): (&str, &str, Option<&str>), person: &str, out: &mut impl Write) -> Result<()> {
+async fn open(
+    at: &Invocation<'_>,
+    plan: &FilePlan,
+    (code, title, unit): (&str, &str, Option<&str>),
+    person: &str,
+    out: &mut impl Write,
+) -> Result<()> {
     let member = acting_as(at, person).await?;
     let (class, title) = rules::new_case(plan, code, title)?;
     let unit = unit.map(str::trim).unwrap_or(&member.unit).to_string();
@@ -154,8 +169,8 @@ fn case_text(file: &CaseFile, class: Option<&Class>, zone: chrono_tz::Tz) -> Str
     let case = &file.case;
     let mut text = String::new();
     let _ = writeln!(text, "Case {}: {}", case.name, one_line(&title_of(case, class)));
-    let class_words = class.map(|c| format!("{} {} ({}, then {})", c.code, c.title, retention_words(c), c.action.as_str()));
-    let _ = writeln!(text, "Class:        {}", class_words.unwrap_or_else(|| format!("{} (not in the file plan)", case.code)));
+    let class_words = class.map(rules::class_words).unwrap_or_else(|| format!("{} (not in the file plan)", case.code));
+    let _ = writeln!(text, "Class:        {class_words}");
     let _ = writeln!(text, "Unit:         {}", case.unit.as_deref().unwrap_or("- (the registry)"));
     let _ = writeln!(text, "Opened:       {} by {}", local(&case.opened_at, zone), case.opened_by);
     match (&case.closed_on, &case.closed_by) {
@@ -187,23 +202,9 @@ fn title_of(case: &CaseRecord, class: Option<&Class>) -> String {
     case.title.clone().or_else(|| class.map(|c| c.title.clone())).unwrap_or_else(|| "-".into())
 }
 
-fn retention_words(class: &Class) -> String {
-    match class.retention {
-        Retention::Permanent => "kept permanently".into(),
-        retention => format!("kept {retention} from {}", if class.trigger == crate::core::archive::Trigger::Registered { "the last registration" } else { "closing" }),
-    }
-}
-
 /// When the case's retention ends and what happens then, in words.
 fn due_words(case: &CaseRecord, class: Option<&Class>, zone: chrono_tz::Tz) -> String {
-    let Some(class) = class else { return "unknown: its class is not in the file plan".into() };
-    if class.retention == Retention::Permanent {
-        return "never: kept permanently".into();
-    }
-    match case.disposal_due(class, zone) {
-        Some(day) => format!("due {day} ({})", class.action.as_str()),
-        None => "not yet due: its retention starts when it closes".into(),
-    }
+    rules::disposal_words(class, class.and_then(|class| case.disposal_due(class, zone)))
 }
 
 async fn list(at: &Invocation<'_>, plan: &FilePlan, filter: &CaseFilter, json: bool, out: &mut impl Write) -> Result<()> {

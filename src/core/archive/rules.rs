@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use super::case::{CaseName, Cutoff};
-use super::plan::{Class, FilePlan};
+use super::plan::{Class, FilePlan, Retention, Trigger};
 use crate::core::viewer::{Role, StaffMember};
 
 /// A case as these rules need to know it.
@@ -55,12 +55,14 @@ pub fn may_change(member: &StaffMember, case_unit: Option<&str>) -> bool {
     member.role.reaches(Role::Registrar) || (member.role == Role::Manager && case_unit == Some(member.unit.as_str()))
 }
 
-/// Refuses `member` unless they may change `case`.
+/// Refuses `member` unless they may change `case`. A yearly case holds a whole class's letters,
+/// whatever their units (its stored unit is only the first of them): only the registry changes it.
 pub fn check_may_change(member: &StaffMember, case: &CaseState) -> Result<(), CaseError> {
-    if may_change(member, case.unit.as_deref()) {
+    let unit = if case.name.sequence.is_some() { case.unit.as_deref() } else { None };
+    if may_change(member, unit) {
         Ok(())
     } else {
-        Err(CaseError::NotAllowed { case: case.name.to_string(), unit: case.unit.clone() })
+        Err(CaseError::NotAllowed { case: case.name.to_string(), unit: unit.map(str::to_string) })
     }
 }
 
@@ -128,10 +130,35 @@ pub fn check_close(case: &CaseState, cutoff: Cutoff) -> Result<(), CaseError> {
     Ok(())
 }
 
+/// A class as a case shows it: `03-01 Invoices and payments (kept 10y from closing, then
+/// destroy)`.
+pub fn class_words(class: &Class) -> String {
+    let kept = match class.retention {
+        Retention::Permanent => "kept permanently".to_string(),
+        retention => {
+            let from = if class.trigger == Trigger::Registered { "the last registration" } else { "closing" };
+            return format!("{} {} (kept {retention} from {from}, then {})", class.code, class.title, class.action.as_str());
+        }
+    };
+    format!("{} {} ({kept})", class.code, class.title)
+}
+
+/// When a case's retention ends (`due`, from `disposal_due`) and what happens then, in words.
+pub fn disposal_words(class: Option<&Class>, due: Option<NaiveDate>) -> String {
+    let Some(class) = class else { return "unknown: its class is not in the file plan".into() };
+    if class.retention == Retention::Permanent {
+        return "never: kept permanently".into();
+    }
+    match due {
+        Some(day) => format!("due {day} ({})", class.action.as_str()),
+        None => "not yet due: its retention starts when it closes".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::archive::plan::{Action, Retention, Trigger};
+    use crate::core::archive::plan::Action;
     use crate::core::confidentiality::Confidentiality;
 
     fn member(role: Role, unit: &str) -> StaffMember {
@@ -164,7 +191,7 @@ mod tests {
         }
         let refused = check_may_change(&member(Role::Staff, "hr"), &case("03-02/2026-1", Some("finance"))).unwrap_err();
         assert_eq!(refused.to_string(), "only registrars, admins and the managers of finance may change case 03-02/2026-1");
-        let yearly = check_may_change(&member(Role::Manager, "finance"), &case("03-02/2026", None)).unwrap_err();
+        let yearly = check_may_change(&member(Role::Manager, "finance"), &case("03-02/2026", Some("finance"))).unwrap_err();
         assert_eq!(yearly.to_string(), "only registrars and admins may change case 03-02/2026");
     }
 
@@ -224,5 +251,11 @@ mod tests {
         assert_eq!(new_case(&plan, " 01-01 ", "  "), Err(CaseError::NoTitle));
         let (class, title) = new_case(&plan, "01-01", " Visit of\nthe  minister ").unwrap();
         assert_eq!((class.code.as_str(), title.as_str()), ("01-01", "Visit of the minister"));
+        assert_eq!(class_words(class), "01-01 Ministry (kept 10y from closing, then transfer)");
+        assert_eq!(disposal_words(Some(class), None), "not yet due: its retention starts when it closes");
+        assert_eq!(disposal_words(Some(class), Some(day(2037, 1, 1))), "due 2037-01-01 (transfer)");
+        let permanent = Class { retention: Retention::Permanent, ..class.clone() };
+        assert_eq!(class_words(&permanent), "01-01 Ministry (kept permanently)");
+        assert_eq!(disposal_words(Some(&permanent), None), "never: kept permanently");
     }
 }
