@@ -25,6 +25,10 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let name = case_name(&args.word("CASE")?)?;
             args.finish()?;
             let file = call.store().archive().show(&name, call.viewer).await?;
+            // A restricted subject shown is a disclosure, recorded as a card's is.
+            for document in file.documents.iter().filter(|d| d.disclosed) {
+                call.store().record_disclosure(&document.number, call.actor(), call.now()).await?;
+            }
             Ok(Reply::new(card(call, plan, &file)))
         }
         "close" => close(call, plan, args).await,

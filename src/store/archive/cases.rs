@@ -14,7 +14,7 @@ use crate::core::archive::rules::{self, CaseState, Filing};
 use crate::core::archive::{CaseName, Class, Clock, Cutoff, Retention, disposal_due};
 use crate::core::reference::Reference;
 use crate::core::time::{parse_stamp, stamp};
-use crate::core::viewer::{Restriction, StaffMember, Viewer};
+use crate::core::viewer::{Restriction, Sight, StaffMember, Viewer};
 
 /// A case file with its figures.
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +61,10 @@ pub struct CaseDocument {
     /// The disposal decision that erased its content, if one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disposed_by: Option<String>,
+    /// A restricted subject shown to the viewer: the showing is to be recorded
+    /// (`Store::record_disclosure`), as a card's is.
+    #[serde(skip)]
+    pub disclosed: bool,
 }
 
 /// A line of a case's history (`case_events`).
@@ -228,6 +232,7 @@ impl Archive<'_> {
             .iter()
             .map(|row| {
                 let (subject, confidentiality, unit): (String, String, String) = (row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
+                let sight = viewer.sight(Restriction::stored(&confidentiality, &unit));
                 let subject = viewer.subject(Restriction::stored(&confidentiality, &unit), &subject).into_owned();
                 Ok(CaseDocument {
                     number: row.try_get(0)?,
@@ -237,6 +242,7 @@ impl Archive<'_> {
                     unit,
                     size: row.try_get(6)?,
                     disposed_by: row.try_get(7)?,
+                    disclosed: sight == (Sight::Full { disclosed: true }),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
