@@ -113,6 +113,10 @@ async fn serve_closes_a_past_years_cases_as_of_their_cutoff_once_even_with_two_i
     let log = std::fs::read_to_string(dir.path().join("serve-a.log")).unwrap_or_default();
     assert!(closed, "the 2025 cases closed; log: {log}");
     assert!(log.contains("filing documents into cases"), "{log}");
+    if postgres {
+        let other = std::fs::read_to_string(dir.path().join("serve-b.log")).unwrap_or_default();
+        assert!(other.contains("filing documents into cases"), "the second instance caught up too: {other}");
+    }
 
     for name in ["03-02/2025", "07-01/2025"] {
         let file = store.archive().show(name, &Viewer::console_list()).await.unwrap();
@@ -195,6 +199,8 @@ async fn a_named_case_is_opened_filled_shown_listed_and_closed_by_those_who_may(
     let filed = erasmus["history"].as_array().unwrap().iter().find(|h| h["action"] == "filed").expect("a 'filed' history line");
     assert_eq!((filed["old_value"].as_str(), filed["new_value"].as_str()), (Some("05-02/2026"), Some(named.as_str())));
     assert_eq!(filed["actor"], serde_json::json!(manager));
+    let shown = chancery_command(dir, url).args(["docs", "show", "IN-2026-000001"]).output().unwrap();
+    assert!(stdout(&shown).contains(&format!("Case:            {named}\n")), "{}", describe(&shown));
 
     let shown = json(&case(dir, url, &["show", &named, "--json"]));
     assert_eq!(shown["documents"], serde_json::json!(3));
