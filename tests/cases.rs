@@ -128,6 +128,12 @@ async fn serve_closes_a_past_years_cases_as_of_their_cutoff_once_even_with_two_i
         assert_eq!(closings[0].at, "2025-12-31T20:00:00.000000Z");
     }
     assert_eq!(closed_on(&store, "03-02/2026").await, None, "this year's case stays open");
+    // What a closed case holds stays there: moving it to a named case is refused, naming both.
+    let registrar = seed::staff().into_iter().find(|m| m.id == seed::REGISTRAR).unwrap();
+    let class = plan().class("03-02").unwrap().clone();
+    let named = store.archive().open_case(&class, "Audit", Some("finance"), &registrar, Utc::now()).await.unwrap();
+    let refused = store.archive().add(&named, &["IN-2025-000001".to_string()], &registrar, Utc::now()).await.unwrap_err();
+    assert_eq!(refused.to_string(), "IN-2025-000001 is in case 03-02/2025, which is closed (since 2025-12-31); it stays there.");
     let due = store.archive().case("03-02/2025").await.unwrap();
     assert_eq!(due.disposal_due(plan().class("03-02").unwrap(), chrono_tz::Asia::Baku).map(|d| d.to_string()), Some("2035-12-31".into()));
     store.close().await;
