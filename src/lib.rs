@@ -35,13 +35,15 @@
 //!   - `reference`: what a request names in the register (a document, an agreement, …), for
 //!     the store to say which one it did not find; each adapter words it for its readers.
 //!   - `archive/`: the file plan (`plan`: classes, retention, trigger, action) and case files
-//!     (`case`: names, the yearly cutoff, when a case's retention ends).
+//!     (`case`: names, the yearly cutoff, when a case's retention ends; `rules`: who may change
+//!     a case and what a case refuses).
 //!   - `markdown`: text from outside (subjects, names, what staff typed) as Markdown that shows
 //!     exactly that text; every reply and card puts such text through it.
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
 //!   registration, the search index, `copy` (a SQLite register into PostgreSQL), `queue` (what
 //!   the two outboxes share: claims, leases, retries), `waker` (a commit wakes who sends it),
-//!   `archive/` (`store.archive()`: filing every document into a case, closing yearly cases),
+//!   `archive/` (`store.archive()`: filing every document into a case, closing yearly cases;
+//!   named cases opened, filled, shown, listed and closed),
 //!   `bulk/` (the benchmarks' fills, only with the `bench` feature), and one view per area (`store.staff()`, `store.documents()`,
 //!   `store.partners()`, `store.press()`, `store.visas()`, `store.outbox()`,
 //!   `store.room_messages()`, `store.reminders()`, `store.agreements()`, `store.meetings()`,
@@ -59,7 +61,8 @@
 //! - `instance`: this `serve` among several on one register: its heartbeat, and the leases it
 //!   takes and renews (the mailbox's), with the deadline its workers stop at.
 //! - `status`: `chancery status`: the instances, what each holds, the backlog and the outbox.
-//! - `scheduler`: sleeps until the next reminder is due, fires it (once), sleeps again.
+//! - `scheduler`: sleeps until the next reminder is due, fires it (once), sleeps again; beside
+//!   it the archive's clock files documents and closes yearly cases at the cutoff.
 //! - `imap/`: the IMAP adapter: connect (TLS, STARTTLS), catch up, IDLE, mark on the server;
 //!   batches planned, registered beside the session (`registrar`).
 //! - `http`: the HTTP adapter: each person's calendar feed of deadlines, by its secret address.

@@ -166,6 +166,7 @@ pub fn document_text(d: &DocumentRecord, zone: chrono_tz::Tz) -> String {
     let _ = writeln!(out, "Registered:      {}", local(&d.registered_at, zone));
     let _ = writeln!(out, "Unit:            {}", d.unit);
     let _ = writeln!(out, "Classification:  {}", d.classification.as_deref().unwrap_or("-"));
+    let _ = writeln!(out, "Case:            {}", d.case.as_deref().unwrap_or("-"));
     let _ = writeln!(out, "Confidentiality: {}", d.confidentiality);
     if !d.tags.is_empty() {
         let _ = writeln!(out, "Tags:            {}", d.tags.join(", "));
@@ -389,6 +390,7 @@ mod tests {
             assignee: None,
             acknowledged_at: None,
             acknowledged_by: None,
+            case: None,
             history: None,
         }
     }

@@ -8,6 +8,11 @@
 //! outboxes, which retry. A firing claims nothing beyond its own transaction (the row is moved on
 //! in the transaction that writes the messages), so an instance killed mid-firing leaves no claim
 //! for the others to wait out: its transaction rolls back and the step fires at their next look.
+//!
+//! Beside it, the archive's clock (`CaseCloser`): it files what is not in a case yet and closes
+//! the yearly cases at the cutoff, at start, at every cutoff and hourly in between (outgoing
+//! letters without a classification wait for it). Closing is exactly once across instances
+//! (`store/archive/filing.rs`).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,8 +22,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
 
+use crate::core::archive::Cutoff;
 use crate::core::remind::Policy;
-use crate::store::{FiringReport, Store};
+use crate::store::{CatchUp, FiringReport, Store};
 
 /// Reminders fired in one transaction; a wake-up with more due fires batch after batch.
 const BATCH: u32 = 100;
@@ -173,6 +179,80 @@ impl<R: DueReminders> Scheduler<R> {
     }
 }
 
+/// How often the archive's clock files what is not in a case yet, between cutoffs.
+const FILING_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// What the archive's clock needs of the store: `Archive::catch_up` in service, a list in tests.
+pub trait ArchiveCatchUp: Send + Sync + 'static {
+    /// Files what is not in a case and closes the yearly cases whose cutoff has passed by `now`.
+    fn catch_up(&self, now: DateTime<Utc>) -> impl Future<Output = crate::store::Result<CatchUp>> + Send;
+}
+
+/// The store with the file plan's default class and the cutoff, as `serve` started with them.
+pub struct FilingStore {
+    pub store: Store,
+    pub default_class: String,
+    pub cutoff: Cutoff,
+}
+
+impl ArchiveCatchUp for FilingStore {
+    async fn catch_up(&self, now: DateTime<Utc>) -> crate::store::Result<CatchUp> {
+        self.store.archive().catch_up(Some(&self.default_class), self.cutoff, now).await
+    }
+}
+
+/// The archive's clock of one instance: sleeps until the next cutoff or an hour, whichever
+/// comes first, and catches up.
+pub struct CaseCloser<A: ArchiveCatchUp = FilingStore> {
+    archive: A,
+    clock: Arc<dyn Clock>,
+    cutoff: Cutoff,
+    zone: chrono_tz::Tz,
+}
+
+impl<A: ArchiveCatchUp> CaseCloser<A> {
+    pub fn new(archive: A, clock: Arc<dyn Clock>, cutoff: Cutoff, zone: chrono_tz::Tz) -> CaseCloser<A> {
+        CaseCloser { archive, clock, cutoff, zone }
+    }
+
+    /// Catches up at start, then at every cutoff and hourly, until `stopped` turns true.
+    pub async fn run(self, mut stopped: watch::Receiver<bool>) -> anyhow::Result<()> {
+        loop {
+            let now = self.clock.now();
+            let pause = match self.archive.catch_up(now).await {
+                Ok(done) => {
+                    if !done.closed.is_empty() {
+                        info!(cases = %done.closed.join(", "), "yearly cases closed at the cutoff");
+                    }
+                    if done.filed > 0 {
+                        info!(documents = done.filed, "documents filed into their cases");
+                    }
+                    self.sleep_for(now)
+                }
+                Err(error) => {
+                    warn!(error = %crate::errors::one_line(&error), "the archive could not catch up; trying again shortly");
+                    PAUSE_AFTER_ERROR
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = stopped.changed() => return Ok(()),
+            }
+            if *stopped.borrow() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Until the next cutoff, at most `FILING_INTERVAL`.
+    fn sleep_for(&self, now: DateTime<Utc>) -> Duration {
+        match self.cutoff.next_closing(now, self.zone) {
+            Some(at) => (at - now).to_std().unwrap_or(Duration::ZERO).min(FILING_INTERVAL),
+            None => FILING_INTERVAL,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Mutex, OnceLock};
@@ -291,5 +371,39 @@ mod tests {
         let after = board.wake_ups.load(std::sync::atomic::Ordering::SeqCst);
         assert!((360..=361).contains(&(after - before)), "{} wake-ups in an idle hour", after - before);
         stop.send_replace(true);
+    }
+
+    /// Catch-ups in memory: when each came, by the closer's clock.
+    #[derive(Default)]
+    struct Ledger {
+        calls: Mutex<Vec<DateTime<Utc>>>,
+    }
+
+    impl ArchiveCatchUp for Arc<Ledger> {
+        async fn catch_up(&self, now: DateTime<Utc>) -> crate::store::Result<CatchUp> {
+            self.calls.lock().unwrap().push(now);
+            Ok(CatchUp::default())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_archive_catches_up_at_start_at_the_cutoff_to_the_second_and_hourly() {
+        // 19:30 UTC on 31 December: the cutoff day ends at 20:00 UTC in Baku (UTC+4).
+        let start = DateTime::parse_from_rfc3339("2026-12-31T19:30:00Z").unwrap().with_timezone(&Utc);
+        let closes = Cutoff::default().closes_at(2026, chrono_tz::Asia::Baku).unwrap();
+        let ledger = Arc::new(Ledger::default());
+        let closer =
+            CaseCloser::new(Arc::clone(&ledger), Arc::new(TokioClock::starting_at(start)), Cutoff::default(), chrono_tz::Asia::Baku);
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(closer.run(stopped));
+        tokio::time::sleep(Duration::from_secs(29 * 60 + 59)).await;
+        assert_eq!(*ledger.calls.lock().unwrap(), [start], "only at start before the cutoff");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(*ledger.calls.lock().unwrap(), [start, closes], "at the cutoff itself");
+        tokio::time::sleep(Duration::from_secs(2 * 3600)).await;
+        let calls = ledger.calls.lock().unwrap().clone();
+        assert_eq!(calls[2..], [closes + chrono::Duration::hours(1), closes + chrono::Duration::hours(2)], "then hourly");
+        stop.send_replace(true);
+        task.await.unwrap().unwrap();
     }
 }

@@ -17,7 +17,7 @@ use crate::imap::Listener;
 use crate::instance::{LeaseWatch, Presence};
 use crate::matrix::{Assistant, AssistantParts};
 use crate::rule_files::{self, LiveRules, PolicySource};
-use crate::scheduler::{FiringStore, Scheduler, SystemClock};
+use crate::scheduler::{CaseCloser, FilingStore, FiringStore, Scheduler, SystemClock};
 use crate::smtp::Dispatcher;
 use crate::store::Store;
 
@@ -44,6 +44,7 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
     tokio::spawn(store.clone().index_in_background(stopped.clone()));
     let reminders = Arc::new(reminder_policy(&config, rules.as_ref())?);
     start_senders_and_answerers(&config, &store, rules.as_ref(), &reminders, presence.name(), &mut tasks, &stopped).await?;
+    start_case_closer(&config, &store, rules.as_ref(), &mut tasks, &stopped)?;
     // The rule files are watched whenever rules are loaded, IMAP or not: a broken edit reaches
     // the admin room (and the log) as soon as it is saved, not when intake next runs.
     let live_rules = rules.map(|book| watch_rules(&config, &store, book, &stopped));
@@ -130,6 +131,26 @@ async fn start_senders_and_answerers(
     Ok(())
 }
 
+/// The archive's clock, when the rules have a file plan: what is not in a case yet is filed,
+/// and the yearly cases close at the cutoff, by every instance (each case closes once). The
+/// plan's default class is the one in force at start.
+fn start_case_closer(
+    config: &Config,
+    store: &Store,
+    rules: Option<&RuleBook>,
+    tasks: &mut Tasks,
+    stopped: &watch::Receiver<bool>,
+) -> Result<()> {
+    let Some(plan) = rules.and_then(RuleBook::file_plan) else { return Ok(()) };
+    let cutoff = config.archive.cutoff()?;
+    let filing = FilingStore { store: store.clone(), default_class: plan.default_class.clone(), cutoff };
+    let closer = CaseCloser::new(filing, Arc::new(SystemClock), cutoff, store.zone());
+    info!(cutoff = %cutoff, "filing documents into cases; yearly cases close at the cutoff");
+    let stopped = stopped.clone();
+    tasks.spawn(async move { closer.run(stopped).await });
+    Ok(())
+}
+
 /// The rules in force, reloaded when their files change; errors go to the admin room too.
 fn watch_rules(config: &Config, store: &Store, book: RuleBook, stopped: &watch::Receiver<bool>) -> Arc<LiveRules> {
     info!(dir = %config.rules.dir.display(), rules = book.rule_count(), units = book.units().len(), "rules in force");
@@ -199,6 +220,8 @@ pub fn assistant_parts(config: &Config, rules: Option<&RuleBook>, reminders: Pol
         visa_kinds: crate::core::visa::VisaKinds::new(config.reminders.visa_kinds.clone()),
         http: config.http.clone(),
         reminders,
+        file_plan: rules.and_then(|book| book.file_plan().cloned()),
+        cutoff: config.archive.cutoff()?,
     };
     let unit_rooms = rules
         .map(|book| book.units().iter().filter(|u| !u.room.is_empty()).map(|u| (u.id.clone(), u.room.clone())).collect())

@@ -10,8 +10,10 @@
 //! - `outbox`: `send`, and the outbox with its retries.
 //! - `db`: migrations and the copy into PostgreSQL; `rules`: checking and trying the rules.
 //! - `calendar`: the calendar export and people's feed addresses.
+//! - `case`: case files: open, add, show, list, close.
 
 mod calendar;
+mod case;
 mod chat;
 mod db;
 mod docs;
@@ -37,6 +39,7 @@ use crate::service::load_rules;
 use crate::store::{OpenMode, Store};
 
 use calendar::CalendarCommand;
+use case::CaseCommand;
 use db::DbCommand;
 use docs::DocsCommand;
 use outbox::OutboxCommand;
@@ -160,6 +163,10 @@ enum Command {
     /// The archive: packages for it.
     #[command(subcommand)]
     Archive(ArchiveCommand),
+    /// Case files: every document is in one, its class's yearly case (03-02/2026) unless added
+    /// to a named case (03-02/2026-4). Yearly cases close by themselves at the cutoff.
+    #[command(subcommand)]
+    Case(CaseCommand),
 }
 
 /// One run of the command line on an opened register: what each subcommand is given.
@@ -261,6 +268,7 @@ async fn dispatch(command: Command, at: &Invocation<'_>) -> Result<i32> {
         Command::Rules(RulesCommand::Replay { since }) => rules::replay(at, &since, out).await.map(|()| 0),
         Command::Calendar(command) => calendar::run(at, command, out).await.map(|()| 0),
         Command::Archive(command) => package::run(at, command, out).await,
+        Command::Case(command) => case::run(at, command, out).await.map(|()| 0),
         Command::Db(DbCommand::Migrate) => db::migrate(at, out).await.map(|()| 0),
         Command::Serve | Command::Chat { .. } => unreachable!("answered before the dispatch"),
         Command::Rules(RulesCommand::Check | RulesCommand::Test { .. }) | Command::Db(DbCommand::Copy { .. }) => {

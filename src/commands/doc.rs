@@ -215,6 +215,9 @@ fn card_text(
         );
     }
     let _ = writeln!(out, "- Registered: {}", local(&d.registered_at, zone));
+    if let Some(case) = &d.case {
+        let _ = writeln!(out, "- Case: {}", markdown::literal(case));
+    }
     if let Some(due) = &d.due_on {
         let late = days_overdue(due, &d.status, today).map(|days| format!(" (overdue by {days} day{})", if days == 1 { "" } else { "s" }));
         let _ = writeln!(out, "- Due: {due}{}", late.unwrap_or_default());
@@ -323,6 +326,7 @@ pub(super) mod tests {
             assignee: None,
             acknowledged_at: None,
             acknowledged_by: None,
+            case: None,
             history: Some(vec![
                 entry("registered", None),
                 entry("note", Some("Mammadov's transfer")),

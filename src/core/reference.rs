@@ -32,6 +32,8 @@ pub enum Reference {
     StaffMember(String),
     /// A mail in the outbox, by its id.
     OutboxMail(i64),
+    /// A case file, by its name (`03-02/2026`, `03-02/2026-4`).
+    Case(String),
 }
 
 /// The reference as a noun phrase: "document IN-2026-000001", "item 2 of meeting 4".
@@ -50,6 +52,7 @@ impl fmt::Display for Reference {
             Reference::Reminder(id) => write!(f, "reminder {id}"),
             Reference::StaffMember(mxid) => write!(f, "{mxid}"),
             Reference::OutboxMail(id) => write!(f, "mail {id}"),
+            Reference::Case(name) => write!(f, "case {name}"),
         }
     }
 }

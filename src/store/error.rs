@@ -5,6 +5,7 @@
 
 use crate::core::agreement::AgreementError;
 use crate::core::amend::AmendError;
+use crate::core::archive::CaseError;
 use crate::core::due::DueError;
 use crate::core::meeting::MeetingError;
 use crate::core::outbound::{ComposeError, RetryError};
@@ -121,6 +122,16 @@ pub enum Refusal {
     PressReleaseMoved(i64),
     #[error("{0}")]
     Retry(#[from] RetryError),
+    /// A change to a case file the archive's rules refuse (`core::archive::rules`). Not its
+    /// `source`: the terminal's one line would say it twice, once as a sentence.
+    #[error("{}", Sentence(.0))]
+    Case(CaseError),
+}
+
+impl From<CaseError> for Refusal {
+    fn from(problem: CaseError) -> Refusal {
+        Refusal::Case(problem)
+    }
 }
 
 impl StoreError {
@@ -160,4 +171,15 @@ macro_rules! refused_by_the_core {
     )+};
 }
 
-refused_by_the_core!(AgreementError, UndoError, DueError, StatusError, AssignError, AmendError, RetryError, ComposeError, MeetingError);
+refused_by_the_core!(
+    AgreementError,
+    UndoError,
+    DueError,
+    StatusError,
+    AssignError,
+    AmendError,
+    RetryError,
+    ComposeError,
+    MeetingError,
+    CaseError
+);

@@ -51,7 +51,7 @@ use crate::core::reference::Reference;
 use crate::core::time::stamp;
 
 pub use agreements::{AGREEMENT_REMINDERS, Agreements};
-pub use archive::{Archive, CatchUp, Import};
+pub use archive::{Archive, CaseDocument, CaseEvent, CaseFile, CaseFilter, CaseRecord, CatchUp, Import};
 #[cfg(feature = "bench")]
 pub use bulk::FillError;
 pub use calendar::{Calendar, Scope};
@@ -363,7 +363,7 @@ impl Store {
             "SELECT d.id, d.number, d.direction, d.status, d.unit, d.classification, d.confidentiality, d.subject, \
              d.from_json, d.to_json, d.cc_json, d.message_id, d.sha256, d.size, d.sent_at, d.received_at, d.registered_at, \
              COALESCE(t.number, d.number), d.flags_json, d.source, d.annul_reason, d.routing_json, d.tags_json, d.due_on, \
-             d.assignee, d.acknowledged_at, d.acknowledged_by \
+             d.assignee, d.acknowledged_at, d.acknowledged_by, (SELECT c.name FROM cases c WHERE c.id = d.case_id) \
              FROM documents d LEFT JOIN documents t ON t.id = d.thread_id WHERE {clause} ORDER BY d.id"
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));

@@ -80,6 +80,9 @@ pub struct DocumentRecord {
     pub acknowledged_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryEntry>>,
+    /// The case file it is filed in (`03-02/2026`), once filed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
 }
 
 /// Which documents `list` returns.
@@ -137,6 +140,7 @@ pub(super) fn document_from_row(row: &AnyRow) -> Result<DocumentRecord> {
         acknowledged_at: row.try_get(25)?,
         acknowledged_by: row.try_get(26)?,
         history: None,
+        case: row.try_get(27)?,
     })
 }
 

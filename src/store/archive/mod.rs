@@ -1,14 +1,17 @@
 //! The archive's view of the store, `store.archive()`: case files, holds and disposal.
 //!
 //! `filing`: every document into a case, and the yearly cases closed at the cutoff;
+//! `cases`: named cases opened, documents added to a case, cases shown, listed and closed;
 //! `package`: documents read out for a package, and a package brought in (`Import`).
 
+mod cases;
 mod filing;
 mod package;
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 
+pub use cases::{CaseDocument, CaseEvent, CaseFile, CaseFilter, CaseRecord};
 pub(super) use filing::file_unfiled;
 pub use package::Import;
 
