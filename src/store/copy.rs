@@ -315,6 +315,9 @@ async fn check_target_empty(target: &mut AnyConnection, ours: &HashSet<String>) 
     if !foreign.is_empty() {
         return Err(CopyError::TargetHoldsOtherTables { tables: foreign });
     }
+    // A non-empty register is named by its documents, what people know it by, before the
+    // tables filled beside them (cases, domains).
+    present.sort_by_key(|table| table != "documents");
     for table in present {
         // A letter's filings under its domains exist only beside the letter: the letters are
         // named instead, as what people know the register by.
