@@ -156,6 +156,9 @@ pub fn document_text(d: &DocumentRecord, zone: chrono_tz::Tz) -> String {
     if let Some(reason) = &d.annul_reason {
         let _ = writeln!(out, "ANNULLED: {reason}");
     }
+    if let Some(disposed) = &d.disposed {
+        let _ = writeln!(out, "DISPOSED: {} (its content was erased; the entry stays)", disposed.line());
+    }
     let _ = writeln!(out, "Subject:         {}", d.subject);
     let _ = writeln!(out, "From:            {}", people(&d.from));
     let _ = writeln!(out, "To:              {}", people(&d.to));
@@ -390,6 +393,7 @@ mod tests {
             acknowledged_at: None,
             acknowledged_by: None,
             history: None,
+            disposed: None,
         }
     }
 

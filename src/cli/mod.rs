@@ -10,11 +10,15 @@
 //! - `outbox`: `send`, and the outbox with its retries.
 //! - `db`: migrations and the copy into PostgreSQL; `rules`: checking and trying the rules.
 //! - `calendar`: the calendar export and people's feed addresses.
+//! - `holds`: holds on cases, documents and classes; `archive`: what is due, disposal
+//!   decisions, their certificates, reviews.
 
+mod archive;
 mod calendar;
 mod chat;
 mod db;
 mod docs;
+mod holds;
 mod ingest;
 mod outbox;
 mod register;
@@ -35,9 +39,11 @@ use crate::config::Config;
 use crate::service::load_rules;
 use crate::store::{OpenMode, Store};
 
+use archive::ArchiveCommand;
 use calendar::CalendarCommand;
 use db::DbCommand;
 use docs::DocsCommand;
+use holds::HoldCommand;
 use outbox::OutboxCommand;
 use register::RegisterCommand;
 use reports::ReportCommand;
@@ -155,6 +161,13 @@ enum Command {
     /// the secret addresses of people's calendar feeds.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Holds: a case, a document or a class that nothing may dispose of until released.
+    #[command(subcommand)]
+    Hold(HoldCommand),
+    /// The archive: cases due by the file plan, disposal decisions and their certificates,
+    /// reviews.
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
 }
 
 /// One run of the command line on an opened register: what each subcommand is given.
@@ -254,6 +267,8 @@ async fn dispatch(command: Command, at: &Invocation<'_>) -> Result<i32> {
         Command::Outbox { action: None, json, status } => outbox::list(at, json, status.as_deref(), out).await.map(|()| 0),
         Command::Rules(RulesCommand::Replay { since }) => rules::replay(at, &since, out).await.map(|()| 0),
         Command::Calendar(command) => calendar::run(at, command, out).await.map(|()| 0),
+        Command::Hold(command) => holds::run(at, command, out).await,
+        Command::Archive(command) => archive::run(at, command, out).await,
         Command::Db(DbCommand::Migrate) => db::migrate(at, out).await.map(|()| 0),
         Command::Serve | Command::Chat { .. } => unreachable!("answered before the dispatch"),
         Command::Rules(RulesCommand::Check | RulesCommand::Test { .. }) | Command::Db(DbCommand::Copy { .. }) => {

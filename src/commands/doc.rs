@@ -199,6 +199,9 @@ fn card_text(
     today: NaiveDate,
 ) -> String {
     let mut out = format!("**{}** · {} · {}\n\n", d.number, d.status, d.unit);
+    if let Some(disposed) = &d.disposed {
+        let _ = writeln!(out, "- {} was {}: its content was erased; the entry stays.", d.number, disposed.line());
+    }
     if sight == (Sight::Redacted { ask_privately: true }) {
         out.push_str(&format!("This document is {}: ask me in a direct message.", d.confidentiality));
         return out;
@@ -323,6 +326,7 @@ pub(super) mod tests {
             assignee: None,
             acknowledged_at: None,
             acknowledged_by: None,
+            disposed: None,
             history: Some(vec![
                 entry("registered", None),
                 entry("note", Some("Mammadov's transfer")),

@@ -5,6 +5,7 @@
 
 use crate::core::agreement::AgreementError;
 use crate::core::amend::AmendError;
+use crate::core::archive::disposal::ArchiveRefusal;
 use crate::core::due::DueError;
 use crate::core::meeting::MeetingError;
 use crate::core::outbound::{ComposeError, RetryError};
@@ -118,6 +119,12 @@ pub enum Refusal {
     PressReleaseMoved(i64),
     #[error("{0}")]
     Retry(#[from] RetryError),
+    /// The archive's refusals (a disposal, a hold, a review), one line per reason.
+    #[error("{0}")]
+    Archive(#[from] ArchiveRefusal),
+    /// What was asked needs the content a disposal erased: `line` is "destroyed by D-… on DAY".
+    #[error("{number} was {line}")]
+    Disposed { number: String, line: String },
 }
 
 impl StoreError {
@@ -157,4 +164,15 @@ macro_rules! refused_by_the_core {
     )+};
 }
 
-refused_by_the_core!(AgreementError, UndoError, DueError, StatusError, AssignError, AmendError, RetryError, ComposeError, MeetingError);
+refused_by_the_core!(
+    AgreementError,
+    UndoError,
+    DueError,
+    StatusError,
+    AssignError,
+    AmendError,
+    RetryError,
+    ComposeError,
+    MeetingError,
+    ArchiveRefusal
+);

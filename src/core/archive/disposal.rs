@@ -208,8 +208,16 @@ pub enum ArchiveRefusal {
     HoldReleased(i64),
     #[error("{case} cannot be reviewed: {why}")]
     NotReviewable { case: String, why: String },
-    #[error("a reason is needed")]
-    NoReason,
+    #[error("{who} is {}: only archivists, registrars and admins may propose a disposal", role.name())]
+    NotAProposer { who: String, role: Role },
+    #[error("there is no class {0} in the file plan")]
+    UnknownClass(String),
+    #[error("there is no case {0}")]
+    NoSuchCase(String),
+    #[error("there is no disposal decision {0}")]
+    NoSuchDecision(String),
+    #[error("there is no hold {0} (chancery hold list shows them)")]
+    NoSuchHold(i64),
 }
 
 /// Each stop as a line: "03-02/2025 cannot be disposed of: it is open".
@@ -228,6 +236,16 @@ pub fn check_approver(decision: &str, proposed_by: &str, approver: &StaffMember)
         return Err(ArchiveRefusal::NotAnApprover { who: approver.id.clone(), role: approver.role });
     }
     Ok(())
+}
+
+/// Disposals are proposed by those who keep the register or the archive: archivists,
+/// registrars and admins.
+pub fn check_proposer(member: &StaffMember) -> Result<(), ArchiveRefusal> {
+    if member.role.reaches(Role::Archivist) {
+        Ok(())
+    } else {
+        Err(ArchiveRefusal::NotAProposer { who: member.id.clone(), role: member.role })
+    }
 }
 
 /// Holds are placed and released, and cases reviewed, by registrars and admins.

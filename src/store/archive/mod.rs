@@ -1,13 +1,22 @@
 //! The archive's view of the store, `store.archive()`: case files, holds and disposal.
 //!
 //! `filing`: every document into a case, and the yearly cases closed at the cutoff.
+//! `holds`: holds placed and released; `due`: the facts a disposal is checked against, and
+//! `archive due`; `disposal`: decisions proposed, approved and carried out, their certificates,
+//! reviews.
 
+mod disposal;
+mod due;
 mod filing;
+mod holds;
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 
+pub use disposal::Approved;
+pub use due::DueCase;
 pub(super) use filing::file_unfiled;
+pub use holds::{HoldRecord, HoldTarget};
 
 use super::{Result, Store};
 use crate::core::archive::Cutoff;
@@ -15,7 +24,6 @@ use crate::core::archive::Cutoff;
 /// The archive's view of the store.
 pub struct Archive<'a> {
     store: &'a Store,
-    #[allow(dead_code)]
     pool: &'a AnyPool,
 }
 
