@@ -380,6 +380,8 @@ impl Assistant {
             visa_kinds: chancery::core::visa::VisaKinds::default(),
             http: chancery::config::HttpConfig::default(),
             reminders: chancery::core::remind::Policy::new(ZONE),
+            file_plan: book.file_plan().cloned(),
+            cutoff: chancery::core::archive::Cutoff::default(),
         };
         let registrar = StaffMember {
             id: REGISTRAR.into(),

@@ -199,6 +199,8 @@ pub fn assistant_parts(config: &Config, rules: Option<&RuleBook>, reminders: Pol
         visa_kinds: crate::core::visa::VisaKinds::new(config.reminders.visa_kinds.clone()),
         http: config.http.clone(),
         reminders,
+        file_plan: rules.and_then(|book| book.file_plan().cloned()),
+        cutoff: config.archive.cutoff()?,
     };
     let unit_rooms = rules
         .map(|book| book.units().iter().filter(|u| !u.room.is_empty()).map(|u| (u.id.clone(), u.room.clone())).collect())

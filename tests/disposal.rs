@@ -40,6 +40,17 @@ impl Register {
         String::from_utf8(output.stderr).expect("stderr is UTF-8")
     }
 
+    /// What the assistant answers `line` in `chancery chat`, as `person`.
+    fn chat(&self, person: &str, line: &str) -> String {
+        let output = chancery_command(self.dir.path(), &self.url)
+            .env("CHANCERY_ASSISTANT__COMMANDS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/commands"))
+            .args(["chat", "--as", person, line])
+            .output()
+            .expect("run chancery chat");
+        assert!(output.status.success(), "chat {line:?} failed: {}", describe(&output));
+        String::from_utf8(output.stdout).expect("stdout is UTF-8")
+    }
+
     fn json(&self, args: &[&str]) -> serde_json::Value {
         serde_json::from_str(&self.ok(args)).expect("JSON")
     }
@@ -205,6 +216,14 @@ async fn a_transitory_case_is_held_released_proposed_approved_by_an_archivist_an
     assert_eq!(documents.iter().find(|d| d["number"] == salaries.as_str()).map(|d| d["subject"].clone()), Some(serde_json::Value::Null));
     assert!(!json.to_string().contains("salaries"), "{json}");
     assert_eq!(json["approved_by"], ARCHIVIST);
+
+    // The same in chat: the decision with its certificate, the card of a destroyed letter.
+    let shown = reg.chat(ARCHIVIST, &format!("!disposal show {decision}"));
+    assert!(shown.contains(&format!("approved and carried out by {ARCHIVIST}")) && shown.contains(&sha_of_newsletter), "{shown}");
+    assert!(shown.contains("(confidential)") && !shown.contains("salaries"), "{shown}");
+    let card = reg.chat(REGISTRAR, &format!("!doc {newsletter}"));
+    assert!(card.contains(&format!("{newsletter} was {line}")) && !card.contains("Weekly zebrafish"), "{card}");
+    assert!(reg.chat(REGISTRAR, "!holds").contains("No holds"));
 
     // Review: general correspondence of 2025 is kept 30 days more from today, then destroyed.
     let refused = reg.refused(&["archive", "review", "07-01/2025", "--keep", "30d", "--reason", "x", "--as", ARCHIVIST]);

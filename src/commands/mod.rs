@@ -52,9 +52,11 @@ commands! {
     calendar,
     contact,
     contacts,
+    disposal,
     doc,
     docs,
     help,
+    holds,
     meeting,
     meetings,
     partner,
@@ -98,6 +100,10 @@ pub struct Settings {
     /// The rules reminders are scheduled by (`[reminders]` with the office's calendar and the
     /// units' heads).
     pub reminders: crate::core::remind::Policy,
+    /// The file plan cases are opened in (`mail-rules/file-plan.toml`), when there is one.
+    pub file_plan: Option<crate::core::archive::FilePlan>,
+    /// When the yearly cases close (`[archive] cutoff`).
+    pub cutoff: crate::core::archive::Cutoff,
 }
 
 /// A message that may be a command.

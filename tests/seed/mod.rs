@@ -45,6 +45,8 @@ pub fn settings() -> Settings {
             ..chancery::config::HttpConfig::default()
         },
         reminders: crate::support::reminder_policy(),
+        file_plan: book.file_plan().cloned(),
+        cutoff: chancery::core::archive::Cutoff::default(),
     }
 }
 
