@@ -35,13 +35,15 @@
 //!   - `reference`: what a request names in the register (a document, an agreement, …), for
 //!     the store to say which one it did not find; each adapter words it for its readers.
 //!   - `archive/`: the file plan (`plan`: classes, retention, trigger, action) and case files
-//!     (`case`: names, the yearly cutoff, when a case's retention ends).
+//!     (`case`: names, the yearly cutoff, when a case's retention ends), and disposal
+//!     (`disposal`: what stops it, who approves it, the certificate it leaves).
 //!   - `markdown`: text from outside (subjects, names, what staff typed) as Markdown that shows
 //!     exactly that text; every reply and card puts such text through it.
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
 //!   registration, the search index, `copy` (a SQLite register into PostgreSQL), `queue` (what
 //!   the two outboxes share: claims, leases, retries), `waker` (a commit wakes who sends it),
-//!   `archive/` (`store.archive()`: filing every document into a case, closing yearly cases),
+//!   `archive/` (`store.archive()`: filing every document into a case, closing yearly cases,
+//!   holds, what is due, disposal decisions carried out, their certificates, reviews),
 //!   `bulk/` (the benchmarks' fills, only with the `bench` feature), and one view per area (`store.staff()`, `store.documents()`,
 //!   `store.partners()`, `store.press()`, `store.visas()`, `store.outbox()`,
 //!   `store.room_messages()`, `store.reminders()`, `store.agreements()`, `store.meetings()`,
