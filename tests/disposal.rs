@@ -239,3 +239,42 @@ async fn a_transitory_case_is_held_released_proposed_approved_by_an_archivist_an
     assert!(refused.contains(&format!("it was disposed of by {decision}")), "{refused}");
     store.close().await;
 }
+
+/// A case of 10,000 letters (the bulk fill of the benchmarks, all made transitory and settled)
+/// is disposed of set-based, in one transaction: timed, and every letter's content gone.
+#[cfg(feature = "bench")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_of_ten_thousand_letters_is_disposed_of_within_seconds() {
+    use chancery::core::archive::Cutoff;
+    use chancery::core::confidentiality::Confidentiality;
+    use chancery::core::viewer::{Role, StaffMember};
+
+    const LETTERS: u64 = 10_000;
+    let (store, url, _guard) = fresh_store().await;
+    store.fill_synthetic_between(LETTERS, &[], at(2020, 1, 10), at(2020, 11, 30), |_| {}).await.expect("filled");
+    // Every letter transitory and settled: one case, due long ago, that nothing stops.
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM documents WHERE case_id IS NULL").await, 10_000);
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.expect("connect");
+    sqlx::query("UPDATE documents SET classification = '07-02', status = 'closed'").execute(&pool).await.expect("made transitory");
+    pool.close().await;
+    let book = chancery::rule_files::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mail-rules")).expect("rules");
+    let plan = book.file_plan().expect("a file plan").clone();
+    store.archive().catch_up(Some(&plan.default_class), Cutoff::default(), Utc::now()).await.expect("filed");
+    let member =
+        |id: &str, role| StaffMember { id: id.into(), name: id.into(), unit: "registry".into(), role, clearance: Confidentiality::Secret };
+
+    let started = std::time::Instant::now();
+    let archive = store.archive();
+    let decision =
+        archive.propose(&plan, &["07-02/2020".to_string()], None, &member(REGISTRAR, Role::Registrar), Utc::now()).await.expect("proposed");
+    let proposed = started.elapsed();
+    let done = archive.approve(&plan, &decision, &member(ARCHIVIST, Role::Archivist), Utc::now()).await.expect("approved");
+    let secs = started.elapsed().as_secs_f64();
+    println!("10,000 letters: proposed in {:.2} s, disposed of in {secs:.1} s in all", proposed.as_secs_f64());
+    assert_eq!(done.documents, LETTERS);
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM raw_messages").await, 0);
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM documents WHERE disposed_by IS NULL OR subject <> ''").await, 0);
+    assert_eq!(archive.certificate(&decision).await.expect("certificate").documents.len(), 10_000);
+    assert!(secs < 120.0, "disposing of 10,000 letters took {secs:.1} s");
+    store.close().await;
+}
