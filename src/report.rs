@@ -159,6 +159,9 @@ pub fn document_text(d: &DocumentRecord, zone: chrono_tz::Tz) -> String {
     if let Some(disposed) = &d.disposed {
         let _ = writeln!(out, "DISPOSED: {} (its content was erased; the entry stays)", disposed.line());
     }
+    for hold in &d.holds {
+        let _ = writeln!(out, "ON HOLD:         hold {} on {}: {} (placed by {})", hold.id, hold.covers(), hold.reason, hold.placed_by);
+    }
     let _ = writeln!(out, "Subject:         {}", d.subject);
     let _ = writeln!(out, "From:            {}", people(&d.from));
     let _ = writeln!(out, "To:              {}", people(&d.to));
@@ -394,6 +397,7 @@ mod tests {
             acknowledged_by: None,
             history: None,
             disposed: None,
+            holds: Vec::new(),
         }
     }
 

@@ -139,6 +139,9 @@ async fn a_transitory_case_is_held_released_proposed_approved_by_an_archivist_an
     assert!(placed.contains("hold 1 placed on case 07-02/2025: audit 2026/4"), "{placed}");
     let doc_hold = reg.ok(&["hold", "place", "--doc", &newsletter, "--reason", "asked for by the dean", "--as", REGISTRAR]);
     assert!(doc_hold.contains(&format!("hold 2 placed on document {newsletter}")), "{doc_hold}");
+    let shown = reg.ok(&["docs", "show", &newsletter]);
+    assert!(shown.contains("ON HOLD:         hold 1 on case 07-02/2025: audit 2026/4 (placed by @reg:uni.example)"), "{shown}");
+    assert_eq!(reg.json(&["docs", "show", &salaries, "--json"])["holds"][0]["id"], 1, "a case's hold covers its documents");
     let holds = reg.json(&["hold", "list", "--json"]);
     assert_eq!(holds.as_array().map(Vec::len), Some(2), "{holds}");
     let refused = reg.refused(&["archive", "dispose", "propose", "07-02/2025", "--as", REGISTRAR]);
@@ -186,6 +189,8 @@ async fn a_transitory_case_is_held_released_proposed_approved_by_an_archivist_an
     let shown = reg.ok(&["docs", "show", &newsletter]);
     assert!(shown.contains(&format!("DISPOSED: {line}")) && !shown.contains("Weekly zebrafish"), "{shown}");
     assert!(shown.contains(&sha_of_newsletter) && shown.contains(&format!("destroyed by {decision} on {today}")), "{shown}");
+    let listed = reg.ok(&["docs", "list"]);
+    assert!(listed.contains(&format!("[{line}]")) && listed.contains("Zebrafish exchange"), "{listed}");
     let json = reg.json(&["docs", "show", &newsletter, "--json"]);
     assert_eq!((json["disposed"]["by"].as_str(), json["subject"].as_str()), (Some(decision.as_str()), Some("")), "{json}");
     assert_eq!(json["attachments"], serde_json::json!([]));

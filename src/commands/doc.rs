@@ -202,6 +202,9 @@ fn card_text(
     if let Some(disposed) = &d.disposed {
         let _ = writeln!(out, "- {} was {}: its content was erased; the entry stays.", d.number, disposed.line());
     }
+    for hold in &d.holds {
+        let _ = writeln!(out, "- On hold: hold {} on {} ({})", hold.id, markdown::literal(&hold.covers()), markdown::literal(&hold.reason));
+    }
     if sight == (Sight::Redacted { ask_privately: true }) {
         out.push_str(&format!("This document is {}: ask me in a direct message.", d.confidentiality));
         return out;
@@ -327,6 +330,7 @@ pub(super) mod tests {
             acknowledged_at: None,
             acknowledged_by: None,
             disposed: None,
+            holds: Vec::new(),
             history: Some(vec![
                 entry("registered", None),
                 entry("note", Some("Mammadov's transfer")),

@@ -252,6 +252,7 @@ impl Store {
         let mut records = self.documents_where("d.number = $1", &[number.to_string()]).await?;
         let mut record = records.pop().ok_or_else(|| StoreError::NotFound(Reference::Document(number.to_string())))?;
         record.history = Some(self.history(record.id).await?);
+        record.holds = self.archive().holds_covering(record.id).await?;
         Ok(record)
     }
 

@@ -83,6 +83,9 @@ pub struct DocumentRecord {
     /// How its content left the register, when a disposal erased it; the entry stays.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disposed: Option<Disposed>,
+    /// The active holds that cover it (on it, its case or its class): read with its history.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<super::HoldRecord>,
 }
 
 /// A disposal that erased a document's content: how (`destroyed` or `transferred`), by which
@@ -163,6 +166,7 @@ pub(super) fn document_from_row(row: &AnyRow) -> Result<DocumentRecord> {
         acknowledged_by: row.try_get(26)?,
         history: None,
         disposed: Disposed::from_columns(row.try_get(27)?, row.try_get(28)?, row.try_get(29)?),
+        holds: Vec::new(),
     })
 }
 

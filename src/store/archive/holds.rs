@@ -104,6 +104,19 @@ impl Archive<'_> {
         Ok(hold)
     }
 
+    /// The active holds that cover a document: on it, on its case, or on its case's class.
+    pub(in crate::store) async fn holds_covering(&self, document_id: i64) -> Result<Vec<HoldRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{HOLDS} WHERE h.released_at IS NULL AND (h.document_id = $1 \
+             OR h.case_id = (SELECT case_id FROM documents WHERE id = $1) \
+             OR h.class_code = (SELECT k.code FROM documents x JOIN cases k ON k.id = x.case_id WHERE x.id = $1)) ORDER BY h.id"
+        )))
+        .bind(document_id)
+        .fetch_all(self.pool)
+        .await?;
+        rows.iter().map(hold_from_row).collect()
+    }
+
     /// The holds, oldest first: the active ones, or (`all`) every hold ever placed.
     pub async fn holds(&self, all: bool) -> Result<Vec<HoldRecord>> {
         let filter = if all { "" } else { " WHERE h.released_at IS NULL" };
