@@ -198,7 +198,7 @@ async fn a_transitory_case_is_held_released_proposed_approved_by_an_archivist_an
     assert!(refused.contains(&format!("{newsletter} was {line}")), "{refused}");
     assert!(reg.ok(&["verify"]).contains("4"), "verify passes and counts every entry");
     let found: Vec<String> = store.search("zebrafish").await.expect("search").into_iter().map(|d| d.number).collect();
-    assert_eq!(found, [general.clone()], "the destroyed letters' words are gone from the index");
+    assert_eq!(found, std::slice::from_ref(&general), "the destroyed letters' words are gone from the index");
     assert!(store.search("quokka").await.expect("search").is_empty());
 
     // Numbering is untouched: the next registration follows the last.

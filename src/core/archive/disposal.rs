@@ -351,6 +351,8 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
+    type Checked = Result<Action, Vec<Stop>>;
+
     fn class(code: &str, retention: Retention, action: Action) -> Class {
         Class { code: code.into(), title: code.into(), retention, trigger: Trigger::CaseClosed, action, vital: false }
     }
@@ -413,7 +415,7 @@ mod tests {
         let held = CaseFacts { holds: vec![3, 5], ..closed("07-02") };
         let open = CaseFacts { closed_on: None, ..closed("07-02") };
         let busy = CaseFacts { open_documents: 2, first_open: Some("IN-2025-000004".into()), ..closed("07-02") };
-        let cases: [(&str, CaseFacts, NaiveDate, Result<Action, Vec<Stop>>); 11] = [
+        let cases: [(&str, CaseFacts, NaiveDate, Checked); 11] = [
             ("due", closed("07-02"), as_of, Ok(Action::Destroy)),
             ("not due", closed("07-02"), day(2026, 1, 29), Err(vec![Stop::NotYetDue(day(2026, 1, 30))])),
             ("due that day", closed("07-02"), day(2026, 1, 30), Ok(Action::Destroy)),
