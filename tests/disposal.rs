@@ -107,6 +107,7 @@ async fn a_transitory_case_is_held_released_proposed_approved_by_an_archivist_an
     let newsletter = register(&store, with_attachment("noreply@news.example", "Weekly zebrafish digest", "n1"), then).await;
     let salaries = register(&store, letter("noreply@hr.example", "Confidential zebrafish salaries", "n2", "quokka"), then).await;
     let general = register(&store, letter("dean@partner.example", "Zebrafish exchange", "g1", "kept"), then).await;
+    let older = register(&store, letter("noreply@news.example", "Old notice", "o1", "walrus"), at(2024, 3, 4)).await;
     let before_disposal = register(&store, letter("dean@partner.example", "Next year", "g2", "hello"), Utc::now()).await;
     store.index_queued().await.expect("indexed");
     assert_eq!(store.search("zebrafish").await.expect("search").len(), 3);
@@ -117,6 +118,7 @@ async fn a_transitory_case_is_held_released_proposed_approved_by_an_archivist_an
     staff(&reg, REGISTRAR, "registrar");
     staff(&reg, OTHER_REGISTRAR, "registrar");
     staff(&reg, ARCHIVIST, "archivist");
+    staff(&reg, "@admin:uni.example", "admin");
 
     // Due since 2026-01-30 (closed 2025-12-31, plus 30 days), but its letters are still open.
     let due = reg.json(&["archive", "due", "--json"]);
@@ -125,10 +127,10 @@ async fn a_transitory_case_is_held_released_proposed_approved_by_an_archivist_an
     assert_eq!(transitory["due"], "2026-01-30");
     assert!(transitory["stops"][0].as_str().unwrap().contains("2 open documents"), "{transitory}");
     assert!(!due.to_string().contains("07-01/2025"), "general correspondence is kept three years: {due}");
-    assert!(reg.ok(&["archive", "due", "--as-of", "2026-01-29"]).contains("no case is due by 2026-01-29"));
+    assert!(reg.ok(&["archive", "due", "--as-of", "2025-01-29"]).contains("no case is due by 2025-01-29"));
     let refused = reg.refused(&["archive", "dispose", "propose", "07-02/2025", "--as", REGISTRAR]);
     assert!(refused.contains("07-02/2025 cannot be disposed of: it holds 2 open documents"), "{refused}");
-    for number in [&newsletter, &salaries] {
+    for number in [&newsletter, &salaries, &older] {
         store.documents().set_status(number, "closed", REGISTRAR, Utc::now()).await.expect("closed");
     }
 
@@ -196,7 +198,7 @@ async fn a_transitory_case_is_held_released_proposed_approved_by_an_archivist_an
     assert_eq!(json["attachments"], serde_json::json!([]));
     let refused = reg.refused(&["docs", "raw", &newsletter]);
     assert!(refused.contains(&format!("{newsletter} was {line}")), "{refused}");
-    assert!(reg.ok(&["verify"]).contains("4"), "verify passes and counts every entry");
+    assert!(reg.ok(&["verify"]).starts_with("verified 5 documents"), "verify passes and counts every entry, destroyed ones too");
     let found: Vec<String> = store.search("zebrafish").await.expect("search").into_iter().map(|d| d.number).collect();
     assert_eq!(found, std::slice::from_ref(&general), "the destroyed letters' words are gone from the index");
     assert!(store.search("quokka").await.expect("search").is_empty());
@@ -229,6 +231,15 @@ async fn a_transitory_case_is_held_released_proposed_approved_by_an_archivist_an
     let card = reg.chat(REGISTRAR, &format!("!doc {newsletter}"));
     assert!(card.contains(&format!("{newsletter} was {line}")) && !card.contains("Weekly zebrafish"), "{card}");
     assert!(reg.chat(REGISTRAR, "!holds").contains("No holds"));
+    let due = reg.chat(ARCHIVIST, "!disposal due");
+    assert!(due.contains("| 07-02/2024 | 07-02 | 2025-01-30 | destroy | 1 |") && due.contains("nothing: ready"), "{due}");
+    let proposed = reg.chat(ARCHIVIST, "!disposal propose 07-02/2024 reason=\"old notices\"");
+    let second = decision.replace("-0001", "-0002");
+    assert!(proposed.contains(&format!("Proposed {second}: the disposal of 07-02/2024")), "{proposed}");
+    assert!(reg.chat(ARCHIVIST, &format!("!disposal approve {second}")).contains("another person must approve it"));
+    let approved = reg.chat("@admin:uni.example", &format!("!disposal approve {second}"));
+    assert!(approved.contains(&format!("{second} approved and carried out: 1 document of 07-02/2024 destroyed")), "{approved}");
+    assert!(reg.refused(&["docs", "raw", &older]).contains(&format!("{older} was destroyed by {second} on {today}")));
 
     // Review: general correspondence of 2025 is kept 30 days more from today, then destroyed.
     let refused = reg.refused(&["archive", "review", "07-01/2025", "--keep", "30d", "--reason", "x", "--as", ARCHIVIST]);

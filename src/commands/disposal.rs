@@ -57,8 +57,9 @@ pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
             let name = decision(&args.word("the decision (D-YEAR-NNNN)")?)?;
             args.finish()?;
             let done = call.store().archive().approve(plan, &name, &call.viewer.member, call.now()).await?;
+            let noun = if done.documents == 1 { "document" } else { "documents" };
             Ok(Reply::new(format!(
-                "{} approved and carried out: {} documents of {} destroyed; their entries stay. `!disposal show {}` has the certificate.",
+                "{} approved and carried out: {} {noun} of {} destroyed; their entries stay. `!disposal show {}` has the certificate.",
                 done.decision,
                 done.documents,
                 markdown::literal(&done.cases.join(", ")),
