@@ -180,6 +180,17 @@ async fn a_transitory_case_is_held_released_proposed_approved_by_an_archivist_an
     assert!(refused.contains("only an archivist or an admin may approve a disposal"), "{refused}");
     assert!(reg.ok(&["docs", "raw", &newsletter]).contains("quokka"), "nothing was erased by a refusal");
 
+    // A hold placed after the proposal is obeyed at approval: here one on the whole class.
+    assert!(
+        reg.ok(&["hold", "place", "--class", "07-02", "--reason", "inquiry", "--as", REGISTRAR]).contains("hold 3 placed on class 07-02")
+    );
+    let refused = reg.refused(&["archive", "dispose", "approve", &decision, "--as", ARCHIVIST]);
+    assert!(refused.contains("07-02/2025 cannot be disposed of: it is on hold (hold 3;"), "{refused}");
+    assert!(reg.ok(&["docs", "raw", &newsletter]).contains("quokka"), "nothing was erased by a refusal");
+    reg.ok(&["hold", "release", "3", "--reason", "inquiry closed", "--as", REGISTRAR]);
+    let class_events = count(&reg.url, "SELECT COUNT(*) FROM case_events WHERE action = 'held' AND detail = 'hold 3 on class 07-02'").await;
+    assert_eq!(class_events, 2, "each case of the class has the hold in its history (07-02/2024 and 07-02/2025)");
+
     // Carried out by the archivist.
     let approved = reg.ok(&["archive", "dispose", "approve", &decision, "--as", ARCHIVIST]);
     assert!(approved.contains("2 documents of 07-02/2025 destroyed"), "{approved}");
