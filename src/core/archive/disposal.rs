@@ -216,6 +216,8 @@ pub enum ArchiveRefusal {
     NoSuchCase(String),
     #[error("there is no disposal decision {0}")]
     NoSuchDecision(String),
+    #[error("a disposal names at least one case")]
+    NoCases,
     #[error("there is no hold {0} (chancery hold list shows them)")]
     NoSuchHold(i64),
 }

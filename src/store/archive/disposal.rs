@@ -106,9 +106,9 @@ impl Archive<'_> {
         if action == Action::Transfer.as_str() {
             return Err(ArchiveRefusal::TransferDecision(name).into());
         }
-        let its_cases = "c.id IN (SELECT case_id FROM disposal_cases WHERE disposal_id = $1) AND c.disposed_by IS NULL";
+        let its_cases = format!("c.id IN (SELECT case_id FROM disposal_cases WHERE disposal_id = {id}) AND c.disposed_by IS NULL");
         let mut conn = self.pool.acquire().await?;
-        let remaining = self.decision_cases(its_cases, id, &name, &mut conn).await?;
+        let remaining = self.decision_cases(&its_cases, &name, &mut conn).await?;
         drop(conn);
         if remaining.is_empty() {
             let by = approved_by.unwrap_or_default();
@@ -119,7 +119,7 @@ impl Archive<'_> {
         for case in remaining {
             let mut tx = self.store.begin_write().await?;
             // Checked again in the transaction that erases: a hold placed since is obeyed.
-            let now_facts = self.decision_cases("c.id = $1 AND c.disposed_by IS NULL", case.id, &name, &mut tx).await?;
+            let now_facts = self.decision_cases(&format!("c.id = {} AND c.disposed_by IS NULL", case.id), &name, &mut tx).await?;
             refuse_any(plan, &now_facts, today)?;
             sqlx::query("UPDATE disposals SET approved_by = $1, approved_at = $2 WHERE id = $3 AND approved_by IS NULL")
                 .bind(&member.id)
@@ -127,18 +127,18 @@ impl Archive<'_> {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            approved.documents += destroy_case(&mut tx, self.store.backend, id, &name, case.id, &member.id, now, today).await?;
+            let erasure = Erasure { disposal_id: id, decision: &name, how: Disposal::Destroyed, actor: &member.id, now, today };
+            approved.documents += erase_case(&mut tx, self.store.backend, &erasure, case.id).await?;
             tx.commit().await?;
             approved.cases.push(case.facts.name);
         }
         Ok(approved)
     }
 
-    /// The cases of decision `id` that `clause` selects ($1 is bound to `bind`), as the
-    /// decision checks them: its own proposal does not stop them.
-    async fn decision_cases(&self, clause: &str, bind: i64, name: &str, conn: &mut sqlx::AnyConnection) -> Result<Vec<Facts>> {
-        let clause = clause.replace("$1", &bind.to_string());
-        let mut cases = case_facts(conn, self.store.zone, &clause, &[], |_| true).await?;
+    /// The cases of decision `name` that `clause` selects, as the decision checks them: its own
+    /// proposal does not stop them.
+    async fn decision_cases(&self, clause: &str, name: &str, conn: &mut sqlx::AnyConnection) -> Result<Vec<Facts>> {
+        let mut cases = case_facts(conn, self.store.zone, clause, &[], |_| true).await?;
         for case in &mut cases {
             if case.facts.proposed_in.as_deref() == Some(name) {
                 case.facts.proposed_in = None;
@@ -252,7 +252,7 @@ fn one_action(plan: &FilePlan, cases: &[Facts], today: NaiveDate) -> Result<Acti
             let named = cases.iter().zip(&actions).map(|(case, action)| format!("{} {}", case.facts.name, action.as_str()));
             Err(ArchiveRefusal::MixedActions(named.collect::<Vec<_>>().join(", ")).into())
         }
-        None => Err(ArchiveRefusal::NoSuchCase(String::new()).into()),
+        None => Err(ArchiveRefusal::NoCases.into()),
     }
 }
 
@@ -290,21 +290,47 @@ async fn case_event(
     Ok(())
 }
 
+/// How a disposal takes a document's content out of the register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::store) enum Disposal {
+    Destroyed,
+    /// Exported to an archive first (`archive export --transfer`).
+    #[allow(dead_code)]
+    Transferred,
+}
+
+impl Disposal {
+    /// As `documents.disposal` and the history write it.
+    fn as_str(self) -> &'static str {
+        match self {
+            Disposal::Destroyed => "destroyed",
+            Disposal::Transferred => "transferred",
+        }
+    }
+}
+
+/// One decision's erasure: which, how, by whom, when.
+pub(in crate::store) struct Erasure<'a> {
+    pub disposal_id: i64,
+    pub decision: &'a str,
+    pub how: Disposal,
+    pub actor: &'a str,
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+}
+
 /// Erases the content of every document of one case, set-based, and records it: the
 /// certificate's lines first (while the subjects are there), the search entries (while their
 /// words can still be read), then the entries' content, their stored bytes, a history line
-/// each, the case's disposal and its event. Returns how many documents.
-#[allow(clippy::too_many_arguments)]
-async fn destroy_case(
+/// each ("destroyed by D-2026-0001 on 2026-12-07"), the case's disposal and its event. Returns
+/// how many documents. A transfer erases the same way, once its package is checked.
+pub(in crate::store) async fn erase_case(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
-    disposal_id: i64,
-    decision: &str,
+    erasure: &Erasure<'_>,
     case_id: i64,
-    actor: &str,
-    now: DateTime<Utc>,
-    today: NaiveDate,
 ) -> Result<u64> {
+    let Erasure { disposal_id, decision, how, actor, now, today } = *erasure;
     // The subject of a confidential or secret document (or of a level the register does not
     // know) is never copied into the certificate.
     sqlx::query(
@@ -320,11 +346,12 @@ async fn destroy_case(
     unindex_case(tx, backend, case_id).await?;
     let of_case = "SELECT id FROM documents WHERE case_id = $1";
     let erased = sqlx::query(
-        "UPDATE documents SET disposed_by = $1, disposal = 'destroyed', disposed_on = $2, subject = '', body_text = '', \
+        "UPDATE documents SET disposed_by = $1, disposal = $2, disposed_on = $3, subject = '', body_text = '', \
          from_json = '[]', to_json = '[]', cc_json = '[]', from_address = '', routing_json = NULL \
-         WHERE case_id = $3 AND disposed_by IS NULL",
+         WHERE case_id = $4 AND disposed_by IS NULL",
     )
     .bind(decision)
+    .bind(how.as_str())
     .bind(today.to_string())
     .bind(case_id)
     .execute(&mut **tx)
@@ -338,18 +365,19 @@ async fn destroy_case(
     }
     sqlx::query(
         "INSERT INTO history (document_id, at, actor, action, new_value) \
-         SELECT id, $1, $2, 'destroyed', $3 FROM documents WHERE case_id = $4 AND disposed_by = $5",
+         SELECT id, $1, $2, $3, $4 FROM documents WHERE case_id = $5 AND disposed_by = $6",
     )
     .bind(stamp(now))
     .bind(actor)
+    .bind(how.as_str())
     .bind(format!("by {decision} on {today}"))
     .bind(case_id)
     .bind(decision)
     .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE cases SET disposed_by = $1 WHERE id = $2").bind(decision).bind(case_id).execute(&mut **tx).await?;
-    let detail = format!("destroyed by {decision} on {today}: {erased} documents");
-    case_event(tx, case_id, now, actor, "destroyed", &detail, None).await?;
+    let detail = format!("{} by {decision} on {today}: {erased} documents", how.as_str());
+    case_event(tx, case_id, now, actor, how.as_str(), &detail, None).await?;
     Ok(erased)
 }
 
