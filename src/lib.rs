@@ -36,14 +36,16 @@
 //!     the store to say which one it did not find; each adapter words it for its readers.
 //!   - `archive/`: the file plan (`plan`: classes, retention, trigger, action) and case files
 //!     (`case`: names, the yearly cutoff, when a case's retention ends; `rules`: who may change
-//!     a case and what a case refuses).
+//!     a case and what a case refuses), disposal (`disposal`: what stops it, who approves it,
+//!     the certificate it leaves) and packages (`package`: what a bag says of each document).
 //!   - `markdown`: text from outside (subjects, names, what staff typed) as Markdown that shows
 //!     exactly that text; every reply and card puts such text through it.
 //! - `store/`: the EDMS store, the only module with SQL (SQLite or PostgreSQL via sqlx):
 //!   registration, the search index, `copy` (a SQLite register into PostgreSQL), `queue` (what
 //!   the two outboxes share: claims, leases, retries), `waker` (a commit wakes who sends it),
 //!   `archive/` (`store.archive()`: filing every document into a case, closing yearly cases;
-//!   named cases opened, filled, shown, listed and closed),
+//!   named cases opened, filled, shown, listed and closed; holds, what is due, disposal
+//!   decisions carried out, their certificates, reviews; packages read out and imported),
 //!   `bulk/` (the benchmarks' fills, only with the `bench` feature), and one view per area (`store.staff()`, `store.documents()`,
 //!   `store.partners()`, `store.press()`, `store.visas()`, `store.outbox()`,
 //!   `store.room_messages()`, `store.reminders()`, `store.agreements()`, `store.meetings()`,

@@ -156,6 +156,12 @@ pub fn document_text(d: &DocumentRecord, zone: chrono_tz::Tz) -> String {
     if let Some(reason) = &d.annul_reason {
         let _ = writeln!(out, "ANNULLED: {reason}");
     }
+    if let Some(disposed) = &d.disposed {
+        let _ = writeln!(out, "DISPOSED: {} (its content was erased; the entry stays)", disposed.line());
+    }
+    for hold in &d.holds {
+        let _ = writeln!(out, "ON HOLD:         hold {} on {}: {} (placed by {})", hold.id, hold.covers(), hold.reason, hold.placed_by);
+    }
     let _ = writeln!(out, "Subject:         {}", d.subject);
     let _ = writeln!(out, "From:            {}", people(&d.from));
     let _ = writeln!(out, "To:              {}", people(&d.to));
@@ -392,6 +398,8 @@ mod tests {
             acknowledged_by: None,
             case: None,
             history: None,
+            disposed: None,
+            holds: Vec::new(),
         }
     }
 

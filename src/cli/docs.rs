@@ -160,10 +160,16 @@ async fn reroute(at: &Invocation<'_>, number: &str, unit: &str, reason: &str, ou
 fn print_documents(out: &mut impl Write, documents: Vec<DocumentRecord>, json: bool, zone: chrono_tz::Tz, words: FlagWords) -> Result<()> {
     // A list may be printed or passed on: the console's list viewer hides restricted subjects.
     let viewer = Viewer::console_list();
-    let documents: Vec<DocumentRecord> = documents.into_iter().map(|d| d.seen_by(&viewer).0).collect();
+    let mut documents: Vec<DocumentRecord> = documents.into_iter().map(|d| d.seen_by(&viewer).0).collect();
     if json {
         write_json(out, &documents)
     } else {
+        // A destroyed entry has no subject left: the table says what became of it instead.
+        for document in &mut documents {
+            if let Some(disposed) = &document.disposed {
+                document.subject = format!("[{}]", disposed.line());
+            }
+        }
         // Fitted to a terminal; piped into a file or another program, nothing is cut.
         write!(out, "{}", report::document_table(&documents, zone, terminal_width(), words))?;
         Ok(())

@@ -11,12 +11,16 @@
 //! - `db`: migrations and the copy into PostgreSQL; `rules`: checking and trying the rules.
 //! - `calendar`: the calendar export and people's feed addresses.
 //! - `case`: case files: open, add, show, list, close.
+//! - `holds`: holds on cases, documents and classes; `archive`: what is due, disposal
+//!   decisions, their certificates, reviews; `package`: export and import of packages.
 
+mod archive;
 mod calendar;
 mod case;
 mod chat;
 mod db;
 mod docs;
+mod holds;
 mod ingest;
 mod outbox;
 mod package;
@@ -38,12 +42,13 @@ use crate::config::Config;
 use crate::service::load_rules;
 use crate::store::{OpenMode, Store};
 
+use archive::ArchiveCommand;
 use calendar::CalendarCommand;
 use case::CaseCommand;
 use db::DbCommand;
 use docs::DocsCommand;
+use holds::HoldCommand;
 use outbox::OutboxCommand;
-use package::ArchiveCommand;
 use register::RegisterCommand;
 use reports::ReportCommand;
 use rooms::RoomCommand;
@@ -160,13 +165,17 @@ enum Command {
     /// the secret addresses of people's calendar feeds.
     #[command(subcommand)]
     Calendar(CalendarCommand),
-    /// The archive: packages for it.
-    #[command(subcommand)]
-    Archive(ArchiveCommand),
     /// Case files: every document is in one, its class's yearly case (03-02/2026) unless added
     /// to a named case (03-02/2026-4). Yearly cases close by themselves at the cutoff.
     #[command(subcommand)]
     Case(CaseCommand),
+    /// Holds: a case, a document or a class that nothing may dispose of until released.
+    #[command(subcommand)]
+    Hold(HoldCommand),
+    /// The archive: cases due by the file plan, disposal decisions and their certificates,
+    /// reviews, and packages for an archive that outlives Chancery (export, import).
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
 }
 
 /// One run of the command line on an opened register: what each subcommand is given.
@@ -267,8 +276,9 @@ async fn dispatch(command: Command, at: &Invocation<'_>) -> Result<i32> {
         Command::Outbox { action: None, json, status } => outbox::list(at, json, status.as_deref(), out).await.map(|()| 0),
         Command::Rules(RulesCommand::Replay { since }) => rules::replay(at, &since, out).await.map(|()| 0),
         Command::Calendar(command) => calendar::run(at, command, out).await.map(|()| 0),
-        Command::Archive(command) => package::run(at, command, out).await,
         Command::Case(command) => case::run(at, command, out).await.map(|()| 0),
+        Command::Hold(command) => holds::run(at, command, out).await,
+        Command::Archive(command) => archive::run(at, command, out).await,
         Command::Db(DbCommand::Migrate) => db::migrate(at, out).await.map(|()| 0),
         Command::Serve | Command::Chat { .. } => unreachable!("answered before the dispatch"),
         Command::Rules(RulesCommand::Check | RulesCommand::Test { .. }) | Command::Db(DbCommand::Copy { .. }) => {

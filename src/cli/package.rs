@@ -69,16 +69,3 @@ pub(super) async fn import(at: &Invocation<'_>, args: ImportArgs, out: &mut impl
     Ok(0)
 }
 
-/// The archive's packages.
-#[derive(Debug, clap::Subcommand)]
-pub(super) enum ArchiveCommand {
-    Export(ExportArgs),
-    Import(ImportArgs),
-}
-
-pub(super) async fn run(at: &Invocation<'_>, command: ArchiveCommand, out: &mut impl Write) -> Result<i32> {
-    match command {
-        ArchiveCommand::Export(args) => export(at, args, out).await,
-        ArchiveCommand::Import(args) => import(at, args, out).await,
-    }
-}

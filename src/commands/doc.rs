@@ -199,6 +199,12 @@ fn card_text(
     today: NaiveDate,
 ) -> String {
     let mut out = format!("**{}** · {} · {}\n\n", d.number, d.status, d.unit);
+    if let Some(disposed) = &d.disposed {
+        let _ = writeln!(out, "- {} was {}: its content was erased; the entry stays.", d.number, disposed.line());
+    }
+    for hold in &d.holds {
+        let _ = writeln!(out, "- On hold: hold {} on {} ({})", hold.id, markdown::literal(&hold.covers()), markdown::literal(&hold.reason));
+    }
     if sight == (Sight::Redacted { ask_privately: true }) {
         out.push_str(&format!("This document is {}: ask me in a direct message.", d.confidentiality));
         return out;
@@ -327,6 +333,8 @@ pub(super) mod tests {
             acknowledged_at: None,
             acknowledged_by: None,
             case: None,
+            disposed: None,
+            holds: Vec::new(),
             history: Some(vec![
                 entry("registered", None),
                 entry("note", Some("Mammadov's transfer")),

@@ -45,13 +45,15 @@ impl Store {
     /// An attachment of a document, decoded from its stored message, byte for byte what was
     /// registered.
     pub async fn attachment(&self, number: &str, position: i64) -> Result<StoredAttachment> {
-        let document_id = sqlx::query("SELECT id FROM documents WHERE number = $1")
+        let row = sqlx::query("SELECT id, disposal, disposed_by, disposed_on FROM documents WHERE number = $1")
             .bind(number)
             .fetch_optional(&self.pool)
             .await?
-            .map(|row| row.try_get::<i64, _>(0))
-            .transpose()?
             .ok_or_else(|| StoreError::NotFound(Reference::Document(number.to_string())))?;
+        let document_id: i64 = row.try_get(0)?;
+        if let Some(disposed) = super::Disposed::from_columns(row.try_get(1)?, row.try_get(2)?, row.try_get(3)?) {
+            return Err(super::Refusal::Disposed { number: number.to_string(), line: disposed.line() }.into());
+        }
         decoded(&self.pool, document_id, position, number).await
     }
 }

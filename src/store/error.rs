@@ -6,6 +6,7 @@
 use crate::core::agreement::AgreementError;
 use crate::core::amend::AmendError;
 use crate::core::archive::CaseError;
+use crate::core::archive::disposal::ArchiveRefusal;
 use crate::core::due::DueError;
 use crate::core::meeting::MeetingError;
 use crate::core::outbound::{ComposeError, RetryError};
@@ -126,6 +127,12 @@ pub enum Refusal {
     /// `source`: the terminal's one line would say it twice, once as a sentence.
     #[error("{}", Sentence(.0))]
     Case(CaseError),
+    /// The archive's refusals (a disposal, a hold, a review), one line per reason.
+    #[error("{0}")]
+    Archive(#[from] ArchiveRefusal),
+    /// What was asked needs the content a disposal erased: `line` is "destroyed by D-… on DAY".
+    #[error("{number} was {line}")]
+    Disposed { number: String, line: String },
 }
 
 impl From<CaseError> for Refusal {
@@ -181,5 +188,6 @@ refused_by_the_core!(
     RetryError,
     ComposeError,
     MeetingError,
-    CaseError
+    CaseError,
+    ArchiveRefusal
 );

@@ -51,7 +51,7 @@ use crate::core::reference::Reference;
 use crate::core::time::stamp;
 
 pub use agreements::{AGREEMENT_REMINDERS, Agreements};
-pub use archive::{Archive, CaseDocument, CaseEvent, CaseFile, CaseFilter, CaseRecord, CatchUp, Import};
+pub use archive::{Approved, Archive, CaseDocument, CaseEvent, CaseFile, CaseFilter, CaseRecord, CatchUp, DueCase, HoldRecord, HoldTarget, Import};
 #[cfg(feature = "bench")]
 pub use bulk::FillError;
 pub use calendar::{Calendar, Scope};
@@ -67,7 +67,7 @@ pub use open::OpenMode;
 pub use outbox::Outbox;
 pub use partners::{Contact, PartnerFilter, PartnerLetter, Partners};
 pub use press::PressReleases;
-pub use records::{AttachmentInfo, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
+pub use records::{AttachmentInfo, Disposed, DocumentRecord, HistoryEntry, ListFilter, Problem, StoredAttachment};
 pub use reminders::{ReminderRecord, Reminders};
 pub use room_outbox::{RoomMessage, RoomMessageRecord, RoomMessages};
 pub use staff::{DirectoryEntry, Reach, StaffDirectory};
@@ -252,6 +252,7 @@ impl Store {
         let mut records = self.documents_where("d.number = $1", &[number.to_string()]).await?;
         let mut record = records.pop().ok_or_else(|| StoreError::NotFound(Reference::Document(number.to_string())))?;
         record.history = Some(self.history(record.id).await?);
+        record.holds = self.archive().holds_covering(record.id).await?;
         Ok(record)
     }
 
@@ -287,14 +288,21 @@ impl Store {
         self.documents_where(&clause, &binds).await
     }
 
+    /// The stored message of a document, as received. A document whose content a disposal
+    /// erased is refused with the line that says so.
     pub async fn raw(&self, number: &str) -> Result<Vec<u8>> {
-        sqlx::query("SELECT r.bytes FROM raw_messages r JOIN documents d ON d.id = r.document_id WHERE d.number = $1")
-            .bind(number)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| row.try_get::<Vec<u8>, _>(0))
-            .transpose()?
-            .ok_or_else(|| StoreError::NotFound(Reference::StoredMessage(number.to_string())))
+        let row = sqlx::query(
+            "SELECT r.bytes, d.disposal, d.disposed_by, d.disposed_on FROM documents d \
+             LEFT JOIN raw_messages r ON r.document_id = d.id WHERE d.number = $1",
+        )
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(Reference::StoredMessage(number.to_string())))?;
+        if let Some(disposed) = records::Disposed::from_columns(row.try_get(1)?, row.try_get(2)?, row.try_get(3)?) {
+            return Err(Refusal::Disposed { number: number.to_string(), line: disposed.line() }.into());
+        }
+        row.try_get::<Option<Vec<u8>>, _>(0)?.ok_or_else(|| StoreError::NotFound(Reference::StoredMessage(number.to_string())))
     }
 
     /// Records that a restricted document was shown to someone.
@@ -311,14 +319,17 @@ impl Store {
         let mut problems = Vec::new();
         let mut checked = 0;
         let mut rows = sqlx::query(
-            "SELECT d.number, d.sha256, r.bytes FROM documents d LEFT JOIN raw_messages r ON r.document_id = d.id ORDER BY d.id",
+            "SELECT d.number, d.sha256, r.bytes, d.disposed_by FROM documents d LEFT JOIN raw_messages r ON r.document_id = d.id ORDER BY d.id",
         )
         .fetch(&self.pool);
         while let Some(row) = rows.try_next().await? {
             checked += 1;
             let number: String = row.try_get(0)?;
             let expected: String = row.try_get(1)?;
+            // A disposal erased the stored message: its sha256 stays as the record of what it was.
+            let disposed = row.try_get::<Option<String>, _>(3)?.is_some();
             match row.try_get::<Option<Vec<u8>>, _>(2)? {
+                None if disposed => {}
                 None => problems.push(Problem { number, item: "message".into(), detail: "stored message is missing".into() }),
                 Some(bytes) => {
                     let actual = fingerprint(&bytes);
@@ -363,7 +374,8 @@ impl Store {
             "SELECT d.id, d.number, d.direction, d.status, d.unit, d.classification, d.confidentiality, d.subject, \
              d.from_json, d.to_json, d.cc_json, d.message_id, d.sha256, d.size, d.sent_at, d.received_at, d.registered_at, \
              COALESCE(t.number, d.number), d.flags_json, d.source, d.annul_reason, d.routing_json, d.tags_json, d.due_on, \
-             d.assignee, d.acknowledged_at, d.acknowledged_by, (SELECT c.name FROM cases c WHERE c.id = d.case_id) \
+             d.assignee, d.acknowledged_at, d.acknowledged_by, (SELECT c.name FROM cases c WHERE c.id = d.case_id), \
+             d.disposal, d.disposed_by, d.disposed_on \
              FROM documents d LEFT JOIN documents t ON t.id = d.thread_id WHERE {clause} ORDER BY d.id"
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));

@@ -83,6 +83,34 @@ pub struct DocumentRecord {
     /// The case file it is filed in (`03-02/2026`), once filed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub case: Option<String>,
+    /// How its content left the register, when a disposal erased it; the entry stays.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disposed: Option<Disposed>,
+    /// The active holds that cover it (on it, its case or its class): read with its history.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<super::HoldRecord>,
+}
+
+/// A disposal that erased a document's content: how (`destroyed` or `transferred`), by which
+/// decision, on which day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Disposed {
+    pub how: String,
+    pub by: String,
+    pub on: String,
+}
+
+impl Disposed {
+    /// "destroyed by D-2031-0004 on 2031-02-01".
+    pub fn line(&self) -> String {
+        format!("{} by {} on {}", self.how, self.by, self.on)
+    }
+
+    /// From the register's columns `disposal`, `disposed_by`, `disposed_on`.
+    pub(super) fn from_columns(how: Option<String>, by: Option<String>, on: Option<String>) -> Option<Disposed> {
+        let by = by?;
+        Some(Disposed { how: how.unwrap_or_else(|| "destroyed".into()), by, on: on.unwrap_or_default() })
+    }
 }
 
 /// Which documents `list` returns.
@@ -141,6 +169,8 @@ pub(super) fn document_from_row(row: &AnyRow) -> Result<DocumentRecord> {
         acknowledged_by: row.try_get(26)?,
         history: None,
         case: row.try_get(27)?,
+        disposed: Disposed::from_columns(row.try_get(28)?, row.try_get(29)?, row.try_get(30)?),
+        holds: Vec::new(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! The archive's rules: how long each class of records is kept and what happens then (`plan`),
 //! case files and when they close (`case`), who may change a case and what a case refuses
-//! (`rules`).
+//! (`rules`), disposal: what stops it, who approves it, the certificate it leaves
+//! (`disposal`), and what a package for the archive says of each document (`package`).
 //!
 //! The file plan is `mail-rules/file-plan.toml`, read with the routing rules
 //! (`core::rules::RuleBook::file_plan`); the store files every document into a case and keeps
@@ -8,6 +9,7 @@
 
 pub mod case;
 pub mod package;
+pub mod disposal;
 pub mod plan;
 pub mod rules;
 

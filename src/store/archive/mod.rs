@@ -2,17 +2,25 @@
 //!
 //! `filing`: every document into a case, and the yearly cases closed at the cutoff;
 //! `cases`: named cases opened, documents added to a case, cases shown, listed and closed;
-//! `package`: documents read out for a package, and a package brought in (`Import`).
+//! `holds`: holds placed and released; `due`: the facts a disposal is checked against, and
+//! `archive due`; `disposal`: decisions proposed, approved and carried out, their certificates,
+//! reviews; `package`: documents read out for a package, and a package brought in (`Import`).
 
 mod cases;
+mod disposal;
+mod due;
 mod filing;
+mod holds;
 mod package;
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 
 pub use cases::{CaseDocument, CaseEvent, CaseFile, CaseFilter, CaseRecord};
+pub use disposal::Approved;
+pub use due::DueCase;
 pub(super) use filing::file_unfiled;
+pub use holds::{HoldRecord, HoldTarget};
 pub use package::Import;
 
 use super::{Result, Store};
