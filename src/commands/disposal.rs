@@ -14,19 +14,8 @@ use super::{Args, Call, CommandError, Outcome, Reply, table};
 /// Certificate lines a reply shows; the rest are counted (`chancery archive certificate` has all).
 const LINES_SHOWN: usize = 20;
 
-/// The file plan, after the register has been brought up to date with it (every document
-/// filed, the yearly cases closed whose cutoff has passed), as every archive command does.
-pub(super) async fn file_plan_in_force<'s>(call: &Call<'_, 's>) -> Result<&'s FilePlan, CommandError> {
-    let settings = call.context.settings;
-    let Some(plan) = settings.file_plan.as_ref() else {
-        return Err(CommandError::Refused("There is no file plan: registry staff add `file-plan.toml` to the rules first.".into()));
-    };
-    call.store().archive().catch_up(Some(&plan.default_class), settings.cutoff, call.now()).await?;
-    Ok(plan)
-}
-
 pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
-    let plan = file_plan_in_force(call).await?;
+    let plan = super::case::plan_in_force(call).await?;
     let what = args.word("what (due, propose, approve or show)")?;
     match what.to_ascii_lowercase().as_str() {
         "due" => {

@@ -6,11 +6,11 @@ use crate::core::markdown;
 use crate::core::number::RegistrationNumber;
 use crate::store::{HoldRecord, HoldTarget};
 
-use super::disposal::file_plan_in_force;
+use super::case::plan_in_force;
 use super::{Args, Call, CommandError, Outcome, Reply, table};
 
 pub(super) async fn run(call: &Call<'_, '_>, mut args: Args) -> Outcome {
-    let plan = file_plan_in_force(call).await?;
+    let plan = plan_in_force(call).await?;
     let Some(first) = args.optional_word() else { return list(call).await };
     match first.to_ascii_lowercase().as_str() {
         "place" => {
