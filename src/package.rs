@@ -64,7 +64,13 @@ pub struct Labels<'a> {
 }
 
 /// Writes the documents of `selection` as a bag in `out` (which must not exist, or be empty).
-pub async fn export(store: &Store, plan: &FilePlan, selection: &Selection, labels: Labels<'_>, out: &Path) -> Result<Exported, PackageError> {
+pub async fn export(
+    store: &Store,
+    plan: &FilePlan,
+    selection: &Selection,
+    labels: Labels<'_>,
+    out: &Path,
+) -> Result<Exported, PackageError> {
     let info = BagInfo {
         source_organization: labels.university.to_string(),
         bagging_date: labels.today,
@@ -152,6 +158,18 @@ fn cases_csv(cases: &[CaseRecord]) -> Result<Vec<u8>, PackageError> {
         writer.serialize(case).map_err(|source| PackageError::Csv { path: "cases.csv".into(), source })?;
     }
     writer.into_inner().map_err(|e| PackageError::Io { path: "cases.csv".into(), source: e.into_error() })
+}
+
+/// Checks a bag just written for a transfer, and has the file system write it to disk
+/// (`sync -f`, the whole file system the bag is on): the register's copy is erased next, and
+/// the bag is then the only one.
+pub fn check_for_transfer(dir: &Path) -> Result<ValidBag, PackageError> {
+    let bag = bagit::validate(dir)?;
+    let synced = std::process::Command::new("sync").arg("-f").arg(dir).status().map_err(io(dir))?;
+    if !synced.success() {
+        return Err(PackageError::Io { path: dir.to_path_buf(), source: std::io::Error::other(format!("sync -f failed: {synced}")) });
+    }
+    Ok(bag)
 }
 
 /// What an import brought in.

@@ -10,8 +10,8 @@ mod support;
 use chrono::Datelike;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use support::registry::{Backend, Registry, numbers, one_line_error};
 use support::describe;
+use support::registry::{Backend, Registry, numbers, one_line_error};
 
 // ---------------------------------------------------------------------------------------------
 // Letters.
@@ -21,7 +21,6 @@ use support::describe;
 fn number(sequence: u32) -> String {
     format!("IN-{}-{sequence:06}", chrono::Utc::now().with_timezone(&chrono_tz::Asia::Baku).year())
 }
-
 
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))

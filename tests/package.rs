@@ -25,8 +25,10 @@ fn validated_by_bagit_py(dir: &Path) -> (bool, String) {
 }
 
 fn mail(from: &str, subject: &str, message_id: &str, extra: &str, body: &str) -> Vec<u8> {
-    format!("From: {from}\r\nTo: Registry <registry@uni.example>\r\nSubject: {subject}\r\nMessage-ID: <{message_id}>\r\n{extra}\r\n{body}\r\n")
-        .into_bytes()
+    format!(
+        "From: {from}\r\nTo: Registry <registry@uni.example>\r\nSubject: {subject}\r\nMessage-ID: <{message_id}>\r\n{extra}\r\n{body}\r\n"
+    )
+    .into_bytes()
 }
 
 fn with_attachment(subject: &str, message_id: &str, file_name: &str, content: &[u8]) -> Vec<u8> {
@@ -45,10 +47,31 @@ fn with_attachment(subject: &str, message_id: &str, file_name: &str, content: &[
 fn registry_with_letters() -> Registry {
     let reg = Registry::new();
     let letters: Vec<(&str, Vec<u8>)> = vec![
-        ("1.eml", mail("Prof. Ali <ali@adu.edu.az>", "Erasmus+ partnership 2027", "p1@adu.edu.az", "", "Dear colleagues,\r\nplease find our proposal.")),
-        ("2.eml", with_attachment("Invoice 2026/118", "inv@supplier.example", "../../etc/passwd\u{202e}fdp.pdf", b"%PDF-1.4 not really\x00\xff")),
+        (
+            "1.eml",
+            mail(
+                "Prof. Ali <ali@adu.edu.az>",
+                "Erasmus+ partnership 2027",
+                "p1@adu.edu.az",
+                "",
+                "Dear colleagues,\r\nplease find our proposal.",
+            ),
+        ),
+        (
+            "2.eml",
+            with_attachment("Invoice 2026/118", "inv@supplier.example", "../../etc/passwd\u{202e}fdp.pdf", b"%PDF-1.4 not really\x00\xff"),
+        ),
         ("3.eml", mail("lawyer@firm.example", "CONFIDENTIAL: dispute", "c1@firm.example", "", "This is confidential.")),
-        ("4.eml", mail("Prof. Ali <ali@adu.edu.az>", "Re: Erasmus+ partnership 2027", "p2@adu.edu.az", "In-Reply-To: <p1@adu.edu.az>\r\n", "A reply.")),
+        (
+            "4.eml",
+            mail(
+                "Prof. Ali <ali@adu.edu.az>",
+                "Re: Erasmus+ partnership 2027",
+                "p2@adu.edu.az",
+                "In-Reply-To: <p1@adu.edu.az>\r\n",
+                "A reply.",
+            ),
+        ),
         ("5.eml", mail("noreply@news.example", "Newsletter", "n1@news.example", "Precedence: bulk\r\n", "News.")),
     ];
     let mut paths = Vec::new();
@@ -167,7 +190,85 @@ fn a_case_export_holds_that_case_and_an_empty_selection_is_refused() {
     assert_eq!(plan["default_class"], "07-01");
 
     let empty = source.dir.path().join("empty-bag");
-    let refused = one_line_error(&source.run(&["archive", "export", "--year", "1999", "--out", empty.to_str().unwrap()]), "an empty export");
+    let refused =
+        one_line_error(&source.run(&["archive", "export", "--year", "1999", "--out", empty.to_str().unwrap()]), "an empty export");
     assert!(refused.contains("nothing to export"), "{refused}");
     assert!(!empty.exists(), "no half bag is left behind");
+}
+
+/// A copy of the shipped rules whose file plan lets embassy letters (05-04, transfer) go at once
+/// (`0d` after their case closes), so that last year's case is due today.
+fn rules_transferring_at_once(dir: &Path) -> std::path::PathBuf {
+    let rules = dir.join("mail-rules");
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/mail-rules"))
+        .arg(&rules)
+        .status()
+        .expect("cp runs");
+    assert!(copied.success());
+    let plan = std::fs::read_to_string(rules.join("file-plan.toml")).unwrap();
+    let embassies = "title = \"Embassies and consulates\"\nretention = \"10y\"";
+    assert!(plan.contains(embassies), "the shipped plan keeps embassy letters 10 years");
+    std::fs::write(rules.join("file-plan.toml"), plan.replace(embassies, "title = \"Embassies and consulates\"\nretention = \"0d\""))
+        .unwrap();
+    rules
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transfer_is_approved_by_an_archivist_exported_checked_and_then_erased_here() {
+    use chancery::core::intake::Source;
+    use chancery::core::letter::read_letter;
+    use chancery::store::Arrival;
+    use chrono::TimeZone;
+
+    let (store, url, _guard) = support::fresh_store().await;
+    let dir = tempfile::TempDir::new().unwrap();
+    let rules = rules_transferring_at_once(dir.path());
+    let run = |args: &[&str]| {
+        support::chancery_command(dir.path(), &url).env("CHANCERY_RULES__DIR", &rules).args(args).output().expect("chancery runs")
+    };
+    let ok = |args: &[&str]| {
+        let output = run(args);
+        assert!(output.status.success(), "{args:?}: {}", describe(&output));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let raw = mail("Consul <consul@embassy.example>", "Embassy: a note on the delegation of May", "e1@embassy.example", "", "Letter.");
+    let then = chrono::Utc.with_ymd_and_hms(2025, 5, 6, 8, 0, 0).unwrap();
+    let arrival = Arrival { letter: read_letter(&raw), raw: raw.clone(), source: Source::File { path: "e.eml".into() }, received_at: then };
+    let outcomes =
+        store.register_incoming(vec![arrival], &support::shipped_policy(), &support::reminder_policy(), then).await.expect("registered");
+    let number = outcomes[0].number().to_string();
+    store.documents().set_status(&number, "closed", "@reg:uni.example", chrono::Utc::now()).await.expect("closed");
+    for (mxid, role) in [("@reg:uni.example", "registrar"), ("@arch:uni.example", "archivist")] {
+        ok(&["staff", "add", mxid, "--name", mxid, "--unit", "registry", "--role", role, "--clearance", "secret"]);
+    }
+    let proposed = ok(&["archive", "dispose", "propose", "05-04/2025", "--as", "@reg:uni.example", "--reason", "to the state archive"]);
+    let decision = proposed.lines().last().unwrap().to_string();
+    assert!(decision.starts_with("D-"), "{proposed}");
+
+    // Approved like a disposal: never by its proposer, and nothing is written when refused.
+    let bag = dir.path().join("transfer");
+    let args = ["archive", "export", "--case", "05-04/2025", "--transfer", "--out", bag.to_str().unwrap()];
+    let refused = one_line_error(&run(&[&args[..], &["--as", "@reg:uni.example"]].concat()), "a transfer by its proposer");
+    assert!(refused.contains("another person must approve it"), "{refused}");
+    assert!(!bag.exists(), "nothing was exported");
+    let refused = one_line_error(&run(&["archive", "dispose", "approve", &decision, "--as", "@arch:uni.example"]), "approve a transfer");
+    assert!(refused.contains("--transfer"), "a transfer is carried out by the export: {refused}");
+
+    let printed = ok(&[&args[..], &["--as", "@arch:uni.example"]].concat());
+    assert!(printed.contains(&format!("05-04/2025 transferred by {decision}")), "{printed}");
+    let (valid, said) = validated_by_bagit_py(&bag);
+    assert!(valid, "{said}");
+    assert_eq!(std::fs::read(bag.join("data").join(&number).join("message.eml")).unwrap(), raw, "the bag holds the letter as received");
+
+    let shown: Value = serde_json::from_str(&ok(&["docs", "show", &number, "--json"])).unwrap();
+    assert_eq!(shown["disposed"]["how"], "transferred", "{shown}");
+    assert_eq!(shown["disposed"]["by"], decision.as_str());
+    assert_eq!(shown["subject"], "", "the content left with the package");
+    let refused = one_line_error(&run(&["docs", "raw", &number]), "docs raw of a transferred letter");
+    assert!(refused.contains(&format!("{number} was transferred by {decision}")), "{refused}");
+    ok(&["verify"]);
+    let again = one_line_error(&run(&[&args[..], &["--as", "@arch:uni.example"]].concat()), "a second transfer");
+    assert!(again.contains("no transfer decision waiting"), "{again}");
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{ArgGroup, Args};
 
-use super::{Invocation, archive_in_force};
+use super::{Invocation, acting_as, archive_in_force};
 use crate::core::archive::package::Selection;
 use crate::package::{self, Labels};
 
@@ -33,6 +33,14 @@ pub(super) struct ExportArgs {
     /// The bag's folder; it must not exist, or be empty.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Transfer the case to the archive: its transfer decision (proposed with `archive dispose
+    /// propose`) is approved by --as, the bag written and checked, then the case's content is
+    /// erased here as a disposal erases it, each entry marked `transferred by D-…`.
+    #[arg(long, requires_all = ["case", "person"])]
+    transfer: bool,
+    /// Who approves the transfer: an archivist or an admin other than its proposer.
+    #[arg(long = "as", value_name = "MXID")]
+    person: Option<String>,
 }
 
 /// Check a bag made by `archive export` and bring it into this register: documents with their
@@ -47,10 +55,19 @@ pub(super) struct ImportArgs {
 
 pub(super) async fn export(at: &Invocation<'_>, args: ExportArgs, out: &mut impl Write) -> Result<i32> {
     let plan = archive_in_force(at).await?;
-    let selection = match (args.case, args.year) {
+    let selection = match (&args.case, args.year) {
         (Some(case), _) => Selection::Case(case.parse::<crate::core::archive::CaseName>()?.to_string()),
         (None, Some(year)) => Selection::Year(year),
         (None, None) => Selection::All,
+    };
+    // A transfer is refused before anything is written if it could not be carried out.
+    let transfer = match (&selection, args.transfer, &args.person) {
+        (Selection::Case(case), true, Some(person)) => {
+            let member = acting_as(at, person).await?;
+            let decision = at.store.archive().transfer_of(&plan, case, &member, at.now).await?;
+            Some((case.clone(), member, decision))
+        }
+        _ => None,
     };
     let labels = Labels { university: &at.config.university.name, today: at.now.with_timezone(&at.zone).date_naive() };
     let exported = package::export(at.store, &plan, &selection, labels, &args.out).await?;
@@ -59,6 +76,15 @@ pub(super) async fn export(at: &Invocation<'_>, args: ExportArgs, out: &mut impl
         "exported {} documents ({} destroyed entries without files): {} bytes in {} files",
         exported.documents, exported.destroyed, exported.bag.octets, exported.bag.files
     )?;
+    if let Some((case, member, decision)) = transfer {
+        package::check_for_transfer(&args.out)?;
+        let approved = at.store.archive().approve_transfer(&plan, &decision, &case, &member, at.now).await?;
+        writeln!(
+            out,
+            "{case} transferred by {decision}: the content of its {} documents is erased here, the bag holds it",
+            approved.documents
+        )?;
+    }
     writeln!(out, "{}", args.out.display())?;
     Ok(0)
 }
@@ -68,4 +94,3 @@ pub(super) async fn import(at: &Invocation<'_>, args: ImportArgs, out: &mut impl
     writeln!(out, "imported {} documents and {} cases from {}", imported.documents, imported.cases, args.dir.display())?;
     Ok(0)
 }
-

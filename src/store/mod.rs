@@ -51,7 +51,9 @@ use crate::core::reference::Reference;
 use crate::core::time::stamp;
 
 pub use agreements::{AGREEMENT_REMINDERS, Agreements};
-pub use archive::{Approved, Archive, CaseDocument, CaseEvent, CaseFile, CaseFilter, CaseRecord, CatchUp, DueCase, HoldRecord, HoldTarget, Import};
+pub use archive::{
+    Approved, Archive, CaseDocument, CaseEvent, CaseFile, CaseFilter, CaseRecord, CatchUp, DueCase, HoldRecord, HoldTarget, Import,
+};
 #[cfg(feature = "bench")]
 pub use bulk::FillError;
 pub use calendar::{Calendar, Scope};

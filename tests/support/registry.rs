@@ -120,7 +120,6 @@ pub fn one_line_error(output: &Output, what: &str) -> String {
     lines[0].to_string()
 }
 
-
 /// The numbers of documents as `docs list --json` gives them.
 pub fn numbers(documents: &[Value]) -> Vec<String> {
     documents.iter().map(|d| d["number"].as_str().expect("number").to_string()).collect()

@@ -200,8 +200,10 @@ pub enum ArchiveRefusal {
     NotARegistrar { who: String, role: Role, what: &'static str },
     #[error("{decision} was approved by {by} already; nothing is left to carry out")]
     AlreadyCarriedOut { decision: String, by: String },
-    #[error("{0} transfers its cases: it is carried out by chancery archive export --transfer")]
+    #[error("{0} transfers its cases: it is carried out by chancery archive export --case CASE --transfer")]
     TransferDecision(String),
+    #[error("{case} is in no transfer decision waiting to be carried out: propose one first (chancery archive dispose propose)")]
+    NoTransfer { case: String },
     #[error("the cases proposed together must share one action: {0}")]
     MixedActions(String),
     #[error("hold {0} was released already")]

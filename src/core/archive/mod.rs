@@ -8,8 +8,8 @@
 //! what happened to it.
 
 pub mod case;
-pub mod package;
 pub mod disposal;
+pub mod package;
 pub mod plan;
 pub mod rules;
 

@@ -94,6 +94,51 @@ impl Archive<'_> {
     /// Approves a decision and carries it out, one transaction per case, after checking every
     /// case again. An approved decision whose carrying out stopped half-way is taken up again.
     pub async fn approve(&self, plan: &FilePlan, decision: &str, member: &StaffMember, now: DateTime<Utc>) -> Result<Approved> {
+        let prepared = self.prepare(plan, decision, None, member, Disposal::Destroyed, now).await?;
+        self.carry_out(plan, prepared, member, now).await
+    }
+
+    /// The transfer decision waiting for `case`, checked as its approval will be: what
+    /// `archive export --transfer` asks before it writes the package.
+    pub async fn transfer_of(&self, plan: &FilePlan, case: &str, member: &StaffMember, now: DateTime<Utc>) -> Result<String> {
+        let row = sqlx::query(
+            "SELECT d.name FROM disposals d JOIN disposal_cases dc ON dc.disposal_id = d.id JOIN cases c ON c.id = dc.case_id \
+             WHERE c.name = $1 AND d.action = 'transfer' AND c.disposed_by IS NULL ORDER BY d.id DESC LIMIT 1",
+        )
+        .bind(case)
+        .fetch_optional(self.pool)
+        .await?
+        .ok_or_else(|| ArchiveRefusal::NoTransfer { case: case.to_string() })?;
+        let decision: String = row.try_get(0)?;
+        self.prepare(plan, &decision, Some(case), member, Disposal::Transferred, now).await?;
+        Ok(decision)
+    }
+
+    /// Carries out the transfer of `case` by `decision`, once its package is written and checked:
+    /// its documents are erased as a disposal erases them, marked `transferred by D-…`.
+    pub async fn approve_transfer(
+        &self,
+        plan: &FilePlan,
+        decision: &str,
+        case: &str,
+        member: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<Approved> {
+        let prepared = self.prepare(plan, decision, Some(case), member, Disposal::Transferred, now).await?;
+        self.carry_out(plan, prepared, member, now).await
+    }
+
+    /// A decision checked for approval by `member`: its cases left to carry out (only `case`,
+    /// when one is named), each as disposable as when it was proposed.
+    async fn prepare(
+        &self,
+        plan: &FilePlan,
+        decision: &str,
+        case: Option<&str>,
+        member: &StaffMember,
+        how: Disposal,
+        now: DateTime<Utc>,
+    ) -> Result<Prepared> {
         let today = now.with_timezone(&self.store.zone).date_naive();
         let row = sqlx::query("SELECT id, name, action, proposed_by, approved_by FROM disposals WHERE name = $1")
             .bind(decision)
@@ -103,20 +148,34 @@ impl Archive<'_> {
         let (id, name, action, proposed_by, approved_by): (i64, String, String, String, Option<String>) =
             (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
         check_approver(&name, &proposed_by, member)?;
-        if action == Action::Transfer.as_str() {
-            return Err(ArchiveRefusal::TransferDecision(name).into());
+        let transfers = action == Action::Transfer.as_str();
+        if transfers != (how == Disposal::Transferred) {
+            return Err(match case {
+                Some(case) => ArchiveRefusal::NoTransfer { case: case.to_string() },
+                None => ArchiveRefusal::TransferDecision(name),
+            }
+            .into());
         }
         let its_cases = format!("c.id IN (SELECT case_id FROM disposal_cases WHERE disposal_id = {id}) AND c.disposed_by IS NULL");
         let mut conn = self.pool.acquire().await?;
-        let remaining = self.decision_cases(&its_cases, &name, &mut conn).await?;
+        let mut remaining = self.decision_cases(&its_cases, &name, &mut conn).await?;
         drop(conn);
+        if let Some(case) = case {
+            remaining.retain(|c| c.facts.name == case);
+        }
         if remaining.is_empty() {
             let by = approved_by.unwrap_or_default();
             return Err(ArchiveRefusal::AlreadyCarriedOut { decision: name, by }.into());
         }
         refuse_any(plan, &remaining, today)?;
+        Ok(Prepared { id, name, how, cases: remaining, today })
+    }
+
+    /// Erases a prepared decision's cases, one transaction each, checking each again inside it.
+    async fn carry_out(&self, plan: &FilePlan, prepared: Prepared, member: &StaffMember, now: DateTime<Utc>) -> Result<Approved> {
+        let Prepared { id, name, how, cases, today } = prepared;
         let mut approved = Approved { decision: name.clone(), cases: Vec::new(), documents: 0 };
-        for case in remaining {
+        for case in cases {
             let mut tx = self.store.begin_write().await?;
             // Checked again in the transaction that erases: a hold placed since is obeyed.
             let now_facts = self.decision_cases(&format!("c.id = {} AND c.disposed_by IS NULL", case.id), &name, &mut tx).await?;
@@ -127,7 +186,7 @@ impl Archive<'_> {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            let erasure = Erasure { disposal_id: id, decision: &name, how: Disposal::Destroyed, actor: &member.id, now, today };
+            let erasure = Erasure { disposal_id: id, decision: &name, how, actor: &member.id, now, today };
             approved.documents += erase_case(&mut tx, self.store.backend, &erasure, case.id).await?;
             tx.commit().await?;
             approved.cases.push(case.facts.name);
@@ -290,12 +349,20 @@ async fn case_event(
     Ok(())
 }
 
+/// A decision checked for approval: what `carry_out` erases.
+struct Prepared {
+    id: i64,
+    name: String,
+    how: Disposal,
+    cases: Vec<Facts>,
+    today: NaiveDate,
+}
+
 /// How a disposal takes a document's content out of the register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(in crate::store) enum Disposal {
     Destroyed,
     /// Exported to an archive first (`archive export --transfer`).
-    #[allow(dead_code)]
     Transferred,
 }
 

@@ -124,11 +124,13 @@ impl Archive<'_> {
     }
 
     async fn add_domains(&self, first: i64, last: i64, by_id: &mut HashMap<i64, &mut DocumentRecord>) -> Result<()> {
-        let rows = sqlx::query("SELECT document_id, domain FROM document_domains WHERE document_id BETWEEN $1 AND $2 ORDER BY document_id, domain")
-            .bind(first)
-            .bind(last)
-            .fetch_all(self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT document_id, domain FROM document_domains WHERE document_id BETWEEN $1 AND $2 ORDER BY document_id, domain",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_all(self.pool)
+        .await?;
         for row in &rows {
             if let Some(document) = by_id.get_mut(&row.try_get::<i64, _>(0)?) {
                 document.domains.push(row.try_get(1)?);
@@ -314,7 +316,8 @@ impl Import {
         for number in numbers {
             query = query.bind(*number);
         }
-        let held: Vec<String> = query.fetch_all(&mut *self.tx).await?.iter().map(|row| row.try_get(0)).collect::<std::result::Result<_, _>>()?;
+        let held: Vec<String> =
+            query.fetch_all(&mut *self.tx).await?.iter().map(|row| row.try_get(0)).collect::<std::result::Result<_, _>>()?;
         if held.is_empty() { Ok(()) } else { Err(Refusal::NumbersHeld(held).into()) }
     }
 
@@ -341,7 +344,14 @@ impl Import {
             .attachments
             .iter()
             .map(|a| {
-                vec![Cell::Int(id), Cell::Int(a.position), Cell::Text(&a.name), Cell::Text(&a.media_type), Cell::Int(a.size), Cell::Text(&a.sha256)]
+                vec![
+                    Cell::Int(id),
+                    Cell::Int(a.position),
+                    Cell::Text(&a.name),
+                    Cell::Text(&a.media_type),
+                    Cell::Int(a.size),
+                    Cell::Text(&a.sha256),
+                ]
             })
             .collect();
         insert_rows(&mut self.tx, "attachments", &["document_id", "position", "name", "media_type", "size", "sha256"], attachments).await?;
@@ -361,8 +371,13 @@ impl Import {
                 ]
             })
             .collect();
-        insert_rows(&mut self.tx, "history", &["document_id", "at", "actor", "action", "field", "old_value", "new_value", "reason"], history)
-            .await?;
+        insert_rows(
+            &mut self.tx,
+            "history",
+            &["document_id", "at", "actor", "action", "field", "old_value", "new_value", "reason"],
+            history,
+        )
+        .await?;
         let domains = record.domains.iter().map(|d| vec![Cell::Text(d), Cell::Int(id)]).collect();
         insert_rows(&mut self.tx, "document_domains", &["domain", "document_id"], domains).await
     }
