@@ -20,12 +20,19 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
-use chancery::core::archive::Cutoff;
+use chancery::core::archive::{Cutoff, FilePlan};
+use chancery::core::confidentiality::Confidentiality;
 use chancery::core::number::{Direction, RegistrationNumber};
+use chancery::core::viewer::{Role, StaffMember};
 use chancery::store::{OpenMode, Store, StoreError};
 use chrono::{DateTime, TimeZone, Utc};
 
 const EXPORT_LETTERS: u64 = 100_000;
+const DISPOSAL_LETTERS: u64 = 10_000;
+const DUE_LETTERS: u64 = 1_000_000;
+const ROUNDS: usize = 50;
+const WARM_UP: usize = 5;
+const GOAL_MS: f64 = 50.0;
 const ZONE: chrono_tz::Tz = chrono_tz::Asia::Baku;
 const EXPORT_GOAL: f64 = 0.5;
 const RSS_GOAL_MB: f64 = 150.0;
@@ -174,9 +181,117 @@ async fn export(letters: u64) -> Result<()> {
     Ok(())
 }
 
+/// The shipped file plan.
+fn shipped_plan() -> Result<FilePlan> {
+    let book = chancery::rule_files::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/mail-rules")))
+        .map_err(|e| anyhow::anyhow!("the shipped rules: {e}"))?;
+    book.file_plan().cloned().context("the shipped rules have a file plan")
+}
+
+/// This process's peak resident memory since `reset_peak_rss`.
+fn own_peak_rss() -> u64 {
+    peak_rss(std::process::id()).unwrap_or(0)
+}
+
+/// Starts this process's peak memory over (`/proc/self/clear_refs`, 5): what comes after is
+/// measured apart from the fill before it.
+fn reset_peak_rss() {
+    std::fs::write("/proc/self/clear_refs", "5").ok();
+}
+
+fn member(id: &str, role: Role) -> StaffMember {
+    StaffMember { id: id.into(), name: id.into(), unit: "registry".into(), role, clearance: Confidentiality::Secret }
+}
+
+/// A closed case of `letters` settled transitory letters, proposed by a registrar and carried
+/// out by an archivist, as `archive dispose propose` and `approve` do.
+async fn disposal(letters: u64) -> Result<()> {
+    println!("disposal of a case of {letters} letters (SQLite)");
+    sqlx::any::install_default_drivers();
+    let path = bench_dir().join(format!("records-disposal-{letters}.db"));
+    for suffix in ["", "-wal", "-shm"] {
+        std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
+    }
+    std::fs::create_dir_all(bench_dir())?;
+    let url = format!("sqlite://{}", path.display());
+    let store = Store::open(&url, ZONE, OpenMode::CreateIfMissing).await?;
+    store.fill_synthetic_between(letters, &[], from(), until(), |_| {}).await?;
+    // Every letter transitory (07-02, 30 days) and settled: one case, due, that nothing stops.
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await?;
+    sqlx::query("UPDATE documents SET classification = '07-02', status = 'closed'").execute(&pool).await?;
+    pool.close().await;
+    let plan = shipped_plan()?;
+    store.archive().catch_up(Some(&plan.default_class), Cutoff::default(), Utc::now()).await?;
+    let case = format!("07-02/{YEAR}");
+    reset_peak_rss();
+    let before = own_peak_rss();
+    let started = Instant::now();
+    let decision =
+        store.archive().propose(&plan, std::slice::from_ref(&case), None, &member("@reg:uni.example", Role::Registrar), Utc::now()).await?;
+    let proposed = started.elapsed().as_secs_f64();
+    let done = store.archive().approve(&plan, &decision, &member("@arch:uni.example", Role::Archivist), Utc::now()).await?;
+    let secs = started.elapsed().as_secs_f64();
+    if done.documents != letters {
+        bail!("{decision} erased {} letters, not {letters}", done.documents);
+    }
+    println!(
+        "    {case}: proposed in {proposed:.2} s, carried out in {:.2} s ({:.0} letters/s)",
+        secs - proposed,
+        letters as f64 / (secs - proposed)
+    );
+    println!("    peak RSS while disposing: {:.1} MB (the process held {:.1} MB before)", own_peak_rss() as f64 / MB, before as f64 / MB);
+    store.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
+    }
+    Ok(())
+}
+
+/// `archive due` on a register of `letters`, today and on a day when most of its cases are due.
+async fn due(letters: u64) -> Result<()> {
+    println!("archive due at {letters} letters (SQLite)");
+    let (store, _) = register("records", letters).await?;
+    let plan = shipped_plan()?;
+    let started = Instant::now();
+    let caught_up = store.archive().catch_up(Some(&plan.default_class), Cutoff::default(), Utc::now()).await?;
+    println!(
+        "    catch-up (the migration's first day): {} letters filed, {} yearly cases closed, in {:.1} s",
+        caught_up.filed,
+        caught_up.closed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let today = Utc::now().with_timezone(&ZONE).date_naive();
+    let later = chrono::NaiveDate::from_ymd_opt(2036, 1, 1).context("a day")?;
+    for (label, as_of) in [("today", today), ("2036-01-01, most cases due", later)] {
+        let mut times = Vec::with_capacity(ROUNDS);
+        let mut cases = 0;
+        for round in 0..WARM_UP + ROUNDS {
+            let started = Instant::now();
+            let due = store.archive().due(&plan, as_of).await?;
+            if round >= WARM_UP {
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            cases = due.len();
+        }
+        times.sort_by(f64::total_cmp);
+        let (p50, p95) = (times[times.len() / 2], times[times.len() * 95 / 100]);
+        println!(
+            "    as of {label}: {cases} cases due; p50 {p50:.1} ms, p95 {p95:.1} ms (goal p95 < {GOAL_MS} ms: {})",
+            if p95 < GOAL_MS { "met" } else { "NOT met" }
+        );
+    }
+    store.close().await;
+    Ok(())
+}
+
+fn count_from_env(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|n| n.parse().ok()).unwrap_or(default)
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
-    let letters = std::env::var("CHANCERY_BENCH_EXPORT_LETTERS").ok().and_then(|n| n.parse().ok()).unwrap_or(EXPORT_LETTERS);
-    export(letters).await?;
+    export(count_from_env("CHANCERY_BENCH_EXPORT_LETTERS", EXPORT_LETTERS)).await?;
+    disposal(count_from_env("CHANCERY_BENCH_DISPOSAL_LETTERS", DISPOSAL_LETTERS)).await?;
+    due(count_from_env("CHANCERY_BENCH_DUE_LETTERS", DUE_LETTERS)).await?;
     Ok(())
 }

@@ -73,6 +73,7 @@
 //! - `ingest`: the file adapter: `.eml`, folders and mbox into the store.
 //! - `bagit/`: archive packages as BagIt 1.0 (RFC 8493): `BagWriter` streams files into a bag,
 //!   `validate` checks one and opens its files; `safe_component` makes outside file names safe.
+//! - `package`: the archive's export of a case, a year or the register as a bag, and its import.
 //! - `report`: what people read: tables, one document, the daily register.
 //! - `errors`: errors as people read them: one line, each cause once.
 //! - `config/`: the TOML file and `CHANCERY_<SECTION>__<KEY>` overrides, a file per section.
