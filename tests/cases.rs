@@ -7,13 +7,13 @@
 mod seed;
 mod support;
 
-use std::process::{Child, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use chancery::core::viewer::Viewer;
 use chancery::store::Store;
 use chrono::{TimeZone, Utc};
-use support::{chancery_command, describe, send_through_dev_postfix, wait_for};
+use support::{chancery_command, describe, serve, stop, wait_for};
 
 fn letter(subject: &str, id: &str, in_reply_to: Option<&str>) -> Vec<u8> {
     let reply = in_reply_to
@@ -51,32 +51,6 @@ async fn letters_go_to_their_classes_yearly_case_and_a_reply_to_its_roots_case()
     assert_eq!(file.case.documents, 2);
     assert!(file.case.is_open() && file.case.sequence.is_none() && file.case.title.is_none(), "{:?}", file.case);
     store.close().await;
-}
-
-/// `chancery serve` with the dispatcher (through the dev Postfix) only: what it runs besides is
-/// the archive's clock.
-fn serve(dir: &std::path::Path, url: &str, name: &str) -> Child {
-    let mut command = chancery_command(dir, url);
-    send_through_dev_postfix(&mut command);
-    command
-        .arg("serve")
-        .env("CHANCERY_IMAP__ENABLED", "false")
-        .env("CHANCERY_LOG__LEVEL", "chancery=info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join(format!("{name}.log"))).expect("log file"));
-    command.spawn().expect("chancery serve starts")
-}
-
-fn stop(mut child: Child) {
-    std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().ok();
-    for _ in 0..100 {
-        if child.try_wait().ok().flatten().is_some() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    child.kill().ok();
-    child.wait().ok();
 }
 
 async fn closed_on(store: &Store, name: &str) -> Option<String> {

@@ -9,40 +9,13 @@
 mod seed;
 mod support;
 
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use chancery::core::announce::RoomTarget;
 use chancery::core::remind::Kind;
 use chancery::store::{OpenMode, Store};
 use chrono::Utc;
-use support::{chancery_command, messages_where, send_through_dev_postfix, wait_for};
-
-/// `chancery serve` with the scheduler and the dispatcher (through the dev Postfix), no IMAP and
-/// no Matrix: room messages wait in the room outbox, where the test counts them.
-fn serve(dir: &std::path::Path, url: &str, name: &str) -> Child {
-    let mut command = chancery_command(dir, url);
-    send_through_dev_postfix(&mut command);
-    command
-        .arg("serve")
-        .env("CHANCERY_IMAP__ENABLED", "false")
-        .env("CHANCERY_LOG__LEVEL", "chancery=info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join(format!("{name}.log"))).expect("log file"));
-    command.spawn().expect("chancery serve starts")
-}
-
-fn stop(mut child: Child) {
-    std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().ok();
-    for _ in 0..100 {
-        if child.try_wait().ok().flatten().is_some() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    child.kill().ok();
-    child.wait().ok();
-}
+use support::{messages_where, serve, stop, wait_for};
 
 /// The reminder has fired (a personal one then ends; a repeating one moves on a step).
 async fn fired(store: &Store, id: i64) -> bool {

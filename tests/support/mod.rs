@@ -275,3 +275,30 @@ pub fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// `chancery serve` (the binary) with the scheduler and the dispatcher (through the dev
+/// Postfix), no IMAP and no Matrix; its log goes to `NAME.log` in `dir`.
+pub fn serve(dir: &std::path::Path, url: &str, name: &str) -> std::process::Child {
+    let mut command = chancery_command(dir, url);
+    send_through_dev_postfix(&mut command);
+    command
+        .arg("serve")
+        .env("CHANCERY_IMAP__ENABLED", "false")
+        .env("CHANCERY_LOG__LEVEL", "chancery=info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join(format!("{name}.log"))).expect("log file"));
+    command.spawn().expect("chancery serve starts")
+}
+
+/// Stops a `serve` as an operator does (SIGTERM), and kills it if it has not ended in 10 s.
+pub fn stop(mut child: std::process::Child) {
+    std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().ok();
+    for _ in 0..100 {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().ok();
+    child.wait().ok();
+}
