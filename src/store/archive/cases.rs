@@ -369,7 +369,7 @@ impl Archive<'_> {
 }
 
 /// Appends a line to a case's history.
-async fn event(
+pub(super) async fn event(
     tx: &mut Transaction<'static, Any>,
     case_id: i64,
     at: DateTime<Utc>,

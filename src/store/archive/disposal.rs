@@ -13,6 +13,7 @@ use super::super::rows::{Cell, insert_rows};
 use super::super::search::index_words;
 use super::super::{Backend, Result, StoreError};
 use super::Archive;
+use super::cases::event;
 use super::due::{DueCase, Facts, case_facts, due_cases};
 use super::holds::case_id;
 use crate::core::archive::disposal::{
@@ -85,7 +86,7 @@ impl Archive<'_> {
                 .bind(case.id)
                 .execute(&mut *tx)
                 .await?;
-            case_event(&mut tx, case.id, now, &member.id, "disposal proposed", &format!("{name}: {}", action.as_str()), reason).await?;
+            event(&mut tx, case.id, now, &member.id, "disposal proposed", Some(&format!("{name}: {}", action.as_str())), reason).await?;
         }
         tx.commit().await?;
         Ok(name)
@@ -282,7 +283,7 @@ impl Archive<'_> {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        case_event(&mut tx, id, now, &member.id, "reviewed", &format!("kept for {keep} from {today}"), Some(reason)).await?;
+        event(&mut tx, id, now, &member.id, "reviewed", Some(&format!("kept for {keep} from {today}")), Some(reason)).await?;
         tx.commit().await?;
         case.facts.reviewed = Some((keep, today));
         Ok(schedule(plan, &case.facts).and_then(|s| s.due))
@@ -326,27 +327,6 @@ async fn next_decision(tx: &mut Transaction<'static, Any>, year: i32) -> Result<
     .await?;
     let last: i64 = row.try_get(0)?;
     u32::try_from(last).map_err(|_| StoreError::corrupt(format!("counter D {year}"), "last", last.to_string()))
-}
-
-async fn case_event(
-    tx: &mut Transaction<'static, Any>,
-    case_id: i64,
-    now: DateTime<Utc>,
-    actor: &str,
-    action: &str,
-    detail: &str,
-    reason: Option<&str>,
-) -> Result<()> {
-    sqlx::query("INSERT INTO case_events (case_id, at, actor, action, detail, reason) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(case_id)
-        .bind(stamp(now))
-        .bind(actor)
-        .bind(action)
-        .bind(detail)
-        .bind(reason)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 /// A decision checked for approval: what `carry_out` erases.
@@ -444,7 +424,7 @@ pub(in crate::store) async fn erase_case(
     .await?;
     sqlx::query("UPDATE cases SET disposed_by = $1 WHERE id = $2").bind(decision).bind(case_id).execute(&mut **tx).await?;
     let detail = format!("{} by {decision} on {today}: {erased} documents", how.as_str());
-    case_event(tx, case_id, now, actor, how.as_str(), &detail, None).await?;
+    event(tx, case_id, now, actor, how.as_str(), Some(&detail), None).await?;
     Ok(erased)
 }
 

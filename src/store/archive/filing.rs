@@ -80,13 +80,7 @@ pub(in crate::store) async fn close_yearly_cases(
         .await?;
         for row in rows {
             let id: i64 = row.try_get(0)?;
-            sqlx::query("INSERT INTO case_events (case_id, at, actor, action, detail) VALUES ($1, $2, $3, 'closed', $4)")
-                .bind(id)
-                .bind(stamp(at))
-                .bind(ACTOR)
-                .bind(format!("closed at the yearly cutoff ({cutoff})"))
-                .execute(&mut **tx)
-                .await?;
+            super::cases::event(tx, id, at, ACTOR, "closed", Some(&format!("closed at the yearly cutoff ({cutoff})")), None).await?;
             closed.push(row.try_get(1)?);
         }
     }
