@@ -13,6 +13,7 @@ use std::io::{BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::bagit::{self, BagError, BagInfo, BagSummary, BagWriter, PayloadPath, UniqueNames, ValidBag};
@@ -86,10 +87,27 @@ pub async fn export(
     let mut after = 0;
     loop {
         let batch = store.archive().package_batch(selection, after, BATCH).await?;
-        let Some((last, _)) = batch.last() else { break };
+        let (Some((first, _)), Some((last, _))) = (batch.first(), batch.last()) else { break };
+        let first = *first;
         after = *last;
+        let archive = store.archive();
+        let mut messages = archive.package_messages(first, after);
+        let mut next = messages.try_next().await?;
         for (id, mut record) in batch {
-            let message = store.archive().package_message(id).await?;
+            // The messages come in id order; those of documents outside the selection are passed.
+            while next.as_ref().is_some_and(|(of, _)| *of < id) {
+                next = messages.try_next().await?;
+            }
+            let message = match next.take() {
+                Some((of, bytes)) if of == id => {
+                    next = messages.try_next().await?;
+                    Some(bytes)
+                }
+                other => {
+                    next = other;
+                    None
+                }
+            };
             if message.is_none() {
                 exported.destroyed += 1;
             }

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
@@ -139,10 +141,19 @@ impl Archive<'_> {
         Ok(())
     }
 
-    /// A document's message as received, by id; `None` once its content was erased.
-    pub async fn package_message(&self, id: i64) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query("SELECT bytes FROM raw_messages WHERE document_id = $1").bind(id).fetch_optional(self.pool).await?;
-        Ok(row.map(|row| row.try_get(0)).transpose()?)
+    /// The messages as received of the documents with ids from `first` to `last`, in id order,
+    /// one at a time: a batch's messages are read in one query, and never held together (an
+    /// erased document has none).
+    pub fn package_messages(&self, first: i64, last: i64) -> BoxStream<'_, Result<(i64, Vec<u8>)>> {
+        sqlx::query("SELECT document_id, bytes FROM raw_messages WHERE document_id BETWEEN $1 AND $2 ORDER BY document_id")
+            .bind(first)
+            .bind(last)
+            .fetch(self.pool)
+            .map(|row| {
+                let row = row?;
+                Ok((row.try_get(0)?, row.try_get(1)?))
+            })
+            .boxed()
     }
 
     /// The case files the documents of `selection` are in.
