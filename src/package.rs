@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
 
@@ -200,11 +200,11 @@ pub struct Imported {
 /// Checks the bag in `dir` (any file that does not match its manifest is named, and nothing is
 /// imported), then brings its documents, cases and destroyed entries into the register, in one
 /// transaction. The register must not hold any of the bag's numbers.
-pub async fn import(store: &Store, dir: &Path, now: DateTime<Utc>) -> Result<Imported, PackageError> {
+pub async fn import(store: &Store, dir: &Path) -> Result<Imported, PackageError> {
     let bag = bagit::validate(dir)?;
     let cases: Vec<CaseRecord> = read_csv(&bag, "cases.csv")?;
     let lines: Vec<RegisterLine> = read_csv(&bag, "register.csv")?;
-    let mut import = store.archive().begin_import(now).await?;
+    let mut import = store.archive().begin_import().await?;
     for chunk in lines.chunks(500) {
         let numbers: Vec<&str> = chunk.iter().map(|line| line.number.as_str()).collect();
         import.check_numbers_free(&numbers).await?;

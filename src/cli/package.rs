@@ -90,7 +90,7 @@ pub(super) async fn export(at: &Invocation<'_>, args: ExportArgs, out: &mut impl
 }
 
 pub(super) async fn import(at: &Invocation<'_>, args: ImportArgs, out: &mut impl Write) -> Result<i32> {
-    let imported = package::import(at.store, &args.dir, at.now).await?;
+    let imported = package::import(at.store, &args.dir).await?;
     writeln!(out, "imported {} documents and {} cases from {}", imported.documents, imported.cases, args.dir.display())?;
     Ok(0)
 }

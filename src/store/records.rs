@@ -27,16 +27,8 @@ pub struct StoredAttachment {
     pub content: Vec<u8>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct HistoryEntry {
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub field: Option<String>,
-    pub old_value: Option<String>,
-    pub new_value: Option<String>,
-    pub reason: Option<String>,
-}
+/// A line of a document's history: the one type a package's `record.json` carries too.
+pub use crate::core::archive::package::HistoryRecord as HistoryEntry;
 
 /// A registration entry as shown to staff and scripts.
 #[derive(Debug, Clone, Serialize)]

@@ -4,14 +4,13 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
 use super::super::rows::{Cell, insert_rows};
-use super::super::{Refusal, Result, Store};
+use super::super::{Refusal, Result};
 use super::Archive;
 use crate::core::archive::package::{AttachmentRecord, CaseRecord, DocumentRecord, HistoryRecord, Selection};
 
@@ -176,8 +175,8 @@ impl Archive<'_> {
 
     /// Begins bringing a package into this register: everything `Import` writes is one
     /// transaction, committed by `finish`.
-    pub async fn begin_import(&self, now: DateTime<Utc>) -> Result<Import> {
-        Ok(Import { tx: self.store.begin_write().await?, case_ids: HashMap::new(), ids: HashMap::new(), unresolved: Vec::new(), now })
+    pub async fn begin_import(&self) -> Result<Import> {
+        Ok(Import { tx: self.store.begin_write().await?, case_ids: HashMap::new(), ids: HashMap::new(), unresolved: Vec::new() })
     }
 }
 
@@ -259,8 +258,6 @@ pub struct Import {
     ids: HashMap<String, i64>,
     /// Documents whose thread's first letter comes later in the package (or is in the register).
     unresolved: Vec<(i64, String)>,
-    #[allow(dead_code)]
-    now: DateTime<Utc>,
 }
 
 fn text(value: &Option<String>) -> Cell<'_> {
@@ -470,11 +467,4 @@ async fn insert_document(tx: &mut Transaction<'static, Any>, d: &DocumentRecord,
     .fetch_one(&mut **tx)
     .await?;
     Ok(row.try_get(0)?)
-}
-
-impl Store {
-    /// Whether the register holds no document at all (an import's usual target).
-    pub async fn is_empty_register(&self) -> Result<bool> {
-        Ok(sqlx::query("SELECT 1 FROM documents LIMIT 1").fetch_optional(&self.pool).await?.is_none())
-    }
 }
